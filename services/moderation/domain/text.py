@@ -1,0 +1,138 @@
+"""Text normalisation shared by the checks.
+
+`fold` lowercases and strips accents while keeping every character at its offset, so a match found in the
+folded text is a span of the original. `tokenize` yields word tokens in a canonical form (folded,
+leetspeak decoded, repeated letters collapsed, spelled-out words like c.o.n.n.a.r.d joined) with their
+original spans; `CanonicalText` joins them so regular expressions can run over words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+
+
+def _build_fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x80, 0x2000):
+        char = chr(code)
+        lowered = char.lower()
+        if len(lowered) != 1:
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
+        if len(base) >= 1 and base[0] != char:
+            table[code] = base[0]
+        elif lowered != char:
+            table[code] = lowered
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code + 32)
+    # Typographic apostrophes and dashes become their ASCII forms.
+    table.update({ord("’"): "'", ord("‘"): "'", ord("ʼ"): "'", ord("–"): "-", ord("—"): "-", ord("\u00a0"): " ",
+                  ord("\u202f"): " ", ord("œ"): "o", ord("Œ"): "o", ord("æ"): "a", ord("Æ"): "a", ord("ß"): "s"})
+    return table
+
+
+FOLD_TABLE = _build_fold_table()
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, one character for one character (offsets are preserved)."""
+    return text.translate(FOLD_TABLE)
+
+
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e", "!": "i"})
+_REPEATS = re.compile(r"(.)\1+")
+_HAS_LETTER = re.compile(r"[a-z]")
+
+
+def collapse_repeats(word: str) -> str:
+    """`connnnard` -> `conard`: every run of one letter becomes one letter (the lexicon is collapsed alike)."""
+    return _REPEATS.sub(r"\1", word)
+
+
+def decode_leet(word: str) -> str:
+    """`c0nn4rd` -> `connard`, only for words that also contain a letter (numbers stay numbers)."""
+    if _HAS_LETTER.search(word) and not word.isalpha():
+        return word.translate(LEET)
+    return word
+
+
+@cache
+def canonical_word(word: str) -> str:
+    """The form under which a word is looked up in a lexicon."""
+    return collapse_repeats(decode_leet(fold(word)))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    folded: str  # folded and leet-decoded, repeats kept (for allow-lists like German "bitte")
+    canonical: str  # folded, leet-decoded, repeats collapsed
+    start: int
+    end: int
+
+
+# Letters spelled out with separators: c.o.n.n.a.r.d, c-o-n-n-a-r-d, c o n n a r d (spaces need 4 letters).
+_SPELLED = re.compile(r"(?<![\w@$])(?:[\w@$][.\-_*·](?=[\w@$])){2,}[\w@$](?![\w@$])|(?<![\w@$])(?:[\w@$] ){3,}[\w@$](?![\w@$])")
+_WORD = re.compile(r"[\w@$€!]*\w[\w@$€]*|[\w@$][\w@$€!]*")
+_TRIM_PUNCT = "!€$"
+
+
+def tokenize(text: str) -> list[Token]:
+    folded_text = fold(text)
+    tokens: list[Token] = []
+    taken_until = 0
+    spelled = [(m.start(), m.end()) for m in _SPELLED.finditer(folded_text)]
+    spelled_index = 0
+    for match in _WORD.finditer(folded_text):
+        start, end = match.start(), match.end()
+        if start < taken_until:
+            continue
+        while spelled_index < len(spelled) and spelled[spelled_index][1] <= start:
+            spelled_index += 1
+        if spelled_index < len(spelled) and spelled[spelled_index][0] <= start < spelled[spelled_index][1]:
+            s_start, s_end = spelled[spelled_index]
+            joined = re.sub(r"[^\w@$]", "", folded_text[s_start:s_end])
+            word = decode_leet(joined)
+            tokens.append(Token(word, collapse_repeats(word), s_start, s_end))
+            taken_until = s_end
+            continue
+        raw = match.group()
+        stripped = raw.rstrip(_TRIM_PUNCT)
+        if not stripped:
+            continue
+        end = start + len(stripped)
+        word = decode_leet(stripped)
+        tokens.append(Token(word, collapse_repeats(word), start, end))
+    return tokens
+
+
+class CanonicalText:
+    """The canonical words of a text joined by single spaces, with a way back to original offsets."""
+
+    __slots__ = ("tokens", "text", "_starts")
+
+    def __init__(self, text: str):
+        self.tokens = tokenize(text)
+        self.text = " ".join(token.canonical for token in self.tokens)
+        self._starts = []
+        position = 0
+        for token in self.tokens:
+            self._starts.append(position)
+            position += len(token.canonical) + 1
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of `self.text` (covering whole words) to a span of the original text."""
+        first = bisect_right(self._starts, start) - 1
+        last = bisect_right(self._starts, max(start, end - 1)) - 1
+        return self.tokens[first].start, self.tokens[last].end
+
+    def token_index(self, position: int) -> int:
+        return bisect_right(self._starts, position) - 1
+
+
+def canonical_pattern(pattern: str) -> str:
+    """Write patterns in plain French: each run of letters is canonicalised like the text it will match."""
+    return re.sub(r"[^\W\d_]+", lambda m: canonical_word(m.group()), pattern)
