@@ -1,0 +1,168 @@
+"""The synthesis's input rows and its public document (DESIGN §5: `version`, `contributions_count`, `axes`,
+`proposals`, `distinctive`, `convergences`, plus `counts`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shared.vocabulary import AuthorRole, Channel, Kind
+
+UNCLASSIFIED = "non-classe"
+UNCLASSIFIED_LABEL = "Non classé"
+
+
+class AxisSource(StrEnum):
+    """Where a contribution's axis came from."""
+
+    SOURCE = "source"
+    CLASSIFIER = "classifier"
+    PERSON = "person"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedContribution:
+    """One published contribution as the synthesis sees it; `text` is the published (possibly redacted) text.
+
+    A slotted dataclass rather than a pydantic model: a full recompute holds a million of them.
+    """
+
+    id: str
+    territory: str
+    country: str
+    kind: Kind
+    text: str
+    axis: str | None = None
+    axis_source: AxisSource | None = None
+    author_role: AuthorRole = AuthorRole.AUTRE
+    channel: Channel = Channel.AUTRE
+    submitted_at: datetime | None = None
+
+
+class Scope(BaseModel):
+    level: Literal["network", "country", "territory"] = "network"
+    id: str | None = None
+
+    def contains(self, contribution: PublishedContribution) -> bool:
+        if self.level == "network":
+            return True
+        if self.level == "country":
+            return contribution.country == self.id
+        return contribution.territory == self.id
+
+
+class Quote(BaseModel):
+    contribution_id: str
+    text: str
+
+
+class Subtheme(BaseModel):
+    label: str
+    keywords: list[str]
+    count: int
+    quotes: list[Quote]
+    territories_count: int = 0
+    countries_count: int = 0
+
+
+class AxisSummary(BaseModel):
+    id: str
+    label: str
+    count: int
+    subthemes: list[Subtheme] = Field(default_factory=list)
+
+
+class ProposalCluster(BaseModel):
+    """Proposals that say the same thing, across territories; the manifesto draft is the ranked list."""
+
+    id: str
+    label: str
+    keywords: list[str]
+    representative: Quote
+    contributions_count: int
+    territories_count: int
+    countries_count: int
+    variants_count: int = Field(description="distinct proposals once near-duplicates are merged")
+    territories: list[str]
+    countries: list[str]
+    axes: dict[str, int] = Field(default_factory=dict)
+    contribution_ids: list[str]
+
+
+class Strength(BaseModel):
+    """An axis or term over-represented in a territory: weighted log-odds and its z-score (the strength)."""
+
+    term: str
+    count: int
+    log_odds: float
+    z: float
+
+
+class TerritoryDistinctive(BaseModel):
+    territory: str
+    country: str
+    contributions_count: int
+    axes: list[Strength]
+    terms: list[Strength]
+
+
+class Convergence(BaseModel):
+    kind: Literal["subtheme", "proposal", "term"]
+    label: str
+    axis: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    contributions_count: int
+    territories_count: int
+    countries_count: int
+    territories: list[str]
+    countries: list[str]
+
+
+class CountRow(BaseModel):
+    axis: str
+    kind: str
+    author_role: str
+    channel: str
+    count: int
+
+
+class Counts(BaseModel):
+    total: int
+    by_axis: dict[str, int]
+    by_kind: dict[str, int]
+    by_author_role: dict[str, int]
+    by_channel: dict[str, int]
+    by_axis_kind: dict[str, dict[str, int]]
+    rows: list[CountRow]
+
+
+class FrameworkRef(BaseModel):
+    id: str
+    version: str
+
+
+class Synthesis(BaseModel):
+    version: str = Field(description="digest of the input, the framework and the method: same input, same version")
+    scope: Scope
+    framework: FrameworkRef
+    contributions_count: int
+    unclassified_count: int
+    axes: list[AxisSummary]
+    proposals: list[ProposalCluster]
+    distinctive: list[TerritoryDistinctive]
+    convergences: list[Convergence]
+    counts: Counts
+
+
+class Placement(BaseModel):
+    """Where one contribution landed: its axis (and where that came from) and its sub-theme."""
+
+    contribution_id: str
+    axis: str | None
+    axis_source: AxisSource | None
+    confidence: float | None = None
+    subtheme: str | None = None

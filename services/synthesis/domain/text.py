@@ -1,0 +1,152 @@
+"""French text to content lemmas: tokenisation, lemmatisation with a cache, stop words, accent folding.
+
+spaCy runs only where it earns its cost: on a budgeted set of texts chosen to cover the forms not yet
+seen (lemmas taken in context, the most frequent one per form), then on the remaining forms alone.
+Every other token is a dictionary lookup, which is what makes a million texts affordable.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+TOKEN_RE = re.compile(r"[^\W\d_]+")
+URL_RE = re.compile(r"(?:https?://|www\.)\S+")
+
+_KEEP = {"personne", "personnes", "ouvert", "ouverte", "ouverts", "nouveau", "proche", "retour", "public"}
+_EXTRA_STOP = """
+faire falloir pouvoir devoir vouloir aller avoir etre mettre dire voir savoir prendre donner venir
+etc cas chose fois bien non oui trop aussi tres plus moins tout tous toute toutes beaucoup vraiment
+ainsi exemple niveau part cela ceci celui celle ceux il elle on nous vous ils elles je tu leur lui
+y en ne pas que qui quoi dont ou au aux du des un une le la les de d l qu s n j m t c
+avoir etre afin chez ca cet cette ces son sa ses mon ma mes ton ta tes notre votre
+leurs nos vos rien sans sous sur dans par pour avec entre vers depuis pendant comme lorsque alors donc
+mais car or ni si quand ici la-bas deja encore toujours jamais souvent parfois enfin surtout notamment
+premier deuxieme autre autres meme memes tel telle tels telles certain certaine certains certaines
+chaque aucun aucune plusieurs quelque quelques lequel laquelle lesquels auquel duquel
+an annee jour mois heure veux voudrais faudrait faut aujourd hui
+""".split()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: `Écologie` and `ecologie` meet."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("œ", "oe").replace("æ", "ae")
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    words = {fold(w) for w in STOP_WORDS if fold(w) not in {fold(k) for k in _KEEP}}
+    words.update(_EXTRA_STOP)
+    return frozenset(words)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word forms (letters only; apostrophes, hyphens, digits and punctuation split)."""
+    return TOKEN_RE.findall(URL_RE.sub(" ", text.lower()))
+
+
+_NLP = None
+_NLP_LOCK = threading.Lock()
+
+
+def _nlp():
+    """spaCy's small French model with only what the lemmatiser needs (no parser, no NER)."""
+    global _NLP
+    with _NLP_LOCK:
+        if _NLP is None:
+            import spacy
+
+            _NLP = spacy.load("fr_core_news_sm", exclude=["parser", "ner"])
+        return _NLP
+
+
+class Lemmatizer:
+    """Maps texts to content lemmas, keeping a form → lemma cache.
+
+    For a given sequence of texts the result is a function of that sequence only (callers sort their
+    inputs), so two runs over the same input agree.
+    """
+
+    def __init__(self, context_budget: int = 20_000, batch_size: int = 256) -> None:
+        self.context_budget = context_budget
+        self.batch_size = batch_size
+        self._lemma: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._lemma)
+
+    def learn(self, token_lists: Sequence[list[str]], texts: Sequence[str]) -> None:
+        """Add to the cache every form of `token_lists` not yet known."""
+        unknown = {form for toks in token_lists for form in toks if form not in self._lemma}
+        if not unknown:
+            return
+        chosen: list[str] = []
+        pending = set(unknown)
+        for toks, text in zip(token_lists, texts):
+            if len(chosen) >= self.context_budget or not pending:
+                break
+            if any(form in pending for form in toks):
+                chosen.append(text)
+                pending.difference_update(toks)
+        votes: dict[str, Counter] = defaultdict(Counter)
+        nlp = _nlp()
+        for doc in nlp.pipe(chosen, batch_size=self.batch_size):
+            for tok in doc:
+                form = tok.lower_
+                if form in unknown:
+                    votes[form][tok.lemma_.lower()] += 1
+        for form, counter in votes.items():
+            best = max(counter.items(), key=lambda item: (item[1], item[0]))
+            self._lemma[form] = best[0]
+        alone = sorted(unknown - votes.keys())
+        for form, doc in zip(alone, nlp.pipe(alone, batch_size=1000)):
+            self._lemma[form] = doc[0].lemma_.lower() if len(doc) == 1 else form
+
+    def lemmas(self, toks: Iterable[str]) -> list[str]:
+        """Content lemmas (folded, stop words and one-letter forms removed) of known forms."""
+        stops = stop_words()
+        out = []
+        lemma = self._lemma
+        for form in toks:
+            lem = _fold_cached(lemma.get(form, form))
+            if len(lem) > 1 and lem not in stops:
+                out.append(lem)
+        return out
+
+    def docs(self, texts: Sequence[str]) -> list[str]:
+        """Each text as a space-joined string of content lemmas (the vectorisers' input)."""
+        token_lists = [tokens(t) for t in texts]
+        self.learn(token_lists, texts)
+        return [" ".join(self.lemmas(toks)) for toks in token_lists]
+
+
+@cache
+def _fold_cached(word: str) -> str:
+    return fold(word)
+
+
+def quote(text: str, limit: int = 320) -> str:
+    """The published text, or a prefix of it cut at a word boundary followed by an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def is_traceable(quoted: str, published: str) -> bool:
+    """True when `quoted` is the published text or a prefix of it ending in an ellipsis."""
+    published = published.strip()
+    if quoted == published:
+        return True
+    return quoted.endswith("…") and published.startswith(quoted[:-1])
