@@ -134,5 +134,6 @@ class CanonicalText:
 
 
 def canonical_pattern(pattern: str) -> str:
-    """Write patterns in plain French: each run of letters is canonicalised like the text it will match."""
-    return re.sub(r"[^\W\d_]+", lambda m: canonical_word(m.group()), pattern)
+    """Write patterns in plain French: each run of lowercase letters is canonicalised like the text it will
+    match; uppercase runs (placeholders, `(?P<name>`) are left as they are."""
+    return re.sub(r"[a-zà-ÿœæ]+", lambda m: canonical_word(m.group()), pattern)

@@ -1,0 +1,140 @@
+"""Moderation's JSON API: decisions and appeals (the web UI lives in `ui/`)."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field
+
+from services.moderation import commands, store
+from shared.auth import bearer_token, hash_api_key, verify_password
+from shared.http import Problem
+from shared.vocabulary import Outcome
+
+router = APIRouter()
+
+
+class Moderator(BaseModel):
+    login: str
+    territory: str | None
+    role: str
+
+    def may_act_on(self, territory: str) -> bool:
+        return self.role == "network" or self.territory == territory
+
+
+async def api_moderator(request: Request, authorization: Annotated[str | None, Header()] = None) -> Moderator:
+    """The network-admin key (acts as a network moderator), or a moderator's HTTP Basic credentials."""
+    runtime = request.app.state.runtime
+    token = bearer_token(authorization)
+    admin_key = runtime.settings.admin_key
+    if token and admin_key and hmac.compare_digest(hash_api_key(token), hash_api_key(admin_key)):
+        return Moderator(login="network-admin", territory=None, role="network")
+    if authorization and authorization.lower().startswith("basic "):
+        import base64
+        import binascii
+
+        try:
+            login, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            login, password = "", ""
+        row = await runtime.db.fetchrow("SELECT * FROM moderators WHERE login = $1", login)
+        if row and verify_password(password, row["password_hash"]):
+            return Moderator(login=row["login"], territory=row["territory"], role=row["role"])
+    raise Problem(401, "Moderator credentials required", "send the network-admin key or HTTP Basic credentials",
+                  headers={"WWW-Authenticate": 'Basic realm="palabre-moderation"'})
+
+
+class DecisionIn(BaseModel):
+    outcome: Outcome
+    grounds: list[str] = Field(default_factory=list, max_length=20)
+    facts: str = Field(default="", max_length=4000)
+    redacted_title: str | None = Field(default=None, max_length=300)
+    redacted_body: str | None = Field(default=None, max_length=20_000)
+    language: str = Field(default="fr", pattern=r"^(fr|en)$")
+
+
+class AppealIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+@router.post("/v1/contributions/{contribution_id}/decision", tags=["moderation"],
+             summary="A person's decision on a contribution")
+async def post_decision(contribution_id: str, decision: DecisionIn, request: Request,
+                        moderator: Annotated[Moderator, Depends(api_moderator)]):
+    pool = request.app.state.runtime.db
+    contribution = await _visible_contribution(pool, contribution_id, moderator)
+    if contribution["status"] == "appealed" and moderator.role != "network":
+        raise Problem(403, "Network moderator required", "appeals are decided by a network moderator")
+    if decision.outcome == Outcome.HELD:
+        raise Problem(422, "Not a decision", "a person decides to publish, publish redacted, or reject")
+    result = await commands.decide(pool, contribution_id, moderator=moderator.login, outcome=decision.outcome,
+                                   grounds=decision.grounds, facts=decision.facts,
+                                   redacted_title=decision.redacted_title, redacted_body=decision.redacted_body,
+                                   language=decision.language)
+    return result.model_dump(mode="json")
+
+
+@router.post("/v1/contributions/{contribution_id}/appeal", status_code=201, tags=["moderation"],
+             summary="Appeal a decision: reopens it for a network moderator")
+async def post_appeal(contribution_id: str, appeal: AppealIn, request: Request,
+                      moderator: Annotated[Moderator, Depends(api_moderator)]):
+    pool = request.app.state.runtime.db
+    await _visible_contribution(pool, contribution_id, moderator)
+    appeal_id = await commands.appeal(pool, contribution_id, reason=appeal.reason, filed_by=moderator.login)
+    return {"appeal_id": appeal_id, "contribution_id": contribution_id, "status": "appealed"}
+
+
+@router.get("/v1/contributions/{contribution_id}", tags=["moderation"],
+            summary="A contribution as moderators see it, with its decisions (audit log)")
+async def get_contribution(contribution_id: str, request: Request,
+                           moderator: Annotated[Moderator, Depends(api_moderator)]):
+    pool = request.app.state.runtime.db
+    contribution = await _visible_contribution(pool, contribution_id, moderator)
+    decisions = await store.decisions_of(pool, contribution_id)
+    return {
+        "id": str(contribution["id"]), "territory": contribution["territory"], "status": contribution["status"],
+        "flags": contribution["flags"], "redacted_body": contribution["redacted_body"],
+        "decisions": [d["decision"] for d in decisions],
+    }
+
+
+async def _visible_contribution(pool, contribution_id: str, moderator: Moderator) -> dict:
+    import uuid
+
+    try:
+        uuid.UUID(contribution_id)
+    except ValueError:
+        raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}") from None
+    contribution = await store.get_contribution(pool, contribution_id)
+    if contribution is None or not moderator.may_act_on(contribution["territory"]):
+        raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r} for this moderator")
+    return contribution
+
+
+class ModeratorIn(BaseModel):
+    login: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,62}$")
+    password: str = Field(min_length=10, max_length=200)
+    territory: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    role: str = Field(default="territory", pattern=r"^(territory|network)$")
+    language: str = Field(default="fr", pattern=r"^(fr|en)$")
+
+
+@router.post("/v1/moderators", status_code=201, tags=["administration"], summary="Create a moderator account")
+async def create_moderator(moderator: ModeratorIn, request: Request,
+                           caller: Annotated[Moderator, Depends(api_moderator)]):
+    from shared.auth import hash_password
+
+    if caller.login != "network-admin":
+        raise Problem(403, "Network-admin key required", "only the network admin creates moderator accounts")
+    if moderator.role == "territory" and not moderator.territory:
+        raise Problem(422, "Territory required", "a territory moderator belongs to one territory")
+    status = await request.app.state.runtime.db.execute(
+        "INSERT INTO moderators (login, password_hash, territory, role, language) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (login) DO NOTHING",
+        moderator.login, hash_password(moderator.password), moderator.territory if moderator.role == "territory"
+        else None, moderator.role, moderator.language,
+    )
+    if not status.endswith(" 1"):
+        raise Problem(409, "Moderator exists", f"login {moderator.login!r} is taken")
+    return {"login": moderator.login, "territory": moderator.territory, "role": moderator.role}

@@ -1,0 +1,194 @@
+"""Moderation's use cases: automated moderation of a batch, human decisions, appeals.
+
+Each runs in one transaction that records the decision (the audit log) and queues the resulting event.
+"""
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from services.moderation import store
+from services.moderation.domain.pipeline import ModerationInput, TerritoryPolicy, check_batch
+from services.moderation.domain.statement import human_statement
+from shared.events import (
+    CloudEvent,
+    ContributionAppealed,
+    ContributionHeld,
+    ContributionPublished,
+    ContributionRejected,
+    ContributionSubmitted,
+    Decision,
+    RedactedSpan,
+    StatementOfReasons,
+    deterministic_event_id,
+    utcnow,
+)
+from shared.frameworks import Framework
+from shared.http import Problem
+from shared.outbox import add_events
+from shared.vocabulary import ModerationMode, Outcome
+
+SOURCE = "/palabre/moderation"
+AUTOMATED_MODERATOR = "palabre-moderation"
+
+
+class NotKnownYet(RuntimeError):
+    """A contribution arrived before its territory's or consultation's event: retried shortly."""
+
+
+def _policy(territory: dict[str, Any]) -> TerritoryPolicy:
+    return TerritoryPolicy(mode=ModerationMode(territory["moderation_mode"]),
+                           auto_reject_grounds=list(territory["auto_reject_grounds"]))
+
+
+async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[ContributionSubmitted]]) -> None:
+    """Run the charter checks over a batch of new contributions, decide, record and emit."""
+    submitted = [event.data for event in events]
+    if not submitted:
+        return
+    territory_ids = sorted({c.territory for c in submitted})
+    territories = await store.territories(conn, territory_ids)
+    frameworks = await store.frameworks(conn, sorted({c.consultation for c in submitted}))
+    missing = [t for t in territory_ids if t not in territories]
+    missing += [c.consultation for c in submitted if c.consultation not in frameworks]
+    if missing:
+        raise NotKnownYet(f"registry events not received yet for {sorted(set(missing))}")
+    signatures = await store.recent_signatures(conn, territory_ids)
+    inputs = [
+        ModerationInput(
+            contribution_id=c.contribution_id, territory=c.territory, title=c.title, body=c.body,
+            language=c.language,
+            framework=Framework.model_validate(frameworks[c.consultation]),
+        )
+        for c in submitted
+    ]
+    policies = {t: _policy(territories[t]) for t in territory_ids}
+    results, _ = check_batch(inputs, policies, signatures)
+
+    now = utcnow()
+    contribution_rows, decision_rows, outgoing = [], [], []
+    for contribution, result in zip(submitted, results, strict=True):
+        decision = Decision(
+            id=deterministic_event_id("decision", contribution.contribution_id, "automated"),
+            outcome=result.outcome, grounds=list(result.grounds), facts=result.statement.facts,
+            automated_detection=True, automated_decision=True, decided_by=AUTOMATED_MODERATOR,
+            decided_at=now, redacted_spans=[RedactedSpan.model_validate(s.model_dump()) for s in result.spans],
+            statement=StatementOfReasons.model_validate(result.statement.model_dump()),
+        )
+        contribution_rows.append((
+            contribution.contribution_id, contribution.external_id, contribution.territory, contribution.country,
+            contribution.consultation, contribution.axis, _value(contribution.kind),
+            _value(contribution.author_role), _value(contribution.channel), contribution.language,
+            contribution.title, contribution.body, contribution.submitted_at,
+            [flag.model_dump(mode="json") for flag in result.flags], result.redacted_title, result.redacted_body,
+            [span.model_dump(mode="json") for span in result.spans], result.signature, result.outcome.value,
+            None if result.outcome == Outcome.HELD else now,
+        ))
+        decision_rows.append(_decision_row(contribution.contribution_id, decision))
+        outgoing.append(decision_event(contribution, decision, result.redacted_title, result.redacted_body))
+    await store.insert_contributions(conn, contribution_rows)
+    await store.insert_decisions(conn, decision_rows)
+    await add_events(conn, outgoing, source=SOURCE)
+
+
+def decision_event(contribution: Any, decision: Decision, title: str | None, text: str | None):
+    """The event a decision produces; its id is the decision's, so it is published once."""
+    common = dict(
+        contribution_id=str(contribution.contribution_id if hasattr(contribution, "contribution_id")
+                            else contribution["id"]),
+        **{key: _field(contribution, key) for key in (
+            "external_id", "territory", "country", "consultation", "axis", "kind", "author_role", "channel",
+            "language", "submitted_at")},
+    )
+    if decision.outcome in (Outcome.PUBLISHED, Outcome.PUBLISHED_REDACTED):
+        event = ContributionPublished(**common, title=title, text=text or "", published_at=decision.decided_at,
+                                      decision=decision)
+    elif decision.outcome == Outcome.REJECTED:
+        event = ContributionRejected(**common, decision=decision)
+    else:
+        event = ContributionHeld(**common, decision=decision)
+    return event, decision.id
+
+
+def _field(contribution: Any, key: str) -> Any:
+    if isinstance(contribution, dict):
+        value = contribution[key]
+        return value.strip() if isinstance(value, str) and key == "country" else value
+    return getattr(contribution, key)
+
+
+def _decision_row(contribution_id: str, decision: Decision) -> tuple:
+    return (decision.id, contribution_id, decision.outcome.value, decision.grounds, decision.automated_decision,
+            decision.decided_by, decision.decided_at, decision.model_dump(mode="json"))
+
+
+def _value(enum_value: Any) -> str | None:
+    return None if enum_value is None else str(getattr(enum_value, "value", enum_value))
+
+
+async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, outcome: Outcome,
+                 grounds: list[str], facts: str, redacted_title: str | None = None,
+                 redacted_body: str | None = None, language: str = "fr") -> Decision:
+    """A person's decision: final, recorded in the audit log, and emitted."""
+    async with pool.acquire() as conn, conn.transaction():
+        contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
+        if contribution is None:
+            raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
+        contribution = dict(contribution)
+        if outcome == Outcome.REJECTED and not grounds:
+            raise Problem(422, "Ground required", "a rejection names at least one charter ground")
+        prior = await store.decisions_of(conn, contribution_id)
+        automated_detection = bool(contribution["flags"])
+        now = utcnow()
+        text = redacted_body if redacted_body is not None else (
+            contribution["redacted_body"] if outcome == Outcome.PUBLISHED_REDACTED else contribution["body"])
+        title = redacted_title if redacted_title is not None else (
+            contribution["redacted_title"] if outcome == Outcome.PUBLISHED_REDACTED else contribution["title"])
+        if outcome == Outcome.PUBLISHED and (contribution["redacted_body"] or "") != contribution["body"] \
+                and redacted_body is None and contribution["redacted_spans"]:
+            # personal data was found: publishing means publishing the redacted text
+            outcome, text, title = Outcome.PUBLISHED_REDACTED, contribution["redacted_body"], contribution["redacted_title"]
+        decision = Decision(
+            id=str(uuid.uuid4()), outcome=outcome, grounds=grounds, facts=facts,
+            automated_detection=automated_detection, automated_decision=False, decided_by=moderator,
+            decided_at=now,
+            redacted_spans=[RedactedSpan.model_validate(s) for s in contribution["redacted_spans"]]
+            if outcome == Outcome.PUBLISHED_REDACTED and redacted_body is None else [],
+            statement=StatementOfReasons.model_validate(human_statement(
+                contribution_id=contribution_id, outcome=outcome, grounds=grounds, facts=facts,
+                automated_detection=automated_detection, language=language, appeal=len(prior) > 1,
+            ).model_dump()),
+        )
+        await store.set_status(conn, contribution_id, outcome.value, decided_at=now,
+                               redacted_title=title if outcome == Outcome.PUBLISHED_REDACTED else None,
+                               redacted_body=text if outcome == Outcome.PUBLISHED_REDACTED else None)
+        await store.insert_decisions(conn, [_decision_row(contribution_id, decision)])
+        await store.resolve_appeals(conn, contribution_id, moderator, outcome.value)
+        await add_events(conn, [decision_event(contribution, decision, title, text)], source=SOURCE)
+    return decision
+
+
+async def appeal(pool: asyncpg.Pool, contribution_id: str, *, reason: str, filed_by: str) -> str:
+    """An appeal reopens a decided contribution for a network moderator."""
+    async with pool.acquire() as conn, conn.transaction():
+        contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
+        if contribution is None:
+            raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
+        if contribution["status"] == Outcome.HELD.value:
+            raise Problem(409, "Not decided yet", "a held contribution awaits its first human decision")
+        if await store.open_appeal(conn, contribution_id):
+            raise Problem(409, "Appeal pending", "this contribution already has an open appeal")
+        appeal_id = str(uuid.uuid4())
+        await store.insert_appeal(conn, appeal_id, contribution_id, reason, filed_by)
+        await conn.execute("UPDATE contributions SET status = 'appealed' WHERE id = $1", contribution_id)
+        contribution = dict(contribution)
+        event = ContributionAppealed(
+            contribution_id=contribution_id, **{k: _field(contribution, k) for k in (
+                "external_id", "territory", "country", "consultation", "axis", "kind", "author_role", "channel",
+                "language", "submitted_at")},
+            appeal_id=appeal_id, reason=reason, appealed_at=utcnow(),
+        )
+        await add_events(conn, [(event, appeal_id)], source=SOURCE)
+    return appeal_id
+

@@ -1,0 +1,231 @@
+"""Insults, hate, threats and obscenity: a curated lexicon plus patterns of attacks on people and groups.
+
+Matching works on canonical words (see `text.py`), whole words only, so `con` never matches inside
+`concertation` nor `bite` inside `habite`. Banned entries are clear violations; suspect entries only flag.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .charter import DATA_DIR, GroundId
+from .flags import Flag
+from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
+
+CHECK = "abuse"
+LEXICON_DIR = DATA_DIR / "lexicon"
+LEXICON_LANGUAGES = ("fr", "en", "de")
+BANNED_SCORE = 0.95
+SUSPECT_SCORE = 0.35
+
+
+@dataclass(frozen=True)
+class Entry:
+    term: str
+    words: tuple[str, ...]  # canonical words
+    level: str  # banned | suspect
+    ground: str
+    innocent_in: frozenset[str]
+
+    @property
+    def banned(self) -> bool:
+        return self.level == "banned"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    by_first_word: dict[str, tuple[Entry, ...]]
+    innocent_phrases: tuple[tuple[str, ...], ...]  # folded words, repeats kept
+    targets: frozenset[str]
+    dehumanising: frozenset[str]
+
+    def insult_words(self, level: str) -> frozenset[str]:
+        return frozenset(
+            entry.words[0]
+            for entries in self.by_first_word.values()
+            for entry in entries
+            if len(entry.words) == 1 and entry.level == level and entry.ground in ("insult", "hate")
+        )
+
+
+def _lines(path: Path) -> list[str]:
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def parse_entry(line: str) -> Entry:
+    parts = [part.strip() for part in line.split(";")]
+    if len(parts) < 3 or parts[1] not in ("banned", "suspect"):
+        raise ValueError(f"bad lexicon line: {line!r}")
+    term, level, ground = parts[:3]
+    GroundId(ground)  # an unknown ground is a data error
+    innocent_in = frozenset(code.strip() for code in parts[3].split(",")) if len(parts) > 3 and parts[3] else frozenset()
+    words = tuple(token.canonical for token in tokenize(term))
+    return Entry(term, words, level, ground, innocent_in)
+
+
+@cache
+def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
+    by_first: dict[str, list[Entry]] = {}
+    for language in LEXICON_LANGUAGES:
+        for line in _lines(directory / f"{language}.txt"):
+            entry = parse_entry(line)
+            by_first.setdefault(entry.words[0], []).append(entry)
+    innocent = tuple(tuple(token.folded for token in tokenize(line)) for line in _lines(directory / "innocent.txt"))
+    targets = frozenset(canonical_word(w) for w in _lines(directory / "targets.txt"))
+    dehumanising = frozenset(canonical_word(w) for w in _lines(directory / "dehumanising.txt") if " " not in w)
+    # Longest phrases first, banned before suspect, so the strongest reading of a stretch wins.
+    ordered = {
+        first: tuple(sorted(entries, key=lambda e: (-len(e.words), not e.banned)))
+        for first, entries in by_first.items()
+    }
+    return Lexicon(ordered, innocent, targets, dehumanising)
+
+
+def _protected_tokens(canonical: CanonicalText, lexicon: Lexicon) -> set[int]:
+    protected: set[int] = set()
+    folded = [token.folded for token in canonical.tokens]
+    for phrase in lexicon.innocent_phrases:
+        size = len(phrase)
+        for i in range(len(folded) - size + 1):
+            if tuple(folded[i:i + size]) == phrase:
+                protected.update(range(i, i + size))
+    return protected
+
+
+def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: Lexicon | None = None) -> list[Flag]:
+    lexicon = lexicon or load_lexicon()
+    tokens = canonical.tokens
+    words = [token.canonical for token in tokens]
+    protected = _protected_tokens(canonical, lexicon) if tokens else set()
+    flags: list[Flag] = []
+    i = 0
+    while i < len(words):
+        entries = lexicon.by_first_word.get(words[i])
+        matched = None
+        if entries and i not in protected:
+            for entry in entries:
+                size = len(entry.words)
+                if tuple(words[i:i + size]) == entry.words and language not in entry.innocent_in \
+                        and not protected.intersection(range(i, i + size)):
+                    matched = entry
+                    break
+        if matched is None:
+            i += 1
+            continue
+        last = i + len(matched.words) - 1
+        flags.append(Flag(
+            check=CHECK, ground=matched.ground, start=tokens[i].start, end=tokens[last].end,
+            score=BANNED_SCORE if matched.banned else SUSPECT_SCORE, term=matched.term, detail=matched.level,
+        ))
+        i = last + 1
+    return flags
+
+
+# --- patterns of attacks ----------------------------------------------------------------------------
+
+def _alternation(words: frozenset[str]) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class AttackPattern:
+    name: str
+    ground: str
+    regex: re.Pattern[str]
+    score: float
+    # When the pattern names its insult (group `y`), a suspect word alone lowers the score to this.
+    score_if_mild: float | None = None
+
+
+_THREAT_VERBS = (
+    "tuer|buter|crever|defoncer|egorger|massacrer|fracasser|plomber|flinguer|pendre|bruler|eclater|"
+    "saigner|frapper|violer|noyer|etrangler|descendre|decapiter|exploser|tabasser|lyncher|"
+    "faire la peau|casser la gueule|casser la figure|peter la gueule|refaire le portrait"
+)
+
+
+@cache
+def attack_patterns() -> tuple[AttackPattern, ...]:
+    lexicon = load_lexicon()
+    banned = lexicon.insult_words("banned")
+    suspect = lexicon.insult_words("suspect")
+    insult = _alternation(banned | suspect | lexicon.dehumanising)
+    target = _alternation(lexicon.targets)
+    dehuman = _alternation(lexicon.dehumanising)
+    threat_verbs = canonical_pattern(_THREAT_VERBS)
+
+    def compile_(pattern: str) -> re.Pattern[str]:
+        body = canonical_pattern(pattern).replace("INSULT", insult).replace("TARGET", target).replace("DEHUMAN", dehuman)
+        body = body.replace("THREATVERB", threat_verbs)
+        return re.compile(rf"(?<![^ ])(?:{body})(?![^ ])")
+
+    return (
+        # Threats aimed at someone.
+        AttackPattern("threat-first-person", GroundId.THREAT, compile_(
+            r"(je|j|on|nous) (vais|va|vas|allons|veux|voudrais|vait) (te|t|vous|le|la|les|lui|leur) (THREATVERB)"), 0.92),
+        AttackPattern("threat-you-will", GroundId.THREAT, compile_(
+            r"(tu|vous|t) (vas|allez|va) (mourir|crever|le payer|souffrir|finir au cimetiere|finir a l hopital)"), 0.85),
+        AttackPattern("threat-where-you-live", GroundId.THREAT, compile_(
+            r"(je|j|on|nous) (sais|sait|savons|connais|connait) (ou|l adresse|ton adresse|votre adresse) (tu|t|vous)? ?(habites|habitez|vis|vivez|dors|dormez|travailles|travaillez)?"), 0.9),
+        AttackPattern("threat-call-to-kill", GroundId.THREAT, compile_(
+            r"(il faut|faut|faudrait|il faudrait|on devrait|on va) (tous )?(les|le|la|leur|tous les|toutes les) ?(\w+ )?(tuer|pendre|fusiller|bruler|gazer|exterminer|guillotiner|lyncher|decapiter|egorger|massacrer)"), 0.9),
+        AttackPattern("threat-death-to", GroundId.THREAT, compile_(r"mort (aux|au|a la|a l) \w+"), 0.9),
+        AttackPattern("threat-bullet", GroundId.THREAT, compile_(r"(une )?balle dans (la|ta|sa|leur|votre) (tete|tronche|gueule)"), 0.9),
+        AttackPattern("threat-burn", GroundId.THREAT, compile_(
+            r"(bruler|incendier|faire sauter|plastiquer|cramer) (la|les|leur|leurs|cette) (mairie|mairies|prefecture|prefectures|maison|maisons|permanence|voiture|voitures)"), 0.8),
+        AttackPattern("threat-en", GroundId.THREAT, compile_(
+            r"(i|we|i ll|we ll|ill) (will|am going to|are going to|gonna)? ?(kill|shoot|hurt|find|rape) (you|him|her|them)"), 0.9),
+        AttackPattern("threat-de", GroundId.THREAT, compile_(r"(ich|wir) (bringe|bringen|mache|machen) (dich|euch|sie) (um|kalt|fertig)"), 0.9),
+        # Hate aimed at a group.
+        AttackPattern("hate-dirty-group", GroundId.HATE, compile_(r"(sale|sales|salle|salles) (TARGET)"), 0.92),
+        AttackPattern("hate-group-are", GroundId.HATE, compile_(
+            r"(tous |toutes )?(les|ces|des) (TARGET) (sont|c est|ce sont|restent) (tous |toutes |vraiment |que |juste )?(des |de |du )?(?P<y>INSULT)"), 0.9, 0.6),
+        AttackPattern("hate-out", GroundId.HATE, compile_(
+            r"((dehors|a la porte|expulsez|expulser|renvoyez|renvoyer|virez|virer|degagez) (les |tous les |ces )(TARGET))|((les )?(TARGET) dehors)"), 0.85),
+        AttackPattern("hate-not-here", GroundId.HATE, compile_(
+            r"(les|ces) (TARGET) (n ont|n a) (rien a faire|pas leur place|pas a etre) (ici|en france|chez nous|dans notre pays)"), 0.8),
+        AttackPattern("hate-dehumanise-group", GroundId.HATE, compile_(
+            r"(les|ces|des) (TARGET) (sont|c est|ce sont)? ?(comme )?(des |de la |une )?(DEHUMAN)"), 0.85),
+        # Insults aimed at a person or a group.
+        AttackPattern("insult-you-are", GroundId.INSULT, compile_(
+            r"(vous etes|vous n etes que|t es|tu es|t est|tu n es qu|tu n es que|t es qu|espece d|espece de|bande d|bande de|sont que des|quel|quelle|quels|you are|you re|ur|du bist|ihr seid) "
+            r"((tous|toutes|vraiment|qu|que|un|une|des|de|d|a|an|ein|eine|gros|grosse|sale|sales|pauvre|pauvres|vieux|vieille|bande|sacre|sacree|big|stupid|fucking|juste|rien|qu un|qu une) ){0,4}(?P<y>INSULT)"),
+            0.9, 0.7),
+        AttackPattern("insult-all-x-are", GroundId.INSULT, compile_(
+            r"(tous|toutes) (les|ces|nos|vos) \w+( \w+)? (sont|c est|ce sont) (tous |toutes |vraiment |que |juste )?(des |de )(?P<y>INSULT)"),
+            0.9, 0.4),
+    )
+
+
+def find_attack_patterns(canonical: CanonicalText, lexicon: Lexicon | None = None) -> list[Flag]:
+    lexicon = lexicon or load_lexicon()
+    mild_words = lexicon.insult_words("suspect")
+    flags = []
+    for pattern in attack_patterns():
+        for match in pattern.regex.finditer(canonical.text):
+            score = pattern.score
+            if pattern.score_if_mild is not None and "y" in match.groupdict():
+                y = match.group("y")
+                if y in mild_words and y not in lexicon.dehumanising:
+                    score = pattern.score_if_mild
+            start, end = canonical.original_span(match.start(), match.end())
+            flags.append(Flag(check=CHECK, ground=pattern.ground, start=start, end=end, score=score,
+                              term=pattern.name, detail="pattern"))
+    return flags
+
+
+def find_abuse(text: str, language: str = "fr") -> list[Flag]:
+    """Lexicon terms and attack patterns in `text`, each with its ground and a score."""
+    if not text:
+        return []
+    canonical = CanonicalText(text)
+    lexicon = load_lexicon()
+    return find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon)

@@ -1,0 +1,442 @@
+"""Personal data: found in a text, then masked with a typed placeholder before anything is published.
+
+Kinds: e-mail addresses, phone numbers of the network's countries, IBANs and French NIRs (checked by
+their checksums), postal addresses, and person names (spaCy entities plus the cues around them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum.fr import nir as stdnum_nir
+
+from .charter import DATA_DIR, GroundId
+from .flags import Flag
+from .text import fold
+
+CHECK = "personal-data"
+NETWORK_REGIONS = ("FR", "BE", "CA", "CI", "MA", "CM", "DE")
+
+PLACEHOLDERS = {
+    "email": "[courriel]",
+    "phone": "[téléphone]",
+    "iban": "[iban]",
+    "nir": "[nir]",
+    "address": "[adresse]",
+    "name": "[nom]",
+}
+# When two findings overlap, the more specific kind wins (an IBAN is not also a phone number).
+_PRIORITY = {"email": 0, "iban": 1, "nir": 2, "phone": 3, "address": 4, "name": 5}
+_SCORE = {"email": 0.99, "iban": 0.99, "nir": 0.99, "phone": 0.95, "address": 0.85, "name": 0.75}
+
+
+def _flag(kind: str, start: int, end: int, score: float | None = None, detail: str | None = None) -> Flag:
+    return Flag(check=CHECK, ground=GroundId.PERSONAL_DATA, start=start, end=end,
+                score=_SCORE[kind] if score is None else score, kind=kind, term=kind, detail=detail)
+
+
+# --- e-mail -----------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]+(?:@|\s?\[at\]\s?|\s?\(at\)\s?)[\w-]+(?:(?:\.|\s?\[dot\]\s?|\s?\(point\)\s?)[\w-]+)*\.[a-z]{2,24}(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def find_emails(text: str) -> list[Flag]:
+    if "@" not in text and "at" not in text.lower():
+        return []
+    return [_flag("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
+
+
+# --- phone numbers ----------------------------------------------------------------------------------
+
+# A run of at least 8 digits, possibly grouped by spaces, dots, dashes, slashes or brackets.
+_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s./\-()]{0,3}\d){7,}")
+_AFTER_AMOUNT = re.compile(r"\s?(?:€|euros?|eur\b|\$|dollars?|francs?|fcfa|dh|dirhams?|%|habitants|km|m2|m²|tonnes|kwh)", re.I)
+
+
+def _looks_like_phone(raw: str, region: str) -> bool:
+    """Guard against amounts and identifiers that happen to be valid numbers somewhere."""
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+") or raw.startswith("00") or raw.startswith("(+"):
+        return True
+    if digits.startswith("0"):
+        return True
+    # National numbers without a trunk zero: North America (10 digits) and Cameroon (9 digits).
+    if region == "CA":
+        return len(digits) == 10 and bool(re.search(r"[\s.\-()]", raw))
+    if region == "CM":
+        return len(digits) == 9 and digits[0] in "26"
+    return False
+
+
+def find_phones(text: str, regions: Sequence[str] = NETWORK_REGIONS) -> list[Flag]:
+    if not _DIGIT_RUN.search(text):
+        return []
+    found: dict[tuple[int, int], Flag] = {}
+    for region in regions:
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            if not _looks_like_phone(match.raw_string, region):
+                continue
+            if _AFTER_AMOUNT.match(text, match.end):
+                continue
+            key = (match.start, match.end)
+            if key not in found:
+                found[key] = _flag("phone", match.start, match.end,
+                                   detail=phonenumbers.region_code_for_number(match.number))
+    return list(found.values())
+
+
+# --- IBAN and NIR -----------------------------------------------------------------------------------
+
+_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){10,32}")
+
+
+def find_ibans(text: str) -> list[Flag]:
+    flags = []
+    for match in _IBAN_CANDIDATE.finditer(text):
+        candidate = match.group()
+        # The pattern may have swallowed a following word: shrink from the right until it validates.
+        for end in range(len(candidate), 13, -1):
+            piece = candidate[:end]
+            if piece[-1] in " -":
+                continue
+            if end < len(candidate) and candidate[end].isalnum() and piece[-1].isalnum() and candidate[end - 1] != " ":
+                # never cut inside a group of characters
+                if not candidate[end].isspace() and not candidate[end] == "-":
+                    continue
+            if stdnum_iban.is_valid(piece):
+                flags.append(_flag("iban", match.start(), match.start() + end))
+                break
+    return flags
+
+
+_NIR_CANDIDATE = re.compile(
+    r"(?<![\w])[1-478][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[ABab])[\s.]?\d{3}[\s.]?\d{3}[\s.]?\d{2}(?![\w])"
+)
+
+
+def find_nirs(text: str) -> list[Flag]:
+    flags = []
+    for match in _NIR_CANDIDATE.finditer(text):
+        compact = re.sub(r"[\s.]", "", match.group()).upper()
+        if stdnum_nir.is_valid(compact):
+            flags.append(_flag("nir", match.start(), match.end()))
+    return flags
+
+
+# --- postal addresses -------------------------------------------------------------------------------
+
+_STREET_TYPES = (
+    r"rue|avenue|av\.|bd|boulevard|place|impasse|all[ée]e|chemin|route|quai|cours|square|passage|"
+    r"r[ée]sidence|lotissement|cit[ée]|rond-point|voie|sentier|esplanade|promenade|faubourg|hameau|"
+    r"lieu-dit|parvis|villa|chauss[ée]e|dr[èe]ve|rang|mont[ée]e|chemin|sq\.|pl\."
+)
+_HOUSE_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater|[abcBC])\b)?"
+_NAME_WORD = r"(?:[dlDL][’']\s?)?[\wÀ-ÿ][\wÀ-ÿ’'\-]*"
+_STREET_STOP = {
+    "et", "je", "j", "qui", "que", "qu", "a", "à", "est", "sont", "pour", "avec", "mais", "ou", "où", "donc",
+    "dans", "il", "elle", "nous", "vous", "on", "ce", "cette", "depuis", "près", "pres", "car", "mon", "ma",
+    "mes", "son", "sa", "ses", "notre", "votre", "leur", "un", "une", "y", "n", "ne", "pas", "au", "aux",
+    "à", "en", "par", "chez", "tel", "tél", "téléphone", "email", "mail", "courriel", "c", "s", "se",
+}
+_PARTICLES = {"de", "du", "des", "la", "le", "les", "d", "l", "saint", "sainte", "st", "ste", "sur", "sous"}
+_STREET_START = re.compile(rf"(?<![\w])({_HOUSE_NUMBER})\s*,?\s+(?:{_STREET_TYPES})(?![\w])", re.IGNORECASE)
+_STREET_THEN_NUMBER = re.compile(rf"(?<![\w])(?:{_STREET_TYPES})(?![\w])", re.IGNORECASE)
+_WORD_AFTER = re.compile(rf"\s+({_NAME_WORD})")
+_POSTCODE_CITY = re.compile(
+    r",?\s*(?:(?<![\d])(?:\d{5}|\d{2}\s\d{3}|\d{4})|[A-Z]\d[A-Z]\s?\d[A-Z]\d)"
+    r"(?:\s+[A-ZÀ-Ý][\wÀ-ÿ’'\-]*(?:[\s\-](?:sur|sous|en|lès|les|le|la|de|du|d’|d'|[A-ZÀ-Ý][\wÀ-ÿ’'\-]*)){0,3})?"
+    r"(?:\s+(?:cedex|CEDEX|Cedex)(?:\s\d{1,2})?)?"
+)
+_STANDALONE_POSTCODE_CITY = re.compile(
+    r"(?<![\d\w€$])(?:\d{5}|2[AB]\d{3})\s+[A-ZÀ-Ý][\wÀ-ÿ’'\-]+(?:[\s\-](?:sur|sous|en|lès|les|le|la|de|du|d’|d'|[A-ZÀ-Ý][\wÀ-ÿ’'\-]*)){0,3}"
+    r"(?:\s+[Cc][Ee][Dd][Ee][Xx](?:\s\d{1,2})?)?"
+)
+_CANADIAN_POSTCODE = re.compile(r"(?<![\w])[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d(?![\w])")
+_GERMAN_STREET = re.compile(
+    r"(?<![\w])[A-ZÄÖÜ][\wäöüß\-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)\s+\d{1,4}\s?[a-z]?(?![\w])"
+)
+
+
+def _street_name_end(text: str, position: int, max_words: int = 6) -> int:
+    """Extend a street name word by word; return the end of its last meaningful word (or `position`)."""
+    end = position
+    last_good = position
+    for _ in range(max_words):
+        match = _WORD_AFTER.match(text, end)
+        if not match:
+            break
+        word = fold(match.group(1)).strip("'’")
+        if word.isdigit():
+            break
+        bare = re.split(r"['’]", word)[-1] if "'" in word or "’" in word else word
+        if word in _STREET_STOP or bare in _STREET_STOP and bare not in _PARTICLES:
+            break
+        end = match.end()
+        if word not in _PARTICLES and not re.fullmatch(r"[dl]['’]", word):
+            last_good = end
+    return last_good
+
+
+def find_addresses(text: str) -> list[Flag]:
+    flags: list[Flag] = []
+    lowered_has_street = _STREET_THEN_NUMBER.search(text)
+    if lowered_has_street:
+        for match in _STREET_START.finditer(text):
+            end = _street_name_end(text, match.end())
+            if end == match.end():
+                continue
+            tail = _POSTCODE_CITY.match(text, end)
+            if tail and re.search(r"\d", tail.group()):
+                end = tail.end()
+            flags.append(_flag("address", match.start(), end))
+        # "Rue de la Loi 16, 1000 Bruxelles": the number after the street name.
+        for match in _STREET_THEN_NUMBER.finditer(text):
+            if any(f.start <= match.start() < f.end for f in flags):
+                continue
+            name_end = _street_name_end(text, match.end(), max_words=5)
+            number = re.compile(rf",?\s+{_HOUSE_NUMBER}(?![\w])").match(text, name_end)
+            if name_end == match.end() or not number:
+                continue
+            end = number.end()
+            tail = _POSTCODE_CITY.match(text, end)
+            if tail and re.search(r"\d", tail.group()):
+                end = tail.end()
+            if match.group()[0].isupper() or re.match(r"\s*,?\s*\d{4,5}\s", text[number.end():number.end() + 8]):
+                flags.append(_flag("address", match.start(), end))
+    for match in _GERMAN_STREET.finditer(text):
+        end = match.end()
+        tail = _POSTCODE_CITY.match(text, end)
+        if tail and re.search(r"\d", tail.group()):
+            end = tail.end()
+        flags.append(_flag("address", match.start(), end))
+    for pattern in (_STANDALONE_POSTCODE_CITY, _CANADIAN_POSTCODE):
+        for match in pattern.finditer(text):
+            if not any(f.start <= match.start() < f.end for f in flags):
+                flags.append(_flag("address", match.start(), match.end(), score=0.7))
+    return flags
+
+
+# --- person names -----------------------------------------------------------------------------------
+
+def _read_words(path: Path, separator: str | None) -> frozenset[str]:
+    entries = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        for entry in line.split(separator):
+            entry = entry.strip()
+            if entry:
+                entries.add(fold(entry))
+    return frozenset(entries)
+
+
+@cache
+def first_names() -> frozenset[str]:
+    return _read_words(DATA_DIR / "names" / "first_names.txt", None)
+
+
+@cache
+def not_person_names() -> frozenset[str]:
+    return _read_words(DATA_DIR / "names" / "not_person_names.txt", ",")
+
+
+_NAME_TOKEN = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?|[A-ZÀ-Ý]\."
+_NAME_SEQUENCE = rf"(?:{_NAME_TOKEN})(?:\s+(?:(?:de|du|le|la|van|von|der|ben|el|d['’])\s*)?(?:{_NAME_TOKEN})){{0,3}}"
+_TITLE_CUE = re.compile(
+    rf"(?<![\w])(?:M\.|MM\.|Mme|Mmes|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Pr\.?|Me|Monsieur|Madame|Mademoiselle|Docteur|Maître|Herr|Frau)\s+({_NAME_SEQUENCE})"
+)
+_INTRO_CUE = re.compile(
+    r"(?<![\w])(?:je\s+m['’]\s?appelle|mon\s+nom\s+est|moi\s+c['’]est|my\s+name\s+is|ich\s+heiße|ich\s+heisse|"
+    r"je\s+suis\s+(?=[A-ZÀ-Ý][a-zà-ÿ]+\s+[A-ZÀ-Ý]))\s+"
+    r"((?:[\wÀ-ÿ][\wÀ-ÿ\-]*)(?:\s+[\wÀ-ÿ][\wÀ-ÿ\-]*)?(?:\s+[\wÀ-ÿ][\wÀ-ÿ\-]*)?)",
+    re.IGNORECASE,
+)
+_SIGNATURE_CUE = re.compile(
+    rf"(?:cordialement|bien\s+à\s+vous|salutations(?:\s+distinguées)?|merci(?:\s+d'avance)?|signé|sign[ée]e?|"
+    rf"best\s+regards|regards|mit\s+freundlichen\s+grüßen|amicalement|respectueusement)\s*[,.:!]?\s*\n?\s*[-–—]*\s*({_NAME_SEQUENCE})\s*\.?\s*$",
+    re.IGNORECASE,
+)
+_DASH_SIGNATURE = re.compile(rf"\n\s*(?:--|[-–—])\s*({_NAME_SEQUENCE})\s*$")
+_INTRO_STOP = {"et", "je", "j", "suis", "habite", "de", "du", "la", "le", "à", "a", "au", "et", "mais", "qui",
+               "pour", "avec", "ici", "depuis", "and", "i", "und", "ich", "citoyen", "citoyenne", "habitant",
+               "habitante", "agent", "agente", "élu", "élue", "retraité", "retraitée", "étudiant", "étudiante"}
+_ROLE_AFTER_TITLE = {"le", "la", "les", "l"}
+
+
+def _is_not_person(span_text: str) -> bool:
+    folded = fold(span_text).strip(" .,'’")
+    if folded in not_person_names():
+        return True
+    words = folded.split()
+    return bool(words) and (words[-1] in not_person_names() and len(words) == 1)
+
+
+def find_name_cues(text: str) -> list[Flag]:
+    """Names announced by their context: titles (M., Mme), introductions, signatures."""
+    flags = []
+    for match in _TITLE_CUE.finditer(text):
+        first = match.group(1).split()[0]
+        if fold(first) in _ROLE_AFTER_TITLE or _is_not_person(match.group(1)):
+            continue
+        flags.append(_flag("name", match.start(), match.end(1), score=0.9, detail="title"))
+    for match in _INTRO_CUE.finditer(text):
+        words = match.group(1).split()
+        kept = []
+        for word in words:
+            if fold(word) in {fold(w) for w in _INTRO_STOP}:
+                break
+            kept.append(word)
+        if not kept:
+            continue
+        end = match.start(1) + len(" ".join(kept))
+        flags.append(_flag("name", match.start(1), end, score=0.9, detail="introduction"))
+    tail_start = max(0, len(text) - 160)
+    for pattern in (_SIGNATURE_CUE, _DASH_SIGNATURE):
+        match = pattern.search(text, tail_start)
+        if match and not _is_not_person(match.group(1)):
+            flags.append(_flag("name", match.start(1), match.end(1), score=0.85, detail="signature"))
+    return flags
+
+
+@cache
+def _known_words() -> frozenset[str]:
+    """French word forms known to the model's lemmatizer: a capitalised known word is not a name."""
+    nlp = name_model()
+    try:
+        lookups = nlp.get_pipe("lemmatizer").lookups
+    except KeyError:
+        return frozenset()
+    words = set(lookups.get_table("lemma_lookup").keys()) if lookups.has_table("lemma_lookup") else set()
+    if lookups.has_table("lemma_index"):
+        for entries in lookups.get_table("lemma_index").values():
+            words.update(entries)
+    return frozenset(fold(w) for w in words if isinstance(w, str))
+
+
+_NAME_PARTICLES = {"de", "du", "le", "la", "van", "von", "der", "ben", "el", "d'", "d’", "di", "da"}
+
+
+def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[Flag]:
+    """Keep the recogniser's PER entities that look like a private person's name.
+
+    The small French model tags many capitalised words as persons (sentence-initial verbs, "Education
+    Nationale"); an entity is kept when it holds a known first name, or when every word is capitalised,
+    none is a common French word and it is not a place, a role or a public figure.
+    """
+    flags = []
+    known = _known_words()
+    names = first_names()
+    for start, end in entities:
+        span = text[start:end]
+        # Titles are part of the cue, not of the name: "Mme Martin" -> "Martin" stays the span.
+        if "\n" in span.strip() or _is_not_person(span):
+            continue
+        words = [w for w in re.split(r"\s+", span.strip()) if w]
+        content = [w for w in words if fold(w) not in _NAME_PARTICLES]
+        if not content or any(not w[0].isupper() for w in content):
+            continue
+        folded_words = [fold(w).strip(".,'’") for w in content]
+        if all(w.isupper() and len(w) > 2 for w in content) and not any(f in names for f in folded_words):
+            continue  # shouting in capitals, not a name
+        has_first_name = any(f in names for f in folded_words)
+        if has_first_name:
+            flags.append(_flag("name", start, end, score=0.85, detail="entity"))
+            continue
+        if len(content) >= 2 and not any(f in known for f in folded_words if len(f) > 2) \
+                and not any(fold(f) in not_person_names() for f in folded_words):
+            flags.append(_flag("name", start, end, score=0.7, detail="entity"))
+    return flags
+
+
+@cache
+def name_model():
+    """spaCy's small French model with only the entity recogniser enabled, loaded once per process."""
+    import spacy
+
+    return spacy.load(
+        "fr_core_news_sm",
+        disable=["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer"],
+    )
+
+
+_CAPITALISED_INSIDE = re.compile(r"[^\s.!?:;\n(«\"]\s+[A-ZÀ-Ý][a-zà-ÿ]|[A-ZÀ-Ý][a-zà-ÿ]+\s+[A-ZÀ-Ý][a-zà-ÿ]")
+
+
+def needs_name_model(text: str) -> bool:
+    """Whether the entity recogniser could find a name: a capitalised word inside a sentence, or two in a row."""
+    return bool(_CAPITALISED_INSIDE.search(text))
+
+
+def person_entity_spans(texts: Sequence[str], batch_size: int = 256) -> list[list[tuple[int, int]]]:
+    """PER entities of each text, running the model once over those that could hold one."""
+    results: list[list[tuple[int, int]]] = [[] for _ in texts]
+    indices = [i for i, text in enumerate(texts) if text and needs_name_model(text)]
+    if not indices:
+        return results
+    nlp = name_model()
+    for index, doc in zip(indices, nlp.pipe((texts[i] for i in indices), batch_size=batch_size)):
+        results[index] = [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PER"]
+    return results
+
+
+# --- all together -----------------------------------------------------------------------------------
+
+def resolve_overlaps(flags: list[Flag]) -> list[Flag]:
+    """One flag per stretch of text: the more specific kind first, then the longer span."""
+    ordered = sorted(flags, key=lambda f: (_PRIORITY.get(f.kind or "", 9), -(f.end - f.start), f.start))
+    kept: list[Flag] = []
+    for flag in ordered:
+        overlapping = [k for k in kept if k.start < flag.end and flag.start < k.end]
+        if not overlapping:
+            kept.append(flag)
+        elif all(k.kind == flag.kind for k in overlapping):
+            # Same kind: merge into one span so nothing of either is left visible.
+            start = min([flag.start] + [k.start for k in overlapping])
+            end = max([flag.end] + [k.end for k in overlapping])
+            for k in overlapping:
+                kept.remove(k)
+            kept.append(flag.model_copy(update={"start": start, "end": end}))
+        else:
+            # A less specific finding that sticks out of a more specific one keeps its outside parts masked.
+            start = min([flag.start] + [k.start for k in overlapping])
+            end = max([flag.end] + [k.end for k in overlapping])
+            if start < min(k.start for k in overlapping) or end > max(k.end for k in overlapping):
+                for k in overlapping:
+                    kept.remove(k)
+                winner = min(overlapping + [flag], key=lambda f: _PRIORITY.get(f.kind or "", 9))
+                kept.append(winner.model_copy(update={"start": start, "end": end}))
+    return sorted(kept, key=lambda f: f.start)
+
+
+def find_personal_data(text: str, person_entities: Iterable[tuple[int, int]] = ()) -> list[Flag]:
+    """Every personal datum of `text`. `person_entities` are the PER spans the name model found in it."""
+    if not text:
+        return []
+    flags = find_emails(text) + find_ibans(text) + find_nirs(text) + find_phones(text) + find_addresses(text)
+    flags += find_name_cues(text)
+    flags += names_from_entities(text, person_entities)
+    return resolve_overlaps(flags)
+
+
+def redact(text: str, flags: Iterable[Flag]) -> str:
+    """Replace each personal-data span with its typed placeholder."""
+    spans = sorted((f for f in flags if f.kind in PLACEHOLDERS), key=lambda f: f.start)
+    pieces = []
+    position = 0
+    for flag in spans:
+        if flag.start < position:  # overlapping spans were merged by resolve_overlaps; be safe anyway
+            if flag.end > position:
+                position = flag.end
+            continue
+        pieces.append(text[position:flag.start])
+        pieces.append(PLACEHOLDERS[flag.kind])
+        position = flag.end
+    pieces.append(text[position:])
+    return "".join(pieces)

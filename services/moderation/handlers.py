@@ -1,0 +1,34 @@
+"""Moderation's bus consumers: registry events keep policies and frameworks; submissions get moderated."""
+
+from typing import Any
+
+from services.moderation import commands, store
+from shared.db import claim_new_events
+from shared.events import CloudEvent, ConsultationOpened, TerritoryRegistered
+
+
+def register(runtime) -> None:
+    @runtime.consumer("palabre.territory.registered.>", "moderation-territories")
+    async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
+        """Keeps each territory's moderation mode and automatic-rejection grounds."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "moderation-territories", [e.id for e in events])
+            for event in events:
+                if event.id in new:
+                    await store.upsert_territory(conn, event.data)
+
+    @runtime.consumer("palabre.consultation.opened.>", "moderation-consultations")
+    async def record_consultations(events: list[CloudEvent[ConsultationOpened]]) -> None:
+        """Keeps each consultation's framework (for the off-topic check)."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "moderation-consultations", [e.id for e in events])
+            for event in events:
+                if event.id in new:
+                    await store.upsert_consultation(conn, event.data)
+
+    @runtime.consumer("palabre.contribution.submitted.>", "moderation-submitted")
+    async def moderate(events: list[CloudEvent[Any]]) -> None:
+        """Runs the charter checks over each batch of submitted contributions and emits the decisions."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "moderation-submitted", [e.id for e in events])
+            await commands.moderate_submitted(conn, [e for e in events if e.id in new])
