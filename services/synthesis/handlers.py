@@ -1,0 +1,42 @@
+"""Synthesis's bus consumers: published contributions feed the live counts; registry events bring
+frameworks; rejections after an appeal take a contribution back out."""
+
+from typing import Any
+
+from services.synthesis import commands, store
+from shared.db import claim_new_events
+from shared.events import CloudEvent, ConsultationOpened, TerritoryRegistered
+
+
+def register(runtime) -> None:
+    @runtime.consumer("palabre.territory.registered.>", "synthesis-territories")
+    async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
+        """Keeps territory names and countries for the network, country and territory scopes."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "synthesis-territories", [e.id for e in events])
+            for event in events:
+                if event.id in new:
+                    await store.upsert_territory(conn, event.data)
+
+    @runtime.consumer("palabre.consultation.opened.>", "synthesis-consultations")
+    async def record_consultations(events: list[CloudEvent[ConsultationOpened]]) -> None:
+        """Keeps each consultation's framework: its axes are what contributions are classified into."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "synthesis-consultations", [e.id for e in events])
+            for event in events:
+                if event.id in new:
+                    await store.upsert_consultation(conn, event.data)
+
+    @runtime.consumer("palabre.contribution.published.>", "synthesis-published")
+    async def count_published(events: list[CloudEvent[Any]]) -> None:
+        """Adds each published contribution to the live counts, with its axis."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "synthesis-published", [e.id for e in events])
+            await commands.add_published(conn, [e.data for e in events if e.id in new])
+
+    @runtime.consumer("palabre.contribution.rejected.>", "synthesis-rejected")
+    async def withdraw_rejected(events: list[CloudEvent[Any]]) -> None:
+        """A contribution rejected after it was published (on appeal) leaves the synthesis."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "synthesis-rejected", [e.id for e in events])
+            await commands.withdraw(conn, [e.data.contribution_id for e in events if e.id in new])
