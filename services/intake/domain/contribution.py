@@ -40,10 +40,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _NEWLINES = re.compile("\r\n?|[\u2028\u2029\x85]")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-# BCP 47 well-formedness (RFC 5646 §2.1), without the irregular grandfathered tags.
+# BCP 47 well-formedness (RFC 5646 §2.1) with an ISO 639 primary language (2 or 3 letters), without
+# the 4-8 letter primary subtags nobody registers nor the irregular grandfathered tags.
 _BCP47 = re.compile(
     r"""^(?:
-        (?P<lang>[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4}|[a-z]{5,8})
+        (?P<lang>[a-z]{2,3}(?:-[a-z]{3}){0,3})
         (?:-(?P<script>[a-z]{4}))?
         (?:-(?P<region>[a-z]{2}|[0-9]{3}))?
         (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*
@@ -56,12 +57,13 @@ _BCP47 = re.compile(
 
 
 def normalize_text(value: str) -> str:
-    """NFC, ``\\n`` line breaks, no control characters but tab and newline, trimmed."""
+    """NFC, ``\n`` line breaks, no control characters but tab and newline, trimmed."""
     if not value.isascii():
-        value = unicodedata.normalize("NFC", value)
+        if not unicodedata.is_normalized("NFC", value):
+            value = unicodedata.normalize("NFC", value)
         value = _NEWLINES.sub("\n", value)
     elif "\r" in value:
-        value = _NEWLINES.sub("\n", value)
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", value).strip()
 
 

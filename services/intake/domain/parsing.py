@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -136,7 +137,7 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ";"
 
 
-def _csv_message(exc: csv.Error, delimiter: str, line: int) -> tuple[str, bool]:
+def _csv_message(exc: csv.Error, delimiter: str, line: int, first_line: int) -> tuple[str, bool]:
     """A reader error in words, and whether the reader must restart after the record's first line."""
     text = str(exc)
     if "unexpected end of data" in text:
@@ -145,8 +146,9 @@ def _csv_message(exc: csv.Error, delimiter: str, line: int) -> tuple[str, bool]:
         return "broken quoting or oversize value: a cell runs over 131,072 characters", True
     if "expected after" in text:
         shown = "tab" if delimiter == "\t" else repr(delimiter)
+        on_line = f" on line {line}" if line != first_line else ""
         return (
-            f"broken quoting on line {line}: a closing quote must be followed by the separator {shown}; "
+            f"broken quoting{on_line}: a closing quote must be followed by the separator {shown}; "
             'a quote inside a quoted value is written twice ("")',
             False,
         )
@@ -192,7 +194,7 @@ def _records(lines: list[str], header: list[str], delimiter: str) -> Iterator[Re
                 break
             except csv.Error as exc:
                 row += 1
-                message, restart = _csv_message(exc, delimiter, start + reader.line_num)
+                message, restart = _csv_message(exc, delimiter, start + reader.line_num, first_line)
                 yield Record(row, first_line, None, message)
                 if restart:
                     restart_at = first_line  # index of the line after the record's first line
@@ -228,6 +230,7 @@ _FOLD_DROP = re.compile(r"[·•.()\[\]]")
 _FOLD_SPACE = re.compile(r"[\s\-_/’'‘]+")
 
 
+@lru_cache(maxsize=4096)
 def fold(value: str) -> str:
     """A comparison key insensitive to case, accents, apostrophes, hyphens and spacing."""
     decomposed = unicodedata.normalize("NFKD", value)
