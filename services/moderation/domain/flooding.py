@@ -1,0 +1,79 @@
+"""Flooding: near-duplicate contributions from one territory within a window, found by simhash.
+
+Signatures are 64-bit simhashes over word shingles, stored as signed integers (they fit a PostgreSQL
+BIGINT). The function is pure: the caller passes the recent signatures of each territory (its window)
+and receives the signatures of the new texts to add to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from .charter import GroundId
+from .flags import Flag
+from .text import fold
+
+CHECK = "flooding"
+MIN_WORDS = 8  # short texts ("d'accord", "+1") are legitimately repeated by different people
+NEAR_DISTANCE = 3  # bits out of 64
+_WORDS = re.compile(r"\w+")
+
+
+def _features(text: str) -> list[str]:
+    words = _WORDS.findall(fold(text))
+    if len(words) < 3:
+        return words
+    return [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
+
+
+def word_count(text: str) -> int:
+    return len(_WORDS.findall(text))
+
+
+def simhash(text: str) -> int:
+    """A 64-bit simhash of `text`, as a signed integer."""
+    features = _features(text)
+    if not features:
+        return 0
+    digests = b"".join(hashlib.blake2b(f.encode(), digest_size=8).digest() for f in features)
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(len(features), 64)
+    votes = bits.sum(axis=0, dtype=np.int32) * 2 - len(features)
+    packed = np.packbits(votes > 0).tobytes()
+    return int.from_bytes(packed, "big", signed=True)
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
+
+
+def find_floods(
+    items: Sequence[tuple[str, str]],
+    recent_signatures: dict[str, Sequence[int]],
+    max_distance: int = NEAR_DISTANCE,
+) -> tuple[list[list[Flag]], dict[str, list[int]]]:
+    """Flag each (territory, text) that nearly repeats a recent text of its territory or an earlier one of
+    the batch. Returns the flags of each item and the new signatures by territory (texts long enough only)."""
+    flags: list[list[Flag]] = [[] for _ in items]
+    new_signatures: dict[str, list[int]] = {}
+    windows = {territory: np.asarray(list(signatures), dtype=np.int64) for territory, signatures in recent_signatures.items()}
+    for index, (territory, text) in enumerate(items):
+        if word_count(text) < MIN_WORDS:
+            continue
+        signature = simhash(text)
+        seen = windows.get(territory)
+        batch = new_signatures.get(territory, [])
+        distance = 65
+        if seen is not None and len(seen):
+            distance = int(np.bitwise_count(seen ^ np.int64(signature)).min())
+        if batch:
+            distance = min(distance, min(hamming(signature, other) for other in batch))
+        if distance <= max_distance:
+            score = 0.9 if distance == 0 else 0.75
+            flags[index].append(Flag(check=CHECK, ground=GroundId.FLOODING, start=0, end=len(text), score=score,
+                                     term="near-duplicate", detail=f"hamming={distance}"))
+        new_signatures.setdefault(territory, []).append(signature)
+    return flags, new_signatures

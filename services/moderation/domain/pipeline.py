@@ -1,0 +1,176 @@
+"""One entry point for a batch of contributions: every check, the policy, the redaction, the statement.
+
+The handler calls `check_batch` with what it read from the bus and the database and stores what it gets
+back. The name model runs once over the whole batch (`nlp.pipe`); everything else is plain Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, Field
+
+from shared.frameworks import Framework
+from shared.vocabulary import Outcome
+
+from . import personal_data
+from .abuse import find_abuse
+from .charter import Charter, load_charter
+from .flags import Flag, Field_
+from .flooding import find_floods
+from .off_topic import find_off_topic
+from .policy import TerritoryPolicy, decide
+from .spam import find_electoral_propaganda, find_spam
+from .statement import StatementOfReasons, build_statement
+from .text import fold
+from .unintelligible import find_unintelligible
+
+
+class ModerationInput(BaseModel):
+    contribution_id: str
+    territory: str
+    body: str
+    title: str | None = None
+    language: str = "fr"
+    framework: Framework | None = None  # the consultation's axes, for the off-topic check
+
+
+class RedactedSpan(BaseModel):
+    """A stretch of the original text masked in the published one (offsets in the original)."""
+
+    field: Field_
+    start: int
+    end: int
+    kind: str
+    placeholder: str
+
+
+class ModerationResult(BaseModel):
+    contribution_id: str
+    territory: str
+    outcome: Outcome
+    suggested_outcome: Outcome
+    grounds: list[str]
+    flags: list[Flag]
+    redacted_title: str | None
+    redacted_body: str  # the text as published, when it is
+    redactions: list[RedactedSpan]
+    statement: StatementOfReasons  # in French; `statement_for(result, "en")` gives it in English
+
+    @property
+    def published_text(self) -> str | None:
+        if self.outcome in (Outcome.PUBLISHED, Outcome.PUBLISHED_REDACTED):
+            return self.redacted_body
+        return None
+
+
+def _content_checks(text: str, language: str, framework: Framework | None) -> list[Flag]:
+    return (
+        find_abuse(text, language)
+        + find_spam(text)
+        + find_electoral_propaganda(text)
+        + find_unintelligible(text)
+        + find_off_topic(text, framework)
+    )
+
+
+_PARTICLES = {"de", "du", "le", "la", "van", "von", "der", "ben", "el", "d", "di", "da", "mme", "m", "mr", "monsieur", "madame"}
+
+
+def _known_data(texts: Sequence[str], flags_per_text: Sequence[Sequence[Flag]]) -> dict[str, str]:
+    """Every personal datum found in any field, and for names each surname-like word, by kind."""
+    known: dict[str, str] = {}
+    for text, flags in zip(texts, flags_per_text):
+        for flag in flags:
+            if flag.kind is None:
+                continue
+            datum = text[flag.start:flag.end].strip()
+            if len(datum) >= 3:
+                known[datum] = flag.kind
+            if flag.kind == "name":
+                for word in re.findall(r"[^\W\d_][\w'’-]+", datum):
+                    if len(word) >= 3 and word[0].isupper() and fold(word) not in _PARTICLES \
+                            and fold(word) not in personal_data.not_person_names():
+                        known.setdefault(word, "name")
+    return known
+
+
+def _mask_repeats(text: str, flags: list[Flag], known: Mapping[str, str]) -> list[Flag]:
+    """A datum found once is masked wherever else it appears, in the title as in the body."""
+    extra = []
+    for datum, kind in known.items():
+        for match in re.finditer(rf"(?<!\w){re.escape(datum)}(?!\w)", text):
+            if not any(f.start <= match.start() and match.end() <= f.end for f in flags):
+                extra.append(Flag(check=personal_data.CHECK, ground="personal-data", start=match.start(), end=match.end(),
+                                  score=0.8, kind=kind, term=kind, detail="repeat"))
+    return personal_data.resolve_overlaps(flags + extra) if extra else flags
+
+
+def check_batch(
+    items: Sequence[ModerationInput],
+    policy_by_territory: Mapping[str, TerritoryPolicy],
+    recent_signatures: Mapping[str, Sequence[int]],
+    *,
+    charter: Charter | None = None,
+    detect_names: bool = True,
+) -> tuple[list[ModerationResult], dict[str, list[int]]]:
+    """Moderate a batch. `recent_signatures` holds each territory's recent flooding signatures (the
+    caller's window); the second value returned holds the signatures of this batch, by territory, to add
+    to it. `detect_names=False` skips the name model (for callers that cannot afford it)."""
+    charter = charter or load_charter()
+    titles = [item.title or "" for item in items]
+    bodies = [item.body for item in items]
+    if detect_names:
+        entities = personal_data.person_entity_spans(titles + bodies)
+        title_entities, body_entities = entities[: len(items)], entities[len(items):]
+    else:
+        title_entities = body_entities = [[] for _ in items]
+    flood_flags, new_signatures = find_floods(
+        [(item.territory, item.body) for item in items], dict(recent_signatures)
+    )
+    results = []
+    for index, item in enumerate(items):
+        title, body = titles[index], bodies[index]
+        title_data = personal_data.find_personal_data(title, title_entities[index])
+        body_data = personal_data.find_personal_data(body, body_entities[index])
+        known = _known_data([title, body], [title_data, body_data])
+        if known:
+            title_data = _mask_repeats(title, title_data, known)
+            body_data = _mask_repeats(body, body_data, known)
+        title_flags = [f.in_field("title") for f in title_data + _content_checks(title, item.language, None)]
+        body_flags = body_data + _content_checks(body, item.language, item.framework) + flood_flags[index]
+        flags = title_flags + body_flags
+        policy = policy_by_territory.get(item.territory) or TerritoryPolicy()
+        decision = decide(flags, policy, charter)
+        redactions = [
+            RedactedSpan(field=field, start=f.start, end=f.end, kind=f.kind, placeholder=personal_data.PLACEHOLDERS[f.kind])
+            for field, data in (("title", title_data), ("body", body_data))
+            for f in data
+        ]
+        results.append(ModerationResult(
+            contribution_id=item.contribution_id,
+            territory=item.territory,
+            outcome=decision.outcome,
+            suggested_outcome=decision.suggested_outcome,
+            grounds=decision.grounds,
+            flags=flags,
+            redacted_title=personal_data.redact(title, title_data) if item.title is not None else None,
+            redacted_body=personal_data.redact(body, body_data),
+            redactions=redactions,
+            statement=build_statement(item.contribution_id, decision, flags, policy.mode, "fr", charter),
+        ))
+    return results, new_signatures
+
+
+def statement_for(
+    result: ModerationResult,
+    language: str,
+    policy: TerritoryPolicy | None = None,
+    charter: Charter | None = None,
+) -> StatementOfReasons:
+    """The statement of reasons of a result in another language (`en` or `fr`)."""
+    policy = policy or TerritoryPolicy()
+    decision = decide(result.flags, policy, charter)
+    decision = decision.model_copy(update={"outcome": result.outcome, "grounds": result.grounds})
+    return build_statement(result.contribution_id, decision, result.flags, policy.mode, language, charter)
