@@ -216,15 +216,19 @@ def parse_decidim(
 def _taxonomy_axis(
     cells: Mapping[str, str], columns: list[tuple[str, str | None]], axes: Mapping[str, str]
 ) -> tuple[str | None, str | None]:
-    """Decidim joins several taxonomies with ", " — and a name may itself hold ", ": try whole, then parts."""
+    """Decidim joins several taxonomies with ", ", and a name may itself hold ", ": from the left, the
+    longest run of parts that names a mapped taxonomy wins."""
     first_name = None
     for column, _ in columns:
         value = cell_text(cells.get(column)).strip()
         if not value:
             continue
         first_name = first_name or value
-        for candidate in (value, *value.split(", ")):
-            axis = axes.get(fold(candidate))
-            if axis:
-                return axis, candidate
+        parts = value.split(", ")
+        for i in range(len(parts)):
+            for j in range(len(parts), i, -1):
+                candidate = ", ".join(parts[i:j])
+                axis = axes.get(fold(candidate))
+                if axis:
+                    return axis, candidate
     return None, first_name

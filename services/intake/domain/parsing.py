@@ -344,8 +344,8 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip = max(0, self.skip - 1)
-        elif tag in _BLOCK or tag == "li":
-            self.parts.append("\n\n" if tag != "li" else "\n")
+        elif tag in _BLOCK:
+            self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
