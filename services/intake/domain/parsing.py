@@ -101,11 +101,16 @@ def decode(data: bytes) -> tuple[str, str | None]:
                 "decoded as Windows-1252 (cp1252); check accented letters, or export it again as UTF-8"
             )
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise FileError(
-            f"file contains a NUL character on line {line}: not a text CSV (UTF-16 without byte order mark, "
-            "or a spreadsheet saved in its own format?)"
-        )
+        nuls = text.count("\x00")
+        first_line_end = text.find("\n")
+        if nuls * 100 > len(text) or "\x00" in text[: first_line_end if first_line_end >= 0 else None]:
+            line = text.count("\n", 0, text.index("\x00")) + 1
+            raise FileError(
+                f"file contains NUL characters (first on line {line}): not a text CSV (UTF-16 without byte "
+                "order mark, or a spreadsheet saved in its own format?)"
+            )
+        text = text.replace("\x00", "")
+        note = "; ".join(filter(None, [note, f"{nuls} NUL characters removed"]))
     return text, note
 
 
