@@ -9,8 +9,12 @@ from typing import Any
 import asyncpg
 
 from services.moderation import store
-from services.moderation.domain.pipeline import ModerationInput, TerritoryPolicy, check_batch
-from services.moderation.domain.statement import human_statement
+from services.moderation.domain import flooding
+from services.moderation.domain.flags import Flag
+from services.moderation.domain.pipeline import ModerationInput, check_batch
+from services.moderation.domain.policy import Decision as PolicyDecision
+from services.moderation.domain.policy import TerritoryPolicy
+from services.moderation.domain.statement import build_statement
 from shared.events import (
     CloudEvent,
     ContributionAppealed,
@@ -39,7 +43,7 @@ class NotKnownYet(RuntimeError):
 
 def _policy(territory: dict[str, Any]) -> TerritoryPolicy:
     return TerritoryPolicy(mode=ModerationMode(territory["moderation_mode"]),
-                           auto_reject_grounds=list(territory["auto_reject_grounds"]))
+                           auto_reject_grounds=frozenset(territory["auto_reject_grounds"]))
 
 
 async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[ContributionSubmitted]]) -> None:
@@ -71,9 +75,12 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
     for contribution, result in zip(submitted, results, strict=True):
         decision = Decision(
             id=deterministic_event_id("decision", contribution.contribution_id, "automated"),
-            outcome=result.outcome, grounds=list(result.grounds), facts=result.statement.facts,
-            automated_detection=True, automated_decision=True, decided_by=AUTOMATED_MODERATOR,
-            decided_at=now, redacted_spans=[RedactedSpan.model_validate(s.model_dump()) for s in result.spans],
+            outcome=result.outcome, grounds=list(result.grounds),
+            facts=result.statement.facts_and_circumstances,
+            automated_detection=result.statement.automated_detection,
+            automated_decision=result.statement.automated_decision,
+            decided_by=AUTOMATED_MODERATOR, decided_at=now,
+            redacted_spans=[RedactedSpan.model_validate(s.model_dump()) for s in result.redactions],
             statement=StatementOfReasons.model_validate(result.statement.model_dump()),
         )
         contribution_rows.append((
@@ -82,7 +89,8 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
             _value(contribution.author_role), _value(contribution.channel), contribution.language,
             contribution.title, contribution.body, contribution.submitted_at,
             [flag.model_dump(mode="json") for flag in result.flags], result.redacted_title, result.redacted_body,
-            [span.model_dump(mode="json") for span in result.spans], result.signature, result.outcome.value,
+            [span.model_dump(mode="json") for span in result.redactions], signature_of(contribution.body),
+            result.outcome.value,
             None if result.outcome == Outcome.HELD else now,
         ))
         decision_rows.append(_decision_row(contribution.contribution_id, decision))
@@ -90,6 +98,25 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
     await store.insert_contributions(conn, contribution_rows)
     await store.insert_decisions(conn, decision_rows)
     await add_events(conn, outgoing, source=SOURCE)
+
+
+def signature_of(body: str) -> int | None:
+    """The near-duplicate signature kept for the flooding check (short texts have none)."""
+    if flooding.word_count(body) < flooding.MIN_WORDS:
+        return None
+    return flooding.simhash(body)
+
+
+def human_statement(contribution: dict[str, Any], outcome: Outcome, grounds: list[str], facts: str,
+                    language: str) -> StatementOfReasons:
+    flags = [Flag.model_validate(flag) for flag in contribution["flags"]]
+    decision = PolicyDecision(outcome=outcome, suggested_outcome=outcome, grounds=grounds, flagged_grounds=grounds,
+                              automated_detection=bool(flags), automated_decision=False)
+    statement = build_statement(str(contribution["id"]), decision, flags, ModerationMode.STRICT, language)
+    update = {"automated_decision": False}
+    if facts:
+        update["facts_and_circumstances"] = facts
+    return StatementOfReasons.model_validate(statement.model_copy(update=update).model_dump())
 
 
 def decision_event(contribution: Any, decision: Decision, title: str | None, text: str | None):
@@ -138,7 +165,6 @@ async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, ou
         contribution = dict(contribution)
         if outcome == Outcome.REJECTED and not grounds:
             raise Problem(422, "Ground required", "a rejection names at least one charter ground")
-        prior = await store.decisions_of(conn, contribution_id)
         automated_detection = bool(contribution["flags"])
         now = utcnow()
         text = redacted_body if redacted_body is not None else (
@@ -155,10 +181,7 @@ async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, ou
             decided_at=now,
             redacted_spans=[RedactedSpan.model_validate(s) for s in contribution["redacted_spans"]]
             if outcome == Outcome.PUBLISHED_REDACTED and redacted_body is None else [],
-            statement=StatementOfReasons.model_validate(human_statement(
-                contribution_id=contribution_id, outcome=outcome, grounds=grounds, facts=facts,
-                automated_detection=automated_detection, language=language, appeal=len(prior) > 1,
-            ).model_dump()),
+            statement=human_statement(contribution, outcome, grounds, facts, language),
         )
         await store.set_status(conn, contribution_id, outcome.value, decided_at=now,
                                redacted_title=title if outcome == Outcome.PUBLISHED_REDACTED else None,

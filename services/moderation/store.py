@@ -5,6 +5,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import bulk_insert
 from shared.events import ConsultationOpened, TerritoryRegistered
 
 
@@ -61,43 +62,26 @@ async def recent_signatures(conn: asyncpg.Connection, territories: Sequence[str]
     return out
 
 
-CONTRIBUTION_COLUMNS = (
-    "id", "external_id", "territory", "country", "consultation", "axis", "kind", "author_role", "channel",
-    "language", "title", "body", "submitted_at", "flags", "redacted_title", "redacted_body", "redacted_spans",
-    "signature", "status", "decided_at",
-)
-_TYPES = ("uuid", "text", "text", "bpchar", "text", "text", "text", "text", "text", "text", "text", "text",
-          "timestamptz", "jsonb", "text", "text", "jsonb", "int8", "text", "timestamptz")
+CONTRIBUTION_COLUMNS = [
+    ("id", "uuid"), ("external_id", "text"), ("territory", "text"), ("country", "bpchar"),
+    ("consultation", "text"), ("axis", "text"), ("kind", "text"), ("author_role", "text"), ("channel", "text"),
+    ("language", "text"), ("title", "text"), ("body", "text"), ("submitted_at", "timestamptz"),
+    ("flags", "jsonb"), ("redacted_title", "text"), ("redacted_body", "text"), ("redacted_spans", "jsonb"),
+    ("signature", "int8"), ("status", "text"), ("decided_at", "timestamptz"),
+]
+DECISION_COLUMNS = [
+    ("id", "uuid"), ("contribution_id", "uuid"), ("outcome", "text"), ("grounds", "jsonb"), ("automated", "bool"),
+    ("decided_by", "text"), ("decided_at", "timestamptz"), ("decision", "jsonb"),
+]
 
 
 async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
-    if not rows:
-        return
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    placeholders = ", ".join(f"${i + 1}::{kind}[]" for i, kind in enumerate(_TYPES))
-    await conn.execute(
-        f"INSERT INTO contributions ({', '.join(CONTRIBUTION_COLUMNS)}) SELECT * FROM unnest({placeholders}) "
-        "ON CONFLICT (id) DO NOTHING",
-        *columns,
-    )
+    await bulk_insert(conn, "contributions", CONTRIBUTION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
 
 
 async def insert_decisions(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
     """(id, contribution_id, outcome, grounds, automated, decided_by, decided_at, decision json)."""
-    if not rows:
-        return
-    ids, cids, outcomes, grounds, automated, by, at, payloads = (list(c) for c in zip(*rows, strict=True))
-    await conn.execute(
-        """
-        INSERT INTO decisions (id, contribution_id, outcome, grounds, automated, decided_by, decided_at, decision)
-        SELECT d.id, d.cid, d.outcome, ARRAY(SELECT jsonb_array_elements_text(d.grounds)), d.automated,
-               d.by, d.at, d.decision
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::bool[], $6::text[],
-                    $7::timestamptz[], $8::jsonb[]) AS d(id, cid, outcome, grounds, automated, by, at, decision)
-        ON CONFLICT (id) DO NOTHING
-        """,
-        ids, cids, outcomes, [list(g) for g in grounds], automated, by, at, payloads,
-    )
+    await bulk_insert(conn, "decisions", DECISION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
 
 
 async def get_contribution(conn: asyncpg.Connection | asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:

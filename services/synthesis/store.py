@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import bulk_insert
 from shared.events import ConsultationOpened, TerritoryRegistered
 
 UNCLASSIFIED = "non-classe"
@@ -33,22 +34,19 @@ async def frameworks(conn, consultation_ids: Sequence[str]) -> dict[str, dict]:
     return {row["id"]: row["framework"] for row in rows}
 
 
-_COLUMNS = ("id", "territory", "country", "consultation", "kind", "author_role", "channel", "language", "title",
-            "text", "submitted_at", "published_at", "source_axis", "axis", "axis_source", "axis_confidence")
-_TYPES = ("uuid", "text", "bpchar", "text", "text", "text", "text", "text", "text", "text", "timestamptz",
-          "timestamptz", "text", "text", "text", "float4")
+PUBLISHED_COLUMNS = [
+    ("id", "uuid"), ("territory", "text"), ("country", "bpchar"), ("consultation", "text"), ("kind", "text"),
+    ("author_role", "text"), ("channel", "text"), ("language", "text"), ("title", "text"), ("text", "text"),
+    ("submitted_at", "timestamptz"), ("published_at", "timestamptz"), ("source_axis", "text"), ("axis", "text"),
+    ("axis_source", "text"), ("axis_confidence", "float4"),
+]
 
 
 async def insert_published(conn: asyncpg.Connection, rows: Sequence[tuple]) -> list[tuple]:
     """Insert newly published contributions; returns the rows actually inserted (for the counts)."""
-    if not rows:
-        return []
-    columns = [list(c) for c in zip(*rows, strict=True)]
-    placeholders = ", ".join(f"${i + 1}::{kind}[]" for i, kind in enumerate(_TYPES))
-    inserted = await conn.fetch(
-        f"INSERT INTO contributions ({', '.join(_COLUMNS)}) SELECT * FROM unnest({placeholders}) "
-        "ON CONFLICT (id) DO NOTHING RETURNING territory, country, axis, kind, author_role, channel",
-        *columns,
+    inserted = await bulk_insert(
+        conn, "contributions", PUBLISHED_COLUMNS, rows,
+        suffix="ON CONFLICT (id) DO NOTHING RETURNING territory, country, axis, kind, author_role, channel",
     )
     return [tuple(row) for row in inserted]
 

@@ -56,7 +56,7 @@ def upgrade() -> None:
             id uuid PRIMARY KEY,
             contribution_id uuid NOT NULL REFERENCES contributions(id),
             outcome text NOT NULL,
-            grounds text[] NOT NULL,
+            grounds jsonb NOT NULL,
             automated boolean NOT NULL,
             decided_by text NOT NULL,
             decided_at timestamptz NOT NULL,

@@ -1,0 +1,128 @@
+"""Intake's SQL. Bulk paths use one multi-row statement (unnest), never a round trip per row."""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.intake.domain.registry import ConsultationIn, TerritoryIn
+from shared.db import bulk_insert
+from shared.frameworks import Framework
+
+CONTRIBUTION_COLUMNS = [
+    ("id", "uuid"), ("territory", "text"), ("external_id", "text"), ("consultation", "text"), ("axis", "text"),
+    ("kind", "text"), ("author_role", "text"), ("channel", "text"), ("language", "text"), ("title", "text"),
+    ("body", "text"), ("submitted_at", "timestamptz"), ("author_ref", "text"),
+]
+
+
+async def insert_territory(conn: asyncpg.Connection, territory: TerritoryIn) -> bool:
+    status = await conn.execute(
+        """
+        INSERT INTO territories (id, name, kind, country, languages, timezone, charter_version,
+                                 charter_accepted_at, moderation_mode, auto_reject_grounds, licence)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (id) DO NOTHING
+        """,
+        territory.id, territory.name, territory.kind.value, territory.country, territory.languages,
+        territory.timezone, territory.charter_version, territory.charter_accepted_at,
+        territory.moderation_mode.value, territory.auto_reject_grounds, territory.licence,
+    )
+    return status.endswith(" 1")
+
+
+async def get_territory(conn: asyncpg.Connection | asyncpg.Pool, territory: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM territories WHERE id = $1", territory)
+    return dict(row) if row else None
+
+
+async def list_territories(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    return [dict(row) for row in await pool.fetch("SELECT * FROM territories ORDER BY id")]
+
+
+async def add_api_key(conn: asyncpg.Connection, territory: str, key_hash: str) -> int:
+    return await conn.fetchval(
+        "INSERT INTO api_keys (key_hash, territory) VALUES ($1, $2) RETURNING id", key_hash, territory
+    )
+
+
+async def revoke_api_keys(conn: asyncpg.Connection, territory: str, key_id: int | None = None) -> int:
+    status = await conn.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE territory = $1 AND revoked_at IS NULL "
+        "AND ($2::bigint IS NULL OR id = $2)",
+        territory, key_id,
+    )
+    return int(status.split()[-1])
+
+
+async def territory_for_key(pool: asyncpg.Pool, key_hash: str) -> dict[str, Any] | None:
+    row = await pool.fetchrow(
+        "SELECT t.id, t.country FROM api_keys k JOIN territories t ON t.id = k.territory "
+        "WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+        key_hash,
+    )
+    return dict(row) if row else None
+
+
+async def insert_consultation(conn: asyncpg.Connection, consultation: ConsultationIn, framework: Framework) -> bool:
+    status = await conn.execute(
+        "INSERT INTO consultations (id, territory, title, framework, opens_at, closes_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        consultation.id, consultation.territory, consultation.title, framework.model_dump(mode="json"),
+        consultation.opens_at, consultation.closes_at,
+    )
+    return status.endswith(" 1")
+
+
+async def close_consultation(conn: asyncpg.Connection, consultation: str, closed_at: datetime) -> dict | None:
+    row = await conn.fetchrow(
+        "UPDATE consultations SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL RETURNING *",
+        consultation, closed_at,
+    )
+    return dict(row) if row else None
+
+
+async def consultations_of(conn: asyncpg.Connection | asyncpg.Pool, territory: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT id, territory, title, framework, opens_at, closes_at, closed_at FROM consultations "
+        "WHERE territory = $1 ORDER BY created_at, id",
+        territory,
+    )
+    return [dict(row) for row in rows]
+
+
+async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[tuple]) -> set[str]:
+    """Insert new contributions; returns the ids actually inserted (the others were already there)."""
+    inserted = await bulk_insert(conn, "contributions", CONTRIBUTION_COLUMNS, rows,
+                                 suffix="ON CONFLICT (territory, external_id) DO NOTHING RETURNING id")
+    return {str(row["id"]) for row in inserted}
+
+
+async def get_contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
+    row = await pool.fetchrow(
+        "SELECT id, external_id, territory, status, decision, published_title, published_text "
+        "FROM contributions WHERE id = $1",
+        contribution_id,
+    )
+    return dict(row) if row else None
+
+
+async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) -> None:
+    """(id, status, decision json, decided_at, published_title, published_text); the newest decision wins."""
+    if not decisions:
+        return
+    ids, statuses, payloads, decided, titles, texts = (list(c) for c in zip(*decisions, strict=True))
+    payloads = [json.dumps(payload, ensure_ascii=False) for payload in payloads]
+    await conn.execute(
+        """
+        UPDATE contributions AS c
+        SET status = d.status, decision = d.decision::jsonb, decided_at = d.decided_at,
+            published_title = d.published_title, published_text = d.published_text
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+             AS d(id, status, decision, decided_at, published_title, published_text)
+        WHERE c.id = d.id AND (c.decided_at IS NULL OR c.decided_at <= d.decided_at)
+        """,
+        ids, statuses, payloads, decided, titles, texts,
+    )

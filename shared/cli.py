@@ -1,0 +1,195 @@
+"""`palabre`: run the system, administer territories, import files, measure."""
+
+import json
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.settings import get_settings
+
+app = typer.Typer(help="Palabre: public consultations across a network of territories.", no_args_is_help=True)
+territory_app = typer.Typer(help="Territories of the network.", no_args_is_help=True)
+app.add_typer(territory_app, name="territory")
+console = Console()
+
+
+@app.command()
+def serve(service: str = typer.Argument(..., help="intake, moderation, synthesis or notifications"),
+          port: int = typer.Option(None, help="HTTP port (default: the service's)"),
+          host: str = typer.Option(None, help="Bind address (default: PALABRE_HOST)")) -> None:
+    """Run one service (what a container or a Deployment runs)."""
+    import importlib
+
+    import uvicorn
+
+    settings = get_settings()
+    if service not in ("intake", "moderation", "synthesis", "notifications"):
+        raise typer.BadParameter(f"unknown service {service!r}")
+    module = importlib.import_module(f"services.{service}.app")
+    uvicorn.run(module.app, host=host or settings.host, port=port or settings.port_of(service),
+                log_config=None, access_log=False, timeout_graceful_shutdown=10)
+
+
+@app.command()
+def up() -> None:
+    """Start everything on this machine: NATS, PostgreSQL, the four services, and the demo network."""
+    from shared.demo import load_demo_network
+    from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess
+
+    settings = get_settings()
+    var = settings.var_dir.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    embedded = not settings.nats_url and not settings.database_url
+    demo = settings.demo or embedded
+    nats = postgres = None
+    nats_url, database_url = settings.nats_url, settings.database_url
+    if not nats_url:
+        nats = NatsServer(var / "nats", sync_interval=settings.nats_sync_interval).start()
+        nats_url = nats.url
+    if not database_url:
+        postgres = Postgres(var / "pg")
+        database_url = postgres.url
+    credentials_path = var / "demo-credentials.json"
+    credentials = json.loads(credentials_path.read_text()) if demo and credentials_path.exists() else None
+    admin_key = settings.admin_key or (credentials or {}).get("admin", {}).get("api_key") or (
+        "adm_" + secrets.token_urlsafe(32))
+    secret_file = var / "secret-key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    env = {
+        "PALABRE_NATS_URL": nats_url, "PALABRE_DATABASE_URL": database_url, "PALABRE_ADMIN_KEY": admin_key,
+        "PALABRE_DEMO": "true" if demo else "false", "PALABRE_VAR_DIR": str(var),
+        "PALABRE_SECRET_KEY": os.environ.get("PALABRE_SECRET_KEY") or secret_file.read_text().strip(),
+    }
+    processes = [ServiceProcess(name, settings.port_of(name), env, var / "logs" / f"{name}.log") for name in SERVICES]
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.wait_ready()
+        urls = {p.name: p.base_url for p in processes}
+        if demo and credentials is None:
+            credentials = load_demo_network(urls, admin_key)
+            credentials_path.write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
+            credentials_path.chmod(0o600)
+        _print_ready(urls, credentials, credentials_path, time.monotonic() - started)
+        while not stop.is_set():
+            for process in processes:
+                if process.process.poll() is not None:
+                    console.print(f"[red]{process.name} stopped (exit {process.process.returncode}); "
+                                  f"see {process.log_path}[/red]")
+                    stop.set()
+            stop.wait(1.0)
+    finally:
+        console.print("Stopping…")
+        for process in processes:
+            process.stop()
+        if nats:
+            nats.stop()
+        if postgres:
+            postgres.stop()
+        console.print("Stopped.")
+
+
+def _print_ready(urls: dict[str, str], credentials: dict | None, path: Path, seconds: float) -> None:
+    table = Table(title=f"Palabre is up ({seconds:.1f} s)")
+    table.add_column("service")
+    table.add_column("URL")
+    extras = {"moderation": " (web UI)", "synthesis": " (/v1/syntheses/network)",
+              "notifications": " (/feeds/network.json)"}
+    for name, url in urls.items():
+        table.add_row(name, url + extras.get(name, ""))
+    console.print(table)
+    if credentials:
+        console.print(f"Demo credentials (also in {path}):")
+        console.print_json(json.dumps(credentials, ensure_ascii=False))
+    console.print("Ctrl-C stops everything.")
+
+
+@app.command()
+def asyncapi(output: Path = typer.Option(Path("asyncapi"), help="Folder for one document per service")) -> None:
+    """Write the AsyncAPI document of every service, generated from the code."""
+    import importlib
+
+    output.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PALABRE_NATS_URL", "nats://127.0.0.1:4222")
+    for service in ("intake", "moderation", "synthesis", "notifications"):
+        runtime = importlib.import_module(f"services.{service}.app").runtime
+        path = output / f"{service}.json"
+        path.write_text(json.dumps(runtime.asyncapi(), indent=2, ensure_ascii=False))
+        console.print(f"wrote {path}")
+
+
+@territory_app.command("add")
+def territory_add(
+    slug: str = typer.Argument(..., help="e.g. nantes-metropole"),
+    name: str = typer.Option(..., help="Display name"),
+    country: str = typer.Option(..., help="ISO 3166-1 alpha-2"),
+    kind: str = typer.Option("commune", help="commune, intercommunalite, metropole or ville"),
+    language: list[str] = typer.Option(["fr"], help="Languages (repeat)"),
+    timezone: str = typer.Option("Europe/Paris"),
+    moderation_mode: str = typer.Option("automatic", help="automatic or strict"),
+    intake_url: str = typer.Option(None, envvar="PALABRE_INTAKE_URL", help="Intake base URL"),
+    admin_key: str = typer.Option(None, envvar="PALABRE_ADMIN_KEY", help="Network-admin key"),
+) -> None:
+    """Register a territory; prints its API key once."""
+    import httpx
+
+    settings = get_settings()
+    url = intake_url or settings.base_url_of("intake")
+    key = admin_key or _demo_admin_key(settings)
+    response = httpx.post(f"{url}/v1/territories", headers={"Authorization": f"Bearer {key}"}, json={
+        "id": slug, "name": name, "country": country.upper(), "kind": kind, "languages": language,
+        "timezone": timezone, "moderation_mode": moderation_mode,
+    }, timeout=30)
+    if response.status_code >= 400:
+        console.print(f"[red]{response.status_code}[/red] {response.text}")
+        raise typer.Exit(1)
+    body = response.json()
+    console.print(f"Territory [bold]{slug}[/bold] registered. API key (shown once): [bold]{body['api_key']}[/bold]")
+    if body.get("nats"):
+        console.print(f"NATS credentials: {json.dumps(body['nats'])}")
+
+
+def _demo_admin_key(settings) -> str:
+    if settings.admin_key:
+        return settings.admin_key
+    path = settings.var_dir / "demo-credentials.json"
+    if path.exists():
+        return json.loads(path.read_text())["admin"]["api_key"]
+    console.print("[red]No admin key: set PALABRE_ADMIN_KEY or pass --admin-key[/red]")
+    raise typer.Exit(2)
+
+
+def _mount_service_commands() -> None:
+    """Each service may offer its own commands (e.g. `palabre moderation evaluate`)."""
+    import importlib
+
+    for service in ("intake", "moderation", "synthesis", "notifications"):
+        try:
+            module = importlib.import_module(f"services.{service}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"services.{service}.cli":
+                raise
+            continue
+        app.add_typer(module.app, name=service)
+
+
+_mount_service_commands()
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,82 @@
+"""PostgreSQL helpers: one asyncpg pool per service, scoped to the service's own schema."""
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=lambda v: json.dumps(v, ensure_ascii=False, default=str),
+            decoder=json.loads, schema="pg_catalog",
+        )
+
+
+async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections see the service's schema first (and `public` for extensions)."""
+    return await asyncpg.create_pool(
+        dsn=database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"search_path": f"{schema},public", "application_name": f"palabre-{schema}"},
+    )
+
+
+async def claim_new_events(conn: asyncpg.Connection, consumer: str, event_ids: Iterable[str]) -> set[str]:
+    """Record event ids as processed by `consumer`, returning those not seen before.
+
+    Called inside the transaction that applies the events, so an event is applied exactly once even
+    when JetStream redelivers it.
+    """
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return set()
+    rows = await conn.fetch(
+        """
+        INSERT INTO processed_events (consumer, event_id)
+        SELECT $1, unnest($2::text[])
+        ON CONFLICT DO NOTHING
+        RETURNING event_id
+        """,
+        consumer,
+        ids,
+    )
+    return {row["event_id"] for row in rows}
+
+
+def rows_as_dicts(rows: Iterable[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
+
+
+async def bulk_insert(
+    conn: asyncpg.Connection,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    suffix: str = "",
+) -> list[asyncpg.Record]:
+    """Insert many rows in one statement: one array parameter per column, `unnest`ed server-side.
+
+    `columns` are (name, PostgreSQL type); jsonb values travel as JSON text (arrays of jsonb would be read
+    as multi-dimensional arrays). `suffix` is appended (ON CONFLICT ..., RETURNING ...).
+    """
+    if not rows:
+        return []
+    arrays: list[list[Any]] = [[] for _ in columns]
+    for row in rows:
+        for index, value in enumerate(row):
+            if columns[index][1] == "jsonb" and value is not None:
+                value = json.dumps(value, ensure_ascii=False, default=str)
+            arrays[index].append(value)
+    names = ", ".join(name for name, _ in columns)
+    params = ", ".join(
+        f"${i + 1}::{'text' if kind == 'jsonb' else kind}[]" for i, (_, kind) in enumerate(columns)
+    )
+    select = ", ".join(f"u.{name}::jsonb" if kind == "jsonb" else f"u.{name}" for name, kind in columns)
+    sql = f"INSERT INTO {table} ({names}) SELECT {select} FROM unnest({params}) AS u({names}) {suffix}"
+    return await conn.fetch(sql, *arrays)

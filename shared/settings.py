@@ -1,0 +1,62 @@
+"""Configuration from the environment (`PALABRE_*`), one object for every service."""
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_PORTS = {"intake": 8001, "moderation": 8002, "synthesis": 8003, "notifications": 8004}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PALABRE_", extra="ignore")
+
+    nats_url: str | None = Field(
+        default=None, description="NATS server(s), comma-separated; embedded server when unset"
+    )
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; embedded server when unset"
+    )
+    var_dir: Path = Field(default=Path("var"), description="Where embedded servers keep their data")
+    host: str = Field(default="127.0.0.1", description="Address the HTTP servers bind to")
+    intake_port: int = SERVICE_PORTS["intake"]
+    moderation_port: int = SERVICE_PORTS["moderation"]
+    synthesis_port: int = SERVICE_PORTS["synthesis"]
+    notifications_port: int = SERVICE_PORTS["notifications"]
+    public_base_url: str | None = Field(
+        default=None, description="Base URL used in links sent to partners (defaults to the local ports)"
+    )
+    admin_key: str | None = Field(default=None, description="Network-admin API key")
+    secret_key: str = Field(
+        default="change-me", description="Signs sessions and derives opaque author references"
+    )
+    demo: bool = Field(default=False, description="Demo mode: demo network and loopback webhooks allowed")
+    allow_private_webhooks: bool = Field(
+        default=False, description="Allow webhook targets on private or loopback addresses"
+    )
+    log_level: str = "INFO"
+    batch_size: int = Field(default=500, description="Events pulled per JetStream fetch")
+    max_deliver: int = Field(default=8, description="Deliveries before an event is dead-lettered")
+    duplicate_window_s: int = Field(default=3600, description="JetStream de-duplication window")
+    stream_replicas: int = Field(default=1, description="JetStream stream replicas (3 on a cluster)")
+    nats_sync_interval: str = Field(
+        default="1s", description="Embedded nats-server fsync interval ('always' for every write)"
+    )
+    crash_point: str | None = Field(
+        default=None,
+        description="Fault injection for resilience tests: exit the process at this named point once",
+    )
+
+    def port_of(self, service: str) -> int:
+        return getattr(self, f"{service}_port")
+
+    def base_url_of(self, service: str) -> str:
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"http://{self.host}:{self.port_of(service)}"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
