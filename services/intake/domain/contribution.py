@@ -38,7 +38,7 @@ BATCH_MAX = 1_000
 # (which JSON can carry but no UTF-8 store accepts).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _NEWLINES = re.compile("\r\n?|[\u2028\u2029\x85]")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # BCP 47 well-formedness (RFC 5646 §2.1) with an ISO 639 primary language (2 or 3 letters), without
 # the 4-8 letter primary subtags nobody registers nor the irregular grandfathered tags.
@@ -100,7 +100,7 @@ def _printable(value: str) -> str:
 
 
 def _slug(value: str) -> str:
-    if not _SLUG.match(value):
+    if not SLUG_RE.match(value):
         raise ValueError("must be a slug: lower-case letters, digits and single hyphens, e.g. 'services-publics'")
     return value
 

@@ -27,12 +27,11 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Literal
 
-from services.intake.domain.contribution import _SLUG
+from services.intake.domain.contribution import SLUG_RE
 from services.intake.domain.language import DEFAULT_LANGUAGE
 from services.intake.domain.parsing import (
     FileError,
     ImportResult,
-    Record,
     SkippedRow,
     author_token,
     build_row,
@@ -99,7 +98,7 @@ def parse_decidim(
     key = check_key(author_key, required=True)
     axes: dict[str, str] = {}
     for name, axis in (category_to_axis or {}).items():
-        if not _SLUG.match(axis):
+        if not SLUG_RE.match(axis):
             raise ValueError(f"category_to_axis[{name!r}] = {axis!r} is not an axis id (a slug)")
         axes[fold(str(name))] = axis
     zone = resolve_timezone(default_timezone)

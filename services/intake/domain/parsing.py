@@ -411,26 +411,3 @@ def fill_languages(result: ImportResult, *, default: str = DEFAULT_LANGUAGE) -> 
         result.rows[i] = row._replace(contribution=row.contribution.model_copy(update={"language": language}))  # type: ignore[union-attr]
     return len(missing)
 
-
-__all__ = [
-    "FileError",
-    "ImportResult",
-    "ParsedRow",
-    "Record",
-    "SkippedRow",
-    "Table",
-    "author_token",
-    "build_row",
-    "cell_text",
-    "decode",
-    "fill_languages",
-    "fold",
-    "html_to_text",
-    "is_true",
-    "looks_like_html",
-    "parse_datetime",
-    "read_table",
-    "resolve_timezone",
-    "row_error",
-    "sniff_delimiter",
-]
