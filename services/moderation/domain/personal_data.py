@@ -90,7 +90,51 @@ def find_phones(text: str, regions: Sequence[str] = NETWORK_REGIONS) -> list[Fla
             if key not in found:
                 found[key] = _flag("phone", match.start, match.end,
                                    detail=phonenumbers.region_code_for_number(match.number))
-    return list(found.values())
+    flags = list(found.values())
+    for run in _DIGIT_RUN.finditer(text):
+        # Parts of the run that no number covers yet.
+        position = run.start()
+        for covered in sorted((f for f in flags if f.start < run.end() and run.start() < f.end), key=lambda f: f.start):
+            if covered.start - position >= 8:
+                flags += _split_glued_numbers(text, position, covered.start, regions)
+            position = max(position, covered.end)
+        if run.end() - position >= 8:
+            flags += _split_glued_numbers(text, position, run.end(), regions)
+    return flags
+
+
+def _split_glued_numbers(text: str, start: int, end: int, regions: Sequence[str]) -> list[Flag]:
+    """Numbers written one after the other ("06 12 34 56 78 01 42 68 53 00") read as one long run by the
+    matcher: try each number that starts the run, longest first."""
+    flags = []
+    position = start
+    while position < end:
+        starts_number = text[position] in "+(" or text[position].isdigit() and (position == 0 or not text[position - 1].isdigit())
+        if not starts_number:
+            position += 1
+            continue
+        found = None
+        boundaries = [i for i in range(end, position + 7, -1) if text[i - 1].isdigit() and (i >= len(text) or not text[i].isdigit())]
+        for stop in boundaries:
+            candidate = text[position:stop]
+            for region in regions:
+                try:
+                    number = phonenumbers.parse(candidate, region)
+                except phonenumbers.NumberParseException:
+                    continue
+                if phonenumbers.is_valid_number(number) and _looks_like_phone(candidate, region):
+                    found = (stop, phonenumbers.region_code_for_number(number))
+                    break
+            if found:
+                break
+        if found:
+            flags.append(_flag("phone", position, found[0], detail=found[1]))
+            position = found[0]
+        else:
+            position += 1
+            while position < end and text[position].isdigit():
+                position += 1
+    return flags
 
 
 # --- IBAN and NIR -----------------------------------------------------------------------------------
@@ -306,18 +350,26 @@ def find_name_cues(text: str) -> list[Flag]:
 
 
 @cache
-def _known_words() -> frozenset[str]:
-    """French word forms known to the model's lemmatizer: a capitalised known word is not a name."""
-    nlp = name_model()
-    try:
-        lookups = nlp.get_pipe("lemmatizer").lookups
-    except KeyError:
-        return frozenset()
-    words = set(lookups.get_table("lemma_lookup").keys()) if lookups.has_table("lemma_lookup") else set()
+def _word_tables():
+    """The model lemmatizer's tables: its index of lemmas and its lookup of inflected forms."""
+    lookups = name_model().get_pipe("lemmatizer").lookups
+    index: set[str] = set()
     if lookups.has_table("lemma_index"):
-        for entries in lookups.get_table("lemma_index").values():
-            words.update(entries)
-    return frozenset(fold(w) for w in words if isinstance(w, str))
+        from spacy.strings import get_string_id
+
+        table = lookups.get_table("lemma_index")
+        # Nouns are left out: the noun index holds surnames too (dupont, martin).
+        for part_of_speech in ("adj", "adv", "verb"):
+            index.update(table.get(get_string_id(part_of_speech), []))
+    forms = lookups.get_table("lemma_lookup") if lookups.has_table("lemma_lookup") else {}
+    return frozenset(index), forms
+
+
+def is_known_word(word: str) -> bool:
+    """A French common word known to the model's lemmatizer: capitalised, it is still not a name."""
+    index, forms = _word_tables()
+    lowered = word.lower()
+    return lowered in index or lowered in forms
 
 
 _NAME_PARTICLES = {"de", "du", "le", "la", "van", "von", "der", "ben", "el", "d'", "d’", "di", "da"}
@@ -331,7 +383,6 @@ def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[
     none is a common French word and it is not a place, a role or a public figure.
     """
     flags = []
-    known = _known_words()
     names = first_names()
     for start, end in entities:
         span = text[start:end]
@@ -349,7 +400,7 @@ def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[
         if has_first_name:
             flags.append(_flag("name", start, end, score=0.85, detail="entity"))
             continue
-        if len(content) >= 2 and not any(f in known for f in folded_words if len(f) > 2) \
+        if len(content) >= 2 and not any(is_known_word(w.strip(".,'’")) for w in content if len(w) > 2) \
                 and not any(fold(f) in not_person_names() for f in folded_words):
             flags.append(_flag("name", start, end, score=0.7, detail="entity"))
     return flags
@@ -422,7 +473,39 @@ def find_personal_data(text: str, person_entities: Iterable[tuple[int, int]] = (
     flags = find_emails(text) + find_ibans(text) + find_nirs(text) + find_phones(text) + find_addresses(text)
     flags += find_name_cues(text)
     flags += names_from_entities(text, person_entities)
-    return resolve_overlaps(flags)
+    flags = resolve_overlaps(flags)
+    return mask_repeats(text, flags, known_data(text, flags))
+
+
+_NAME_WORD_PARTICLES = {"de", "du", "le", "la", "van", "von", "der", "ben", "el", "d", "di", "da", "mme", "m", "mr",
+                        "monsieur", "madame", "mlle", "dr", "me"}
+
+
+def known_data(text: str, flags: Iterable[Flag]) -> dict[str, str]:
+    """The personal data found in `text` as strings, by kind; for names also each surname-like word."""
+    known: dict[str, str] = {}
+    for flag in flags:
+        if flag.kind is None:
+            continue
+        datum = text[flag.start:flag.end].strip()
+        if len(datum) >= 3:
+            known[datum] = flag.kind
+        if flag.kind == "name":
+            for word in re.findall(r"[^\W\d_][\w'’-]+", datum):
+                if len(word) >= 3 and word[0].isupper() and fold(word) not in _NAME_WORD_PARTICLES \
+                        and fold(word) not in not_person_names() and not is_known_word(word):
+                    known.setdefault(word, "name")
+    return known
+
+
+def mask_repeats(text: str, flags: list[Flag], known: dict[str, str]) -> list[Flag]:
+    """A datum found once is masked wherever else it appears (in this text or another field's)."""
+    extra = []
+    for datum, kind in known.items():
+        for match in re.finditer(rf"(?<!\w){re.escape(datum)}(?!\w)", text):
+            if not any(f.start <= match.start() and match.end() <= f.end for f in flags):
+                extra.append(_flag(kind, match.start(), match.end(), score=0.8, detail="repeat"))
+    return resolve_overlaps(flags + extra) if extra else flags
 
 
 def redact(text: str, flags: Iterable[Flag]) -> str:

@@ -6,7 +6,6 @@ back. The name model runs once over the whole batch (`nlp.pipe`); everything els
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
@@ -23,7 +22,6 @@ from .off_topic import find_off_topic
 from .policy import TerritoryPolicy, decide
 from .spam import find_electoral_propaganda, find_spam
 from .statement import StatementOfReasons, build_statement
-from .text import fold
 from .unintelligible import find_unintelligible
 
 
@@ -75,38 +73,6 @@ def _content_checks(text: str, language: str, framework: Framework | None) -> li
     )
 
 
-_PARTICLES = {"de", "du", "le", "la", "van", "von", "der", "ben", "el", "d", "di", "da", "mme", "m", "mr", "monsieur", "madame"}
-
-
-def _known_data(texts: Sequence[str], flags_per_text: Sequence[Sequence[Flag]]) -> dict[str, str]:
-    """Every personal datum found in any field, and for names each surname-like word, by kind."""
-    known: dict[str, str] = {}
-    for text, flags in zip(texts, flags_per_text):
-        for flag in flags:
-            if flag.kind is None:
-                continue
-            datum = text[flag.start:flag.end].strip()
-            if len(datum) >= 3:
-                known[datum] = flag.kind
-            if flag.kind == "name":
-                for word in re.findall(r"[^\W\d_][\w'’-]+", datum):
-                    if len(word) >= 3 and word[0].isupper() and fold(word) not in _PARTICLES \
-                            and fold(word) not in personal_data.not_person_names():
-                        known.setdefault(word, "name")
-    return known
-
-
-def _mask_repeats(text: str, flags: list[Flag], known: Mapping[str, str]) -> list[Flag]:
-    """A datum found once is masked wherever else it appears, in the title as in the body."""
-    extra = []
-    for datum, kind in known.items():
-        for match in re.finditer(rf"(?<!\w){re.escape(datum)}(?!\w)", text):
-            if not any(f.start <= match.start() and match.end() <= f.end for f in flags):
-                extra.append(Flag(check=personal_data.CHECK, ground="personal-data", start=match.start(), end=match.end(),
-                                  score=0.8, kind=kind, term=kind, detail="repeat"))
-    return personal_data.resolve_overlaps(flags + extra) if extra else flags
-
-
 def check_batch(
     items: Sequence[ModerationInput],
     policy_by_territory: Mapping[str, TerritoryPolicy],
@@ -134,10 +100,10 @@ def check_batch(
         title, body = titles[index], bodies[index]
         title_data = personal_data.find_personal_data(title, title_entities[index])
         body_data = personal_data.find_personal_data(body, body_entities[index])
-        known = _known_data([title, body], [title_data, body_data])
+        known = {**personal_data.known_data(title, title_data), **personal_data.known_data(body, body_data)}
         if known:
-            title_data = _mask_repeats(title, title_data, known)
-            body_data = _mask_repeats(body, body_data, known)
+            title_data = personal_data.mask_repeats(title, title_data, known)
+            body_data = personal_data.mask_repeats(body, body_data, known)
         title_flags = [f.in_field("title") for f in title_data + _content_checks(title, item.language, None)]
         body_flags = body_data + _content_checks(body, item.language, item.framework) + flood_flags[index]
         flags = title_flags + body_flags

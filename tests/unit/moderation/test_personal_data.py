@@ -1,0 +1,142 @@
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from services.moderation.domain.personal_data import (
+    find_addresses, find_emails, find_ibans, find_name_cues, find_nirs, find_personal_data, find_phones,
+    names_from_entities, person_entity_spans, redact,
+)
+
+PHONES = {
+    "FR": ["06 12 34 56 78", "06.12.34.56.78", "06-12-34-56-78", "+33 6 12 34 56 78", "+33 (0)1 42 68 53 00", "0033 6 12 34 56 78"],
+    "BE": ["0470 12 34 56", "+32 470 12 34 56", "081 24 60 11", "+32 81 24 60 11"],
+    "CA": ["(514) 872-1111", "514-872-1111", "418.641.6411", "+1 514 872 1111"],
+    "CI": ["07 07 12 34 56", "+225 07 07 12 34 56", "27 22 44 55 66"],
+    "MA": ["06 61 23 45 67", "+212 6 61 23 45 67", "05 22 12 34 56", "+212 522-123456"],
+    "CM": ["6 71 23 45 67", "671 23 45 67", "+237 671 23 45 67", "+237 2 22 23 45 67"],
+    "DE": ["0681 1234567", "+49 681 1234567", "0171 2345678", "030 12345678", "+49 30 12345678"],
+}
+
+
+@pytest.mark.parametrize("country,number", [(c, n) for c, numbers in PHONES.items() for n in numbers])
+def test_phone_numbers_of_every_network_country_are_found(country, number):
+    text = f"Vous pouvez me joindre au {number} en semaine."
+    flags = find_phones(text)
+    assert [text[f.start:f.end] for f in flags] == [number]
+
+
+@pytest.mark.parametrize("text", [
+    "Le budget est de 1 500 000 euros pour 2019-2020.",
+    "Soit 12345678 € d'économies sur 10 ans.",
+    "La loi n° 2016-1321 du 7 octobre 2016 pour une République numérique.",
+    "Entre 2019 et 2024, 250000 habitants ont été consultés.",
+    "Le SIRET 123 456 789 00012 de l'association.",
+])
+def test_amounts_dates_and_references_are_not_phone_numbers(text):
+    assert find_phones(text) == []
+
+
+@pytest.mark.parametrize("email", ["jean.dupont@example.fr", "marie+ia@mairie-nantes.fr", "a_b@sub.domain.org", "jean.dupont [at] example.fr"])
+def test_emails(email):
+    text = f"Écrivez à {email}, merci."
+    assert [text[f.start:f.end] for f in find_emails(text)] == [email]
+
+
+def test_iban_is_validated_by_checksum():
+    good = "FR76 3000 6000 0112 3456 7890 189"
+    text = f"Mon IBAN : {good} merci"
+    assert [text[f.start:f.end] for f in find_ibans(text)] == [good]
+    assert find_ibans("Mon IBAN : FR76 3000 6000 0112 3456 7890 188 merci") == []
+    assert len(find_ibans("DE89 3704 0044 0532 0130 00")) == 1
+
+
+def test_nir_is_validated_by_checksum():
+    assert len(find_nirs("Mon numéro de sécu : 1 85 05 78 006 084 91.")) == 1
+    assert len(find_nirs("NIR 185057800608491")) == 1
+    assert find_nirs("NIR 1 85 05 78 006 084 92") == []
+
+
+@pytest.mark.parametrize("address", [
+    "12 rue de la Paix",
+    "3 bis avenue Jean Jaurès",
+    "12 rue de la Paix, 75002 Paris",
+    "45, boulevard Haussmann",
+    "7 impasse des Lilas",
+    "Rue de la Loi 16, 1000 Bruxelles",
+    "Hauptstraße 12, 66111 Saarbrücken",
+])
+def test_postal_addresses(address):
+    text = f"J'habite au {address} et je participe."
+    flags = find_addresses(text)
+    assert len(flags) == 1
+    assert text[flags[0].start:flags[0].end] == address
+
+
+@pytest.mark.parametrize("text", [
+    "La rue de la Paix est embouteillée tous les matins.",
+    "Il faut 3 avenues cyclables de plus.",
+    "En 2019, 12 places de crèche ont fermé.",
+    "Le boulevard périphérique est saturé.",
+])
+def test_streets_without_a_house_number_are_not_addresses(text):
+    assert find_addresses(text) == []
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Bonjour, je m'appelle Jean Dupont et j'habite à Rennes.", "Jean Dupont"),
+    ("je m'appelle karim benali, agent d'accueil", "karim benali"),
+    ("J'en ai parlé à Mme Lefèvre hier.", "Mme Lefèvre"),
+    ("M. Martin a présenté le projet.", "M. Martin"),
+    ("Merci pour cette consultation.\nCordialement,\nSophie Lemaire", "Sophie Lemaire"),
+])
+def test_names_announced_by_their_context(text, name):
+    spans = [text[f.start:f.end] for f in find_name_cues(text)]
+    assert any(name in span or span in name and len(span) > 3 for span in spans), spans
+
+
+def test_public_roles_after_a_title_are_not_names():
+    assert find_name_cues("M. le Maire et Mme la Préfète étaient présents.") == []
+
+
+def test_entity_names_keep_real_names_and_drop_capitalised_words():
+    text = "Taxer les robots ! Sophie Martin et Zones Rurales, Emmanuel Macron, Nantes."
+    spans = [(text.index(w), text.index(w) + len(w)) for w in ("Taxer", "Sophie Martin", "Zones Rurales", "Emmanuel Macron", "Nantes")]
+    kept = [text[f.start:f.end] for f in names_from_entities(text, spans)]
+    assert kept == ["Sophie Martin"]
+
+
+def test_the_name_model_finds_a_name_in_a_batch():
+    texts = ["Jean Dupont pense que l'IA doit rester sous contrôle humain.", "aucun nom ici"]
+    spans = person_entity_spans(texts)
+    assert any(texts[0][s:e] == "Jean Dupont" for s, e in spans[0])
+    assert spans[1] == []
+
+
+def test_redaction_uses_typed_placeholders():
+    text = "Contact : jean.dupont@example.fr ou 06 12 34 56 78, 12 rue de la Paix, IBAN FR76 3000 6000 0112 3456 7890 189."
+    redacted = redact(text, find_personal_data(text))
+    assert redacted == "Contact : [courriel] ou [téléphone], [adresse], IBAN [iban]."
+
+
+FRAGMENTS = [
+    "jean.dupont@example.fr", "06 12 34 56 78", "+32 470 12 34 56", "(514) 872-1111", "+225 07 07 12 34 56",
+    "+212 6 61 23 45 67", "+237 671 23 45 67", "0171 2345678", "FR76 3000 6000 0112 3456 7890 189",
+    "1 85 05 78 006 084 91", "12 rue de la Paix", "M. Durand", "je m'appelle Paul Girard",
+]
+FILLER = st.sampled_from([
+    "L'IA doit rester au service des habitants.", "Merci", "et", "Je propose", "contactez", ",", ".",
+    "le conseil municipal", "2024", "15 %", "la concertation", "écrivez-moi à", "au",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(FRAGMENTS), FILLER), min_size=1, max_size=12))
+def test_a_published_text_never_contains_a_detected_datum(parts):
+    text = " ".join(parts)
+    flags = find_personal_data(text)
+    redacted = redact(text, flags)
+    for flag in flags:
+        assert text[flag.start:flag.end] not in redacted
+    for fragment in FRAGMENTS:
+        if fragment in parts and not fragment.startswith(("M. ", "je m'appelle")):
+            assert fragment not in redacted
+    assert find_personal_data(redacted) == []
