@@ -1,0 +1,113 @@
+import pytest
+
+from services.moderation.domain.abuse import find_abuse, load_lexicon, parse_entry
+
+VIOLATIONS = [
+    ("Espèce de connard !", "insult"),
+    ("c0nn4rd", "insult"),
+    ("CONNNNNARD", "insult"),
+    ("c.o.n.n.a.r.d", "insult"),
+    ("c-o-n-n-a-r-d", "insult"),
+    ("quelle bande d'abrutis", "insult"),
+    ("fils de pute", "insult"),
+    ("ta gueule", "insult"),
+    ("nique ta mère", "insult"),
+    ("Vous êtes des incapables", "insult"),
+    ("vous êtes tous des guignols", "insult"),
+    ("sales arabes", "hate"),
+    ("Les immigrés sont des rats", "hate"),
+    ("dehors les étrangers", "hate"),
+    ("les musulmans dehors", "hate"),
+    ("sale pédé", "hate"),
+    ("Je vais te tuer", "threat"),
+    ("on va vous faire la peau", "threat"),
+    ("je sais où tu habites", "threat"),
+    ("Il faut tous les pendre", "threat"),
+    ("mort aux élus", "threat"),
+    ("brûler la mairie", "threat"),
+    ("fuck you", "insult"),
+    ("you are an idiot", "insult"),
+    ("Du bist ein Arschloch", "insult"),
+    ("Halt die Fresse", "insult"),
+]
+
+
+@pytest.mark.parametrize("text,ground", VIOLATIONS)
+def test_violations_are_caught_and_held(text, ground):
+    flags = find_abuse(text)
+    assert any(f.ground == ground and f.score >= 0.5 for f in flags), flags
+
+
+INNOCENT = [
+    "La concertation du conseil sur la consommation d'énergie",
+    "J'habite à Nantes depuis dix ans",
+    "la culture et la réputation de la ville",
+    "un particulier peut demander un recours",
+    "computer science and public services",
+    "Scunthorpe, Penistone, Cockermouth",
+    "Bitte schön, danke",
+    "un cul-de-sac sans trottoir",
+    "un cône de chantier",
+    "le retard des trains régionaux",
+    "la collecte des ordures ménagères",
+    "l'élevage de porc en Bretagne",
+    "la constitution et le constat",
+    "contre la reconnaissance faciale",
+    "les connaissances des agents",
+    "le conducteur du bus",
+    "la consultation des habitants",
+    "Mort de rire",
+    "il faut les éliminer du budget",
+    "Les jeunes sont l'avenir",
+    "tous les élus sont des représentants",
+    "Les femmes sont des citoyennes à part entière",
+    "les personnes âgées et les handicapés doivent être accompagnées",
+    "une analyse des données publiques",
+    "le Conseil constitutionnel",
+    "les débats publics et les bilans",
+    "classe, passe, assassin, bassin",
+    "un computer à la médiathèque",
+    "l'habitat et les habitants",
+    "la pipeline de données",
+    "des suceurs de sang? non, des moustiques",
+    "le connecteur et la connexion",
+    "la conscience collective",
+    "les salariés et les saluts",
+    "un putsch militaire",
+]
+
+
+@pytest.mark.parametrize("text", INNOCENT)
+def test_innocent_words_are_not_violations(text):
+    assert [f for f in find_abuse(text) if f.score >= 0.5] == []
+
+
+@pytest.mark.parametrize("text", ["concertation", "habite", "conseil", "consommation", "particulier", "réputation", "culture"])
+def test_innocent_words_are_not_even_suspect(text):
+    assert find_abuse(text) == []
+
+
+def test_suspect_words_only_flag():
+    flags = find_abuse("c'est idiot de tout automatiser")
+    assert flags and all(f.score < 0.5 for f in flags)
+
+
+def test_language_exceptions():
+    assert find_abuse("AI might bite", "en") == []
+    assert [f.term for f in find_abuse("une bite", "fr")] == ["bite"]
+    assert find_abuse("le retard des bus", "fr") == []
+    assert [f.term for f in find_abuse("you retard", "en")] == ["retard"]
+
+
+def test_span_points_at_the_word():
+    text = "Franchement, espèce de CONNARD."
+    flag = next(f for f in find_abuse(text) if f.term == "connard")
+    assert text[flag.start:flag.end] == "CONNARD"
+
+
+def test_lexicon_lines_are_checked():
+    with pytest.raises(ValueError):
+        parse_entry("mot;interdit;insult")
+    assert parse_entry("bite;suspect;obscenity;en").innocent_in == {"en"}
+    lexicon = load_lexicon()
+    assert "arabes" in lexicon.targets
