@@ -297,15 +297,13 @@ _TITLE_CUE = re.compile(
     rf"(?<![\w])(?:M\.|MM\.|Mme|Mmes|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Pr\.?|Me|Monsieur|Madame|Mademoiselle|Docteur|Maître|Herr|Frau)\s+({_NAME_SEQUENCE})"
 )
 _INTRO_CUE = re.compile(
-    r"(?<![\w])(?:je\s+m['’]\s?appelle|mon\s+nom\s+est|moi\s+c['’]est|my\s+name\s+is|ich\s+heiße|ich\s+heisse|"
-    r"je\s+suis\s+(?=[A-ZÀ-Ý][a-zà-ÿ]+\s+[A-ZÀ-Ý]))\s+"
-    r"((?:[\wÀ-ÿ][\wÀ-ÿ\-]*)(?:\s+[\wÀ-ÿ][\wÀ-ÿ\-]*)?(?:\s+[\wÀ-ÿ][\wÀ-ÿ\-]*)?)",
-    re.IGNORECASE,
+    r"(?<![\w])(?:(?i:je\s+m['’]\s?appelle|mon\s+nom\s+est|moi\s+c['’]est|my\s+name\s+is|ich\s+hei(?:ß|ss)e)\s+"
+    r"((?:[\wÀ-ÿ][\wÀ-ÿ\-]*)(?:\s+[\wÀ-ÿ][\wÀ-ÿ\-]*)?(?:\s+[\wÀ-ÿ][\wÀ-ÿ\-]*)?)"
+    r"|(?i:je\s+suis)\s+([A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?\s+[A-ZÀ-Ý][A-Za-zà-ÿ\-]+))"
 )
 _SIGNATURE_CUE = re.compile(
-    rf"(?:cordialement|bien\s+à\s+vous|salutations(?:\s+distinguées)?|merci(?:\s+d'avance)?|signé|sign[ée]e?|"
-    rf"best\s+regards|regards|mit\s+freundlichen\s+grüßen|amicalement|respectueusement)\s*[,.:!]?\s*\n?\s*[-–—]*\s*({_NAME_SEQUENCE})\s*\.?\s*$",
-    re.IGNORECASE,
+    rf"(?i:cordialement|bien\s+à\s+vous|salutations(?:\s+distinguées)?|merci(?:\s+d'avance)?|sign[ée]e?|"
+    rf"best\s+regards|regards|mit\s+freundlichen\s+grüßen|amicalement|respectueusement)\s*[,.:!]?\s*\n?\s*[-–—]*\s*({_NAME_SEQUENCE})\s*\.?\s*$"
 )
 _DASH_SIGNATURE = re.compile(rf"\n\s*(?:--|[-–—])\s*({_NAME_SEQUENCE})\s*$")
 _INTRO_STOP = {"et", "je", "j", "suis", "habite", "de", "du", "la", "le", "à", "a", "au", "et", "mais", "qui",
@@ -331,7 +329,10 @@ def find_name_cues(text: str) -> list[Flag]:
             continue
         flags.append(_flag("name", match.start(), match.end(1), score=0.9, detail="title"))
     for match in _INTRO_CUE.finditer(text):
-        words = match.group(1).split()
+        group = 1 if match.group(1) else 2
+        if match.group(2) and _is_not_person(match.group(2)):
+            continue
+        words = match.group(group).split()
         kept = []
         for word in words:
             if fold(word) in {fold(w) for w in _INTRO_STOP}:
@@ -339,8 +340,8 @@ def find_name_cues(text: str) -> list[Flag]:
             kept.append(word)
         if not kept:
             continue
-        end = match.start(1) + len(" ".join(kept))
-        flags.append(_flag("name", match.start(1), end, score=0.9, detail="introduction"))
+        end = match.start(group) + len(" ".join(kept))
+        flags.append(_flag("name", match.start(group), end, score=0.9, detail="introduction"))
     tail_start = max(0, len(text) - 160)
     for pattern in (_SIGNATURE_CUE, _DASH_SIGNATURE):
         match = pattern.search(text, tail_start)
