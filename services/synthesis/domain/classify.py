@@ -92,11 +92,12 @@ class PrototypeClassifier:
         self.vectorizer.fit(sample + self._example_docs + self._seed_doc_list + axis_docs)
         proto = self.vectorizer.transform(axis_docs).toarray()
         if len(self._example_docs):
-            ex = normalize(self.vectorizer.transform(self._example_docs)).toarray()
+            ex = normalize(self.vectorizer.transform(self._example_docs))
             for i in range(len(self.axis_ids)):
-                rows = ex[self._example_labels == i]
-                if len(rows):
-                    proto[i] = normalize(proto[i : i + 1])[0] + normalize(rows.mean(axis=0, keepdims=True))[0]
+                rows = ex[np.flatnonzero(self._example_labels == i)]
+                if rows.shape[0]:
+                    mean = np.asarray(rows.mean(axis=0))
+                    proto[i] = normalize(proto[i : i + 1])[0] + normalize(mean)[0]
         self.prototypes = normalize(proto).astype(np.float32)
         return self
 
@@ -130,9 +131,9 @@ class AxisClassifier(PrototypeClassifier):
     """Prototypes, then self-training on the corpus, seed terms and known examples (see module docstring)."""
 
     def __init__(self, framework: Framework, threshold: float | None = None, lemmatizer: Lemmatizer | None = None,
-                 max_features: int = 200_000, fit_sample: int = 50_000, rounds: int = 1,
+                 max_features: int = 50_000, fit_sample: int = 50_000, rounds: int = 1,
                  pseudo_share: float = 0.8, pseudo_cap: int = 20_000, example_weight: float = 3.0,
-                 C: float = 16.0) -> None:
+                 C: float = 16.0, max_iter: int = 100) -> None:
         # default threshold: 1.4 times the uniform probability (0.35 with four axes, 0.23 with six)
         threshold = 1.4 / len(framework.axes) if threshold is None else threshold
         super().__init__(framework, threshold, lemmatizer, max_features, fit_sample)
@@ -141,6 +142,7 @@ class AxisClassifier(PrototypeClassifier):
         self.pseudo_cap = pseudo_cap
         self.example_weight = example_weight
         self.C = C
+        self.max_iter = max_iter
 
     def fit_docs(self, docs: Sequence[str], examples: Sequence[tuple[str, str]] = ()):
         super().fit_docs(docs, examples)
@@ -165,7 +167,7 @@ class AxisClassifier(PrototypeClassifier):
             y = np.concatenate(labels)
             if len(np.unique(y)) < 2:
                 break
-            model = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+            model = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=1e-3, class_weight="balanced")
             model.fit(sparse.vstack(parts).tocsr(), y, sample_weight=np.concatenate(weights))
             self.model = model
             if X is None:

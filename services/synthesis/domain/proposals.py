@@ -1,7 +1,7 @@
 """Proposals across territories → the manifesto draft.
 
 Proposals with the same set of lemmas are one variant; variants closer than `duplicate_cosine` inside a
-cluster are merged too; clusters (k-means over variants, k by silhouette around √(n/2)) are ranked by
+cluster are merged too; clusters (k-means over variants, k by silhouette on a geometric grid up to `max_k`) are ranked by
 support: territories, then countries, then contributions.
 """
 
@@ -60,8 +60,8 @@ def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence
     reps = np.array(first_rows)
     Xv = X[reps]
     nv = len(reps)
-    k0 = int(round(np.sqrt(nv / 2)))
-    k_range = sorted({max(2, k0 // 2), max(2, k0), max(2, min(max_k, 2 * k0))} & set(range(2, max_k + 1)))
+    k_top = min(max_k, nv - 1)
+    k_range = sorted({int(k) for k in np.geomspace(2, k_top, 8).round()}) if k_top >= 2 else []
     clustering = cluster(Xv, k_range if nv >= 6 else [])
     variant_label = clustering.labels
     row_label = variant_label[row_variant]

@@ -39,8 +39,10 @@ def _kmeans(X: sparse.csr_matrix, k: int):
 def cluster(X: sparse.csr_matrix, k_range: Sequence[int], fit_sample: int = 20_000,
             silhouette_sample: int = 2_000) -> Clustering:
     """k-means with the k of best cosine silhouette in `k_range` (ties: the smaller k)."""
-    X = normalize(X.tocsr())
     n = X.shape[0]
+    if n == 0:
+        return Clustering(np.full(0, -1, dtype=np.int64), np.zeros((0, X.shape[1])), None)
+    X = normalize(X.tocsr())
     usable = np.flatnonzero(X.getnnz(axis=1) > 0)
     labels = np.full(n, -1, dtype=np.int64)
     ks = [k for k in k_range if 2 <= k < len(usable)]

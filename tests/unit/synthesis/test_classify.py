@@ -1,0 +1,44 @@
+import pytest
+
+from shared.frameworks import default_framework
+from services.synthesis.domain.classify import AxisClassifier, PrototypeClassifier
+
+PROBES = {
+    "sobriete": "La consommation d'électricité des centres de données et leur empreinte carbone m'inquiètent.",
+    "travail": "Il faut former les agents et protéger leurs emplois.",
+    "maitrise": "Transparence des algorithmes et protection des données personnelles.",
+    "services-publics": "Garder un accueil humain au guichet de la mairie pour les personnes âgées.",
+    "conditions": "Évaluer chaque projet et respecter le RGPD avant tout marché public.",
+}
+
+
+@pytest.fixture(scope="module")
+def classifier(phrases):
+    corpus = [p for texts in phrases.values() for p in texts]
+    return AxisClassifier(default_framework()).fit(corpus)
+
+
+@pytest.mark.parametrize("axis", sorted(PROBES))
+def test_clear_french_probes_land_on_their_axis(classifier, axis):
+    assert classifier.predict([PROBES[axis]])[0].axis == axis
+
+
+def test_no_evidence_means_not_classified(classifier):
+    for text in ["Bonjour, merci.", "Le chat dort sur le canapé bleu."]:
+        got = classifier.predict([text])[0]
+        assert got.axis is None and got.confidence < classifier.threshold
+
+
+def test_baseline_also_refuses_texts_without_known_terms():
+    base = PrototypeClassifier(default_framework()).fit([])
+    assert base.predict(["Le chat dort sur le canapé bleu."])[0].axis is None
+
+
+def test_corrections_teach_new_words():
+    framework = default_framework()
+    text = "Le projet Zorglub de la métropole"
+    before = AxisClassifier(framework).fit([text]).predict([text])[0]
+    examples = [("Zorglub doit être évalué par les agents", "travail"), ("Zorglub et les métiers", "travail")]
+    after = AxisClassifier(framework).fit([text], examples).predict([text])[0]
+    assert after.axis == "travail"
+    assert after.scores["travail"] > before.scores.get("travail", 0)

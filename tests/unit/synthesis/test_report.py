@@ -1,0 +1,114 @@
+import random
+from pathlib import Path
+
+import pytest
+
+from shared.frameworks import default_framework
+from shared.vocabulary import Kind
+from services.synthesis.domain.export import manifesto_markdown, to_html, to_markdown, to_pdf
+from services.synthesis.domain.models import PublishedContribution, Scope
+from services.synthesis.domain.report import analyse, build_synthesis
+from services.synthesis.domain.text import is_traceable
+
+
+@pytest.fixture(scope="module")
+def planted(network):
+    """The network plus a territory whose contributions keep talking about compost."""
+    extra = [PublishedContribution(id=f"q{i:03d}", territory="quimperle", country="FR", kind=Kind.PROPOSITION,
+                                   text=f"Composter les déchets verts : un compost collectif au quartier {i % 3}.",
+                                   axis="sobriete")
+             for i in range(12)]
+    return network + extra
+
+
+@pytest.fixture(scope="module")
+def synthesis(planted):
+    return build_synthesis(planted, default_framework(), Scope())
+
+
+def test_same_input_in_any_order_gives_the_same_synthesis(planted, synthesis):
+    shuffled = planted[:]
+    random.Random(3).shuffle(shuffled)
+    again = build_synthesis(list(reversed(shuffled)), default_framework(), Scope())
+    assert again.model_dump_json() == synthesis.model_dump_json()
+
+
+def test_every_quote_is_a_published_text(planted, synthesis):
+    published = {c.id: c.text for c in planted}
+    quotes = [q for a in synthesis.axes for s in a.subthemes for q in s.quotes]
+    quotes += [p.representative for p in synthesis.proposals]
+    assert quotes
+    assert all(is_traceable(q.text, published[q.contribution_id]) for q in quotes)
+
+
+def test_contract_fields_and_counts(planted, synthesis):
+    doc = synthesis.model_dump(mode="json")
+    assert {"version", "contributions_count", "axes", "proposals", "distinctive", "convergences"} <= doc.keys()
+    assert doc["contributions_count"] == len(planted) == synthesis.counts.total
+    assert sum(a["count"] for a in doc["axes"]) + synthesis.unclassified_count == len(planted)
+    for axis in doc["axes"]:
+        for sub in axis["subthemes"]:
+            assert {"label", "keywords", "count", "quotes"} <= sub.keys()
+            assert all({"contribution_id", "text"} == q.keys() for q in sub["quotes"])
+
+
+def test_unlabelled_contributions_are_classified(planted, phrases):
+    analysis = analyse(planted, default_framework(), Scope())
+    source_axis = {c.id: c.axis for c in planted}
+    texts = {c.id: c.text for c in planted}
+    guessed = [p for p in analysis.placements.values() if p.axis_source == "classifier"]
+    assert guessed and all(source_axis[p.contribution_id] is None for p in guessed)
+    # each unlabelled contribution repeats one phrase of the conftest's axis: it should land there
+    truth = {text: axis for axis, texts_ in phrases.items() for text in texts_}
+    expected = [next(a for t, a in truth.items() if texts[p.contribution_id].startswith(t)) for p in guessed]
+    agree = sum(p.axis == e for p, e in zip(guessed, expected))
+    assert agree / len(guessed) >= 0.8
+
+
+def test_planted_singularity_and_convergence(synthesis):
+    quimperle = next(d for d in synthesis.distinctive if d.territory == "quimperle")
+    assert "compost" in [t.term for t in quimperle.terms[:3]]
+    assert any(a.term == "sobriete" for a in quimperle.axes)
+    others = [d for d in synthesis.distinctive if d.territory != "quimperle"]
+    assert all("compost" not in [t.term for t in d.terms] for d in others)
+    assert synthesis.convergences and synthesis.convergences[0].territories_count >= 3
+
+
+def test_near_duplicate_proposals_merge_across_territories(synthesis):
+    compost = [p for p in synthesis.proposals if any(i.startswith("q") for i in p.contribution_ids)]
+    assert len(compost) == 1 and compost[0].contributions_count == 12
+    assert compost[0].variants_count < 12
+    ranks = [(p.territories_count, p.countries_count, p.contributions_count) for p in synthesis.proposals]
+    assert ranks == sorted(ranks, reverse=True)
+
+
+def test_territory_scope(planted):
+    s = build_synthesis(planted, default_framework(), Scope(level="territory", id="quimperle"))
+    assert s.contributions_count == 12 and [d.territory for d in s.distinctive] == ["quimperle"]
+
+
+def test_exports(synthesis):
+    doc = synthesis.model_copy(deep=True)
+    axis = next(a for a in doc.axes if a.subthemes)
+    axis.subthemes[0].quotes[0].text = "<script>alert(1)</script>"
+    html = to_html(doc)
+    assert "<script>" not in html and "&lt;script&gt;" in html and html.count("<svg") == 2
+    md = to_markdown(synthesis)
+    assert synthesis.proposals[0].representative.contribution_id in md
+    assert manifesto_markdown(synthesis).startswith("# Projet de manifeste")
+    assert to_pdf(synthesis)[:4] == b"%PDF"
+
+
+def test_lille_evaluation():
+    data = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "decidim-lille-grand-debat"
+    if not data.exists():
+        pytest.skip(f"Lille Decidim data not found at {data} (needs the shared data folder beside the repo)")
+    from services.synthesis.evaluation import evaluate_axes, evaluate_synthesis, grand_debat_framework, load_lille
+
+    proposals = load_lille(data.parent)
+    framework = grand_debat_framework()
+    axes = evaluate_axes(proposals, framework)
+    assert axes["self-trained"]["macro_f1"] >= axes["baseline TF-IDF prototypes"]["macro_f1"] - 0.02
+    assert axes["self-trained"]["accuracy"] >= 0.6
+    quality = evaluate_synthesis(proposals, framework)
+    assert quality["stable_under_shuffle"] == 1.0 and quality["quotes_traceable"] == 1.0
