@@ -11,6 +11,11 @@ from rich.table import Table
 app = typer.Typer(help="Synthesis: measured quality of axis assignment and sub-themes.")
 
 
+@app.callback()
+def synthesis() -> None:
+    """Synthesis commands (a group, so that `evaluate` stays a sub-command when mounted or run alone)."""
+
+
 @app.command()
 def evaluate(data_dir: Path = typer.Option(None, "--data-dir", help="folder holding decidim-lille-grand-debat/")) -> None:
     """Axis assignment against the Lille authors' categories; silhouette, stability, traceability."""
@@ -26,10 +31,14 @@ def evaluate(data_dir: Path = typer.Option(None, "--data-dir", help="folder hold
     table = Table(title=f"Axis assignment — {sum(1 for p in proposals if p.axis)} Lille proposals with a theme")
     for column in ("method", "accuracy", "macro-F1", "coverage", "accuracy when assigned"):
         table.add_column(column)
-    for method, r in evaluate_axes(proposals, framework).items():
+    results = evaluate_axes(proposals, framework)
+    for method, r in results.items():
         table.add_row(method, f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}", f"{r['coverage']:.3f}",
                       f"{r['accuracy_assigned']:.3f}")
     console.print(table)
+    share = results["self-trained"].get("autre_sujet_unclassified")
+    if share is not None:
+        console.print(f"'Autre sujet' proposals left unclassified by the self-trained model: {share:.0%}")
     s = evaluate_synthesis(proposals, framework)
     table = Table(title="Synthesis")
     table.add_column("measure")
