@@ -373,6 +373,7 @@ def is_known_word(word: str) -> bool:
     return lowered in index or lowered in forms
 
 
+_NAME_WORD_SHAPE = re.compile(r"^[A-ZÀ-Ý][\wÀ-ÿ'’\-]*\.?$")
 _NAME_PARTICLES = {"de", "du", "le", "la", "van", "von", "der", "ben", "el", "d'", "d’", "di", "da"}
 
 
@@ -394,6 +395,8 @@ def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[
         content = [w for w in words if fold(w) not in _NAME_PARTICLES]
         if not content or any(not w[0].isupper() for w in content):
             continue
+        if not all(_NAME_WORD_SHAPE.match(w) for w in content) or not any(w[1:2].islower() for w in content):
+            continue  # "CDD/ Intérim", "RIC", acronyms: a name has a word in Title case and no symbols
         folded_words = [fold(w).strip(".,'’") for w in content]
         if all(w.isupper() and len(w) > 2 for w in content) and not any(f in names for f in folded_words):
             continue  # shouting in capitals, not a name

@@ -1,0 +1,90 @@
+"""`palabre moderation ...`: measure the charter checks on labelled cases and on the Lille comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .evaluation import CASES_PATH, benchmark, default_lille_dir, evaluate, evaluate_lille, load_cases, read_lille_comments
+
+app = typer.Typer(help="Moderation: the charter checks, measured.", no_args_is_help=True)
+console = Console()
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+@app.command("evaluate")
+def evaluate_command(
+    cases: Path = typer.Option(CASES_PATH, "--cases", help="Labelled cases, one JSON object a line."),
+    lille_dir: Path = typer.Option(None, "--lille-dir", help="Folder of the Lille Grand Débat Decidim export."),
+) -> None:
+    """Personal-data recall and precision, violations caught, clean contributions wrongly held."""
+    report = evaluate(load_cases(cases))
+    table = Table(title=f"Charter checks on {report.cases} labelled cases ({cases.name})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("detail")
+    table.add_row("personal data recall", _percent(report.personal_data_recall),
+                  f"{report.personal_data_masked}/{report.personal_data_labelled} masked")
+    for kind in report.recall_by_kind:
+        table.add_row(f"  {kind.kind}", _percent(kind.recall), f"{kind.masked}/{kind.labelled}, {kind.typed} with their own placeholder")
+    table.add_row("personal data precision", _percent(report.personal_data_precision),
+                  f"{report.redactions_on_labelled_data}/{report.redactions} redactions on labelled data")
+    table.add_row("violations caught", _percent(report.violations_caught_rate),
+                  f"{report.violations_caught}/{report.violations} held or rejected, {report.violations_right_ground} on the expected ground")
+    table.add_row("clean wrongly held", _percent(report.clean_wrongly_held_rate),
+                  f"{report.clean_wrongly_held}/{report.clean}")
+    table.add_row("rate", f"{report.rate_per_second:.0f}/s", f"{report.seconds:.2f} s, model loading included")
+    console.print(table)
+    for label, values in (("violations missed", report.violations_missed), ("data missed", report.data_missed),
+                          ("non-violations held", report.non_violations_wrongly_held)):
+        if values:
+            console.print(f"[yellow]{label}:[/] {', '.join(values)}")
+
+    directory = lille_dir or default_lille_dir()
+    if not (directory / "commentaires_debats.csv").exists():
+        console.print(f"[dim]Lille comments not found in {directory}: skipped.[/]")
+        return
+    lille = evaluate_lille(directory)
+    table = Table(title=f"Lille Grand Débat comments ({lille.comments}, ordinary civic text)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("detail")
+    table.add_row("held for a person", _percent(lille.held_rate),
+                  f"{lille.held}: " + ", ".join(f"{g} {n}" for g, n in sorted(lille.held_by_ground.items())))
+    table.add_row("flagged, still published", str(lille.flagged_only), "suspect words, links, off-topic")
+    table.add_row("personal data masked", str(sum(lille.personal_data_found.values())),
+                  ", ".join(f"{k} {n}" for k, n in sorted(lille.personal_data_found.items())))
+    table.add_row("author's name masked when signed", _percent(lille.signature_recall),
+                  f"{lille.signatures_masked}/{lille.signed} comments signed with their author's name")
+    table.add_row("rate", f"{lille.rate_per_second:.0f}/s", f"{lille.seconds:.2f} s for the whole batch")
+    console.print(table)
+
+
+@app.command("bench")
+def bench_command(
+    size: int = typer.Option(2000, help="How many contributions in the batch."),
+    lille_dir: Path = typer.Option(None, "--lille-dir", help="Use the Lille comments as bodies (else the labelled cases)."),
+) -> None:
+    """Contributions moderated per second by one batch, with and without the name model."""
+    directory = lille_dir or default_lille_dir()
+    if (directory / "commentaires_debats.csv").exists():
+        bodies = [row["body"] for row in read_lille_comments(directory)]
+    else:
+        bodies = [case.body for case in load_cases()]
+    report = benchmark(bodies, size)
+    table = Table(title=f"check_batch over {report.contributions} contributions ({report.mean_characters:.0f} characters on average)")
+    table.add_column("what")
+    table.add_column("contributions/s", justify="right")
+    table.add_row("every check but names", f"{report.without_names_per_second:.0f}")
+    table.add_row("whole batch, names included", f"{report.whole_batch_per_second:.0f}")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

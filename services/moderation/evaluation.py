@@ -1,0 +1,261 @@
+"""Measured judgement: run the checks over labelled cases and count what they got right.
+
+Labelled cases (`data/eval/cases.jsonl`), one JSON object a line:
+`{"id", "title", "body", "language", "personal_data": [{"kind", "text"}], "violation": bool, "grounds": [...]}`.
+`violation` means a person must see it before publication (held or rejected on a charter ground other than
+personal data). The Lille Grand Débat comments are read where they lie, never copied: their bodies are
+ordinary civic text, and their authors' names are used to check that a signed comment is masked.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from shared.vocabulary import Outcome
+
+from .domain.charter import GroundId
+from .domain.pipeline import ModerationInput, ModerationResult, check_batch
+
+CASES_PATH = Path(__file__).resolve().parent / "data" / "eval" / "cases.jsonl"
+LILLE_COMMENTS = "commentaires_debats.csv"
+BLOCKING = {Outcome.HELD, Outcome.REJECTED}
+
+
+class LabelledDatum(BaseModel):
+    kind: str
+    text: str
+
+
+class Case(BaseModel):
+    id: str
+    body: str
+    title: str | None = None
+    language: str = "fr"
+    personal_data: list[LabelledDatum] = Field(default_factory=list)
+    violation: bool = False
+    grounds: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class KindRecall(BaseModel):
+    kind: str
+    labelled: int
+    masked: int  # the datum no longer appears in the published text
+    typed: int  # masked with the placeholder of its own kind
+
+    @property
+    def recall(self) -> float:
+        return self.masked / self.labelled if self.labelled else 1.0
+
+
+class EvaluationReport(BaseModel):
+    cases: int
+    personal_data_labelled: int
+    personal_data_masked: int
+    personal_data_recall: float
+    recall_by_kind: list[KindRecall]
+    redactions: int
+    redactions_on_labelled_data: int
+    personal_data_precision: float
+    violations: int
+    violations_caught: int
+    violations_caught_rate: float
+    violations_right_ground: int
+    clean: int  # cases labelled neither violation nor personal data
+    clean_wrongly_held: int
+    clean_wrongly_held_rate: float
+    non_violations_wrongly_held: list[str]
+    violations_missed: list[str]
+    data_missed: list[str]
+    seconds: float
+    rate_per_second: float
+
+
+class LilleReport(BaseModel):
+    comments: int
+    held: int  # ordinary civic comments held for a person: false holds unless a reading shows otherwise
+    held_rate: float
+    held_by_ground: dict[str, int]
+    held_ids: list[str]
+    flagged_only: int  # comments with flags that do not hold them (suspect words, off-topic, links)
+    personal_data_found: dict[str, int]
+    signed: int  # comments signed with their author's name (capitalised as a name), for the name check
+    signatures_masked: int
+    signature_recall: float
+    seconds: float
+    rate_per_second: float
+
+
+def load_cases(path: Path = CASES_PATH) -> list[Case]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [Case.model_validate_json(line) for line in lines if line.strip()]
+
+
+def _inputs(cases: Sequence[Case]) -> list[ModerationInput]:
+    return [
+        ModerationInput(contribution_id=case.id, territory="evaluation-" + case.id, title=case.title, body=case.body,
+                        language=case.language)
+        for case in cases
+    ]
+
+
+def _covered_by(result: ModerationResult, field: str, start: int, end: int) -> set[str]:
+    return {r.kind for r in result.redactions if r.field == field and r.start < end and start < r.end}
+
+
+def evaluate(cases: Sequence[Case]) -> EvaluationReport:
+    started = time.perf_counter()
+    # Each case in its own territory: the evaluation is about the checks, not about flooding between cases.
+    results, _ = check_batch(_inputs(cases), {}, {})
+    seconds = time.perf_counter() - started
+    by_kind: dict[str, list[int]] = {}
+    redactions = on_labelled = 0
+    violations = caught = right_ground = clean = clean_held = 0
+    wrongly_held, missed, data_missed = [], [], []
+    for case, result in zip(cases, results):
+        labelled_spans = []
+        for datum in case.personal_data:
+            counts = by_kind.setdefault(datum.kind, [0, 0, 0])
+            counts[0] += 1
+            start = case.body.find(datum.text)
+            labelled_spans.append((start, start + len(datum.text)))
+            if datum.text not in result.redacted_body and start >= 0:
+                counts[1] += 1
+                if datum.kind in _covered_by(result, "body", start, start + len(datum.text)):
+                    counts[2] += 1
+            else:
+                data_missed.append(f"{case.id}:{datum.kind}")
+        for redaction in result.redactions:
+            redactions += 1
+            if redaction.field == "body" and any(s < redaction.end and redaction.start < e for s, e in labelled_spans):
+                on_labelled += 1
+        blocked = result.suggested_outcome in BLOCKING and any(g != GroundId.PERSONAL_DATA for g in result.grounds)
+        if case.violation:
+            violations += 1
+            if blocked:
+                caught += 1
+                if not case.grounds or set(case.grounds) & set(result.grounds):
+                    right_ground += 1
+            else:
+                missed.append(case.id)
+        else:
+            if blocked:
+                wrongly_held.append(f"{case.id}:{','.join(result.grounds)}")
+            if not case.personal_data:
+                clean += 1
+                clean_held += blocked
+    labelled = sum(c[0] for c in by_kind.values())
+    masked = sum(c[1] for c in by_kind.values())
+    return EvaluationReport(
+        cases=len(cases),
+        personal_data_labelled=labelled,
+        personal_data_masked=masked,
+        personal_data_recall=masked / labelled if labelled else 1.0,
+        recall_by_kind=[KindRecall(kind=k, labelled=c[0], masked=c[1], typed=c[2]) for k, c in sorted(by_kind.items())],
+        redactions=redactions,
+        redactions_on_labelled_data=on_labelled,
+        personal_data_precision=on_labelled / redactions if redactions else 1.0,
+        violations=violations,
+        violations_caught=caught,
+        violations_caught_rate=caught / violations if violations else 1.0,
+        violations_right_ground=right_ground,
+        clean=clean,
+        clean_wrongly_held=clean_held,
+        clean_wrongly_held_rate=clean_held / clean if clean else 0.0,
+        non_violations_wrongly_held=wrongly_held,
+        violations_missed=missed,
+        data_missed=data_missed,
+        seconds=seconds,
+        rate_per_second=len(cases) / seconds if seconds else 0.0,
+    )
+
+
+def read_lille_comments(directory: Path) -> list[dict[str, str]]:
+    with (directory / LILLE_COMMENTS).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def _looks_like_a_name(author: str) -> bool:
+    words = author.split()
+    return 1 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words if w.isalpha()) \
+        and all(w.replace("-", "").isalpha() for w in words)
+
+
+def evaluate_lille(directory: Path) -> LilleReport:
+    rows = read_lille_comments(directory)
+    items = [ModerationInput(contribution_id=f"lille-{row['id']}", territory="lille", body=row["body"]) for row in rows]
+    signed_rows = [row for row in rows if _looks_like_a_name(row["author/name"].strip())]
+    signed_items = [
+        ModerationInput(contribution_id=f"lille-signed-{row['id']}", territory="lille-signed",
+                        body=f"{row['body'].rstrip()}\n\nCordialement,\n{row['author/name'].strip()}")
+        for row in signed_rows
+    ]
+    started = time.perf_counter()
+    results, _ = check_batch(items, {}, {})
+    seconds = time.perf_counter() - started
+    signed_results, _ = check_batch(signed_items, {}, {})
+    held = [r for r in results if r.suggested_outcome in BLOCKING]
+    held_by_ground = Counter(g for r in held for g in r.grounds)
+    flagged_only = sum(1 for r in results if r.suggested_outcome not in BLOCKING and any(f.ground != GroundId.PERSONAL_DATA for f in r.flags))
+    found = Counter(r.kind for result in results for r in result.redactions)
+    masked = 0
+    for row, result in zip(signed_rows, signed_results):
+        tail = result.redacted_body[-(len(row["author/name"].strip()) + 40):]
+        masked += row["author/name"].strip() not in tail
+    return LilleReport(
+        comments=len(rows),
+        held=len(held),
+        held_rate=len(held) / len(rows) if rows else 0.0,
+        held_by_ground=dict(held_by_ground),
+        held_ids=[r.contribution_id for r in held],
+        flagged_only=flagged_only,
+        personal_data_found=dict(found),
+        signed=len(signed_rows),
+        signatures_masked=masked,
+        signature_recall=masked / len(signed_rows) if signed_rows else 1.0,
+        seconds=seconds,
+        rate_per_second=len(rows) / seconds if seconds else 0.0,
+    )
+
+
+def default_lille_dir(repo_root: Path | None = None) -> Path:
+    root = repo_root or Path(__file__).resolve().parents[2]
+    return root.parent / "shared" / "data" / "decidim-lille-grand-debat"
+
+
+def cases_from_jsonl(lines: Iterable[str]) -> list[Case]:
+    return [Case.model_validate(json.loads(line)) for line in lines if line.strip()]
+
+
+class BenchmarkReport(BaseModel):
+    contributions: int
+    mean_characters: float
+    without_names_per_second: float  # every check except the name model
+    whole_batch_per_second: float  # with the name model over the batch (nlp.pipe)
+
+
+def benchmark(bodies: Sequence[str], size: int = 2000) -> BenchmarkReport:
+    """Contributions moderated per second by `check_batch` on one core, over `size` texts cycled from
+    `bodies` (each made distinct so flooding does not short-cut anything)."""
+    texts = [f"{bodies[i % len(bodies)]} ({i})" for i in range(size)]
+    items = [ModerationInput(contribution_id=str(i), territory=f"t{i % 20}", body=text) for i, text in enumerate(texts)]
+    check_batch(items[:50], {}, {})  # load the model and the lexicons outside the measure
+    started = time.perf_counter()
+    check_batch(items, {}, {}, detect_names=False)
+    without_names = time.perf_counter() - started
+    started = time.perf_counter()
+    check_batch(items, {}, {})
+    whole = time.perf_counter() - started
+    return BenchmarkReport(
+        contributions=size,
+        mean_characters=sum(map(len, texts)) / size,
+        without_names_per_second=size / without_names,
+        whole_batch_per_second=size / whole,
+    )
