@@ -35,7 +35,7 @@ class Entry:
         return self.level == "banned"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lexicon:
     by_first_word: dict[str, tuple[Entry, ...]]
     innocent_phrases: tuple[tuple[str, ...], ...]  # folded words, repeats kept
@@ -43,12 +43,17 @@ class Lexicon:
     dehumanising: frozenset[str]
 
     def insult_words(self, level: str) -> frozenset[str]:
-        return frozenset(
-            entry.words[0]
-            for entries in self.by_first_word.values()
-            for entry in entries
-            if len(entry.words) == 1 and entry.level == level and entry.ground in ("insult", "hate")
-        )
+        return _insult_words(self, level)
+
+
+@cache
+def _insult_words(lexicon: Lexicon, level: str) -> frozenset[str]:
+    return frozenset(
+        entry.words[0]
+        for entries in lexicon.by_first_word.values()
+        for entry in entries
+        if len(entry.words) == 1 and entry.level == level and entry.ground in ("insult", "hate")
+    )
 
 
 def _lines(path: Path) -> list[str]:
@@ -92,7 +97,10 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
 def _protected_tokens(canonical: CanonicalText, lexicon: Lexicon) -> set[int]:
     protected: set[int] = set()
     folded = [token.folded for token in canonical.tokens]
+    present = set(folded)
     for phrase in lexicon.innocent_phrases:
+        if phrase[0] not in present:
+            continue
         size = len(phrase)
         for i in range(len(folded) - size + 1):
             if tuple(folded[i:i + size]) == phrase:

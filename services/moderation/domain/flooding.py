@@ -64,16 +64,16 @@ def find_floods(
         if word_count(text) < MIN_WORDS:
             continue
         signature = simhash(text)
-        seen = windows.get(territory)
-        batch = new_signatures.get(territory, [])
+        earlier = new_signatures.setdefault(territory, [])
+        candidates = [windows[territory]] if territory in windows and len(windows[territory]) else []
+        if earlier:
+            candidates.append(np.asarray(earlier, dtype=np.int64))
         distance = 65
-        if seen is not None and len(seen):
-            distance = int(np.bitwise_count(seen ^ np.int64(signature)).min())
-        if batch:
-            distance = min(distance, min(hamming(signature, other) for other in batch))
+        for candidate in candidates:
+            distance = min(distance, int(np.bitwise_count(candidate ^ np.int64(signature)).min()))
         if distance <= max_distance:
             score = 0.9 if distance == 0 else 0.75
             flags[index].append(Flag(check=CHECK, ground=GroundId.FLOODING, start=0, end=len(text), score=score,
                                      term="near-duplicate", detail=f"hamming={distance}"))
-        new_signatures.setdefault(territory, []).append(signature)
+        earlier.append(signature)
     return flags, new_signatures

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -99,14 +99,18 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(word, collapse_repeats(word), s_start, s_end))
             taken_until = s_end
             continue
-        raw = match.group()
-        stripped = raw.rstrip(_TRIM_PUNCT)
+        stripped = match.group().rstrip(_TRIM_PUNCT)
         if not stripped:
             continue
-        end = start + len(stripped)
-        word = decode_leet(stripped)
-        tokens.append(Token(word, collapse_repeats(word), start, end))
+        word, canonical = _word_forms(stripped)
+        tokens.append(Token(word, canonical, start, start + len(stripped)))
     return tokens
+
+
+@lru_cache(maxsize=200_000)
+def _word_forms(folded_word: str) -> tuple[str, str]:
+    word = decode_leet(folded_word)
+    return word, collapse_repeats(word)
 
 
 class CanonicalText:

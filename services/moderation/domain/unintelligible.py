@@ -15,25 +15,28 @@ CHECK = "unintelligible"
 _VOWELS = set("aeiouy")
 _KEYBOARD_RUNS = ("azert", "zerty", "qwert", "werty", "qsdf", "sdfg", "dfgh", "fghj", "ghjk", "hjkl", "jklm", "asdf",
                   "wxcv", "xcvb", "cvbn", "vbn", "zxcv", "yxcv", "uiop", "poiu", "mlkj", "lkjh", "ytre", "trez")
+_VOWEL = re.compile("[aeiouy]")
+_KEYBOARD_RUN = re.compile("|".join(_KEYBOARD_RUNS))
 _WORD = re.compile(r"[^\W\d_]+")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
 _SAME_CHAR_RUN = re.compile(r"(.)\1{5,}")
 
 
 def unintelligible_score(text: str) -> float:
-    stripped = _URL.sub(" ", text)
-    letters_and_signs = [c for c in stripped if not c.isspace()]
-    if len(letters_and_signs) < 6:
+    stripped = _URL.sub(" ", text) if "://" in text or "www." in text else text
+    visible = "".join(stripped.split())
+    if len(visible) < 6:
         return 0.0
-    words = [w for w in _WORD.findall(stripped) if not (w.isupper() and len(w) <= 6)]
-    folded_words = [fold(w) for w in words]
+    all_words = _WORD.findall(stripped)
+    words = [w for w in all_words if not (w.isupper() and len(w) <= 6)]
+    folded_words = fold(" ".join(words)).split()
     letters = "".join(folded_words)
     score = 0.0
-    letter_ratio = sum(c.isalpha() for c in letters_and_signs) / len(letters_and_signs)
-    if letter_ratio < 0.5 and len(letters_and_signs) >= 12:
+    letter_ratio = sum(map(len, all_words)) / len(visible)
+    if letter_ratio < 0.5 and len(visible) >= 12:
         score += 0.4 if letter_ratio < 0.3 else 0.2
     if len(letters) >= 8:
-        vowel_ratio = sum(c in _VOWELS for c in letters) / len(letters)
+        vowel_ratio = sum(letters.count(v) for v in _VOWELS) / len(letters)
         if vowel_ratio < 0.18:
             score += 0.5
         elif vowel_ratio < 0.25:
@@ -41,20 +44,19 @@ def unintelligible_score(text: str) -> float:
         elif vowel_ratio > 0.8:
             score += 0.3
     if folded_words:
-        long_vowelless = [w for w in folded_words if len(w) >= 5 and not any(c in _VOWELS for c in w)]
-        share = len(long_vowelless) / len(folded_words)
-        if share > 0.3:
+        long_vowelless = [w for w in folded_words if len(w) >= 5 and not _VOWEL.search(w)]
+        if len(long_vowelless) / len(folded_words) > 0.3:
             score += 0.3
-        mash = sum(any(run in w for run in _KEYBOARD_RUNS) for w in folded_words)
+        mash = sum(1 for w in folded_words if len(w) >= 3 and _KEYBOARD_RUN.search(w))
         if mash and mash / len(folded_words) > 0.2:
             score += 0.4
         very_long = sum(len(w) > 25 for w in folded_words)
         if very_long and very_long / len(folded_words) > 0.2:
             score += 0.3
     run = _SAME_CHAR_RUN.search(stripped)
-    if run and len(run.group()) * 2 >= len(letters_and_signs):
+    if run and len(run.group()) * 2 >= len(visible):
         score += 0.6
-    if len(set(letters)) <= 3 and len(letters) >= 8:
+    if len(letters) >= 8 and len(set(letters)) <= 3:
         score += 0.4
     return min(score, 1.0)
 
