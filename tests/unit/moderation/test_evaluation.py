@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.moderation.cli import app
+from services.moderation.evaluation import Case, LabelledDatum, evaluate, evaluate_lille, load_cases
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+LILLE_DIR = REPO_ROOT.parent / "shared" / "data" / "decidim-lille-grand-debat"
+needs_lille = pytest.mark.skipif(
+    not (LILLE_DIR / "commentaires_debats.csv").exists(),
+    reason=f"Lille Grand Débat comments not found at {LILLE_DIR} (../shared is absent in a user's own clone)",
+)
+
+
+def test_labelled_cases_cover_every_kind_and_country():
+    cases = load_cases()
+    assert len(cases) >= 150
+    kinds = {d.kind for c in cases for d in c.personal_data}
+    assert kinds == {"email", "phone", "iban", "nir", "address", "name"}
+    countries = {c.id.split("-")[1] for c in cases if c.id.startswith("phone-")}
+    assert countries == {"fr", "be", "ca", "ci", "ma", "cm", "de"}
+    assert sum(c.violation for c in cases) >= 30
+    assert len({c.id for c in cases}) == len(cases)
+
+
+def test_evaluate_counts_what_was_missed():
+    cases = [
+        Case(id="a", body="Appelez le 06 12 34 56 78.", personal_data=[LabelledDatum(kind="phone", text="06 12 34 56 78")]),
+        Case(id="b", body="Mon code secret est pomme.", personal_data=[LabelledDatum(kind="name", text="pomme")]),
+        Case(id="c", body="Espèce de connard.", violation=True, grounds=["insult"]),
+        Case(id="d", body="Il faudrait plus de bancs.", violation=True, grounds=["insult"]),
+        Case(id="e", body="La concertation du conseil sur la consommation."),
+    ]
+    report = evaluate(cases)
+    assert (report.personal_data_labelled, report.personal_data_masked) == (2, 1)
+    assert report.data_missed == ["b:name"]
+    assert (report.violations, report.violations_caught, report.violations_missed) == (2, 1, ["d"])
+    assert (report.clean, report.clean_wrongly_held) == (1, 0)
+
+
+@needs_lille
+def test_lille_civic_comments_are_rarely_held_and_signatures_are_masked():
+    report = evaluate_lille(LILLE_DIR)
+    assert report.comments == 693
+    assert report.held_rate < 0.03, report.held_ids
+    assert report.signature_recall > 0.95
+
+
+def test_cli_evaluate_prints_the_figures(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"id": "x", "body": "Appelez le 06 12 34 56 78.", "personal_data": [{"kind": "phone", "text": "06 12 34 56 78"}]}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["evaluate", "--cases", str(cases), "--lille-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "personal data recall" in result.output and "100.0 %" in result.output
+    assert "skipped" in result.output
