@@ -144,9 +144,12 @@ _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0
 
 def find_ibans(text: str) -> list[Flag]:
     flags = []
-    for match in _IBAN_CANDIDATE.finditer(text):
+    position = 0
+    while match := _IBAN_CANDIDATE.search(text, position):
         candidate = match.group()
-        # The pattern may have swallowed a following word: shrink from the right until it validates.
+        position = match.end()
+        # The pattern may have swallowed following words (even another IBAN): shrink from the right until
+        # it validates, then look again right after what was found.
         for end in range(len(candidate), 13, -1):
             piece = candidate[:end]
             if piece[-1] in " -":
@@ -157,6 +160,7 @@ def find_ibans(text: str) -> list[Flag]:
                     continue
             if stdnum_iban.is_valid(piece):
                 flags.append(_flag("iban", match.start(), match.start() + end))
+                position = match.start() + end
                 break
     return flags
 
@@ -510,6 +514,14 @@ def mask_repeats(text: str, flags: list[Flag], known: dict[str, str]) -> list[Fl
             if not any(f.start <= match.start() and match.end() <= f.end for f in flags):
                 extra.append(_flag(kind, match.start(), match.end(), score=0.8, detail="repeat"))
     return resolve_overlaps(flags + extra) if extra else flags
+
+
+def find_in_text_to_publish(text: str) -> list[Flag]:
+    """Personal data left in a text a person is about to publish (their own redaction), names included.
+    The typed placeholders of a redaction are not data."""
+    if not text:
+        return []
+    return find_personal_data(text, person_entity_spans([text])[0])
 
 
 def redact(text: str, flags: Iterable[Flag]) -> str:
