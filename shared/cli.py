@@ -69,6 +69,8 @@ def up() -> None:
         "PALABRE_DEMO": "true" if demo else "false", "PALABRE_VAR_DIR": str(var),
         "PALABRE_SECRET_KEY": os.environ.get("PALABRE_SECRET_KEY") or secret_file.read_text().strip(),
     }
+    if nats:  # intake gives territories NATS users of their own by regenerating this file
+        env |= {"PALABRE_NATS_AUTH_FILE": str(nats.auth_file), "PALABRE_NATS_PID_FILE": str(nats.pid_file)}
     processes = [ServiceProcess(name, settings.port_of(name), env, var / "logs" / f"{name}.log") for name in SERVICES]
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -45,6 +45,31 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
+def hash_nats_password(password: str) -> str:
+    """bcrypt, which nats-server checks itself: the users file never holds a password in clear."""
+    import bcrypt
+
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+
+
+def write_nats_auth_file(path: Path, users: list[dict]) -> None:
+    """Write nats-server's `authorization` block atomically (readers never see half a file), mode 0600."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(f"authorization {{ users = {json.dumps(users, indent=1)} }}\n")
+    temporary.chmod(0o600)
+    os.replace(temporary, path)
+
+
+def signal_nats_reload(pid_file: Path) -> bool:
+    """Ask the nats-server whose pid is in `pid_file` to reload its configuration (SIGHUP)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 @dataclass
 class NatsServer:
     """One nats-server process with JetStream on file storage."""
@@ -75,13 +100,22 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://palabre:{self.service_password()}@127.0.0.1:{self.port}"
 
+    @property
+    def auth_file(self) -> Path:
+        """The users, in a file of their own that intake regenerates when territories get NATS credentials."""
+        return self.directory / "auth.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "nats-server.pid"
+
     def config_text(self) -> str:
-        users = [{"user": "palabre", "password": self.service_password()}, *self.extra_users]
         lines = [
             f'server_name: "{self.server_name}"',
             f"listen: 127.0.0.1:{self.port}",
+            f'pid_file: "{self.pid_file}"',
             f'jetstream {{ store_dir: "{self.directory / "jetstream"}", sync_interval: "{self.sync_interval}" }}',
-            f"authorization {{ users = {json.dumps(users)} }}",
+            f'include "{self.auth_file.name}"',
             "max_payload: 8MB",
         ]
         if self.monitor_port:
@@ -96,6 +130,10 @@ class NatsServer:
 
     def start(self) -> "NatsServer":
         self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.auth_file.exists():  # intake's later version (with territory users) is kept on restart
+            users = [{"user": "palabre", "password": hash_nats_password(self.service_password())},
+                     *self.extra_users]
+            write_nats_auth_file(self.auth_file, users)
         config = self.directory / "nats.conf"
         config.write_text(self.config_text())
         config.chmod(0o600)

@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     nats_sync_interval: str = Field(
         default="1s", description="Embedded nats-server fsync interval ('always' for every write)"
     )
+    nats_auth_file: Path | None = Field(
+        default=None,
+        description="Embedded nats-server only: the users file intake regenerates (service and territory "
+        "users) before asking the server to reload; unset on an external cluster",
+    )
+    nats_pid_file: Path | None = Field(
+        default=None, description="Embedded nats-server only: its pid file, signalled to reload the users file"
+    )
+    intake_rate_per_s: float = Field(
+        default=50.0, gt=0, description="Requests per second allowed per territory (token bucket, per process)"
+    )
+    intake_rate_burst: int = Field(default=200, ge=1, description="Burst allowed per territory")
+    intake_max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest JSON request body")
+    intake_max_import_bytes: int = Field(default=64 * 1024 * 1024, description="Largest imported file")
     crash_point: str | None = Field(
         default=None,
         description="Fault injection for resilience tests: exit the process at this named point once",

@@ -1,23 +1,29 @@
-"""Intake's HTTP routes: thin, they authenticate, validate and call `commands`."""
+"""Intake's HTTP routes: thin, they authenticate, validate and call `commands` (and `imports`)."""
 
+import asyncio
 import hmac
 import json
 import time
+import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile
 
-from services.intake import commands, store
+from services.intake import commands, imports, store
 from services.intake.domain.contribution import ContributionBatch, ContributionIn
-from services.intake.domain.registry import ConsultationIn, TerritoryIn
+from services.intake.domain.registry import SLUG, ConsultationIn, TerritoryIn
+from services.intake.ratelimit import RateLimiter
 from shared.auth import bearer_token, hash_api_key
+from shared.csv_safety import write_csv
 from shared.frameworks import shipped_frameworks
 from shared.http import Problem
 
-MAX_REQUEST_BYTES = 8 * 1024 * 1024
 KEY_CACHE_SECONDS = 5.0
+KEY_CACHE_MAX = 10_000
+EXPORT_MAX_ROWS = 100_000
 
 router = APIRouter()
 _key_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
@@ -27,8 +33,18 @@ def runtime_of(request: Request):
     return request.app.state.runtime
 
 
+def rate_limiter(request: Request) -> RateLimiter:
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        settings = runtime_of(request).settings
+        limiter = request.app.state.rate_limiter = RateLimiter(settings.intake_rate_per_s,
+                                                               settings.intake_rate_burst)
+    return limiter
+
+
 async def territory_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-    """The territory whose key signs the request (a short cache keeps revocation within seconds)."""
+    """The territory whose key signs the request (a short cache keeps revocation within seconds), within
+    its rate limit."""
     token = bearer_token(authorization)
     if token is None:
         raise Problem(401, "Missing credentials", "send 'Authorization: Bearer <territory key>'",
@@ -40,40 +56,55 @@ async def territory_caller(request: Request, authorization: Annotated[str | None
         territory = cached[1]
     else:
         territory = await store.territory_for_key(runtime_of(request).db, key_hash)
+        if len(_key_cache) >= KEY_CACHE_MAX:  # forged keys must not grow the cache without bound
+            _key_cache.clear()
         _key_cache[key_hash] = (now, territory)
     if territory is None:
         raise Problem(401, "Invalid credentials", "this key is unknown or revoked",
                       headers={"WWW-Authenticate": "Bearer"})
+    wait_s = rate_limiter(request).acquire(territory["id"])
+    if wait_s:
+        raise Problem(429, "Too many requests",
+                      f"territory {territory['id']!r} is above its rate limit; retry after the delay given",
+                      headers={"Retry-After": RateLimiter.retry_after_header(wait_s)})
     return territory
 
 
-async def admin_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    token = bearer_token(authorization)
+def _is_admin(request: Request, token: str | None) -> bool:
     expected = runtime_of(request).settings.admin_key
-    if token is None or not expected or not hmac.compare_digest(hash_api_key(token), hash_api_key(expected)):
+    return bool(token and expected and hmac.compare_digest(hash_api_key(token), hash_api_key(expected)))
+
+
+async def admin_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    if not _is_admin(request, bearer_token(authorization)):
         raise Problem(401, "Network-admin key required", "this route needs the network-admin key",
                       headers={"WWW-Authenticate": "Bearer"})
 
 
 async def caller_may_read(request: Request, authorization: Annotated[str | None, Header()] = None) -> dict | None:
     """A territory key, or the admin key (None)."""
-    token = bearer_token(authorization)
-    expected = runtime_of(request).settings.admin_key
-    if token and expected and hmac.compare_digest(hash_api_key(token), hash_api_key(expected)):
+    if _is_admin(request, bearer_token(authorization)):
         return None
     return await territory_caller(request, authorization)
 
 
-async def read_json(request: Request) -> Any:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+    too_large = Problem(413, "Request too large", f"at most {limit} bytes per request")
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        raise Problem(413, "Request too large", f"at most {MAX_REQUEST_BYTES} bytes per request")
-    body = b""
+    if length and length.isdigit() and int(length) > limit:
+        raise too_large
+    body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_REQUEST_BYTES:
-            raise Problem(413, "Request too large", f"at most {MAX_REQUEST_BYTES} bytes per request")
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+async def read_json(request: Request) -> Any:
+    body = await read_body(request, runtime_of(request).settings.intake_max_request_bytes)
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type not in ("application/json", "application/cloudevents+json") and not content_type.endswith("+json"):
         raise Problem(415, "Unsupported media type", "send application/json")
     try:
@@ -84,6 +115,8 @@ async def read_json(request: Request) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise Problem(400, "Malformed JSON", f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise Problem(400, "Malformed JSON", "nested too deeply") from exc
 
 
 def validation_problem(exc: ValidationError, prefix: str = "") -> Problem:
@@ -105,14 +138,12 @@ _single = TypeAdapter(ContributionIn)
              responses={202: {"description": "Accepted and duplicates"}, 422: {"description": "Invalid"}})
 async def submit_contributions(request: Request, territory: Annotated[dict, Depends(territory_caller)]):
     payload = await read_json(request)
+    batch = isinstance(payload, dict) and "contributions" in payload
     try:
-        if isinstance(payload, dict) and "contributions" in payload:
-            items = ContributionBatch.model_validate(payload).contributions
-        else:
-            items = [_single.validate_python(payload)]
+        items = ContributionBatch.model_validate(payload).contributions if batch else [_single.validate_python(payload)]
     except ValidationError as exc:
         raise validation_problem(exc) from exc
-    result = await commands.submit(runtime_of(request).db, territory, items)
+    result = await commands.submit(runtime_of(request).db, territory, items, batch=batch)
     return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates}, status_code=202)
 
 
@@ -136,10 +167,92 @@ async def contribution_status(contribution_id: str, request: Request,
     return body
 
 
+IMPORT_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["file", "format"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": "The exported file"},
+            "format": {"type": "string", "enum": ["decidim", "csv"]},
+            "mapping": {"type": "string", "description": "JSON: Decidim {category: axis} or "
+                        "{category_to_axis, resource, locales}; CSV {field: column} or "
+                        "{columns, value_maps, defaults, delimiter}"},
+            "consultation": {"type": "string", "pattern": SLUG,
+                             "description": "For rows naming none (default: the territory's open one)"},
+            "row_offset": {"type": "integer", "minimum": 0, "description": "Added to the row numbers reported "
+                           "(for a file sent in chunks)"},
+        },
+    }}},
+}
+
+
+@router.post("/v1/imports", tags=["contributions"], summary="Import a Decidim or CSV export",
+             openapi_extra={"requestBody": IMPORT_BODY},
+             responses={200: {"description": "{accepted, duplicates, errors: [{row, detail}], skipped, notes}"},
+                        422: {"description": "Unreadable file or invalid mapping: nothing written"}})
+async def import_file(request: Request, territory: Annotated[dict, Depends(territory_caller)]):
+    runtime = runtime_of(request)
+    content_type = request.headers.get("content-type", "").lower()
+    if not content_type.startswith("multipart/form-data"):
+        raise Problem(415, "Unsupported media type", "send multipart/form-data with 'file' and 'format'")
+    body = await read_body(request, runtime.settings.intake_max_import_bytes)
+    form = await _form(request, body)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Problem(422, "No file", "send the exported file in the multipart field 'file'")
+    fmt = form.get("format")
+    if fmt not in ("decidim", "csv"):
+        raise Problem(422, "Unknown format", f"format must be 'decidim' or 'csv', not {fmt!r}")
+    mapping = None
+    if isinstance(form.get("mapping"), str) and form["mapping"].strip():
+        try:
+            mapping = json.loads(form["mapping"])
+        except json.JSONDecodeError as exc:
+            raise Problem(422, "Invalid mapping", f"mapping is not JSON: {exc.msg} (column {exc.colno})") from exc
+    consultation = form.get("consultation") or None
+    if consultation is not None and (not isinstance(consultation, str) or not _matches(SLUG, consultation)):
+        raise Problem(422, "Invalid consultation", "consultation must be a consultation id (a slug)")
+    row_offset = form.get("row_offset") or "0"
+    if not isinstance(row_offset, str) or not row_offset.isdigit() or len(row_offset) > 9:
+        raise Problem(422, "Invalid row_offset", "row_offset must be a non-negative integer")
+    data = await upload.read()
+    parsed_mapping = imports.read_mapping(fmt, mapping, data)
+    result = await asyncio.to_thread(imports.parse_file, fmt, data, parsed_mapping, territory=territory,
+                                     secret_key=runtime.settings.secret_key)
+    return await imports.import_parsed(runtime.db, territory, result, consultation=consultation,
+                                       row_offset=int(row_offset))
+
+
+async def _form(request: Request, body: bytes):
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return await Request(request.scope, replay).form(max_files=1, max_fields=10, max_part_size=1024 * 1024)
+
+
+@router.get("/v1/exports/contributions.csv", tags=["contributions"], response_class=Response,
+            summary="The territory's contributions and what became of them, as CSV (formula-safe)")
+async def export_contributions(request: Request, territory: Annotated[dict, Depends(territory_caller)],
+                               limit: Annotated[int, Query(ge=1, le=EXPORT_MAX_ROWS)] = EXPORT_MAX_ROWS):
+    rows = await store.export_rows(runtime_of(request).db, territory["id"], limit)
+    columns = ["id", "external_id", "consultation", "axis", "kind", "status", "submitted_at", "received_at",
+               "decided_at", "published_title", "published_text"]
+    return Response(write_csv(rows, columns), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{territory["id"]}-contributions.csv"'})
+
+
 @router.post("/v1/territories", status_code=201, tags=["administration"], dependencies=[Depends(admin_caller)],
-             summary="Register a territory; its API key is shown once")
+             summary="Register a territory; its API key (and NATS credentials) are shown once")
 async def create_territory(territory: TerritoryIn, request: Request):
-    return await commands.register_territory(runtime_of(request).db, territory)
+    runtime = runtime_of(request)
+    return await commands.register_territory(runtime.db, territory, runtime.settings)
 
 
 @router.get("/v1/territories", tags=["administration"], dependencies=[Depends(admin_caller)])
@@ -161,24 +274,73 @@ async def rotate_territory_key(territory: str, request: Request, revoke_others: 
                summary="Revoke every key of a territory")
 async def revoke_territory_keys(territory: str, request: Request):
     async with runtime_of(request).db.acquire() as conn:
+        if await store.get_territory(conn, territory) is None:
+            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
         revoked = await store.revoke_api_keys(conn, territory)
     _key_cache.clear()
     return {"territory": territory, "revoked": revoked}
 
 
-@router.post("/v1/consultations", status_code=201, tags=["administration"], dependencies=[Depends(admin_caller)])
+@router.post("/v1/territories/{territory}/nats-credentials", status_code=201, tags=["administration"],
+             dependencies=[Depends(admin_caller)],
+             summary="New NATS credentials for bus intake (shown once; the old password stops working)")
+async def rotate_nats_credentials(territory: str, request: Request):
+    runtime = runtime_of(request)
+    return {"territory": territory,
+            "nats": await commands.rotate_nats_credentials(runtime.db, runtime.settings, territory)}
+
+
+@router.delete("/v1/territories/{territory}/nats-credentials", tags=["administration"],
+               dependencies=[Depends(admin_caller)], summary="Revoke the territory's NATS credentials")
+async def revoke_nats_credentials(territory: str, request: Request):
+    runtime = runtime_of(request)
+    revoked = await commands.revoke_nats_credentials(runtime.db, runtime.settings, territory)
+    return {"territory": territory, "revoked": revoked}
+
+
+@router.post("/v1/consultations", status_code=201, tags=["administration"], dependencies=[Depends(admin_caller)],
+             summary="Open a consultation, with a shipped framework's id or a framework object")
 async def create_consultation(consultation: ConsultationIn, request: Request):
     return await commands.open_consultation(runtime_of(request).db, consultation)
 
 
-@router.get("/v1/frameworks", tags=["administration"])
+@router.post("/v1/consultations/{consultation}/close", tags=["administration"],
+             dependencies=[Depends(admin_caller)], summary="Close a consultation (no more contributions)")
+async def close_consultation(consultation: str, request: Request):
+    return await commands.close_consultation(runtime_of(request).db, consultation)
+
+
+@router.get("/v1/frameworks", tags=["administration"], summary="The frameworks shipped with Palabre")
 async def list_frameworks():
     return {"frameworks": [framework.model_dump() for framework in shipped_frameworks().values()]}
 
 
-def _is_uuid(value: str) -> bool:
-    import uuid
+def document_request_bodies(app: FastAPI) -> None:
+    """`POST /v1/contributions` reads its body itself (size limit, precise errors): describe it in OpenAPI."""
+    generate = app.openapi
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        body = TypeAdapter(ContributionIn | ContributionBatch).json_schema(
+            ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(body.pop("$defs", {}))
+        schema["paths"]["/v1/contributions"]["post"]["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": body}}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+
+
+def _matches(pattern: str, value: str) -> bool:
+    import re
+
+    return re.match(pattern, value) is not None
+
+
+def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:

@@ -1,7 +1,8 @@
 """Intake: wiring and start-up."""
 
 from services.intake import api, handlers
-from shared.events import ConsultationOpened, ContributionSubmitted, TerritoryRegistered
+from services.intake.nats_auth import sync_users_file
+from shared.events import ConsultationClosed, ConsultationOpened, ContributionSubmitted, TerritoryRegistered
 from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
@@ -14,6 +15,15 @@ handlers.register(runtime)
 runtime.publishes(ContributionSubmitted, "A contribution taken in, before moderation (raw text, not public)")
 runtime.publishes(TerritoryRegistered, "A territory joined the network")
 runtime.publishes(ConsultationOpened, "A consultation opened, with its framework")
+runtime.publishes(ConsultationClosed, "A consultation closed: it takes no more contributions")
+
+
+@runtime.on_start
+async def write_nats_users(runtime: ServiceRuntime) -> None:
+    """The embedded nats-server learns the territories' NATS users from intake's table."""
+    await sync_users_file(runtime.db, runtime.settings)
+
 
 app = runtime.create_app()
 app.include_router(api.router)
+api.document_request_bodies(app)

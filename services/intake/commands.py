@@ -1,17 +1,21 @@
 """Intake's use cases, shared by the HTTP API, the file import, the bus intake and the CLI.
 
-Each runs in one transaction that changes intake's state and queues the resulting events in the outbox.
+Each runs in one transaction that changes intake's state and queues the resulting events in the outbox
+(an import runs one transaction per chunk of `IMPORT_CHUNK_ROWS` rows).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from services.intake import store
+from services.intake import nats_auth, store
 from services.intake.domain.contribution import ContributionIn
 from services.intake.domain.language import detect_languages
 from services.intake.domain.registry import ConsultationIn, TerritoryIn, default_consultation_id
 from shared.auth import hash_api_key, new_api_key
 from shared.events import (
+    ConsultationClosed,
     ConsultationOpened,
     ContributionSubmitted,
     TerritoryRegistered,
@@ -22,14 +26,45 @@ from shared.events import (
 from shared.frameworks import Framework, default_framework, shipped_frameworks
 from shared.http import Problem
 from shared.outbox import add_events
+from shared.settings import Settings
 
 SOURCE = "/palabre/intake"
+IMPORT_CHUNK_ROWS = 1_000
 
 
 @dataclass
 class SubmitResult:
     accepted: list[dict[str, str]] = field(default_factory=list)
     duplicates: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ItemError:
+    """A contribution refused for what it says about this territory (unknown axis, closed consultation…)."""
+
+    index: int
+    field: str
+    detail: str
+
+
+@dataclass
+class ImportOutcome:
+    """Counts of an import; `errors` are (index in the input, reason), index 0-based."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Prepared:
+    rows: list[tuple] = field(default_factory=list)
+    events: dict[str, ContributionSubmitted] = field(default_factory=dict)
+    indexes: list[int] = field(default_factory=list)  # input index of each row
+    errors: list[ItemError] = field(default_factory=list)
+
+
+# --- territories, keys, consultations ---------------------------------------------------------------
 
 
 def resolve_framework(framework: Framework | str) -> Framework:
@@ -41,13 +76,18 @@ def resolve_framework(framework: Framework | str) -> Framework:
     return shipped[framework]
 
 
-async def register_territory(pool, territory: TerritoryIn) -> dict[str, Any]:
-    """Register a territory, issue its first API key (shown once) and open its default consultation."""
+async def register_territory(pool, territory: TerritoryIn, settings: Settings | None = None) -> dict[str, Any]:
+    """Register a territory, issue its first API key (and, with the embedded NATS, its NATS user) and open
+    its default consultation. Secrets are in the answer only; intake keeps their hashes."""
     key = new_api_key(f"pk_{territory.id}")
+    nats_password = nats_auth.new_password() if settings and nats_auth.enabled(settings) else None
+    nats_hash = await nats_auth.hash_password(nats_password) if nats_password else None
     async with pool.acquire() as conn, conn.transaction():
         if not await store.insert_territory(conn, territory):
             raise Problem(409, "Territory exists", f"territory {territory.id!r} is already registered")
         await store.add_api_key(conn, territory.id, hash_api_key(key))
+        if nats_hash:
+            await store.set_nats_user(conn, territory.id, nats_auth.territory_username(territory.id), nats_hash)
         await add_events(conn, [(TerritoryRegistered(territory=territory.id, **territory.model_dump(
             exclude={"id"})), deterministic_event_id("territory-registered", territory.id))], source=SOURCE)
         consultation = ConsultationIn(
@@ -55,8 +95,12 @@ async def register_territory(pool, territory: TerritoryIn) -> dict[str, Any]:
             title=f"Concertation territoriale de l'IA — {territory.name}", framework=default_framework(),
         )
         await _open_consultation(conn, consultation, territory.country)
-    return {"territory": territory.model_dump(mode="json"), "api_key": key,
-            "default_consultation": consultation.id}
+    answer: dict[str, Any] = {"territory": territory.model_dump(mode="json"), "api_key": key,
+                              "default_consultation": consultation.id}
+    if nats_password and settings:
+        await nats_auth.sync_users_file(pool, settings)
+        answer["nats"] = nats_auth.credentials_answer(settings, territory.id, nats_password)
+    return answer
 
 
 async def rotate_key(pool, territory: str, *, revoke_others: bool) -> str:
@@ -68,6 +112,30 @@ async def rotate_key(pool, territory: str, *, revoke_others: bool) -> str:
             await store.revoke_api_keys(conn, territory)
         await store.add_api_key(conn, territory, hash_api_key(key))
     return key
+
+
+async def rotate_nats_credentials(pool, settings: Settings, territory: str) -> dict[str, Any]:
+    """A new NATS password for the territory (the old one stops working at the server's reload)."""
+    if not nats_auth.enabled(settings):
+        raise Problem(409, "Bus intake credentials are managed outside Palabre",
+                      "this deployment uses an external NATS: issue credentials with the cluster's own tooling")
+    password = nats_auth.new_password()
+    password_hash = await nats_auth.hash_password(password)
+    async with pool.acquire() as conn, conn.transaction():
+        if await store.get_territory(conn, territory) is None:
+            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
+        await store.set_nats_user(conn, territory, nats_auth.territory_username(territory), password_hash)
+    await nats_auth.sync_users_file(pool, settings)
+    return nats_auth.credentials_answer(settings, territory, password)
+
+
+async def revoke_nats_credentials(pool, settings: Settings, territory: str) -> bool:
+    async with pool.acquire() as conn, conn.transaction():
+        if await store.get_territory(conn, territory) is None:
+            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
+        revoked = await store.revoke_nats_user(conn, territory)
+    await nats_auth.sync_users_file(pool, settings)
+    return revoked
 
 
 async def open_consultation(pool, consultation: ConsultationIn) -> dict[str, Any]:
@@ -93,53 +161,114 @@ async def _open_consultation(conn, consultation: ConsultationIn, country: str) -
     return framework
 
 
-async def submit(pool, territory: dict[str, Any], items: list[ContributionIn]) -> SubmitResult:
-    """Store new contributions and emit `contribution.submitted` for each; re-sends are duplicates."""
-    consultations = await store.consultations_of(pool, territory["id"])
+async def close_consultation(pool, consultation: str, closed_at: datetime | None = None) -> dict[str, Any]:
+    """Close a consultation: it takes no more contributions, and the other services are told."""
+    async with pool.acquire() as conn, conn.transaction():
+        existing = await store.get_consultation(conn, consultation)
+        if existing is None:
+            raise Problem(404, "Unknown consultation", f"no consultation {consultation!r}")
+        closed = await store.close_consultation(conn, consultation, closed_at or utcnow())
+        if closed is None:
+            raise Problem(409, "Consultation already closed",
+                          f"consultation {consultation!r} was closed at {existing['closed_at'].isoformat()}")
+        territory = await store.get_territory(conn, closed["territory"])
+        event = ConsultationClosed(territory=closed["territory"], country=territory["country"],
+                                   consultation=consultation, closed_at=closed["closed_at"])
+        await add_events(conn, [(event, deterministic_event_id("consultation-closed", consultation))],
+                         source=SOURCE)
+    return {"id": consultation, "territory": closed["territory"], "closed_at": closed["closed_at"].isoformat()}
+
+
+# --- contributions ----------------------------------------------------------------------------------
+
+
+def _prepare(territory: dict[str, Any], consultations: list[dict[str, Any]], items: Sequence[ContributionIn],
+             *, default_consultation: str | None = None, first_index: int = 0) -> _Prepared:
+    """Check each contribution against the territory's consultations and frameworks; build rows and events.
+
+    An item naming an unknown axis or consultation, or a closed one, is an `ItemError`; the others go on.
+    """
     open_ids = [c["id"] for c in consultations if c["closed_at"] is None]
     known = {c["id"]: c for c in consultations}
+    axes_of = {c["id"]: {axis["id"] for axis in c["framework"]["axes"]} for c in consultations}
     missing_language = [i for i, item in enumerate(items) if not item.language]
     detected = detect_languages([items[i].body for i in missing_language]) if missing_language else []
-    languages = {i: lang for i, lang in zip(missing_language, detected, strict=True)}
-
-    rows, events = [], {}
-    for index, item in enumerate(items):
-        consultation = item.consultation or (open_ids[-1] if open_ids else None)
+    languages = dict(zip(missing_language, detected, strict=True))
+    now = utcnow()
+    prepared = _Prepared()
+    for offset, item in enumerate(items):
+        index = first_index + offset
+        consultation = item.consultation or default_consultation or (open_ids[-1] if open_ids else None)
         if consultation is None:
-            raise Problem(422, "No open consultation",
-                          f"territory {territory['id']!r} has no open consultation; name one with 'consultation'")
+            prepared.errors.append(ItemError(index, "consultation",
+                                             f"territory {territory['id']!r} has no open consultation; "
+                                             "name one with 'consultation'"))
+            continue
         if consultation not in known:
-            raise Problem(422, "Unknown consultation",
-                          f"contribution {item.external_id!r}: no consultation {consultation!r} in {territory['id']!r}")
+            prepared.errors.append(ItemError(index, "consultation",
+                                             f"no consultation {consultation!r} in territory {territory['id']!r}"))
+            continue
         if known[consultation]["closed_at"] is not None:
-            raise Problem(422, "Consultation closed", f"consultation {consultation!r} is closed")
-        axis_ids = {axis["id"] for axis in known[consultation]["framework"]["axes"]}
+            prepared.errors.append(ItemError(index, "consultation", f"consultation {consultation!r} is closed"))
+            continue
+        axis_ids = axes_of[consultation]
         if item.axis and item.axis not in axis_ids:
-            raise Problem(422, "Unknown axis",
-                          f"contribution {item.external_id!r}: axis {item.axis!r} is not in the framework "
-                          f"of {consultation!r} ({', '.join(sorted(axis_ids))})")
+            prepared.errors.append(ItemError(index, "axis",
+                                             f"axis {item.axis!r} is not in the framework of {consultation!r} "
+                                             f"({', '.join(sorted(axis_ids))})"))
+            continue
         contribution_id = contribution_id_for(territory["id"], item.external_id)
-        language = item.language or languages[index]
-        submitted_at = item.submitted_at or utcnow()
-        rows.append((contribution_id, territory["id"], item.external_id, consultation, item.axis,
-                     _value(item.kind), _value(item.author_role), _value(item.channel), language,
-                     item.title, item.body, submitted_at, item.author_ref))
-        events[contribution_id] = ContributionSubmitted(
+        language = item.language or languages[offset]
+        submitted_at = item.submitted_at or now
+        prepared.rows.append((contribution_id, territory["id"], item.external_id, consultation, item.axis,
+                              _value(item.kind), _value(item.author_role), _value(item.channel), language,
+                              item.title, item.body, submitted_at, item.author_ref))
+        prepared.indexes.append(index)
+        prepared.events.setdefault(contribution_id, ContributionSubmitted(
             contribution_id=contribution_id, external_id=item.external_id, territory=territory["id"],
             country=territory["country"], consultation=consultation, axis=item.axis, kind=item.kind,
             author_role=item.author_role, channel=item.channel, language=language, title=item.title,
             body=item.body, submitted_at=submitted_at, author_ref=item.author_ref,
-        )
-    result = SubmitResult()
+        ))
+    return prepared
+
+
+async def _store(pool, prepared: _Prepared) -> set[str]:
+    """Insert the new rows and queue their events, in one transaction; returns the ids inserted."""
+    first_rows = list({row[0]: row for row in reversed(prepared.rows)}.values())  # first of each id wins
     async with pool.acquire() as conn, conn.transaction():
-        inserted = await store.insert_contributions(conn, rows)
+        inserted = await store.insert_contributions(conn, first_rows)
         await add_events(
             conn,
-            [(events[cid], deterministic_event_id("contribution-submitted", cid)) for cid in events if cid in inserted],
+            [(prepared.events[cid], deterministic_event_id("contribution-submitted", cid))
+             for cid in prepared.events if cid in inserted],
             source=SOURCE,
         )
+    return inserted
+
+
+def _item_problem(errors: list[ItemError], *, batch: bool) -> Problem:
+    listed = [{"pointer": (f"/contributions/{e.index}" if batch else "") + f"/{e.field}", "detail": e.detail,
+               "type": f"unknown_or_closed_{e.field}"} for e in errors]
+    detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in listed[:10])
+    return Problem(422, "Invalid contribution", detail, type_="https://palabre.org/problems/validation",
+                   errors=listed[:200])
+
+
+async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *, batch: bool = False) -> SubmitResult:
+    """Store new contributions and emit `contribution.submitted` for each; re-sends are duplicates.
+
+    All or nothing: one item that does not fit the territory (unknown axis, closed consultation) refuses
+    the request, listing every such item.
+    """
+    consultations = await store.consultations_of(pool, territory["id"])
+    prepared = _prepare(territory, consultations, items)
+    if prepared.errors:
+        raise _item_problem(prepared.errors, batch=batch)
+    inserted = await _store(pool, prepared)
+    result = SubmitResult()
     seen: set[str] = set()
-    for row in rows:
+    for row in prepared.rows:
         cid, external_id = row[0], row[2]
         entry = {"id": cid, "external_id": external_id}
         if cid in inserted and cid not in seen:
@@ -148,6 +277,38 @@ async def submit(pool, territory: dict[str, Any], items: list[ContributionIn]) -
             result.duplicates.append(entry)
         seen.add(cid)
     return result
+
+
+async def import_rows(pool, territory: dict[str, Any] | str, contributions: Sequence[ContributionIn], *,
+                      consultation: str | None = None, chunk_rows: int = IMPORT_CHUNK_ROWS) -> ImportOutcome:
+    """The bulk path (file imports, and `make bench`): chunks of `chunk_rows` contributions, each one
+    multi-row insert plus its outbox rows in one transaction. Good rows go in even when others are refused
+    (listed in `errors` with their index); a re-import counts everything as duplicates and changes nothing.
+    """
+    if isinstance(territory, str):
+        found = await store.get_territory(pool, territory)
+        if found is None:
+            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
+        territory = {"id": found["id"], "country": found["country"]}
+    consultations = await store.consultations_of(pool, territory["id"])
+    if consultation is not None and consultation not in {c["id"] for c in consultations}:
+        raise Problem(422, "Unknown consultation", f"no consultation {consultation!r} in {territory['id']!r}")
+    outcome = ImportOutcome()
+    seen: set[str] = set()
+    for start in range(0, len(contributions), chunk_rows):
+        chunk = contributions[start:start + chunk_rows]
+        prepared = _prepare(territory, consultations, chunk, default_consultation=consultation, first_index=start)
+        outcome.errors.extend((e.index, f"{e.field}: {e.detail}") for e in prepared.errors)
+        inserted = await _store(pool, prepared) if prepared.rows else set()
+        for row in prepared.rows:
+            cid = row[0]
+            if cid in inserted and cid not in seen:
+                outcome.accepted += 1
+            else:
+                outcome.duplicates += 1
+            seen.add(cid)
+    outcome.errors.sort()
+    return outcome
 
 
 def _value(enum_value: Any) -> str | None:

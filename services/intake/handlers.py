@@ -3,7 +3,10 @@ contribution."""
 
 from typing import Any
 
+from services.intake import bus_intake
+from shared.bus import INTAKE_STREAM, batch_subscriber
 from shared.db import claim_new_events
+from shared.service import BatchMessage
 from shared.events import CloudEvent, ContributionHeld, ContributionPublished, ContributionRejected
 
 
@@ -17,6 +20,22 @@ def register(runtime) -> None:
             async with runtime.db.acquire() as conn, conn.transaction():
                 new = await claim_new_events(conn, durable, [e.id for e in events])
                 await apply(conn, [e for e in events if e.id in new])
+
+    register_bus_intake(runtime)
+
+
+def register_bus_intake(runtime) -> None:
+    """Contributions proposed on `palabre.intake.<territory>` (the subject names the territory)."""
+
+    async def intake_proposed(body: list[Any], message: BatchMessage) -> None:
+        outcome = await bus_intake.take_in(message.raw_message, pool=runtime.db, bus=runtime.bus)
+        runtime.metrics.events_processed.labels(bus_intake.DURABLE).inc(outcome.processed)
+        runtime.metrics.events_dead_lettered.labels(bus_intake.DURABLE).inc(outcome.dead_lettered)
+
+    batch_subscriber(runtime.broker, "palabre.intake.*", bus_intake.DURABLE, runtime.settings,
+                     stream=INTAKE_STREAM, title=f"{bus_intake.DURABLE}:palabre.intake.*",
+                     description="Contributions proposed by territory systems on the bus "
+                     "(palabre.contribution.proposed.v1)")(intake_proposed)
 
 
 async def apply(conn, events: list[CloudEvent[Any]]) -> None:

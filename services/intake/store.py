@@ -59,7 +59,7 @@ async def revoke_api_keys(conn: asyncpg.Connection, territory: str, key_id: int 
 
 async def territory_for_key(pool: asyncpg.Pool, key_hash: str) -> dict[str, Any] | None:
     row = await pool.fetchrow(
-        "SELECT t.id, t.country FROM api_keys k JOIN territories t ON t.id = k.territory "
+        "SELECT t.id, t.country, t.timezone, t.languages FROM api_keys k JOIN territories t ON t.id = k.territory "
         "WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
         key_hash,
     )
@@ -126,3 +126,45 @@ async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) 
         """,
         ids, statuses, payloads, decided, titles, texts,
     )
+
+
+async def set_nats_user(conn: asyncpg.Connection, territory: str, username: str, password_hash: str) -> None:
+    """Create or replace (rotate) the territory's NATS user."""
+    await conn.execute(
+        """
+        INSERT INTO nats_users (territory, username, password_hash) VALUES ($1, $2, $3)
+        ON CONFLICT (territory) DO UPDATE
+        SET password_hash = EXCLUDED.password_hash, created_at = now(), revoked_at = NULL
+        """,
+        territory, username, password_hash,
+    )
+
+
+async def revoke_nats_user(conn: asyncpg.Connection, territory: str) -> bool:
+    status = await conn.execute(
+        "UPDATE nats_users SET revoked_at = now() WHERE territory = $1 AND revoked_at IS NULL", territory
+    )
+    return status.endswith(" 1")
+
+
+async def active_nats_users(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT territory, username, password_hash FROM nats_users WHERE revoked_at IS NULL ORDER BY territory"
+    )
+    return [dict(row) for row in rows]
+
+
+async def get_consultation(conn: asyncpg.Connection | asyncpg.Pool, consultation: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM consultations WHERE id = $1", consultation)
+    return dict(row) if row else None
+
+
+async def export_rows(pool: asyncpg.Pool, territory: str, limit: int) -> list[dict[str, Any]]:
+    """What a territory system reconciles against: its contributions and what became of them."""
+    rows = await pool.fetch(
+        "SELECT id, external_id, consultation, axis, kind, status, submitted_at, received_at, decided_at, "
+        "published_title, published_text FROM contributions WHERE territory = $1 "
+        "ORDER BY received_at, external_id LIMIT $2",
+        territory, limit,
+    )
+    return [dict(row) for row in rows]

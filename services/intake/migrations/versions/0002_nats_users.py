@@ -1,0 +1,20 @@
+"""Intake: each territory's NATS user for bus intake (bcrypt hash only)."""
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        CREATE TABLE nats_users (
+            territory text PRIMARY KEY REFERENCES territories(id),
+            username text NOT NULL UNIQUE,
+            password_hash text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            revoked_at timestamptz
+        );
+        """
+    )

@@ -1,0 +1,108 @@
+"""Territory NATS users for bus intake, on the embedded nats-server.
+
+Each territory gets a user that may publish on `palabre.intake.<territory>` and nothing else, and may
+only receive replies (JetStream acks) on its own inbox prefix `_INBOX.intake-<territory>` (so it cannot
+read the replies meant for anyone else). Intake keeps the users in its table (bcrypt hashes only),
+regenerates nats-server's users file from it (`PALABRE_NATS_AUTH_FILE`) and asks the server to reload
+(SIGHUP to the pid in `PALABRE_NATS_PID_FILE`). On an external cluster these settings stay unset and this
+is off: there, give territories NATS accounts or JWT users through the cluster's own tooling.
+"""
+
+import asyncio
+import secrets
+from urllib.parse import urlsplit
+
+from services.intake import store
+from shared.bus import nats_servers
+from shared.embedded import hash_nats_password, signal_nats_reload, write_nats_auth_file
+from shared.logging import get_logger
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+INTAKE_SUBJECT_PREFIX = "palabre.intake"
+
+
+def enabled(settings: Settings) -> bool:
+    return settings.nats_auth_file is not None and settings.nats_pid_file is not None
+
+
+def intake_subject(territory: str) -> str:
+    return f"{INTAKE_SUBJECT_PREFIX}.{territory}"
+
+
+def territory_username(territory: str) -> str:
+    return f"territory-{territory}"
+
+
+def inbox_prefix(territory: str) -> str:
+    """A hyphen never appears in the random inboxes NATS clients make, so no one else's falls under it."""
+    return f"_INBOX.intake-{territory}"
+
+
+def territory_user_entry(territory: str, password_hash: str) -> dict:
+    return {
+        "user": territory_username(territory),
+        "password": password_hash,
+        "permissions": {
+            "publish": {"allow": [intake_subject(territory)]},
+            "subscribe": {"allow": [f"{inbox_prefix(territory)}.>"]},
+        },
+    }
+
+
+def public_servers(settings: Settings) -> list[str]:
+    """The servers a territory system connects to, without the service user's credentials."""
+    servers = []
+    for url in nats_servers(settings):
+        parts = urlsplit(url)
+        servers.append(f"{parts.scheme}://{parts.hostname}:{parts.port or 4222}")
+    return servers
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(hash_nats_password, password)
+
+
+def credentials_answer(settings: Settings, territory: str, password: str) -> dict:
+    """What a territory system needs to publish, shown once."""
+    return {
+        "user": territory_username(territory),
+        "password": password,
+        "subject": intake_subject(territory),
+        "inbox_prefix": inbox_prefix(territory),
+        "servers": public_servers(settings),
+        "event_type": "palabre.contribution.proposed.v1",
+    }
+
+
+def _service_user(settings: Settings) -> tuple[str, str]:
+    parts = urlsplit(nats_servers(settings)[0])
+    if not parts.username or not parts.password:
+        raise RuntimeError("PALABRE_NATS_URL carries no service user; cannot write the NATS users file")
+    return parts.username, parts.password
+
+
+async def sync_users_file(pool, settings: Settings) -> bool:
+    """Write the users file from intake's table and ask nats-server to reload it; False when off.
+
+    Under an advisory lock, so replicas writing at the same time each write the whole, current set.
+    """
+    if not enabled(settings):
+        return False
+    user, password = _service_user(settings)
+    service_entry = {"user": user, "password": await hash_password(password)}
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('intake-nats-users'))")
+        users = [service_entry, *(territory_user_entry(row["territory"], row["password_hash"])
+                                  for row in await store.active_nats_users(conn))]
+        write_nats_auth_file(settings.nats_auth_file, users)
+        reloaded = signal_nats_reload(settings.nats_pid_file)
+    if not reloaded:
+        log.warning("nats-server not signalled: no live pid in the pid file", pid_file=str(settings.nats_pid_file))
+    log.info("nats users file written", territory_users=len(users) - 1, reloaded=reloaded)
+    return reloaded
