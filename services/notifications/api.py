@@ -1,22 +1,37 @@
-"""Notifications' HTTP routes: partners, subscriptions, delivery logs."""
+"""Notifications' HTTP routes for partners: partners, subscriptions, secret rotation, replay, delivery logs,
+digests."""
 
 import hmac
 import re
-import secrets
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from services.notifications import store
+from services.notifications.domain.webhooks import new_webhook_secret
+from services.notifications.domain.public_events import (
+    DECISION_TAKEN,
+    PARTNER_EVENT_TYPES,
+)
 from services.notifications.domain.webhooks import UnsafeTarget, check_target
+from services.notifications.mailer import Mailer
 from shared.auth import bearer_token, hash_api_key, new_api_key
 from shared.http import Problem
 
 router = APIRouter()
 
-EVENT_TYPES = {"contribution.published", "synthesis.updated", "consultation.opened", "consultation.closed"}
+EVENT_TYPES = PARTNER_EVENT_TYPES
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
 async def partner_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> dict:
@@ -36,27 +51,54 @@ async def admin_caller(request: Request, authorization: Annotated[str | None, He
                       headers={"WWW-Authenticate": "Bearer"})
 
 
+def iso_countries(countries: list[str]) -> list[str]:
+    for country in countries:
+        if not re.fullmatch(r"[A-Za-z]{2}", country):
+            raise ValueError(f"{country!r} is not an ISO 3166-1 alpha-2 code")
+    return [country.upper() for country in countries]
+
+
+class DigestFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    territories: list[Annotated[str, Field(pattern=SLUG)]] = Field(default_factory=list, max_length=500)
+    countries: list[str] = Field(default_factory=list, max_length=250)
+    axes: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, countries: list[str]) -> list[str]:
+        return iso_countries(countries)
+
+
 class PartnerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    territory: str | None = Field(default=None, pattern=SLUG,
+                                  description="The territory whose own system this partner is: it may then "
+                                              "subscribe to `decision.taken` for that territory")
+    digest: Literal["none", "daily", "weekly"] = "none"
+    digest_filters: DigestFilters = Field(default_factory=DigestFilters)
+
+    @model_validator(mode="after")
+    def _digest_needs_email(self) -> "PartnerIn":
+        if self.digest != "none" and not self.email:
+            raise ValueError("an e-mail digest needs an `email`")
+        return self
 
 
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    territories: list[str] = Field(default_factory=list, max_length=500)
+    territories: list[Annotated[str, Field(pattern=SLUG)]] = Field(default_factory=list, max_length=500)
     countries: list[str] = Field(default_factory=list, max_length=250)
-    axes: list[str] = Field(default_factory=list, max_length=100)
+    axes: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
     event_types: list[str] = Field(default_factory=list, max_length=10)
 
     @field_validator("countries")
     @classmethod
     def _countries(cls, countries: list[str]) -> list[str]:
-        for country in countries:
-            if not re.fullmatch(r"[A-Za-z]{2}", country):
-                raise ValueError(f"{country!r} is not an ISO 3166-1 alpha-2 code")
-        return [country.upper() for country in countries]
+        return iso_countries(countries)
 
     @field_validator("event_types")
     @classmethod
@@ -64,7 +106,7 @@ class Filters(BaseModel):
         unknown = set(event_types) - EVENT_TYPES
         if unknown:
             raise ValueError(f"unknown event types {sorted(unknown)}; known: {sorted(EVENT_TYPES)}")
-        return event_types
+        return list(dict.fromkeys(event_types))
 
 
 class SubscriptionIn(BaseModel):
@@ -73,22 +115,76 @@ class SubscriptionIn(BaseModel):
     filters: Filters = Field(default_factory=Filters)
 
 
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: AwareDatetime = Field(alias="from")
+    end: AwareDatetime = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ReplayIn":
+        if self.end <= self.start:
+            raise ValueError("`to` must come after `from`")
+        return self
+
+
 def subscription_view(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "url": row["url"], "status": row["status"],
         "disabled_reason": row["disabled_reason"], "created_at": row["created_at"].isoformat(),
         "filters": {k: list(row[k]) for k in ("territories", "countries", "axes", "event_types")},
+        "previous_secret_valid_until": _iso(row.get("previous_secret_until")),
+        "paused_until": _iso(row.get("paused_until")),
     }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def allow_private(settings) -> bool:
+    return settings.allow_private_webhooks or settings.demo
+
+
+async def owned_subscription(request: Request, partner: dict, subscription_id: str) -> dict[str, Any]:
+    row = await store.subscription_of(request.app.state.runtime.db, partner["id"], subscription_id)
+    if row is None:
+        raise Problem(404, "Unknown subscription", f"no subscription {subscription_id!r} for this partner")
+    return row
 
 
 @router.post("/v1/partners", status_code=201, tags=["administration"], dependencies=[Depends(admin_caller)],
              summary="Register a partner; its key is shown once")
 async def create_partner(partner: PartnerIn, request: Request):
     key = new_api_key(f"ptn_{partner.id}")
-    if not await store.insert_partner(request.app.state.runtime.db, partner.id, partner.name, partner.email,
-                                      hash_api_key(key)):
+    filters = partner.digest_filters
+    created = await store.insert_partner(
+        request.app.state.runtime.db, id=partner.id, name=partner.name, email=partner.email,
+        territory=partner.territory, key_hash=hash_api_key(key), digest=partner.digest,
+        digest_territories=filters.territories, digest_countries=filters.countries, digest_axes=filters.axes)
+    if not created:
         raise Problem(409, "Partner exists", f"partner {partner.id!r} is already registered")
     return {**partner.model_dump(), "api_key": key}
+
+
+@router.post("/v1/partners/{partner_id}/digest", tags=["administration"], dependencies=[Depends(admin_caller)],
+             summary="Send the partner's e-mail digest now (what was published since the last one)")
+async def send_digest_now(partner_id: str, request: Request):
+    runtime = request.app.state.runtime
+    partner = await store.partner(runtime.db, partner_id)
+    if partner is None:
+        raise Problem(404, "Unknown partner", f"no partner {partner_id!r}")
+    if not partner["email"]:
+        raise Problem(409, "No e-mail address", f"partner {partner_id!r} has no e-mail address")
+    try:
+        return await Mailer(runtime).send_digest(partner_id)
+    except OSError as exc:
+        raise Problem(503, "SMTP server unavailable", str(exc)) from exc
+
+
+@router.get("/v1/admin/deliveries", tags=["administration"], dependencies=[Depends(admin_caller)],
+            summary="Deliveries by status, across all subscriptions (for monitoring and benchmarks)")
+async def delivery_counts(request: Request):
+    return {"deliveries": await store.delivery_counts(request.app.state.runtime.db)}
 
 
 @router.post("/v1/subscriptions", status_code=201, tags=["subscriptions"],
@@ -97,13 +193,25 @@ async def create_subscription(subscription: SubscriptionIn, request: Request,
                               partner: Annotated[dict, Depends(partner_caller)]):
     settings = request.app.state.runtime.settings
     try:
-        check_target(subscription.url, allow_private=settings.allow_private_webhooks or settings.demo)
+        check_target(subscription.url, allow_private=allow_private(settings))
     except UnsafeTarget as exc:
-        raise Problem(422, "Webhook target refused", str(exc)) from exc
-    secret = "whsec_" + secrets.token_urlsafe(32)
+        raise Problem(422, "Webhook target refused", str(exc), type_="https://palabre.org/problems/webhook-target",
+                      errors=[{"pointer": "/url", "detail": str(exc)}]) from exc
+    filters = subscription.filters
+    if DECISION_TAKEN in filters.event_types:
+        own = partner["territory"]
+        if own is None:
+            raise Problem(403, "Decisions are for a territory's own system",
+                          "`decision.taken` is open only to a partner bound to a territory, for that territory")
+        if any(territory != own for territory in filters.territories):
+            raise Problem(403, "Decisions are for a territory's own system",
+                          f"this partner may receive the decisions of {own!r} only")
+        if not filters.territories:
+            filters.territories = [own]
+    secret = new_webhook_secret()
     row = await store.insert_subscription(
         request.app.state.runtime.db, id=str(uuid.uuid4()), partner=partner["id"], url=subscription.url,
-        secret=secret, **subscription.filters.model_dump(),
+        secret=secret, **filters.model_dump(),
     )
     return {**subscription_view(row), "secret": secret}
 
@@ -114,18 +222,70 @@ async def list_subscriptions(request: Request, partner: Annotated[dict, Depends(
     return {"subscriptions": [subscription_view(row) for row in rows]}
 
 
+@router.get("/v1/subscriptions/{subscription_id}", tags=["subscriptions"])
+async def get_subscription(subscription_id: str, request: Request,
+                           partner: Annotated[dict, Depends(partner_caller)]):
+    return subscription_view(await owned_subscription(request, partner, subscription_id))
+
+
+@router.post("/v1/subscriptions/{subscription_id}/rotate-secret", tags=["subscriptions"],
+             summary="A new signing secret, shown once; the previous one keeps signing during the overlap")
+async def rotate_secret(subscription_id: str, request: Request, partner: Annotated[dict, Depends(partner_caller)]):
+    await owned_subscription(request, partner, subscription_id)
+    runtime = request.app.state.runtime
+    secret = new_webhook_secret()
+    row = await store.rotate_secret(runtime.db, subscription_id, secret, runtime.settings.webhook_secret_overlap_s)
+    return {**subscription_view(row), "secret": secret}
+
+
+@router.post("/v1/subscriptions/{subscription_id}/disable", tags=["subscriptions"])
+async def disable_subscription(subscription_id: str, request: Request,
+                               partner: Annotated[dict, Depends(partner_caller)]):
+    await owned_subscription(request, partner, subscription_id)
+    return subscription_view(await store.set_subscription_status(request.app.state.runtime.db, subscription_id,
+                                                                 "disabled"))
+
+
+@router.post("/v1/subscriptions/{subscription_id}/enable", tags=["subscriptions"],
+             summary="Enable a disabled subscription again (what was missed meanwhile: see replay)")
+async def enable_subscription(subscription_id: str, request: Request,
+                              partner: Annotated[dict, Depends(partner_caller)]):
+    row = await owned_subscription(request, partner, subscription_id)
+    settings = request.app.state.runtime.settings
+    try:
+        check_target(row["url"], allow_private=allow_private(settings))
+    except UnsafeTarget as exc:
+        raise Problem(422, "Webhook target refused", str(exc)) from exc
+    return subscription_view(await store.set_subscription_status(request.app.state.runtime.db, subscription_id,
+                                                                 "active"))
+
+
+@router.post("/v1/subscriptions/{subscription_id}/replay", status_code=202, tags=["subscriptions"],
+             summary="Deliver again every matching event that occurred in [from, to)")
+async def replay(subscription_id: str, window: ReplayIn, request: Request,
+                 partner: Annotated[dict, Depends(partner_caller)]):
+    row = await owned_subscription(request, partner, subscription_id)
+    if row["status"] != "active":
+        raise Problem(409, "Subscription disabled", "enable the subscription before replaying events",
+                      disabled_reason=row["disabled_reason"])
+    count = await store.replay(request.app.state.runtime.db, subscription_id, window.start, window.end)
+    return {"subscription_id": subscription_id, "from": window.start.isoformat(), "to": window.end.isoformat(),
+            "scheduled": count}
+
+
 @router.get("/v1/subscriptions/{subscription_id}/deliveries", tags=["subscriptions"],
-            summary="The delivery log: attempts, status, latency")
+            summary="The delivery log: each delivery with its attempts, status codes and latencies")
 async def subscription_deliveries(subscription_id: str, request: Request,
-                                  partner: Annotated[dict, Depends(partner_caller)]):
-    pool = request.app.state.runtime.db
-    owned = {str(row["id"]) for row in await store.subscriptions_of(pool, partner["id"])}
-    if subscription_id not in owned:
-        raise Problem(404, "Unknown subscription", f"no subscription {subscription_id!r} for this partner")
-    rows = await store.deliveries_of(pool, subscription_id)
+                                  partner: Annotated[dict, Depends(partner_caller)], limit: int = 100):
+    await owned_subscription(request, partner, subscription_id)
+    rows = await store.deliveries_of(request.app.state.runtime.db, subscription_id, min(max(limit, 1), 1000))
     return {"deliveries": [
-        {**{k: v for k, v in row.items() if k not in ("created_at", "delivered_at", "id")}, "id": str(row["id"]),
-         "created_at": row["created_at"].isoformat(),
-         "delivered_at": row["delivered_at"].isoformat() if row["delivered_at"] else None}
+        {"id": str(row["id"]), "event_id": row["event_id"], "event_type": row["event_type"],
+         "status": row["status"], "attempts": row["attempts"], "replays": row["replays"],
+         "last_status": row["last_status"], "last_error": row["last_error"],
+         "last_latency_ms": row["attempt_log"][-1]["latency_ms"] if row["attempt_log"] else None,
+         "created_at": row["created_at"].isoformat(), "delivered_at": _iso(row["delivered_at"]),
+         "next_attempt_at": _iso(row["next_attempt_at"]) if row["status"] == "pending" else None,
+         "attempt_log": row["attempt_log"]}
         for row in rows
     ]}

@@ -3,7 +3,10 @@
 import ipaddress
 import random
 import socket
+from collections.abc import Sequence
 from datetime import datetime
+from email.utils import parsedate_to_datetime
+from enum import Enum
 from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
@@ -26,14 +29,48 @@ def signature_headers(secret: str, msg_id: str, timestamp: datetime, payload: st
     }
 
 
-def next_retry_delay_s(attempts_made: int, retry_after_s: float | None = None) -> float | None:
-    """Delay before the next attempt, with ±20 % jitter; None when the schedule is exhausted."""
-    if attempts_made >= MAX_ATTEMPTS:
+def next_retry_delay_s(attempts_made: int, retry_after_s: float | None = None, *,
+                       schedule: Sequence[float] = RETRY_SCHEDULE_S,
+                       max_retry_after_s: float = RETRY_SCHEDULE_S[-1]) -> float | None:
+    """Delay before the next attempt, with ±20 % jitter; None when the schedule is exhausted.
+
+    `schedule[n]` is the delay before attempt n+1 (the first, `schedule[0]`, is normally 0). A
+    `Retry-After` from the endpoint lengthens the delay (capped at `max_retry_after_s`), never shortens it.
+    """
+    if attempts_made >= len(schedule):
         return None
-    delay = RETRY_SCHEDULE_S[attempts_made]
+    delay = schedule[attempts_made] * random.uniform(0.8, 1.2)
     if retry_after_s is not None:
-        delay = max(delay, retry_after_s)
-    return delay * random.uniform(0.8, 1.2)
+        delay = max(delay, min(retry_after_s, max_retry_after_s))
+    return delay
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds asked by a `Retry-After` header (delta-seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+class Outcome(str, Enum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    DISABLE = "disable"
+
+
+def classify_response(status_code: int | None) -> Outcome:
+    """What a response means for the subscription: 2xx delivered, 410 Gone disables it, the rest retries."""
+    if status_code is not None and 200 <= status_code < 300:
+        return Outcome.DELIVERED
+    if status_code == 410:
+        return Outcome.DISABLE
+    return Outcome.RETRY
 
 
 class UnsafeTarget(ValueError):
@@ -57,7 +94,16 @@ def check_target(url: str, *, allow_private: bool) -> None:
     except socket.gaierror as exc:
         raise UnsafeTarget(f"the host {parts.hostname!r} does not resolve") from exc
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
-                or address.is_reserved or address.is_unspecified):
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
             raise UnsafeTarget(f"{parts.hostname!r} resolves to a non-public address ({address})")
+
+
+def new_webhook_secret() -> str:
+    """`whsec_` and 32 random bytes in standard base64, as Standard Webhooks libraries expect."""
+    import base64
+    import secrets
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
