@@ -1,6 +1,9 @@
-"""Intake's commands: `palabre territory add`, `palabre intake ...`."""
+"""Intake's commands: `palabre territory add`, `palabre import`, `palabre intake ...`."""
 
+import io
 import json
+import time
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -11,7 +14,7 @@ app = typer.Typer(help="Intake: territories, consultations, imports.", no_args_i
 territory_app = typer.Typer(help="Territories of the network.", no_args_is_help=True)
 console = Console()
 
-TOP_LEVEL = {"territory": territory_app}
+IMPORT_CHUNK_ROWS = 1_000
 
 
 @territory_app.command("add")
@@ -43,6 +46,117 @@ def territory_add(
     console.print(f"Territory [bold]{slug}[/bold] registered. API key (shown once): [bold]{body['api_key']}[/bold]")
     if body.get("nats"):
         console.print(f"NATS credentials: {json.dumps(body['nats'])}")
+
+
+def import_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The exported file"),
+    territory: str = typer.Option(..., help="The territory the contributions belong to"),
+    format: str = typer.Option(..., "--format", help="decidim or csv"),
+    mapping: str = typer.Option(None, help="JSON, or @file.json: Decidim {category: axis}; CSV {field: column}"),
+    consultation: str = typer.Option(None, help="For rows naming none (default: the territory's open one)"),
+    chunk_rows: int = typer.Option(IMPORT_CHUNK_ROWS, min=1, max=100_000, help="Rows per request"),
+    errors_csv: Path = typer.Option(None, help="Write every refused row (row, detail) to this CSV file"),
+    key: str = typer.Option(None, envvar="PALABRE_TERRITORY_KEY", help="The territory's API key"),
+    intake_url: str = typer.Option(None, envvar="PALABRE_INTAKE_URL", help="Intake base URL"),
+) -> None:
+    """Import a Decidim or CSV export through the HTTP API, in chunks of rows, with a progress bar.
+
+    Bad rows are listed (row number, reason) while the good ones go in; importing the same file again
+    adds nothing. Exit code: 0 all rows in, 2 some rows refused, 1 the file or the request was refused.
+    """
+    import httpx
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from services.intake.domain.parsing import FileError, decode, read_table
+    from shared.csv_safety import write_csv
+
+    if format not in ("decidim", "csv"):
+        raise typer.BadParameter("decidim or csv", param_hint="--format")
+    settings = get_settings()
+    url = (intake_url or settings.base_url_of("intake")).rstrip("/")
+    key = key or _demo_territory_key(settings, territory)
+    if mapping and mapping.startswith("@"):
+        mapping = Path(mapping[1:]).read_text(encoding="utf-8")
+    try:
+        text, note = decode(file.read_bytes())
+        lines = io.StringIO(text, newline="").readlines()  # the same lines as read_table's
+        starts = [(record.row_number, record.line) for record in read_table(text).records]
+    except FileError as exc:
+        console.print(f"[red]{file}: nothing imported: {exc}[/red]")
+        raise typer.Exit(1) from None
+    if note:
+        console.print(f"[yellow]{note}[/yellow]")
+    totals = {"accepted": 0, "duplicates": 0}
+    errors: list[dict] = []
+    skipped: list[dict] = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=300) as client, Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("{task.fields[counts]}"), console=console,
+    ) as progress:
+        task = progress.add_task(file.name, total=len(starts), counts="")
+        for first in range(0, len(starts), chunk_rows):
+            chunk = starts[first:first + chunk_rows]
+            end_line = starts[first + chunk_rows][1] - 1 if first + chunk_rows < len(starts) else len(lines)
+            body = (lines[0] + "".join(lines[chunk[0][1] - 1:end_line])).encode("utf-8")
+            form = {"format": format, "row_offset": str(chunk[0][0] - 2)}
+            if mapping:
+                form["mapping"] = mapping
+            if consultation:
+                form["consultation"] = consultation
+            answer = _post_import(client, file.name, body, form)
+            if answer is None:
+                raise typer.Exit(1)
+            totals["accepted"] += answer["accepted"]
+            totals["duplicates"] += answer["duplicates"]
+            errors += answer["errors"]
+            skipped += answer["skipped"]
+            progress.update(task, advance=len(chunk), counts=(
+                f"{totals['accepted']} accepted, {totals['duplicates']} duplicates, {len(errors)} errors"))
+    console.print(f"{file.name}: {len(starts)} rows, [green]{totals['accepted']} accepted[/green], "
+                  f"{totals['duplicates']} duplicates, {len(skipped)} skipped, "
+                  f"[{'red' if errors else 'green'}]{len(errors)} errors[/]")
+    for error in errors[:20]:
+        console.print(f"  row {error['row']}: {error['detail']}", markup=False, highlight=False)
+    if len(errors) > 20:
+        console.print(f"  … and {len(errors) - 20} more" + (f" (all in {errors_csv})" if errors_csv else ""))
+    if errors_csv:
+        errors_csv.write_text(write_csv(errors, ["row", "detail"]), encoding="utf-8")
+    if errors:
+        raise typer.Exit(2)
+
+
+def _post_import(client, name: str, body: bytes, form: dict) -> dict | None:
+    """One chunk; waits when the territory's rate limit says so. None when intake refused it."""
+    for _ in range(20):
+        response = client.post("/v1/imports", data=form, files={"file": (name, body, "text/csv")})
+        if response.status_code == 429:
+            time.sleep(float(response.headers.get("retry-after", "1")))
+            continue
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+                message = f"{problem.get('title')}: {problem.get('detail', '')}"
+            except ValueError:
+                message = response.text[:500]
+            console.print(f"[red]{response.status_code} {message}[/red]", highlight=False)
+            return None
+        return response.json()
+    console.print("[red]still rate-limited after 20 tries[/red]")
+    return None
+
+
+def _demo_territory_key(settings, territory: str) -> str:
+    path = settings.var_dir / "demo-credentials.json"
+    if path.exists():
+        found = json.loads(path.read_text()).get("territories", {}).get(territory, {}).get("api_key")
+        if found:
+            return found
+    console.print("[red]No territory key: set PALABRE_TERRITORY_KEY or pass --key[/red]")
+    raise typer.Exit(2)
+
+
+TOP_LEVEL = {"territory": territory_app, "import": import_file}
+app.command("import")(import_file)
 
 
 def _demo_admin_key(settings) -> str:
