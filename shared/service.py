@@ -8,16 +8,16 @@ declares the streams, starts the outbox relay and then the consumers.
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
-from faststream import Context
-from faststream.nats.message import NatsBatchMessage
+from faststream import NoCast
+from faststream.nats.annotations import NatsMessage
 from faststream.specification import AsyncAPI
 
 from shared import migrations
-from shared.bus import EVENTS_STREAM, Bus, StreamSpec, batch_subscriber, consume_batch, declare_streams
+from shared.bus import EVENTS_STREAM, Bus, EventBatcher, StreamSpec, declare_streams, pull_subscriber
 from shared.db import create_pool
 from shared.events import EventData, parse_event
 from shared.http import Metrics, install_operational_routes, install_problem_handlers
@@ -27,9 +27,6 @@ from shared.outbox import OutboxRelay
 from shared.settings import Settings, get_settings
 
 log = get_logger(__name__)
-
-BatchMessage = Annotated[NatsBatchMessage, Context("message")]
-
 
 class ServiceRuntime:
     def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str) -> None:
@@ -61,15 +58,19 @@ class ServiceRuntime:
         """Register `process(events)` as the handler of a durable batch consumer on `subject`."""
 
         def register(process: Callable[[list[Any]], Awaitable[None]]):
-            async def handle(body: list[Any], message: BatchMessage) -> None:
-                outcome = await consume_batch(message.raw_message, bus=self.bus, durable=durable,
-                                              process=process, parse=parse)
+            def count(outcome) -> None:
                 self.metrics.events_processed.labels(durable).inc(outcome.processed)
                 self.metrics.events_dead_lettered.labels(durable).inc(outcome.dead_lettered)
 
+            batcher = EventBatcher(bus_of=lambda: self.bus, durable=durable, process=process, parse=parse,
+                                   batch_size=batch_size or self.settings.batch_size, on_outcome=count)
+
+            async def handle(body: NoCast[bytes], message: NatsMessage) -> None:
+                await batcher.submit(message.raw_message)
+
             handle.__name__ = handle.__qualname__ = durable.replace("-", "_")
-            batch_subscriber(self.broker, subject, durable, self.settings, stream=stream, batch_size=batch_size,
-                             title=f"{durable}:{subject}", description=description or process.__doc__)(handle)
+            pull_subscriber(self.broker, subject, durable, self.settings, stream=stream, batch_size=batch_size,
+                            title=f"{durable}:{subject}", description=description or process.__doc__)(handle)
             return process
 
         return register
