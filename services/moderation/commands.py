@@ -3,15 +3,17 @@
 Each runs in one transaction that records the decision (the audit log) and queues the resulting event.
 """
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 
 from services.moderation import store
-from services.moderation.domain import flooding
+from services.moderation.domain import flooding, personal_data
 from services.moderation.domain.flags import Flag
-from services.moderation.domain.pipeline import ModerationInput, check_batch
+from services.moderation.domain.pipeline import ModerationInput, ModerationResult, check_batch
 from services.moderation.domain.policy import Decision as PolicyDecision
 from services.moderation.domain.policy import TerritoryPolicy
 from services.moderation.domain.statement import build_statement
@@ -46,8 +48,20 @@ def _policy(territory: dict[str, Any]) -> TerritoryPolicy:
                            auto_reject_grounds=frozenset(territory["auto_reject_grounds"]))
 
 
-async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[ContributionSubmitted]]) -> None:
-    """Run the charter checks over a batch of new contributions, decide, record and emit."""
+Checker = Callable[
+    [Sequence[ModerationInput], Mapping[str, TerritoryPolicy], Mapping[str, Sequence[int]]],
+    Awaitable[tuple[list[ModerationResult], dict[str, list[int]]]],
+]
+
+
+async def _check_in_thread(items, policies, signatures):
+    return await asyncio.to_thread(check_batch, items, policies, signatures)
+
+
+async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[ContributionSubmitted]],
+                             check: Checker = _check_in_thread) -> None:
+    """Run the charter checks over a batch of new contributions, decide, record and emit. `check` runs
+    the CPU-bound checks off the event loop (a thread, or worker processes: see `checks.CheckRunner`)."""
     submitted = [event.data for event in events]
     if not submitted:
         return
@@ -68,7 +82,7 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
         for c in submitted
     ]
     policies = {t: _policy(territories[t]) for t in territory_ids}
-    results, _ = check_batch(inputs, policies, signatures)
+    results, _ = await check(inputs, policies, signatures)
 
     now = utcnow()
     contribution_rows, decision_rows, outgoing = [], [], []
@@ -108,11 +122,11 @@ def signature_of(body: str) -> int | None:
 
 
 def human_statement(contribution: dict[str, Any], outcome: Outcome, grounds: list[str], facts: str,
-                    language: str) -> StatementOfReasons:
+                    language: str, mode: ModerationMode) -> StatementOfReasons:
     flags = [Flag.model_validate(flag) for flag in contribution["flags"]]
     decision = PolicyDecision(outcome=outcome, suggested_outcome=outcome, grounds=grounds, flagged_grounds=grounds,
                               automated_detection=bool(flags), automated_decision=False)
-    statement = build_statement(str(contribution["id"]), decision, flags, ModerationMode.STRICT, language)
+    statement = build_statement(str(contribution["id"]), decision, flags, mode, language)
     update = {"automated_decision": False}
     if facts:
         update["facts_and_circumstances"] = facts
@@ -154,42 +168,93 @@ def _value(enum_value: Any) -> str | None:
     return None if enum_value is None else str(getattr(enum_value, "value", enum_value))
 
 
+PUBLIC_OUTCOMES = (Outcome.PUBLISHED, Outcome.PUBLISHED_REDACTED)
+
+
+def _text_to_publish(contribution: dict[str, Any], outcome: Outcome, redacted_title: str | None,
+                     redacted_body: str | None) -> tuple[Outcome, str | None, str]:
+    """The title and body a public decision publishes, and its outcome: a text that differs from the
+    author's (the automated redaction, or the moderator's own) is published redacted."""
+    if redacted_body is not None or redacted_title is not None:
+        title = redacted_title if redacted_title is not None else contribution["redacted_title"]
+        text = redacted_body if redacted_body is not None else contribution["redacted_body"] or contribution["body"]
+    elif outcome == Outcome.PUBLISHED_REDACTED or contribution["redacted_spans"]:
+        # personal data was found: publishing means publishing the redacted text
+        title, text = contribution["redacted_title"], contribution["redacted_body"] or contribution["body"]
+    else:
+        title, text = contribution["title"], contribution["body"]
+    if title == "":
+        title = None
+    changed = text != contribution["body"] or (title or None) != (contribution["title"] or None)
+    return (Outcome.PUBLISHED_REDACTED if changed else Outcome.PUBLISHED), title, text
+
+
+def personal_data_left(title: str | None, text: str) -> list[dict[str, Any]]:
+    """Where a text about to be published still holds a personal datum (kinds and offsets, never the datum)."""
+    return [
+        {"field": field, "kind": flag.kind, "start": flag.start, "end": flag.end}
+        for field, value in (("title", title or ""), ("body", text))
+        for flag in personal_data.find_in_text_to_publish(value)
+    ]
+
+
 async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, outcome: Outcome,
                  grounds: list[str], facts: str, redacted_title: str | None = None,
                  redacted_body: str | None = None, language: str = "fr") -> Decision:
-    """A person's decision: final, recorded in the audit log, and emitted."""
+    """A person's decision: final, recorded in the audit log, and emitted.
+
+    A public outcome publishes a text in which the personal-data check finds nothing (else a 422 problem
+    says where). Confirming what is already public (a reported contribution kept, an appeal turned down)
+    is recorded in the audit log without publishing it a second time."""
+    if outcome == Outcome.HELD:
+        raise Problem(422, "Not a decision", "a person decides to publish, publish redacted, or reject")
+    if outcome == Outcome.REJECTED and not grounds:
+        raise Problem(422, "Ground required", "a rejection names at least one charter ground")
     async with pool.acquire() as conn, conn.transaction():
         contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
         if contribution is None:
             raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
         contribution = dict(contribution)
-        if outcome == Outcome.REJECTED and not grounds:
-            raise Problem(422, "Ground required", "a rejection names at least one charter ground")
-        automated_detection = bool(contribution["flags"])
+        territory = (await store.territories(conn, [contribution["territory"]])).get(contribution["territory"])
+        mode = ModerationMode(territory["moderation_mode"]) if territory else ModerationMode.AUTOMATIC
+        previous = await store.latest_decision(conn, contribution_id)
+        title, text = None, None
+        if outcome in PUBLIC_OUTCOMES:
+            outcome, title, text = _text_to_publish(contribution, outcome, redacted_title, redacted_body)
+            left = await asyncio.to_thread(personal_data_left, title, text)
+            if left:
+                raise Problem(422, "Personal data left in the text",
+                              "the personal-data check still finds data in the text to publish: mask it",
+                              errors=left)
         now = utcnow()
-        text = redacted_body if redacted_body is not None else (
-            contribution["redacted_body"] if outcome == Outcome.PUBLISHED_REDACTED else contribution["body"])
-        title = redacted_title if redacted_title is not None else (
-            contribution["redacted_title"] if outcome == Outcome.PUBLISHED_REDACTED else contribution["title"])
-        if outcome == Outcome.PUBLISHED and (contribution["redacted_body"] or "") != contribution["body"] \
-                and redacted_body is None and contribution["redacted_spans"]:
-            # personal data was found: publishing means publishing the redacted text
-            outcome, text, title = Outcome.PUBLISHED_REDACTED, contribution["redacted_body"], contribution["redacted_title"]
+        automated_spans = outcome == Outcome.PUBLISHED_REDACTED and redacted_body is None and redacted_title is None
         decision = Decision(
             id=str(uuid.uuid4()), outcome=outcome, grounds=grounds, facts=facts,
-            automated_detection=automated_detection, automated_decision=False, decided_by=moderator,
+            automated_detection=bool(contribution["flags"]), automated_decision=False, decided_by=moderator,
             decided_at=now,
             redacted_spans=[RedactedSpan.model_validate(s) for s in contribution["redacted_spans"]]
-            if outcome == Outcome.PUBLISHED_REDACTED and redacted_body is None else [],
-            statement=human_statement(contribution, outcome, grounds, facts, language),
+            if automated_spans else [],
+            statement=human_statement(contribution, outcome, grounds, facts, language, mode),
+        )
+        already_public = (
+            previous is not None and previous["outcome"] == outcome.value and outcome in PUBLIC_OUTCOMES
+            and _published_text(contribution, outcome) == (title, text)
         )
         await store.set_status(conn, contribution_id, outcome.value, decided_at=now,
                                redacted_title=title if outcome == Outcome.PUBLISHED_REDACTED else None,
                                redacted_body=text if outcome == Outcome.PUBLISHED_REDACTED else None)
         await store.insert_decisions(conn, [_decision_row(contribution_id, decision)])
+        await store.mark_reviewed(conn, contribution_id, moderator, now)
         await store.resolve_appeals(conn, contribution_id, moderator, outcome.value)
-        await add_events(conn, [decision_event(contribution, decision, title, text)], source=SOURCE)
+        if not already_public:
+            await add_events(conn, [decision_event(contribution, decision, title, text)], source=SOURCE)
     return decision
+
+
+def _published_text(contribution: dict[str, Any], outcome: Outcome) -> tuple[str | None, str]:
+    if outcome == Outcome.PUBLISHED_REDACTED:
+        return contribution["redacted_title"] or None, contribution["redacted_body"]
+    return contribution["title"] or None, contribution["body"]
 
 
 async def appeal(pool: asyncpg.Pool, contribution_id: str, *, reason: str, filed_by: str) -> str:

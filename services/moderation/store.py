@@ -96,6 +96,13 @@ async def decisions_of(conn: asyncpg.Connection | asyncpg.Pool, contribution_id:
     return [dict(row) for row in rows]
 
 
+async def latest_decision(conn: asyncpg.Connection | asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM decisions WHERE contribution_id = $1 ORDER BY decided_at DESC LIMIT 1", contribution_id
+    )
+    return dict(row) if row else None
+
+
 async def set_status(conn: asyncpg.Connection, contribution_id: str, status: str, *, decided_at,
                      redacted_title: str | None = None, redacted_body: str | None = None,
                      redacted_spans: list | None = None) -> None:
@@ -132,3 +139,164 @@ async def resolve_appeals(conn: asyncpg.Connection, contribution_id: str, by: st
         "WHERE contribution_id = $1 AND resolved_at IS NULL",
         contribution_id, by, resolution,
     )
+
+
+# --- the moderators' UI ---------------------------------------------------------------------------
+
+QUEUE_CONDITIONS = {
+    "pending": "c.status = 'held'",
+    "reported": "c.status IN ('published', 'published-redacted') AND c.flags <> '[]'::jsonb AND c.reviewed_at IS NULL",
+    "appeals": "c.status = 'appealed'",
+}
+AGE_CONDITIONS = {
+    "lt1h": "c.received_at > now() - interval '1 hour'",
+    "lt24h": "c.received_at > now() - interval '24 hours'",
+    "gt24h": "c.received_at <= now() - interval '24 hours'",
+    "gt7d": "c.received_at <= now() - interval '7 days'",
+}
+
+
+def _filters(territory: str | None, ground: str | None, age: str | None, args: list[Any]) -> list[str]:
+    """SQL conditions for the queue filters; values go to `args` (never into the SQL text)."""
+    conditions = []
+    if territory:
+        args.append(territory)
+        conditions.append(f"c.territory = ${len(args)}")
+    if ground:
+        args.append(ground)
+        conditions.append(f"c.flags @> jsonb_build_array(jsonb_build_object('ground', ${len(args)}::text))")
+    if age:
+        conditions.append(AGE_CONDITIONS[age])
+    return conditions
+
+
+async def queue_counts(conn: asyncpg.Connection | asyncpg.Pool, *, territory: str | None, ground: str | None,
+                       age: str | None) -> dict[str, int]:
+    args: list[Any] = []
+    where = " AND ".join(_filters(territory, ground, age, args)) or "true"
+    counts = ", ".join(f"count(*) FILTER (WHERE {condition}) AS \"{name}\"" for name, condition in QUEUE_CONDITIONS.items())
+    row = await conn.fetchrow(f"SELECT {counts} FROM contributions c WHERE {where}", *args)
+    return dict(row)
+
+
+async def queue_items(conn: asyncpg.Connection | asyncpg.Pool, queue: str, *, territory: str | None,
+                      ground: str | None, age: str | None, limit: int = 50,
+                      after: tuple[Any, str] | None = None) -> list[dict[str, Any]]:
+    """The oldest first; `after` = (received_at, id) of the item to start after."""
+    args: list[Any] = []
+    conditions = [QUEUE_CONDITIONS[queue], *_filters(territory, ground, age, args)]
+    if after is not None:
+        args.extend(after)
+        conditions.append(f"(c.received_at, c.id) > (${len(args) - 1}, ${len(args)}::uuid)")
+    args.append(limit)
+    rows = await conn.fetch(
+        f"""
+        SELECT c.*, a.reason AS appeal_reason, a.filed_by AS appeal_filed_by, a.filed_at AS appeal_filed_at
+        FROM contributions c
+        LEFT JOIN appeals a ON a.contribution_id = c.id AND a.resolved_at IS NULL
+        WHERE {' AND '.join(conditions)}
+        ORDER BY c.received_at, c.id LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    return [dict(row) for row in rows]
+
+
+async def mark_reviewed(conn: asyncpg.Connection, contribution_id: str, by: str, at) -> None:
+    await conn.execute("UPDATE contributions SET reviewed_by = $2, reviewed_at = $3 WHERE id = $1",
+                       contribution_id, by, at)
+
+
+async def appeals_of(conn: asyncpg.Connection | asyncpg.Pool, contribution_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch("SELECT * FROM appeals WHERE contribution_id = $1 ORDER BY filed_at", contribution_id)
+    return [dict(row) for row in rows]
+
+
+async def decision_log(conn: asyncpg.Connection | asyncpg.Pool, *, territory: str | None, people_only: bool,
+                       limit: int = 100, before=None) -> list[dict[str, Any]]:
+    args: list[Any] = []
+    conditions = []
+    if territory:
+        args.append(territory)
+        conditions.append(f"c.territory = ${len(args)}")
+    if people_only:
+        conditions.append("NOT d.automated")
+    if before is not None:
+        args.append(before)
+        conditions.append(f"d.decided_at < ${len(args)}")
+    args.append(limit)
+    rows = await conn.fetch(
+        f"""
+        SELECT d.id, d.contribution_id, d.outcome, d.grounds, d.automated, d.decided_by, d.decided_at,
+               d.decision->>'facts' AS facts, c.territory, c.external_id
+        FROM decisions d JOIN contributions c ON c.id = d.contribution_id
+        WHERE {' AND '.join(conditions) or 'true'}
+        ORDER BY d.decided_at DESC LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    return [dict(row) for row in rows]
+
+
+async def dashboard(conn: asyncpg.Connection | asyncpg.Pool, *, territory: str | None) -> dict[str, Any]:
+    """Backlog by territory and queue, the oldest waiting, and the median time to a person's decision
+    (from reception to the first human decision, over the last 30 days)."""
+    args: list[Any] = [territory] if territory else []
+    scope = "c.territory = $1" if territory else "true"
+    backlog = await conn.fetch(
+        f"""
+        SELECT c.territory,
+               count(*) FILTER (WHERE {QUEUE_CONDITIONS['pending']}) AS pending,
+               count(*) FILTER (WHERE {QUEUE_CONDITIONS['reported']}) AS reported,
+               count(*) FILTER (WHERE {QUEUE_CONDITIONS['appeals']}) AS appeals,
+               min(c.received_at) FILTER (WHERE {QUEUE_CONDITIONS['pending']}) AS oldest_pending
+        FROM contributions c WHERE {scope} AND (c.status IN ('held', 'appealed')
+            OR ({QUEUE_CONDITIONS['reported']}))
+        GROUP BY c.territory ORDER BY c.territory
+        """,
+        *args,
+    )
+    timing = await conn.fetchrow(
+        f"""
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first.decided_at - c.received_at))
+                   AS median_seconds,
+               count(*) AS decided
+        FROM contributions c
+        CROSS JOIN LATERAL (SELECT min(d.decided_at) AS decided_at FROM decisions d
+                            WHERE d.contribution_id = c.id AND NOT d.automated) first
+        WHERE {scope} AND first.decided_at IS NOT NULL AND first.decided_at > now() - interval '30 days'
+        """,
+        *args,
+    )
+    return {"backlog": [dict(row) for row in backlog], "median_seconds": timing["median_seconds"],
+            "decided": timing["decided"]}
+
+
+# --- moderators and their sessions ---------------------------------------------------------------
+
+async def moderator(conn: asyncpg.Connection | asyncpg.Pool, login: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM moderators WHERE login = $1", login)
+    return dict(row) if row else None
+
+
+async def open_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str, login: str, csrf_token: str,
+                       hours: float) -> None:
+    await conn.execute(
+        "INSERT INTO sessions (token_hash, login, csrf_token, expires_at) "
+        "VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+        token_hash, login, csrf_token, hours * 3600,
+    )
+    await conn.execute("DELETE FROM sessions WHERE expires_at < now()")
+
+
+async def session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT s.csrf_token, s.expires_at, m.login, m.territory, m.role, m.language "
+        "FROM sessions s JOIN moderators m ON m.login = s.login WHERE s.token_hash = $1 AND s.expires_at > now()",
+        token_hash,
+    )
+    return dict(row) if row else None
+
+
+async def close_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str) -> None:
+    await conn.execute("DELETE FROM sessions WHERE token_hash = $1", token_hash)

@@ -80,15 +80,19 @@ def check_batch(
     *,
     charter: Charter | None = None,
     detect_names: bool = True,
+    person_entities: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> tuple[list[ModerationResult], dict[str, list[int]]]:
     """Moderate a batch. `recent_signatures` holds each territory's recent flooding signatures (the
     caller's window); the second value returned holds the signatures of this batch, by territory, to add
-    to it. `detect_names=False` skips the name model (for callers that cannot afford it)."""
+    to it. `detect_names=False` skips the name model (for callers that cannot afford it);
+    `person_entities` gives its PER spans computed elsewhere (titles then bodies, as
+    `personal_data.person_entity_spans(titles + bodies)` returns them), e.g. by worker processes."""
     charter = charter or load_charter()
     titles = [item.title or "" for item in items]
     bodies = [item.body for item in items]
-    if detect_names:
-        entities = personal_data.person_entity_spans(titles + bodies)
+    if person_entities is not None or detect_names:
+        entities = list(person_entities) if person_entities is not None \
+            else personal_data.person_entity_spans(titles + bodies)
         title_entities, body_entities = entities[: len(items)], entities[len(items):]
     else:
         title_entities = body_entities = [[] for _ in items]
