@@ -18,12 +18,15 @@ from pydantic import (
 )
 
 from services.notifications import store
-from services.notifications.domain.webhooks import new_webhook_secret
 from services.notifications.domain.public_events import (
     DECISION_TAKEN,
     PARTNER_EVENT_TYPES,
 )
-from services.notifications.domain.webhooks import UnsafeTarget, check_target
+from services.notifications.domain.webhooks import (
+    UnsafeTarget,
+    check_target,
+    new_webhook_secret,
+)
 from services.notifications.mailer import Mailer
 from shared.auth import bearer_token, hash_api_key, new_api_key
 from shared.http import Problem

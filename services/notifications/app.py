@@ -1,7 +1,8 @@
 """Notifications: wiring and start-up."""
 
-from services.notifications import api, handlers
+from services.notifications import api, handlers, public_api
 from services.notifications.delivery import DeliveryWorker
+from services.notifications.mailer import Mailer
 from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
@@ -18,5 +19,11 @@ async def deliver_webhooks(runtime: ServiceRuntime) -> None:
     await DeliveryWorker(runtime).run()
 
 
+@runtime.background_task
+async def send_mail(runtime: ServiceRuntime) -> None:
+    await Mailer(runtime).run()
+
+
 app = runtime.create_app()
 app.include_router(api.router)
+app.include_router(public_api.router)

@@ -1,103 +1,205 @@
 """The webhook delivery worker: takes due deliveries from the table, signs and sends them, and records
-every attempt. Driven by the table (not by memory), so a restart loses nothing; each endpoint has its own
-concurrency limit, so one slow partner delays no other."""
+every attempt.
+
+Driven by the table, not by memory: a claimed delivery is leased (`webhook_lease_s`), so a worker that
+dies leaves it due again and another worker (or the restarted one) sends it, with the same `webhook-id`.
+Each delivery is its own task: a subscription has at most `webhook_concurrency` requests in flight and
+at most `webhook_rate_per_s` per second, and the claim never takes more than that for one subscription,
+so one slow or failing endpoint delays no other.
+"""
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from prometheus_client import Counter, Histogram
 
 from services.notifications import store
-from services.notifications.domain.webhooks import UnsafeTarget, check_target, next_retry_delay_s, signature_headers
+from services.notifications.domain.mail import subscription_disabled_notice
+from services.notifications.domain.webhooks import (
+    Outcome,
+    UnsafeTarget,
+    check_target,
+    classify_response,
+    next_retry_delay_s,
+    parse_retry_after,
+    signature_headers,
+)
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-CLAIM_BATCH = 200
-PER_ENDPOINT_CONCURRENCY = 8
-TIMEOUT_S = 10.0
+MAX_IN_FLIGHT = 256
+RECORD_EVERY_S = 0.05
+IDLE_POLL_S = 0.1
+
+
+class TokenBucket:
+    """`rate` requests per second on average, `burst` at once."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.updated = burst, time.monotonic()
+
+    async def take(self) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
 class DeliveryWorker:
     def __init__(self, runtime) -> None:
         self.runtime = runtime
-        self.semaphores: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_ENDPOINT_CONCURRENCY))
-        self.delivered = 0
+        self.settings = runtime.settings
+        concurrency = self.settings.webhook_concurrency
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.semaphores: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(concurrency))
+        rate = self.settings.webhook_rate_per_s
+        self.buckets: dict[str, TokenBucket] = defaultdict(lambda: TokenBucket(rate, max(1.0, rate)))
+        self.results: list[dict[str, Any]] = []
+        self.slot_freed = asyncio.Event()
+        registry = runtime.metrics.registry
+        self.sent = _metric(registry, Counter, "palabre_webhook_attempts_total", "Webhook attempts by outcome",
+                            ["outcome"])
+        self.latency = _metric(registry, Histogram, "palabre_webhook_latency_seconds", "Webhook request latency")
 
     @property
     def allow_private(self) -> bool:
-        settings = self.runtime.settings
-        return settings.allow_private_webhooks or settings.demo
+        return self.settings.allow_private_webhooks or self.settings.demo
 
     async def run(self) -> None:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-        async with httpx.AsyncClient(timeout=TIMEOUT_S, limits=limits, follow_redirects=False) as client:
-            while True:
-                due = await store.claim_due_deliveries(self.runtime.db, CLAIM_BATCH)
-                if not due:
-                    await asyncio.sleep(0.1)
-                    continue
-                results = await asyncio.gather(*(self._send(client, delivery) for delivery in due))
-                await store.record_attempts(self.runtime.db, results)
+        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+        timeout = httpx.Timeout(self.settings.webhook_timeout_s)
+        recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
+        tasks: set[asyncio.Task] = set()
+        try:
+            async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False) as client:
+                while True:
+                    free = MAX_IN_FLIGHT - len(tasks)
+                    if free <= 0:
+                        self.slot_freed.clear()
+                        await self.slot_freed.wait()
+                        continue
+                    busy = [s for s, n in self.in_flight.items() if n >= self.settings.webhook_concurrency]
+                    due = await store.claim_due_deliveries(
+                        self.runtime.db, free, per_subscription=self.settings.webhook_concurrency, busy=busy,
+                        lease_s=self.settings.webhook_lease_s)
+                    if not due:
+                        self.slot_freed.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self.slot_freed.wait(), IDLE_POLL_S)
+                        continue
+                    for delivery in due:
+                        subscription = str(delivery["subscription_id"])
+                        self.in_flight[subscription] += 1
+                        task = asyncio.create_task(self._deliver(client, delivery))
+                        tasks.add(task)
+                        task.add_done_callback(lambda t, s=subscription: self._done(t, s, tasks))
+        finally:
+            for task in tasks:
+                task.cancel()
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await recorder
+
+    def _done(self, task: asyncio.Task, subscription: str, tasks: set[asyncio.Task]) -> None:
+        tasks.discard(task)
+        self.in_flight[subscription] -= 1
+        if self.in_flight[subscription] <= 0:
+            del self.in_flight[subscription]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook delivery task failed", error=str(task.exception()))
+        self.slot_freed.set()
+
+    async def _deliver(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> None:
+        subscription = str(delivery["subscription_id"])
+        async with self.semaphores[subscription]:
+            await self.buckets[subscription].take()
+            result = await self._send(client, delivery)
+        self.sent.labels(result["status"]).inc()
+        self.results.append(result)
+
+    async def _record_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RECORD_EVERY_S)
+            if not self.results:
+                continue
+            batch, self.results = self.results, []
+            try:
+                disabled = await store.record_attempts(self.runtime.db, batch, subscription_disabled_notice)
+            except Exception as exc:  # noqa: BLE001 - keep the results; the lease protects the rows meanwhile
+                log.warning("recording webhook attempts failed, retrying", error=str(exc))
+                self.results = batch + self.results
+                await asyncio.sleep(1.0)
+                continue
+            for row in disabled:
+                log.warning("subscription disabled", subscription=str(row["id"]), reason=row["disabled_reason"])
 
     async def _send(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> dict[str, Any]:
         result = {"id": delivery["id"], "subscription_id": delivery["subscription_id"], "status_code": None,
                   "latency_ms": None, "error": None, "status": "pending", "retry_in_s": None,
-                  "disable_reason": None}
+                  "disable_reason": None, "pause_s": None}
         attempts_made = delivery["attempts"] + 1
         if delivery["subscription_status"] != "active":
             result.update(status="cancelled", error="subscription disabled")
             return result
         try:
-            await asyncio.to_thread(check_target, delivery["url"], allow_private=self.allow_private)
+            if not self.allow_private:  # again at delivery time: the name may resolve elsewhere by now
+                await asyncio.to_thread(check_target, delivery["url"], allow_private=False)
         except UnsafeTarget as exc:
             result.update(status="failed", error=f"unsafe target: {exc}", disable_reason=f"unsafe target: {exc}")
             return result
         payload = bytes(delivery["payload"]).decode()
+        now = datetime.now(UTC)
         previous = delivery["previous_secret"] if (
-            delivery["previous_secret_until"] and delivery["previous_secret_until"] > datetime.now(UTC)) else None
+            delivery["previous_secret_until"] and delivery["previous_secret_until"] > now) else None
         headers = {
             "content-type": "application/json",
             "user-agent": "Palabre-Webhooks/1.0",
-            **signature_headers(delivery["secret"], delivery["event_id"], datetime.now(UTC), payload, previous),
+            **signature_headers(delivery["secret"], delivery["event_id"], now, payload, previous),
         }
         retry_after = None
-        async with self.semaphores[str(delivery["subscription_id"])]:
-            started = time.perf_counter()
-            try:
-                response = await client.post(delivery["url"], content=payload, headers=headers)
-                result["status_code"] = response.status_code
-                retry_after = _retry_after_s(response.headers.get("retry-after"))
-            except httpx.HTTPError as exc:
-                result["error"] = f"{type(exc).__name__}: {exc}"[:500]
-            result["latency_ms"] = int((time.perf_counter() - started) * 1000)
-        code = result["status_code"]
-        if code is not None and 200 <= code < 300:
+        started = time.perf_counter()
+        try:
+            response = await client.post(delivery["url"], content=payload, headers=headers)
+            result["status_code"] = response.status_code
+            retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+        except httpx.HTTPError as exc:
+            result["error"] = f"{type(exc).__name__}: {exc}"[:500]
+        elapsed = time.perf_counter() - started
+        result["latency_ms"] = int(elapsed * 1000)
+        self.latency.observe(elapsed)
+        outcome = classify_response(result["status_code"])
+        if outcome is Outcome.DELIVERED:
             result["status"] = "delivered"
-            self.delivered += 1
             return result
-        if code == 410:
+        if outcome is Outcome.DISABLE:
             result.update(status="failed", disable_reason="the endpoint answered 410 Gone")
             return result
-        delay = next_retry_delay_s(attempts_made, retry_after)
+        delay = next_retry_delay_s(attempts_made, retry_after, schedule=self.settings.webhook_retry_schedule_s,
+                                   max_retry_after_s=self.settings.webhook_max_retry_after_s)
         if delay is None:
-            result.update(status="failed", disable_reason=f"failed {attempts_made} times in a row")
-        else:
-            result["retry_in_s"] = delay
+            result.update(status="failed", disable_reason=f"{attempts_made} failed attempts in a row")
+            return result
+        result["retry_in_s"] = delay
+        if result["status_code"] == 429 or retry_after is not None:
+            result["pause_s"] = delay  # the whole endpoint waits, not only this delivery
         return result
 
 
-def _retry_after_s(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        from email.utils import parsedate_to_datetime
-
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
+def _metric(registry, kind, name: str, documentation: str, labels: list[str] | None = None):
+    """A metric of this worker, registered once per registry (the worker restarts after a failure)."""
+    existing = registry._names_to_collectors.get(name) or registry._names_to_collectors.get(
+        name.removesuffix("_total"))
+    if existing is not None:
+        return existing
+    return kind(name, documentation, labels or [], registry=registry)

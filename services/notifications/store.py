@@ -1,25 +1,33 @@
-"""Notifications' SQL: partners, subscriptions, feed items, deliveries."""
+"""Notifications' SQL: partners, subscriptions, public events, feed items, deliveries, digests, open data."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from services.notifications.domain.public_events import PublicEvent
 from shared.db import bulk_insert
 
-SUBSCRIPTION_FIELDS = ("id", "partner", "url", "territories", "countries", "axes", "event_types", "status",
-                       "disabled_reason", "created_at")
+# --- partners and subscriptions ----------------------------------------------------------------------
 
 
 async def partner_for_key(pool: asyncpg.Pool, key_hash: str) -> dict[str, Any] | None:
-    row = await pool.fetchrow("SELECT id, name, email FROM partners WHERE key_hash = $1", key_hash)
+    row = await pool.fetchrow("SELECT id, name, email, territory FROM partners WHERE key_hash = $1", key_hash)
     return dict(row) if row else None
 
 
-async def insert_partner(pool: asyncpg.Pool, partner_id: str, name: str, email: str | None, key_hash: str) -> bool:
+async def insert_partner(pool: asyncpg.Pool, *, id: str, name: str, email: str | None, territory: str | None,
+                         key_hash: str, digest: str, digest_territories: list[str], digest_countries: list[str],
+                         digest_axes: list[str]) -> bool:
     status = await pool.execute(
-        "INSERT INTO partners (id, name, email, key_hash) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-        partner_id, name, email, key_hash,
+        """
+        INSERT INTO partners (id, name, email, territory, key_hash, digest, digest_territories, digest_countries,
+                              digest_axes, last_digest_at, last_digest_seq)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), (SELECT coalesce(max(seq), 0) FROM feed_items))
+        ON CONFLICT (id) DO NOTHING
+        """,
+        id, name, email, territory, key_hash, digest, digest_territories, digest_countries, digest_axes,
     )
     return status.endswith(" 1")
 
@@ -41,6 +49,98 @@ async def subscriptions_of(pool: asyncpg.Pool, partner: str) -> list[dict[str, A
     return [dict(row) for row in rows]
 
 
+async def subscription_of(pool: asyncpg.Pool, partner: str, subscription_id: str) -> dict[str, Any] | None:
+    row = await pool.fetchrow("SELECT * FROM subscriptions WHERE partner = $1 AND id::text = $2",
+                              partner, subscription_id)
+    return dict(row) if row else None
+
+
+async def rotate_secret(pool: asyncpg.Pool, subscription_id: str, new_secret: str, overlap_s: float) -> dict[str, Any]:
+    """The new secret signs from now on; the current one keeps signing too for `overlap_s` seconds."""
+    row = await pool.fetchrow(
+        """
+        UPDATE subscriptions SET previous_secret = secret, secret = $2,
+            previous_secret_until = now() + make_interval(secs => $3)
+        WHERE id::text = $1 RETURNING *
+        """,
+        subscription_id, new_secret, overlap_s,
+    )
+    return dict(row)
+
+
+async def set_subscription_status(pool: asyncpg.Pool, subscription_id: str, status: str) -> dict[str, Any]:
+    row = await pool.fetchrow(
+        """
+        UPDATE subscriptions SET status = $2,
+            disabled_reason = CASE WHEN $2 = 'active' THEN NULL ELSE 'disabled by the partner' END,
+            disabled_at = CASE WHEN $2 = 'active' THEN NULL ELSE now() END, paused_until = NULL
+        WHERE id::text = $1 RETURNING *
+        """,
+        subscription_id, status,
+    )
+    return dict(row)
+
+
+# --- public events, feed items, fan-out --------------------------------------------------------------
+
+MATCHES = """
+    s.status = 'active'
+    AND (cardinality(s.territories) = 0 OR e.territory = ANY(s.territories))
+    AND (cardinality(s.countries) = 0 OR e.country::text = ANY(s.countries))
+    AND (e.axis IS NULL OR cardinality(s.axes) = 0 OR e.axis = ANY(s.axes))
+    AND CASE WHEN e.event_type = 'decision.taken'
+             THEN e.event_type = ANY(s.event_types) AND p.territory IS NOT DISTINCT FROM e.territory
+             ELSE cardinality(s.event_types) = 0 OR e.event_type = ANY(s.event_types) END
+"""
+"""When a public event `e` is owed to subscription `s` of partner `p`: its filters, and `decision.taken`
+only when asked for explicitly, by the territory's own partner."""
+
+
+async def insert_public_events(conn: asyncpg.Connection, events: Sequence[PublicEvent]) -> None:
+    await bulk_insert(
+        conn, "public_events",
+        [("event_id", "text"), ("event_type", "text"), ("territory", "text"), ("country", "text"), ("axis", "text"),
+         ("payload", "bytea"), ("occurred_at", "timestamptz")],
+        [(e.event_id, e.event_type, e.territory, e.country, e.axis, e.payload, e.occurred_at) for e in events],
+        suffix="ON CONFLICT (event_id) DO NOTHING",
+    )
+
+
+async def fan_out(conn: asyncpg.Connection, event_ids: Sequence[str]) -> int:
+    """One delivery per (matching active subscription, event) for these public events."""
+    if not event_ids:
+        return 0
+    status = await conn.execute(
+        f"""
+        INSERT INTO deliveries (id, subscription_id, event_id, event_type)
+        SELECT gen_random_uuid(), s.id, e.event_id, e.event_type
+        FROM public_events e JOIN subscriptions s ON true JOIN partners p ON p.id = s.partner
+        WHERE e.event_id = ANY($1::text[]) AND {MATCHES}
+        ON CONFLICT (subscription_id, event_id) DO NOTHING
+        """,
+        list(event_ids),
+    )
+    return int(status.split()[-1])
+
+
+async def replay(pool: asyncpg.Pool, subscription_id: str, start: datetime, end: datetime) -> int:
+    """Deliver again every matching public event that occurred in [start, end), with its own webhook-id."""
+    status = await pool.execute(
+        f"""
+        INSERT INTO deliveries (id, subscription_id, event_id, event_type)
+        SELECT gen_random_uuid(), s.id, e.event_id, e.event_type
+        FROM public_events e JOIN subscriptions s ON s.id::text = $1 JOIN partners p ON p.id = s.partner
+        WHERE e.occurred_at >= $2 AND e.occurred_at < $3 AND {MATCHES}
+        ON CONFLICT (subscription_id, event_id) DO UPDATE
+            SET status = 'pending', attempts = 0, next_attempt_at = now(), replays = deliveries.replays + 1,
+                delivered_at = NULL, last_error = NULL, last_status = NULL
+            WHERE deliveries.status <> 'pending'
+        """,
+        subscription_id, start, end,
+    )
+    return int(status.split()[-1])
+
+
 FEED_COLUMNS = [
     ("event_id", "text"), ("event_type", "text"), ("contribution_id", "uuid"), ("territory", "text"),
     ("country", "bpchar"), ("axis", "text"), ("title", "text"), ("text", "text"), ("payload", "jsonb"),
@@ -53,79 +153,227 @@ async def insert_feed_items(conn: asyncpg.Connection, rows: Sequence[tuple]) -> 
     await bulk_insert(conn, "feed_items", FEED_COLUMNS, rows, suffix="ON CONFLICT (event_id) DO NOTHING")
 
 
-async def fan_out(conn: asyncpg.Connection, rows: Sequence[tuple]) -> int:
-    """One delivery per (matching active subscription, event); (event_id, type, territory, country, axis, payload)."""
-    if not rows:
-        return 0
-    columns = [list(c) for c in zip(*rows, strict=True)]
-    status = await conn.execute(
-        """
-        INSERT INTO deliveries (id, subscription_id, event_id, event_type, payload)
-        SELECT gen_random_uuid(), s.id, e.event_id, e.event_type, e.payload
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])
-             AS e(event_id, event_type, territory, country, axis, payload)
-        JOIN subscriptions s ON s.status = 'active'
-            AND (cardinality(s.territories) = 0 OR e.territory = ANY(s.territories))
-            AND (cardinality(s.countries) = 0 OR e.country = ANY(s.countries))
-            AND (cardinality(s.axes) = 0 OR e.axis = ANY(s.axes))
-            AND (cardinality(s.event_types) = 0 OR e.event_type = ANY(s.event_types))
-        ON CONFLICT (subscription_id, event_id) DO NOTHING
-        """,
-        *columns,
-    )
-    return int(status.split()[-1])
+FEED_SCOPES = {"network": None, "countries": "country", "territories": "territory", "axes": "axis"}
 
 
-async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, lease_s: int = 120) -> list[dict[str, Any]]:
-    """Take due deliveries for `lease_s` seconds; a worker that dies leaves them due again afterwards."""
+async def feed_page(pool: asyncpg.Pool, scope: str, key: str | None, *, before: int | None,
+                    limit: int) -> list[dict[str, Any]]:
+    """The newest published items of a scope (network, a country, a territory, an axis), by descending seq."""
+    column = FEED_SCOPES[scope]
+    where = ["event_type = 'contribution.published'"]
+    args: list[Any] = [limit]
+    if column:
+        args.append(key.upper() if column == "country" else key)
+        where.append(f"{column} = ${len(args)}")
+    if before is not None:
+        args.append(before)
+        where.append(f"seq < ${len(args)}")
     rows = await pool.fetch(
-        """
-        UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => $2)
-        FROM subscriptions s
-        WHERE d.id IN (
-            SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()
-            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
-        ) AND s.id = d.subscription_id
-        RETURNING d.id, d.subscription_id, d.event_id, d.event_type, d.payload, d.attempts, s.url, s.secret,
-                  s.previous_secret, s.previous_secret_until, s.status AS subscription_status
-        """,
-        limit, lease_s,
+        f"SELECT seq, event_id, contribution_id, territory, country, axis, title, text, occurred_at, "
+        f"payload->'data'->>'kind' AS kind, payload->'data'->>'consultation' AS consultation "
+        f"FROM feed_items WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT $1",
+        *args,
     )
     return [dict(row) for row in rows]
 
 
-async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]]) -> None:
+async def feed_item(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
+    row = await pool.fetchrow(
+        "SELECT seq, event_id, contribution_id, territory, country, axis, title, text, occurred_at, "
+        "payload->'data'->>'kind' AS kind, payload->'data'->>'consultation' AS consultation "
+        "FROM feed_items WHERE contribution_id::text = $1 ORDER BY seq DESC LIMIT 1",
+        contribution_id,
+    )
+    return dict(row) if row else None
+
+
+# --- deliveries --------------------------------------------------------------------------------------
+
+
+async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, *, per_subscription: int, busy: Sequence[str],
+                               lease_s: float) -> list[dict[str, Any]]:
+    """Take due deliveries for `lease_s` seconds (a worker that dies leaves them due again afterwards).
+
+    At most `per_subscription` per subscription, none of the `busy` ones (already at their concurrency
+    limit in this worker) nor of paused ones (a 429 / Retry-After): one slow endpoint cannot fill the batch.
+    """
+    rows = await pool.fetch(
+        """
+        WITH candidates AS (
+            SELECT d.id, d.subscription_id, d.next_attempt_at FROM deliveries d
+            JOIN subscriptions s ON s.id = d.subscription_id
+            WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+              AND (s.paused_until IS NULL OR s.paused_until <= now())
+              AND NOT (d.subscription_id::text = ANY($4::text[]))
+            ORDER BY d.next_attempt_at LIMIT $1 * 4
+            FOR UPDATE OF d SKIP LOCKED
+        ), chosen AS (
+            SELECT id FROM (
+                SELECT id, next_attempt_at,
+                       row_number() OVER (PARTITION BY subscription_id ORDER BY next_attempt_at) AS rank
+                FROM candidates) ranked
+            WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $1
+        )
+        UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => $2)
+        FROM subscriptions s
+        WHERE d.id IN (SELECT id FROM chosen) AND s.id = d.subscription_id
+        RETURNING d.id, d.subscription_id, d.event_id, d.event_type,
+                  coalesce(d.payload, (SELECT e.payload FROM public_events e WHERE e.event_id = d.event_id))
+                      AS payload,
+                  d.attempts, s.url, s.secret, s.previous_secret, s.previous_secret_until,
+                  s.status AS subscription_status
+        """,
+        limit, lease_s, per_subscription, list(busy),
+    )
+    return [dict(row) for row in rows]
+
+
+async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]],
+                          notice: Callable[[dict[str, Any]], tuple[str, str]]) -> list[dict[str, Any]]:
+    """Log the attempts and their outcome; pause and disable subscriptions as told, and queue an e-mail
+    to the partner of each subscription disabled. Returns those subscriptions (id, partner, url, reason)."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.executemany(
-            "INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error) VALUES ($1, $2, $3, $4)",
-            [(r["id"], r["status_code"], r["latency_ms"], r["error"]) for r in results],
-        )
-        await conn.executemany(
+        attempted = [r for r in results if r["status"] != "cancelled"]
+        await bulk_insert(conn, "delivery_attempts",
+                          [("delivery_id", "uuid"), ("status_code", "int4"), ("latency_ms", "int4"), ("error", "text")],
+                          [(r["id"], r["status_code"], r["latency_ms"], r["error"]) for r in attempted])
+        await conn.execute(
             """
-            UPDATE deliveries SET attempts = attempts + 1, status = $2, last_status = $3, last_error = $4,
-                next_attempt_at = now() + make_interval(secs => $5),
-                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END
-            WHERE id = $1
+            UPDATE deliveries d SET attempts = d.attempts + u.counted, status = u.status, last_status = u.code,
+                last_error = u.error, next_attempt_at = now() + make_interval(secs => u.retry_in_s),
+                delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE NULL END
+            FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::float8[], $6::int4[])
+                AS u(id, status, code, error, retry_in_s, counted)
+            WHERE d.id = u.id
             """,
-            [(r["id"], r["status"], r["status_code"], r["error"], r["retry_in_s"] or 0.0) for r in results],
+            [r["id"] for r in results], [r["status"] for r in results], [r["status_code"] for r in results],
+            [r["error"] for r in results], [float(r["retry_in_s"] or 0.0) for r in results],
+            [0 if r["status"] == "cancelled" else 1 for r in results],
         )
+        pauses: dict[Any, float] = {}
+        for r in results:
+            if r.get("pause_s"):
+                pauses[r["subscription_id"]] = max(pauses.get(r["subscription_id"], 0.0), r["pause_s"])
+        for subscription_id, pause_s in pauses.items():
+            await conn.execute(
+                "UPDATE subscriptions SET paused_until = now() + make_interval(secs => $2) WHERE id = $1",
+                subscription_id, pause_s,
+            )
+        disabled = []
         for subscription_id, reason in {r["subscription_id"]: r["disable_reason"] for r in results
                                         if r.get("disable_reason")}.items():
-            await conn.execute(
-                "UPDATE subscriptions SET status = 'disabled', disabled_reason = $2 WHERE id = $1",
+            row = await conn.fetchrow(
+                """
+                UPDATE subscriptions s SET status = 'disabled', disabled_reason = $2, disabled_at = now()
+                FROM partners p WHERE s.id = $1 AND s.status = 'active' AND p.id = s.partner
+                RETURNING s.id, s.partner, s.url, s.disabled_reason, p.name AS partner_name, p.email
+                """,
                 subscription_id, reason,
             )
+            if row:
+                disabled.append(dict(row))
+                await conn.execute(
+                    "UPDATE deliveries SET status = 'cancelled', last_error = 'subscription disabled' "
+                    "WHERE subscription_id = $1 AND status = 'pending'", subscription_id)
+                if row["email"]:
+                    subject, body = notice(dict(row))
+                    await add_notice(conn, row["partner"], subject, body)
+        return disabled
 
 
 async def deliveries_of(pool: asyncpg.Pool, subscription_id: str, limit: int = 100) -> list[dict[str, Any]]:
     rows = await pool.fetch(
         """
-        SELECT d.id, d.event_id, d.event_type, d.status, d.attempts, d.last_status, d.last_error, d.created_at,
-               d.delivered_at,
-               (SELECT latency_ms FROM delivery_attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1)
-                   AS last_latency_ms
-        FROM deliveries d WHERE d.subscription_id = $1 ORDER BY d.created_at DESC LIMIT $2
+        SELECT d.id, d.event_id, d.event_type, d.status, d.attempts, d.replays, d.last_status, d.last_error,
+               d.created_at, d.delivered_at, d.next_attempt_at,
+               coalesce((SELECT json_agg(json_build_object(
+                             'at', a.attempted_at, 'status_code', a.status_code, 'latency_ms', a.latency_ms,
+                             'error', a.error) ORDER BY a.id)
+                         FROM delivery_attempts a WHERE a.delivery_id = d.id), '[]'::json) AS attempt_log
+        FROM deliveries d WHERE d.subscription_id::text = $1 ORDER BY d.created_at DESC, d.event_id LIMIT $2
         """,
         subscription_id, limit,
     )
+    return [dict(row) for row in rows]
+
+
+async def delivery_counts(pool: asyncpg.Pool) -> dict[str, int]:
+    rows = await pool.fetch("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+    return {row["status"]: row["n"] for row in rows}
+
+
+# --- e-mail: notices and digests --------------------------------------------------------------------
+
+
+async def add_notice(conn: asyncpg.Connection | asyncpg.Pool, partner: str, subject: str, body: str) -> None:
+    await conn.execute("INSERT INTO partner_notices (partner, subject, body) VALUES ($1, $2, $3)",
+                       partner, subject, body)
+
+
+async def partner(pool: asyncpg.Pool, partner_id: str) -> dict[str, Any] | None:
+    row = await pool.fetchrow("SELECT * FROM partners WHERE id = $1", partner_id)
+    return dict(row) if row else None
+
+
+async def digest_items(conn: asyncpg.Connection, partner: dict[str, Any], after_seq: int,
+                       limit: int = 500) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT seq, contribution_id, territory, country, axis, title, text, occurred_at FROM feed_items
+        WHERE event_type = 'contribution.published' AND seq > $1
+          AND (cardinality($2::text[]) = 0 OR territory = ANY($2::text[]))
+          AND (cardinality($3::text[]) = 0 OR country::text = ANY($3::text[]))
+          AND (cardinality($4::text[]) = 0 OR axis = ANY($4::text[]))
+        ORDER BY seq LIMIT $5
+        """,
+        after_seq, partner["digest_territories"], partner["digest_countries"], partner["digest_axes"], limit,
+    )
+    return [dict(row) for row in rows]
+
+
+# --- open data --------------------------------------------------------------------------------------
+
+
+async def upsert_territories(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+    """(id, name, country, kind, licence): the latest registration wins."""
+    await bulk_insert(
+        conn, "territories",
+        [("id", "text"), ("name", "text"), ("country", "text"), ("kind", "text"), ("licence", "text")], rows,
+        suffix="ON CONFLICT (id) DO UPDATE SET name = excluded.name, country = excluded.country, "
+               "kind = excluded.kind, licence = excluded.licence",
+    )
+
+
+async def insert_syntheses(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+    """(scope, key, country, version, contributions_count, computed_at, event_id)."""
+    await bulk_insert(
+        conn, "syntheses",
+        [("scope", "text"), ("key", "text"), ("country", "text"), ("version", "int4"),
+         ("contributions_count", "int4"), ("computed_at", "timestamptz"), ("event_id", "text")], rows,
+        suffix="ON CONFLICT (scope, key, version) DO NOTHING",
+    )
+
+
+async def licences(pool: asyncpg.Pool) -> dict[str, str]:
+    return {row["id"]: row["licence"] for row in await pool.fetch("SELECT id, licence FROM territories")}
+
+
+def open_contributions_query(scope: str) -> str:
+    """Published contributions of a scope, oldest first: the published text, never author data."""
+    where = {"network": "true", "country": "f.country::text = $1", "territory": "f.territory = $1"}[scope]
+    return f"""
+        SELECT f.contribution_id, f.territory, f.country, f.payload->'data'->>'consultation' AS consultation,
+               f.axis, f.payload->'data'->>'kind' AS kind, f.payload->'data'->>'channel' AS channel,
+               f.payload->'data'->>'language' AS language, f.title, f.text, f.occurred_at AS published_at,
+               t.licence
+        FROM feed_items f LEFT JOIN territories t ON t.id = f.territory
+        WHERE f.event_type = 'contribution.published' AND {where}
+        ORDER BY f.seq
+    """
+
+
+async def synthesis_versions(pool: asyncpg.Pool, scope: str, key: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT scope, key, country, version, contributions_count, computed_at FROM syntheses "
+        "WHERE scope = $1 AND key = $2 ORDER BY version", scope, key)
     return [dict(row) for row in rows]

@@ -1,7 +1,9 @@
 """Webhook rules: the Standard Webhooks signature, the retry schedule, and which targets are allowed."""
 
+import base64
 import ipaddress
 import random
+import secrets
 import socket
 from collections.abc import Sequence
 from datetime import datetime
@@ -103,7 +105,4 @@ def check_target(url: str, *, allow_private: bool) -> None:
 
 def new_webhook_secret() -> str:
     """`whsec_` and 32 random bytes in standard base64, as Standard Webhooks libraries expect."""
-    import base64
-    import secrets
-
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()

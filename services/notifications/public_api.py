@@ -1,0 +1,225 @@
+"""Notifications' public HTTP routes (no key): pull feeds, published items, open-data downloads."""
+
+import re
+from collections.abc import AsyncIterator
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from services.notifications import store
+from services.notifications.domain import feeds, open_data
+from services.notifications.domain.public_events import Links
+from services.notifications.handlers import links_of
+from shared.http import Problem
+
+router = APIRouter()
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+FEED_TYPES = {"json": "application/feed+json", "atom": "application/atom+xml; charset=utf-8"}
+DEFAULT_PAGE = 50
+SCOPE_TITLES = {"network": "le réseau", "countries": "le pays {key}", "territories": "le territoire {key}",
+                "axes": "l'axe {key}"}
+
+
+def _split(file: str, formats: set[str]) -> tuple[str, str]:
+    name, dot, extension = file.rpartition(".")
+    if not dot or extension not in formats:
+        raise Problem(404, "Unknown format", f"use one of {', '.join('.' + f for f in sorted(formats))}")
+    return name, extension
+
+
+def _check_key(scope: str, key: str) -> str:
+    if scope == "countries":
+        if not COUNTRY.fullmatch(key):
+            raise Problem(404, "Unknown country", f"{key!r} is not an ISO 3166-1 alpha-2 code")
+        return key.upper()
+    if not SLUG.fullmatch(key):
+        raise Problem(404, "Unknown feed", f"{key!r} is not a valid identifier")
+    return key
+
+
+async def _feed(request: Request, scope: str, key: str | None, fmt: str, before: int | None, limit: int,
+                if_none_match: str | None, if_modified_since: str | None) -> Response:
+    runtime = request.app.state.runtime
+    base = runtime.settings.base_url_of("notifications")
+    items = await store.feed_page(runtime.db, scope, key, before=before, limit=limit)
+    query = f"?before={before}" if before is not None else ""
+    if limit != DEFAULT_PAGE:
+        query += ("&" if query else "?") + f"limit={limit}"
+    path = request.url.path
+    next_url = None
+    if len(items) == limit:
+        next_url = f"{base}{path}?before={items[-1]['seq']}" + (f"&limit={limit}" if limit != DEFAULT_PAGE else "")
+    title = "Palabre — contributions publiées dans " + SCOPE_TITLES[scope].format(key=key)
+    page = feeds.FeedPage(title=title, home_url=base + path.rsplit(".", 1)[0], self_url=f"{base}{path}{query}",
+                          next_url=next_url, items=items, item_url=links_of(runtime).item("{id}"))
+    page_etag = feeds.etag(fmt, page)
+    modified = feeds.last_modified(items)
+    headers = {"ETag": page_etag, "Last-Modified": feeds.http_date(modified), "Cache-Control": "public, max-age=30"}
+    since = None
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            since = None
+    if feeds.not_modified(page_etag, modified, if_none_match, since):
+        return Response(status_code=304, headers=headers)
+    if fmt == "json":
+        return JSONResponse(feeds.json_feed(page), media_type=FEED_TYPES["json"], headers=headers)
+    return Response(feeds.atom_feed(page), media_type=FEED_TYPES["atom"], headers=headers)
+
+
+PageBefore = Annotated[int | None, Query(ge=1, description="Items older than this feed position (from next_url)")]
+PageLimit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.get("/feeds/network.{fmt}", tags=["feeds"], summary="The network's published contributions (JSON Feed or Atom)")
+async def network_feed(fmt: str, request: Request, before: PageBefore = None, limit: PageLimit = DEFAULT_PAGE,
+                       if_none_match: Annotated[str | None, Header()] = None,
+                       if_modified_since: Annotated[str | None, Header()] = None):
+    if fmt not in FEED_TYPES:
+        raise Problem(404, "Unknown format", "use .json (JSON Feed 1.1) or .atom")
+    return await _feed(request, "network", None, fmt, before, limit, if_none_match, if_modified_since)
+
+
+@router.get("/feeds/{scope}/{file}", tags=["feeds"],
+            summary="Published contributions of a country, a territory or an axis (`{key}.json` or `{key}.atom`)")
+async def scoped_feed(scope: str, file: str, request: Request, before: PageBefore = None,
+                      limit: PageLimit = DEFAULT_PAGE, if_none_match: Annotated[str | None, Header()] = None,
+                      if_modified_since: Annotated[str | None, Header()] = None):
+    if scope not in ("countries", "territories", "axes"):
+        raise Problem(404, "Unknown feed", "feeds exist for network, countries, territories and axes")
+    key, fmt = _split(file, set(FEED_TYPES))
+    return await _feed(request, scope, _check_key(scope, key), fmt, before, limit, if_none_match, if_modified_since)
+
+
+@router.get("/v1/items/{contribution_id}", tags=["feeds"], summary="One published contribution, in full")
+async def published_item(contribution_id: str, request: Request):
+    item = await store.feed_item(request.app.state.runtime.db, contribution_id)
+    if item is None:
+        raise Problem(404, "Unknown item", f"no published contribution {contribution_id!r}")
+    return {"id": str(item["contribution_id"]), "territory": item["territory"],
+            "country": (item["country"] or "").strip(), "consultation": item["consultation"], "axis": item["axis"],
+            "kind": item["kind"], "title": item["title"], "text": item["text"],
+            "published_at": item["occurred_at"].isoformat()}
+
+
+# --- open data -------------------------------------------------------------------------------------
+
+OPEN_DATA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+EXPORT_CHUNK = 1000
+
+
+def _open_scope(scope: str, key: str | None) -> tuple[str, str]:
+    """('network'|'country'|'territory', key) from the URL's scope."""
+    if scope == "network":
+        return "network", "network"
+    if scope == "countries":
+        return "country", _check_key("countries", key or "")
+    if scope == "territories":
+        return "territory", _check_key("territories", key or "")
+    raise Problem(404, "Unknown scope", "open data exists for network, countries and territories")
+
+
+async def _contributions_export(request: Request, scope: str, key: str, fmt: str) -> StreamingResponse:
+    pool = request.app.state.runtime.db
+    licences = await store.licences(pool)
+    if scope == "territory":
+        stated = [open_data.licence_of(key, licences)]
+    else:
+        stated = sorted(set(licences.values()) | {open_data.DEFAULT_LICENCE})
+    sql = store.open_contributions_query(scope)
+    args = [] if scope == "network" else [key]
+
+    async def body() -> AsyncIterator[str]:
+        if fmt == "csv":
+            yield open_data.csv_header(open_data.CONTRIBUTION_COLUMNS)
+        else:
+            yield open_data.json_head("contributions", scope, key, stated)
+        first = True
+        async with pool.acquire() as conn, conn.transaction():
+            chunk: list[dict[str, Any]] = []
+            async for row in conn.cursor(sql, *args, prefetch=EXPORT_CHUNK):
+                chunk.append(open_data.public_row(dict(row)))
+                if len(chunk) == EXPORT_CHUNK:
+                    yield _chunk(chunk, fmt, first)
+                    first, chunk = False, []
+            if chunk:
+                yield _chunk(chunk, fmt, first)
+        if fmt == "json":
+            yield open_data.JSON_TAIL
+
+    filename = f"palabre-contributions-{key}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if link := open_data.licence_header(stated):
+        headers["Link"] = link
+    return StreamingResponse(body(), media_type=OPEN_DATA_TYPES[fmt], headers=headers)
+
+
+def _chunk(rows: list[dict[str, Any]], fmt: str, first: bool) -> str:
+    if fmt == "csv":
+        return open_data.csv_lines(rows, open_data.CONTRIBUTION_COLUMNS)
+    return open_data.json_items(rows, first=first)
+
+
+async def _syntheses_export(request: Request, scope: str, key: str, fmt: str) -> Response:
+    runtime = request.app.state.runtime
+    licences = await store.licences(runtime.db)
+    licence = open_data.licence_of(key, licences) if scope == "territory" else open_data.DEFAULT_LICENCE
+    versions = [{**row, "country": (row["country"] or "").strip() or None,
+                 "computed_at": row["computed_at"].isoformat(), "licence": licence}
+                for row in await store.synthesis_versions(runtime.db, scope, key)]
+    headers = {"Content-Disposition": f'attachment; filename="palabre-syntheses-{key}.{fmt}"'}
+    if link := open_data.licence_header([licence]):
+        headers["Link"] = link
+    if fmt == "csv":
+        text = open_data.csv_header(open_data.SYNTHESIS_COLUMNS) + open_data.csv_lines(
+            versions, open_data.SYNTHESIS_COLUMNS)
+        return Response(text, media_type=OPEN_DATA_TYPES["csv"], headers=headers)
+    document, error = await _current_synthesis(links_of(runtime), scope, key)
+    return JSONResponse({"kind": "syntheses", "scope": scope, "key": key,
+                         "licences": [{"name": licence, "url": open_data.KNOWN_LICENCE_URLS.get(licence)}],
+                         "versions": versions, "current_document": document, "current_document_error": error},
+                        headers=headers)
+
+
+async def _current_synthesis(links: Links, scope: str, key: str) -> tuple[Any, str | None]:
+    """The synthesis service's current document for the scope, read at export time."""
+    url = links.synthesis_document(scope, key)
+    try:
+        async with httpx.AsyncClient(timeout=15) as client:
+            response = await client.get(url)
+    except httpx.HTTPError as exc:
+        return None, f"synthesis service unreachable: {type(exc).__name__}"
+    if response.status_code != 200:
+        return None, f"synthesis service answered {response.status_code}"
+    return response.json(), None
+
+
+@router.get("/v1/open-data/network/{file}", tags=["open data"],
+            summary="The network's published contributions or synthesis versions (`contributions.csv|json`, "
+                    "`syntheses.csv|json`)")
+async def network_open_data(file: str, request: Request):
+    return await _open_data(request, "network", None, file)
+
+
+@router.get("/v1/open-data/{scope}/{key}/{file}", tags=["open data"],
+            summary="A country's or a territory's published contributions or synthesis versions")
+async def scoped_open_data(scope: str, key: str, file: str, request: Request):
+    if scope not in ("countries", "territories"):
+        raise Problem(404, "Unknown scope", "open data exists for network, countries and territories")
+    return await _open_data(request, scope, key, file)
+
+
+async def _open_data(request: Request, url_scope: str, key: str | None, file: str) -> Response:
+    scope, key = _open_scope(url_scope, key)
+    name, fmt = _split(file, set(OPEN_DATA_TYPES))
+    if name == "contributions":
+        return await _contributions_export(request, scope, key, fmt)
+    if name == "syntheses":
+        return await _syntheses_export(request, scope, key, fmt)
+    raise Problem(404, "Unknown dataset", "datasets: contributions, syntheses")
