@@ -1,0 +1,32 @@
+"""With `PALABRE_ALLOW_PRIVATE_WEBHOOKS=false` (the default outside demo mode), a webhook URL on a
+loopback or private address is refused with a 422 problem: a notifications process of its own."""
+
+import httpx
+import pytest
+
+from tests.harness import Stack
+from tests.integration.notifications.support import create_partner
+
+
+@pytest.fixture(scope="module")
+def strict_stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("strict")).start_infra()
+    stack.start_service("notifications", PALABRE_ALLOW_PRIVATE_WEBHOOKS="false", PALABRE_DEMO="false")
+    yield stack
+    stack.stop()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.0.0.8/hook",
+                                 "http://169.254.169.254/latest/meta-data", "http://[::1]/hook"])
+def test_a_private_webhook_target_is_refused(strict_stack, url):
+    key = create_partner(strict_stack, f"p{abs(hash(url)) % 10 ** 8}")
+    response = httpx.post(f"{strict_stack.url('notifications')}/v1/subscriptions", timeout=30,
+                          headers={"Authorization": f"Bearer {key}"}, json={"url": url})
+    assert response.status_code == 422
+    problem = response.json()
+    assert response.headers["content-type"] == "application/problem+json"
+    assert problem["title"] == "Webhook target refused" and "non-public address" in problem["detail"]
+    assert problem["errors"][0]["pointer"] == "/url"
+    listed = httpx.get(f"{strict_stack.url('notifications')}/v1/subscriptions", timeout=30,
+                       headers={"Authorization": f"Bearer {key}"}).json()
+    assert listed["subscriptions"] == []
