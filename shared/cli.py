@@ -156,5 +156,15 @@ def _mount_service_commands() -> None:
 _mount_service_commands()
 
 
+def _mount_bench() -> None:
+    """`palabre bench` lives in the top-level `bench` package: it measures all the services at once."""
+    from bench.cli import bench
+
+    app.command("bench")(bench)
+
+
+_mount_bench()
+
+
 if __name__ == "__main__":
     sys.exit(app())

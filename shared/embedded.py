@@ -142,6 +142,26 @@ class NatsServer:
         wait_for_port(self.port)
         return self
 
+    @classmethod
+    def make_cluster(cls, root: Path, size: int = 3, *, name: str = "palabre", **options) -> list["NatsServer"]:
+        """`size` servers on loopback routed to each other (a JetStream cluster), sharing one service
+        password; start them all, then use the comma-joined `url`s."""
+        client_ports = [free_port() for _ in range(size)]
+        route_ports = [free_port() for _ in range(size)]
+        password = secrets.token_urlsafe(24)
+        servers = []
+        for index in range(size):
+            server = cls(root / f"node{index}", port=client_ports[index], monitor_port=None,
+                         server_name=f"{name}-{index}",
+                         cluster={"name": name, "port": route_ports[index],
+                                  "routes": [p for i, p in enumerate(route_ports) if i != index]},
+                         **options)
+            server.directory.mkdir(parents=True, exist_ok=True)
+            server.credentials_file.write_text(json.dumps({"user": "palabre", "password": password}))
+            server.credentials_file.chmod(0o600)
+            servers.append(server)
+        return servers
+
     def reload(self) -> None:
         (self.directory / "nats.conf").write_text(self.config_text())
         if self.process:
@@ -176,6 +196,29 @@ class Postgres:
 
     def stop(self) -> None:
         self.server.cleanup()
+
+    def restart(self, *, immediate: bool = False) -> None:
+        """Stop and start the server on the same data directory (same socket, so the same URL).
+
+        `immediate` stops it as a crash would (`pg_ctl -m immediate`: no shutdown checkpoint, WAL replayed at
+        start-up); otherwise a clean fast shutdown."""
+        import pgserver
+        from pgserver._commands import pg_ctl
+
+        if immediate:
+            pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.directory, user=self.server.system_user)
+        self.server.cleanup()
+        self.server = pgserver.get_server(str(self.directory), cleanup_mode="stop")
+
+    def pids(self) -> list[int]:
+        """The postmaster and its children (backends, WAL writer...), for CPU accounting."""
+        import psutil
+
+        pid = self.server.get_pid()
+        if pid is None:
+            return []
+        postmaster = psutil.Process(pid)
+        return [pid, *(child.pid for child in postmaster.children(recursive=True))]
 
 
 @dataclass

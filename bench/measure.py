@@ -1,0 +1,413 @@
+"""Each measurement of `palabre bench`, against a running `Stack`: data in, figures out.
+
+Times are taken in this process: submission when the request leaves, decision when the decision event
+reaches the bus (a plain NATS subscription on the decision subjects sees each event as JetStream stores it),
+counting when the synthesis holds the contribution, delivery when the webhook receiver records it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import nats
+import numpy as np
+from nats.js.api import StorageType, StreamConfig
+
+from bench.load import TERRITORIES, batches, clean_contribution, contribution
+from bench.receiver import ReceiverProcess
+from bench.stack import Stack, cpu_seconds, cpu_spent
+from shared.bus import CONTRIBUTION_HEADER
+
+DECISION_SUBJECTS = ("palabre.contribution.published.>", "palabre.contribution.rejected.>",
+                     "palabre.contribution.held.>")
+
+
+# --- the machine's raw ceilings -------------------------------------------------------------------
+
+
+async def jetstream_ceiling(stack: Stack, messages: int = 20_000, size: int = 700, in_flight: int = 256,
+                            batch: int = 500) -> dict[str, float]:
+    """JetStream publish with ack (`in_flight` outstanding) and pull-consume with ack, with nats-py, on
+    a file-stored stream with the stack's replicas — the same path the services use."""
+    nc = await stack.nats_connect()
+    js = nc.jetstream(timeout=30)
+    name = "BENCH_CEILING"
+    await js.add_stream(StreamConfig(name=name, subjects=["bench.ceiling.>"], storage=StorageType.FILE,
+                                     num_replicas=stack.durability.stream_replicas))
+    payload = os.urandom(size // 2).hex().encode()
+    try:
+        started = time.perf_counter()
+        pending: list[asyncio.Future] = []
+        for index in range(messages):
+            pending.append(await js.publish_async(f"bench.ceiling.{index % 40}", payload,
+                                                  headers={"Nats-Msg-Id": f"ceiling-{index}"}))
+            if len(pending) >= in_flight:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+        publish_s = time.perf_counter() - started
+
+        subscription = await js.pull_subscribe("bench.ceiling.>", durable="bench-ceiling", stream=name)
+        received = 0
+        started = time.perf_counter()
+        while received < messages:
+            msgs = await subscription.fetch(batch, timeout=10)
+            await asyncio.gather(*(msg.ack() for msg in msgs))
+            received += len(msgs)
+        consume_s = time.perf_counter() - started
+    finally:
+        await js.delete_stream(name)
+        await nc.close()
+    return {"jetstream_pub_per_s": messages / publish_s, "jetstream_consume_per_s": messages / consume_s}
+
+
+async def postgres_copy_ceiling(stack: Stack, rows: int = 200_000) -> dict[str, float]:
+    """COPY into a logged table, with an index on the key, as the services' tables have."""
+    import asyncpg
+
+    text = "Les algorithmes utilisés par la métropole doivent être publiés et expliqués aux habitants. " * 2
+    records = [(index, f"territoire-{index % 40}", text) for index in range(rows)]
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS public.bench_copy; "
+                           "CREATE TABLE public.bench_copy (id bigint PRIMARY KEY, territory text, body text)")
+        started = time.perf_counter()
+        await conn.copy_records_to_table("bench_copy", schema_name="public", records=records,
+                                         columns=["id", "territory", "body"])
+        seconds = time.perf_counter() - started
+        await conn.execute("DROP TABLE public.bench_copy")
+    finally:
+        await conn.close()
+    return {"pg_copy_rows_per_s": rows / seconds}
+
+
+# --- set-up shared by the pipeline measurements ----------------------------------------------------
+
+
+@dataclass
+class Network:
+    """The territories of the run, their keys, and the subscription that receives everything."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    countries: dict[str, str] = field(default_factory=dict)
+
+
+def register_network(stack: Stack, receiver: ReceiverProcess, territories: int = len(TERRITORIES)) -> Network:
+    network = Network()
+    for slug, country in TERRITORIES[:territories]:
+        network.keys[slug] = stack.create_territory(slug, country)
+        network.countries[slug] = country
+    partner_key = stack.create_partner("bench-observatoire")
+    stack.subscribe(partner_key, f"{receiver.url}/all")
+    return network
+
+
+class DecisionWatch:
+    """When each contribution's decision event reached the bus, and which one it was."""
+
+    def __init__(self) -> None:
+        self.decided: dict[str, tuple[str, float]] = {}
+        self.nc: nats.NATS | None = None
+
+    async def start(self, stack: Stack) -> DecisionWatch:
+        self.nc = await stack.nats_connect()
+        for subject in DECISION_SUBJECTS:
+            await self.nc.subscribe(subject, cb=self._on_decision, pending_msgs_limit=1_000_000,
+                                    pending_bytes_limit=2**30)
+        return self
+
+    async def _on_decision(self, msg) -> None:
+        contribution_id = (msg.headers or {}).get(CONTRIBUTION_HEADER)
+        if contribution_id and contribution_id not in self.decided:
+            self.decided[contribution_id] = (msg.subject.split(".")[2], time.perf_counter())
+
+    async def stop(self) -> None:
+        if self.nc:
+            await self.nc.close()
+
+    def published(self, ids: set[str]) -> set[str]:
+        return {cid for cid in ids if cid in self.decided and self.decided[cid][0] == "published"}
+
+
+async def post_batch(client: httpx.AsyncClient, stack: Stack, key: str, items: list[dict]) -> list[str]:
+    """POST a batch; retried while the service answers 5xx or is unreachable (idempotent by external_id)."""
+    body = {"contributions": items} if len(items) > 1 else items[0]
+    for attempt in range(60):
+        try:
+            response = await client.post(f"{stack.url('intake')}/v1/contributions", json=body,
+                                         headers={"Authorization": f"Bearer {key}"})
+        except httpx.HTTPError:
+            await asyncio.sleep(min(2.0, 0.1 * (attempt + 1)))
+            continue
+        if response.status_code == 202:
+            answer = response.json()
+            return [entry["id"] for entry in answer["accepted"] + answer["duplicates"]]
+        if response.status_code < 500:
+            raise RuntimeError(f"intake refused a batch: {response.status_code} {response.text[:500]}")
+        await asyncio.sleep(min(2.0, 0.1 * (attempt + 1)))
+    raise RuntimeError("intake kept failing for one minute")
+
+
+async def until(probe, timeout: float, what: str, interval: float = 0.2) -> float:
+    """Wait for `probe()` (a coroutine function) to be true; returns the moment it was."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if await probe():
+            return time.perf_counter()
+        await asyncio.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+async def counted_in_synthesis(stack: Stack, ids: set[str]) -> int:
+    rows = await stack.sql("SELECT count(*) AS n FROM synthesis.contributions WHERE id = ANY($1::uuid[])",
+                           list(ids))
+    return rows[0]["n"]
+
+
+def delivered(receiver: ReceiverProcess, prefix: str) -> int:
+    return httpx.get(f"{receiver.url}/stats", params={"prefix": prefix}, timeout=30).json()["contributions"]
+
+
+# --- the pipeline, end to end --------------------------------------------------------------------
+
+
+async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: Network, count: int, *,
+                              prefix: str, batch: int = 500, concurrency: int = 4,
+                              timeout: float = 900.0) -> dict[str, Any]:
+    """Send `count` contributions as fast as intake takes them (batches, `concurrency` requests in flight)
+    and time until every one is decided, every published one counted in the synthesis and delivered."""
+    watch = await DecisionWatch().start(stack)
+    territories = list(network.keys)
+    queue: asyncio.Queue = asyncio.Queue()
+    for territory, items in batches(count, batch, territories, prefix=prefix, seed=hash(prefix) % 1000):
+        queue.put_nowait((territory, items))
+    ids: set[str] = set()
+    services_before, infra_before = cpu_seconds(stack.service_pids()), cpu_seconds(stack.infra_pids())
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            territory, items = queue.get_nowait()
+            ids.update(await post_batch(client, stack, network.keys[territory], items))
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=120) as client:
+        await asyncio.gather(*(sender(client) for _ in range(concurrency)))
+    accepted_at = time.perf_counter()
+    decided_at = await until(lambda: _true(len(ids & watch.decided.keys()) == len(ids)), timeout, "decisions")
+    published = watch.published(ids)
+    counted_at = await until(lambda: _eq(counted_in_synthesis(stack, published), len(published)), timeout,
+                             "the synthesis to count every published contribution")
+    delivered_at = await until(lambda: _true(delivered(receiver, prefix) >= len(published)), timeout,
+                               "every published contribution delivered to the webhook receiver", interval=0.5)
+    finished = max(decided_at, counted_at, delivered_at)
+    services_cpu = cpu_spent(services_before, cpu_seconds(stack.service_pids()))
+    infra_cpu = cpu_spent(infra_before, cpu_seconds(stack.infra_pids()))
+    await watch.stop()
+    outcomes: dict[str, int] = {}
+    for cid in ids:
+        outcomes[watch.decided[cid][0]] = outcomes.get(watch.decided[cid][0], 0) + 1
+    return {
+        "contributions": len(ids),
+        "outcomes": outcomes,
+        "contributions_per_s": len(ids) / (finished - started),
+        "accepted_per_s": len(ids) / (accepted_at - started),
+        "seconds": {"accepted": accepted_at - started, "decided": decided_at - started,
+                    "counted": counted_at - started, "delivered": delivered_at - started},
+        "cpu_s_per_1000": services_cpu / len(ids) * 1000,
+        "infra_cpu_s_per_1000": infra_cpu / len(ids) * 1000,
+    }
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _eq(awaitable, expected: int) -> bool:
+    return (await awaitable) >= expected
+
+
+async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.0, seconds: float = 20.0,
+                           prefix: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Open loop at `rate` contributions/s, one contribution per request (as a form or a Decidim hook
+    sends them): latency from the scheduled send to the decision on the bus, so that a slow answer
+    does not hide queueing (no coordinated omission)."""
+    watch = await DecisionWatch().start(stack)
+    rng = random.Random(11)
+    territories = list(network.keys)
+    total = int(rate * seconds)
+    sent_at: dict[str, float] = {}
+    failures: list[str] = []
+
+    async def send(client: httpx.AsyncClient, seq: int, scheduled: float) -> None:
+        territory = territories[seq % len(territories)]
+        try:
+            [cid] = await post_batch(client, stack, network.keys[territory], [contribution(seq, rng, prefix=prefix)])
+            sent_at[cid] = scheduled
+        except (RuntimeError, ValueError) as exc:
+            failures.append(str(exc))
+
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        started = time.perf_counter()
+        tasks = []
+        for seq in range(total):
+            scheduled = started + seq / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(client, seq, scheduled)))
+        await asyncio.gather(*tasks)
+    try:
+        await until(lambda: _true(all(cid in watch.decided for cid in sent_at)), timeout, "decisions")
+    except TimeoutError:
+        pass
+    latencies = np.array([(watch.decided[cid][1] - at) * 1000 for cid, at in sent_at.items() if cid in watch.decided])
+    await watch.stop()
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if len(latencies) else (float("nan"),) * 3
+    return {"offered_per_s": rate, "sent": len(sent_at), "decided": int(len(latencies)),
+            "failed_requests": len(failures), "p50": float(p50), "p95": float(p95), "p99": float(p99),
+            "max": float(latencies.max()) if len(latencies) else float("nan")}
+
+
+async def webhook_fan_out(stack: Stack, receiver: ReceiverProcess, *, subscriptions: int = 1000,
+                          contributions: int = 20, timeout: float = 600.0) -> dict[str, Any]:
+    """`subscriptions` subscriptions of one partner to the local receiver, all matching one territory;
+    `contributions` published there: deliveries/s from the first delivery received to the last."""
+    territory, prefix = "bench-diffusion", "fan-"
+    key = stack.create_territory(territory, "FR")
+    partner_key = stack.create_partner("bench-diffusion")
+    semaphore = asyncio.Semaphore(16)
+
+    async def subscribe(client: httpx.AsyncClient, index: int) -> None:
+        async with semaphore:
+            response = await client.post(f"{stack.url('notifications')}/v1/subscriptions",
+                                         headers={"Authorization": f"Bearer {partner_key}"},
+                                         json={"url": f"{receiver.url}/s/{index}",
+                                               "filters": {"territories": [territory]}})
+            response.raise_for_status()
+
+    async with httpx.AsyncClient(timeout=60) as client:
+        await asyncio.gather(*(subscribe(client, index) for index in range(subscriptions)))
+        rng = random.Random(5)
+        items = [clean_contribution(seq, rng, prefix=prefix) for seq in range(contributions)]
+        ids = await post_batch(client, stack, key, items)
+    watch_started = time.perf_counter()
+
+    async def published_count() -> int:
+        rows = await stack.sql("SELECT count(*) AS n FROM moderation.decisions WHERE contribution_id = ANY($1::uuid[]) "
+                               "AND outcome IN ('published', 'published-redacted')", ids)
+        return rows[0]["n"]
+
+    # every published contribution: one delivery per fan-out subscription, one for the network-wide one
+    await until(lambda: _decided(stack, ids), timeout, "fan-out contributions decided")
+    expected = (await published_count()) * (subscriptions + 1)
+    await until(lambda: _true(_requests(receiver, prefix) >= expected), timeout,
+                f"{expected} webhook deliveries", interval=0.5)
+    times = sorted(r[3] for r in receiver.records() if (r[2] or "").startswith(prefix))
+    span = times[-1] - times[0] if len(times) > 1 else float("nan")
+    return {"subscriptions": subscriptions, "deliveries": len(times), "deliveries_per_s": len(times) / span,
+            "waited_s": time.perf_counter() - watch_started}
+
+
+async def _decided(stack: Stack, ids: list[str]) -> bool:
+    rows = await stack.sql("SELECT count(DISTINCT contribution_id) AS n FROM moderation.decisions "
+                           "WHERE contribution_id = ANY($1::uuid[])", ids)
+    return rows[0]["n"] >= len(ids)
+
+
+def _requests(receiver: ReceiverProcess, prefix: str) -> int:
+    return httpx.get(f"{receiver.url}/stats", params={"prefix": prefix}, timeout=30).json()["requests"]
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+def decidim_csv(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as a Decidim proposals export (`;`-separated, Decidim's flattened column names)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["id", "category/id", "category/name/fr", "title", "body", "created_at"])
+    for row in rows:
+        writer.writerow([row["external_id"], "", "", row["body"][:80], row["body"], "2025-03-01 10:00:00 +0100"])
+    return out.getvalue().encode()
+
+
+async def import_rows(stack: Stack, key: str, rows: list[dict[str, Any]], *, chunk: int = 10_000) -> str:
+    """The import path measured: `POST /v1/imports` (Decidim exports of `chunk` rows) when intake offers
+    it, else batches of 1,000 on `POST /v1/contributions`. Returns which path was taken."""
+    async with httpx.AsyncClient(timeout=600) as client:
+        paths = (await client.get(f"{stack.url('intake')}/openapi.json")).json().get("paths", {})
+        if "/v1/imports" in paths:
+            for start in range(0, len(rows), chunk):
+                response = await client.post(
+                    f"{stack.url('intake')}/v1/imports", headers={"Authorization": f"Bearer {key}"},
+                    data={"format": "decidim"},
+                    files={"file": ("export.csv", decidim_csv(rows[start:start + chunk]), "text/csv")})
+                if response.status_code >= 300:
+                    raise RuntimeError(f"import refused: {response.status_code} {response.text[:500]}")
+            return "POST /v1/imports (Decidim CSV)"
+        queue = [rows[start:start + 1000] for start in range(0, len(rows), 1000)]
+
+        async def sender() -> None:
+            while queue:
+                await post_batch(client, stack, key, queue.pop())
+
+        await asyncio.gather(*(sender() for _ in range(2)))
+        return "POST /v1/contributions, batches of 1,000"
+
+
+async def import_throughput(stack: Stack, rows: int) -> dict[str, Any]:
+    rng = random.Random(3)
+    key = stack.create_territory("bench-import", "FR")
+    items = [contribution(seq, rng, prefix="imp-") for seq in range(rows)]
+    for item in items:
+        item.pop("language", None)  # exported files seldom say the language
+    started = time.perf_counter()
+    path = await import_rows(stack, key, items)
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "path": path}
+
+
+# --- synthesis at scale --------------------------------------------------------------------------
+
+
+def synthesis_at_scale(size: int, timeout: float = 1800.0) -> dict[str, Any]:
+    """`services.synthesis.scale_check` in a child process: its own timing of `build_synthesis`, and the
+    child's peak resident memory as the kernel accounts it (`wait4`)."""
+    process = subprocess.Popen([sys.executable, "-m", "services.synthesis.scale_check", str(size)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout
+    while process.poll() is None:
+        # wait4 below reaps it; poll only tells whether it is done
+        try:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            output = process.stdout.read()
+            return _synthesis_figures(size, process.returncode, output, usage.ru_maxrss)
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            return {"size": size, "error": f"did not finish within {timeout:.0f}s"}
+        time.sleep(0.5)
+    return {"size": size, "error": "the child was reaped elsewhere"}
+
+
+def _synthesis_figures(size: int, returncode: int, output: str, maxrss_kib: int) -> dict[str, Any]:
+    match = re.search(r"seconds=([\d.]+)", output)
+    if returncode != 0 or not match:
+        return {"size": size, "error": f"exit {returncode}: {output[-500:]}"}
+    return {"size": size, "seconds": float(match.group(1)), "peak_gib": maxrss_kib / 2**20}

@@ -1,0 +1,238 @@
+"""A whole Palabre on this machine, for the benchmark and the fault tests: nats-server (one, or a three-node
+JetStream cluster), PostgreSQL, and the four services as processes — several replicas of a service if asked
+— that can be killed (`kill -9`) and restarted, as can NATS and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import nats
+import psutil
+
+from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess, free_port
+
+if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
+    _runtime_dir = Path("/tmp") / f"palabre-runtime-{os.getuid()}"
+    _runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(_runtime_dir)
+
+
+@dataclass(frozen=True)
+class Durability:
+    """What an acknowledged write survives, chosen on purpose (see docs/durability.md)."""
+
+    name: str
+    nats_sync_interval: str = "1s"  # JetStream fsync interval; "always" syncs every write before the ack
+    stream_replicas: int = 1  # 3 needs a three-node cluster
+    pg_synchronous_commit: str = "on"  # "off": a commit returns before its WAL is flushed
+
+    @property
+    def nodes(self) -> int:
+        return 3 if self.stream_replicas > 1 else 1
+
+
+DURABILITY_PROFILES = {
+    profile.name: profile
+    for profile in (
+        Durability("default"),
+        Durability("nats-fsync-always", nats_sync_interval="always"),
+        Durability("pg-async-commit", pg_synchronous_commit="off"),
+        Durability("r3-cluster", stream_replicas=3),
+    )
+}
+
+
+class Stack:
+    def __init__(self, root: Path, *, batch_size: int = 500, durability: Durability = DURABILITY_PROFILES["default"],
+                 log_level: str = "INFO") -> None:
+        self.root = root
+        self.admin_key = "adm_" + secrets.token_urlsafe(24)
+        self.durability = durability
+        self.batch_size = batch_size
+        self.log_level = log_level
+        if durability.nodes > 1:
+            self.nats_nodes = NatsServer.make_cluster(root / "nats", durability.nodes,
+                                                 sync_interval=durability.nats_sync_interval)
+        else:
+            self.nats_nodes = [NatsServer(root / "nats", port=free_port(), monitor_port=None,
+                                          server_name=f"bench{free_port()}",
+                                          sync_interval=durability.nats_sync_interval)]
+        self.postgres: Postgres | None = None
+        self.processes: dict[tuple[str, int], ServiceProcess] = {}
+        self.ports = {name: free_port() for name in SERVICES}
+
+    # --- infrastructure -----------------------------------------------------------------------
+
+    def start_infra(self) -> Stack:
+        for node in self.nats_nodes:
+            node.start()
+        self.postgres = Postgres(self.root / "pg")
+        if self.durability.pg_synchronous_commit != "on":
+            self._pg_system("synchronous_commit", self.durability.pg_synchronous_commit)
+        return self
+
+    def _pg_system(self, name: str, value: str) -> None:
+        import asyncio
+
+        async def apply() -> None:
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+                await conn.execute("SELECT pg_reload_conf()")
+            finally:
+                await conn.close()
+
+        asyncio.run(apply())
+
+    @property
+    def nats_url(self) -> str:
+        return ",".join(node.url for node in self.nats_nodes)
+
+    @property
+    def database_url(self) -> str:
+        assert self.postgres
+        return self.postgres.url
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "PALABRE_NATS_URL": self.nats_url,
+            "PALABRE_DATABASE_URL": self.database_url,
+            "PALABRE_ADMIN_KEY": self.admin_key,
+            "PALABRE_ALLOW_PRIVATE_WEBHOOKS": "true",
+            "PALABRE_SECRET_KEY": "bench-secret-" + self.admin_key[-8:],
+            "PALABRE_BATCH_SIZE": str(self.batch_size),
+            "PALABRE_STREAM_REPLICAS": str(self.durability.stream_replicas),
+            "PALABRE_VAR_DIR": str(self.root),
+            "PALABRE_LOG_LEVEL": self.log_level,
+            **{f"PALABRE_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **extra,
+        }
+
+    def start_service(self, name: str, replica: int = 0, *, wait: bool = True, **env: str) -> ServiceProcess:
+        """Start (or restart) one process of a service; replica 0 serves the service's main port."""
+        existing = self.processes.get((name, replica))
+        port = existing.port if existing else (self.ports[name] if replica == 0 else free_port())
+        suffix = "" if replica == 0 else f"-{replica}"
+        process = ServiceProcess(name, port, self.env(**env), self.root / "logs" / f"{name}{suffix}.log")
+        self.processes[(name, replica)] = process.start()
+        if wait:
+            process.wait_ready()
+        return process
+
+    def start_all(self, replicas: dict[str, int] | None = None) -> Stack:
+        started = [self.start_service(name, replica, wait=False)
+                   for name in SERVICES for replica in range((replicas or {}).get(name, 1))]
+        for process in started:
+            process.wait_ready(timeout=120)
+        return self
+
+    def kill(self, name: str, replica: int = 0) -> None:
+        """`kill -9` one process of a service."""
+        self.processes[(name, replica)].stop(kill=True)
+
+    def restart_nats(self, node: int = 0, *, kill: bool = False) -> None:
+        server = self.nats_nodes[node]
+        server.stop(kill=kill)
+        server.start()
+
+    def restart_postgres(self, *, immediate: bool = True) -> None:
+        assert self.postgres
+        url = self.postgres.url
+        self.postgres.restart(immediate=immediate)
+        assert self.postgres.url == url, "PostgreSQL came back on another socket"
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+        for node in self.nats_nodes:
+            node.stop()
+        if self.postgres:
+            self.postgres.stop()
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def log(self, service: str, replica: int = 0) -> str:
+        return self.processes[(service, replica)].log_path.read_text(errors="replace")
+
+    def logs_text(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted((self.root / "logs").glob("*.log")))
+
+    # --- CPU accounting -----------------------------------------------------------------------
+
+    def service_pids(self) -> list[int]:
+        return [p.process.pid for p in self.processes.values() if p.process and p.process.poll() is None]
+
+    def infra_pids(self) -> list[int]:
+        pids = [node.process.pid for node in self.nats_nodes if node.process and node.process.poll() is None]
+        return pids + (self.postgres.pids() if self.postgres else [])
+
+    # --- clients ------------------------------------------------------------------------------
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
+
+    def create_territory(self, slug: str, country: str = "FR", **fields: Any) -> str:
+        body = {"id": slug, "name": slug.replace("-", " ").title(), "kind": "commune", "country": country, **fields}
+        response = httpx.post(f"{self.url('intake')}/v1/territories", json=body, headers=self.admin_headers,
+                              timeout=60)
+        assert response.status_code == 201, response.text
+        return response.json()["api_key"]
+
+    def create_partner(self, partner_id: str) -> str:
+        response = httpx.post(f"{self.url('notifications')}/v1/partners", headers=self.admin_headers, timeout=60,
+                              json={"id": partner_id, "name": partner_id.title()})
+        assert response.status_code == 201, response.text
+        return response.json()["api_key"]
+
+    def subscribe(self, partner_key: str, url: str, **filters: list[str]) -> dict[str, Any]:
+        response = httpx.post(f"{self.url('notifications')}/v1/subscriptions", timeout=60,
+                              headers={"Authorization": f"Bearer {partner_key}"},
+                              json={"url": url, "filters": filters})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+    async def nats_connect(self, **options: Any) -> nats.NATS:
+        return await nats.connect(servers=self.nats_url.split(","), **options)
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each live process (a vanished one is left out)."""
+    seconds = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        seconds[pid] = times.user + times.system
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
+def wait_until(probe, timeout: float, *, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
