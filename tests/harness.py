@@ -54,6 +54,7 @@ class Stack:
             "PALABRE_BATCH_SIZE": str(self.batch_size),
             "PALABRE_VAR_DIR": str(self.root),
             "PALABRE_LOG_LEVEL": "INFO",
+            "PALABRE_SYNTHESIS_DEBOUNCE_S": "1",
             "PALABRE_NATS_AUTH_FILE": str(self.nats.auth_file),
             "PALABRE_NATS_PID_FILE": str(self.nats.pid_file),
             **{f"PALABRE_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},

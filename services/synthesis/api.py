@@ -1,79 +1,157 @@
-"""Synthesis's JSON API (DESIGN §5)."""
+"""Synthesis's JSON API (DESIGN §5), its exports (Markdown, PDF) and the axis corrections."""
 
+import asyncio
+import hmac
 import uuid
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.synthesis import store
-from shared.frameworks import default_framework
+from services.synthesis import commands, store
+from services.synthesis.domain.export import manifesto_markdown, manifesto_pdf, to_markdown, to_pdf
+from services.synthesis.views import computed_synthesis, synthesis_view
+from shared.auth import bearer_token, hash_api_key
 from shared.http import Problem
 
 router = APIRouter()
 
 
-async def synthesis_document(request: Request, scope: str, key: str) -> dict[str, Any]:
-    """Live counts merged with the latest computed synthesis (sub-themes, proposals...)."""
-    pool = request.app.state.runtime.db
-    rows = await store.counts(pool, scope, key)
-    computed = await store.latest_synthesis(pool, scope, key)
-    document = dict(computed["document"]) if computed else {}
-    labels = {axis.id: axis.label for axis in default_framework().axes}
-    labels[store.UNCLASSIFIED] = "Non classé"
-    computed_axes = {axis["id"]: axis for axis in document.get("axes", [])}
-    totals: dict[str, int] = {}
-    for row in rows:
-        totals[row["axis"]] = totals.get(row["axis"], 0) + row["n"]
-    axes = []
-    for axis_id in [*labels, *sorted(set(totals) - set(labels))]:
-        if axis_id not in totals and axis_id not in computed_axes:
-            continue
-        previous = computed_axes.get(axis_id, {})
-        axes.append({**previous, "id": axis_id, "label": previous.get("label") or labels.get(axis_id, axis_id),
-                     "count": totals.get(axis_id, 0), "subthemes": previous.get("subthemes", [])})
-    return {
-        **document,
-        "scope": scope,
-        "key": key,
-        "version": computed["version"] if computed else 0,
-        "computed_at": computed["computed_at"].isoformat() if computed else None,
-        "contributions_count": sum(totals.values()),
-        "axes": axes,
-        "counts": [{k: row[k] for k in ("axis", "kind", "author_role", "channel", "n")} for row in rows],
-        "proposals": document.get("proposals", []),
-        "distinctive": document.get("distinctive", []),
-        "convergences": document.get("convergences", []),
-    }
+def _pool(request: Request):
+    return request.app.state.runtime.db
+
+
+async def resolve_scope(request: Request, level: str, key: str | None) -> tuple[str, str]:
+    """(scope, key) for a path, or a 404 problem: a country is an ISO code, a territory must be known."""
+    if level == "network":
+        return "network", "network"
+    if level == "country":
+        if key is None or len(key) != 2 or not key.isalpha():
+            raise Problem(404, "Unknown country", "use an ISO 3166-1 alpha-2 code such as 'fr'")
+        return "country", key.upper()
+    if not await store.territory_exists(_pool(request), key):
+        raise Problem(404, "Unknown territory", f"no territory {key!r}")
+    return "territory", key
 
 
 @router.get("/v1/syntheses/network", tags=["syntheses"], summary="What the whole network says, axis by axis")
 async def network_synthesis(request: Request):
-    return await synthesis_document(request, "network", "network")
+    return await synthesis_view(_pool(request), "network", "network")
 
 
-@router.get("/v1/syntheses/countries/{country}", tags=["syntheses"])
+@router.get("/v1/syntheses/countries/{country}", tags=["syntheses"], summary="What a country's territories say")
 async def country_synthesis(country: str, request: Request):
-    if len(country) != 2 or not country.isalpha():
-        raise Problem(404, "Unknown country", "use an ISO 3166-1 alpha-2 code such as 'fr'")
-    return await synthesis_document(request, "country", country.upper())
+    return await synthesis_view(_pool(request), *await resolve_scope(request, "country", country))
 
 
-@router.get("/v1/syntheses/territories/{territory}", tags=["syntheses"])
+@router.get("/v1/syntheses/territories/{territory}", tags=["syntheses"], summary="What a territory says")
 async def territory_synthesis(territory: str, request: Request):
-    if not await store.territory_exists(request.app.state.runtime.db, territory):
-        raise Problem(404, "Unknown territory", f"no territory {territory!r}")
-    return await synthesis_document(request, "territory", territory)
+    return await synthesis_view(_pool(request), *await resolve_scope(request, "territory", territory))
+
+
+async def _export(request: Request, scope: str, key: str, fmt: str) -> Response:
+    synthesis = await computed_synthesis(_pool(request), scope, key)
+    if synthesis is None:
+        raise Problem(404, "Not computed yet", "no synthesis has been computed for this scope yet; retry shortly")
+    name = f"synthese-{key.lower()}"
+    if fmt == "md":
+        return Response(to_markdown(synthesis), media_type="text/markdown; charset=utf-8",
+                        headers={"Content-Disposition": f'inline; filename="{name}.md"'})
+    pdf = await asyncio.to_thread(to_pdf, synthesis)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+
+
+@router.get("/v1/syntheses/network/export.{fmt}", tags=["exports"], summary="The network synthesis as Markdown or PDF")
+async def export_network(fmt: str, request: Request):
+    return await _export(request, "network", "network", _format(fmt))
+
+
+@router.get("/v1/syntheses/countries/{country}/export.{fmt}", tags=["exports"])
+async def export_country(country: str, fmt: str, request: Request):
+    return await _export(request, *await resolve_scope(request, "country", country), _format(fmt))
+
+
+@router.get("/v1/syntheses/territories/{territory}/export.{fmt}", tags=["exports"])
+async def export_territory(territory: str, fmt: str, request: Request):
+    return await _export(request, *await resolve_scope(request, "territory", territory), _format(fmt))
+
+
+@router.get("/v1/manifesto.{fmt}", tags=["exports"], summary="The manifesto draft: the network's proposal clusters")
+async def export_manifesto(fmt: str, request: Request):
+    fmt = _format(fmt)
+    synthesis = await computed_synthesis(_pool(request), "network", "network")
+    if synthesis is None:
+        raise Problem(404, "Not computed yet", "the network synthesis has not been computed yet; retry shortly")
+    if fmt == "md":
+        return Response(manifesto_markdown(synthesis), media_type="text/markdown; charset=utf-8",
+                        headers={"Content-Disposition": 'inline; filename="manifeste.md"'})
+    pdf = await asyncio.to_thread(manifesto_pdf, synthesis)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="manifeste.pdf"'})
+
+
+def _format(fmt: str) -> str:
+    if fmt not in ("md", "pdf"):
+        raise Problem(404, "Unknown format", f"exports are .md or .pdf, not .{fmt}")
+    return fmt
+
+
+def _contribution_uuid(contribution_id: str) -> str:
+    try:
+        return str(uuid.UUID(contribution_id))
+    except ValueError:
+        raise Problem(404, "Unknown contribution", f"no published contribution {contribution_id!r}") from None
 
 
 @router.get("/v1/contributions/{contribution_id}", tags=["syntheses"],
             summary="The axis assigned to a published contribution, where it came from, and its sub-theme")
 async def contribution_axis(contribution_id: str, request: Request):
-    try:
-        uuid.UUID(contribution_id)
-    except ValueError:
-        raise Problem(404, "Unknown contribution", f"no published contribution {contribution_id!r}") from None
-    row = await store.contribution(request.app.state.runtime.db, contribution_id)
+    row = await store.contribution(_pool(request), _contribution_uuid(contribution_id))
     if row is None:
         raise Problem(404, "Unknown contribution", f"no published contribution {contribution_id!r}")
-    return {"id": str(row["id"]), "territory": row["territory"], "axis": row["axis"] or store.UNCLASSIFIED,
-            "axis_source": row["axis_source"], "confidence": row["axis_confidence"], "subtheme": row["subtheme"]}
+    labels = {a["id"]: a["label"] for a in (row["framework"] or {}).get("axes", [])}
+    return {"id": str(row["id"]), "territory": row["territory"], "country": row["country"],
+            "axis": row["axis"] or store.UNCLASSIFIED, "axis_label": labels.get(row["axis"], "Non classé"),
+            "axis_source": row["axis_source"], "confidence": row["axis_confidence"],
+            "corrected_by": row["corrected_by"], "subtheme": row["subtheme"]}
+
+
+class AxisCorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    axis: str = Field(min_length=1, max_length=63, description="one of the axes of the contribution's framework")
+
+
+def network_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    """The network-admin key as a Bearer token; returns who acts."""
+    token = bearer_token(authorization)
+    admin_key = request.app.state.runtime.settings.admin_key
+    if token and admin_key and hmac.compare_digest(hash_api_key(token), hash_api_key(admin_key)):
+        return "network-admin"
+    raise Problem(401, "Network-admin credentials required", "send the network-admin key as a Bearer token",
+                  headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.post("/v1/contributions/{contribution_id}/axis", tags=["syntheses"],
+             summary="A person places a contribution on an axis (moves the counts, teaches the classifier)")
+async def correct_axis(contribution_id: str, correction: AxisCorrectionIn, request: Request,
+                       who: Annotated[str, Depends(network_admin)]):
+    contribution_id = _contribution_uuid(contribution_id)
+    async with _pool(request).acquire() as conn, conn.transaction():
+        try:
+            return await commands.correct_axis(conn, contribution_id, correction.axis, who)
+        except commands.UnknownContribution:
+            raise Problem(404, "Unknown contribution", f"no published contribution {contribution_id!r}") from None
+        except commands.NotAnAxis as exc:
+            raise Problem(422, "Not an axis of this framework", str(exc), allowed=exc.allowed) from None
+
+
+@router.post("/v1/syntheses/recompute", status_code=202, tags=["syntheses"],
+             summary="Ask for every scope to be recomputed (after a method change, or to check determinism)")
+async def request_full_recompute(request: Request, who: Annotated[str, Depends(network_admin)]):
+    pool = _pool(request)
+    scopes = {("network", "network")}
+    for territory in await store.territories(pool):
+        scopes |= {("territory", territory["id"]), ("country", territory["country"])}
+    async with pool.acquire() as conn:
+        await store.request_recompute(conn, scopes)
+    return {"requested": [{"scope": s, "key": k} for s, k in sorted(scopes)]}

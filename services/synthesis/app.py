@@ -1,7 +1,11 @@
 """Synthesis: wiring and start-up."""
 
 from services.synthesis import api, handlers
-from shared.events import SynthesisUpdated
+from services.synthesis.classifiers import ClassifierCache
+from services.synthesis.settings import get_synthesis_settings
+from services.synthesis.ui import routes as ui
+from services.synthesis.worker import Recomputer
+from shared.events import AxisCorrected, SynthesisUpdated
 from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
@@ -10,8 +14,20 @@ runtime = ServiceRuntime(
     description="What the network says, axis by axis, for each territory, country and the whole network; "
     "every quote traceable to a published contribution.",
 )
-handlers.register(runtime)
+classifiers = ClassifierCache(get_synthesis_settings().classifier_corpus)
+handlers.register(runtime, classifiers)
+recomputer = Recomputer(classifiers)
+
+
+@runtime.background_task
+async def recompute_syntheses(runtime: ServiceRuntime) -> None:
+    """Recomputes the scopes that changed, debounced, one replica at a time."""
+    await recomputer.run(runtime)
+
+
 runtime.publishes(SynthesisUpdated, "A synthesis was recomputed: its new version")
+runtime.publishes(AxisCorrected, "A person placed a contribution on another axis")
 
 app = runtime.create_app()
 app.include_router(api.router)
+app.include_router(ui.router)

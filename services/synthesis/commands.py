@@ -1,24 +1,33 @@
-"""Synthesis's use cases: take published contributions in (classified at once), withdraw rejected ones."""
+"""Synthesis's use cases, one transaction each: take published contributions in (axis assigned at once),
+withdraw rejected ones, record a person's axis correction, store a recompute."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from services.synthesis import store
-from shared.events import ContributionPublished
+from services.synthesis.classifiers import ClassifierCache
+from shared.events import AxisCorrected, ContributionPublished, SynthesisUpdated, deterministic_event_id, utcnow
+from shared.frameworks import Framework
+from shared.outbox import add_events
+
+SOURCE = "synthesis"
 
 
 class NotKnownYet(RuntimeError):
     """A contribution arrived before its consultation's framework: retried shortly."""
 
 
-async def add_published(conn, contributions: Sequence[ContributionPublished]) -> None:
+async def add_published(conn, contributions: Sequence[ContributionPublished], classifiers: ClassifierCache) -> None:
+    """Store and count newly published contributions, each with its axis: the source's when it gave one
+    of the framework's axes, else the classifier's (None below its confidence threshold: "non classé")."""
     if not contributions:
         return
     frameworks = await store.frameworks(conn, sorted({c.consultation for c in contributions}))
     missing = sorted({c.consultation for c in contributions} - set(frameworks))
     if missing:
         raise NotKnownYet(f"frameworks not received yet for {missing}")
-    assignments = assign_axes(contributions, frameworks)
+    assignments = await assign_axes(conn, contributions, frameworks, classifiers)
     rows = []
     for contribution, (axis, source, confidence) in zip(contributions, assignments, strict=True):
         rows.append((
@@ -29,19 +38,88 @@ async def add_published(conn, contributions: Sequence[ContributionPublished]) ->
         ))
     inserted = await store.insert_published(conn, rows)
     await store.add_counts(conn, inserted)
+    await store.request_recompute(conn, store.scopes_of(
+        sorted({(c.territory, c.country) for c in contributions})))
 
 
-def assign_axes(contributions: Sequence[ContributionPublished], frameworks: dict[str, Any]) -> list[tuple]:
-    """(axis, where it came from, confidence) for each contribution: the source's axis when it gave one."""
-    return [
-        (c.axis, "source", 1.0) if c.axis else (None, "none", None)
-        for c in contributions
-    ]
+async def assign_axes(conn, contributions: Sequence[ContributionPublished], frameworks: dict[str, Any],
+                      classifiers: ClassifierCache) -> list[tuple[str | None, str, float | None]]:
+    """(axis, where it came from, confidence) for each contribution, classifying per framework in batches."""
+    out: list[tuple[str | None, str, float | None]] = [(None, "classifier", None)] * len(contributions)
+    to_classify: dict[str, list[int]] = {}
+    for i, c in enumerate(contributions):
+        framework = frameworks[c.consultation]
+        if c.axis and c.axis in {axis["id"] for axis in framework["axes"]}:
+            out[i] = (c.axis, "source", 1.0)
+        else:
+            to_classify.setdefault(c.consultation, []).append(i)
+    for consultation, indices in to_classify.items():
+        framework = Framework.model_validate(frameworks[consultation])
+        found = await classifiers.classify(conn, framework, [contributions[i].text for i in indices])
+        for i, assignment in zip(indices, found, strict=True):
+            out[i] = (assignment.axis, "classifier", assignment.confidence)
+    return out
 
 
 async def withdraw(conn, contribution_ids: Sequence[str]) -> None:
     removed = await store.remove_published(conn, contribution_ids)
     await store.add_counts(conn, removed, sign=-1)
+    await store.request_recompute(conn, store.scopes_of(sorted({(r[0], r[1]) for r in removed})))
+
+
+class UnknownContribution(LookupError):
+    pass
+
+
+class NotAnAxis(ValueError):
+    def __init__(self, axis: str, allowed: list[str]) -> None:
+        super().__init__(f"{axis!r} is not an axis of this contribution's framework")
+        self.allowed = allowed
+
+
+async def correct_axis(conn, contribution_id: str, axis: str, corrected_by: str) -> dict[str, Any]:
+    """A person places a contribution on an axis: recorded, counted, announced, and learnt from at the next
+    recompute (the correction becomes a training example of its framework's classifier)."""
+    row = await store.contribution_for_update(conn, contribution_id)
+    if row is None:
+        raise UnknownContribution(contribution_id)
+    allowed = [a["id"] for a in (row["framework"] or {}).get("axes", [])]
+    if axis not in allowed:
+        raise NotAnAxis(axis, allowed)
+    corrected_at = utcnow()
+    await store.record_correction(conn, contribution_id, axis, corrected_by, corrected_at)
+    key = (row["territory"], row["country"], row["kind"], row["author_role"], row["channel"])
+    await store.add_counts(conn, [(key[0], key[1], row["axis"], *key[2:])], sign=-1)
+    await store.add_counts(conn, [(key[0], key[1], axis, *key[2:])])
+    event = AxisCorrected(territory=row["territory"], country=row["country"], contribution_id=contribution_id,
+                          axis=axis, corrected_by=corrected_by, corrected_at=corrected_at)
+    await add_events(conn, [(event, deterministic_event_id("axis-corrected", contribution_id,
+                                                            corrected_at.isoformat()))], source=SOURCE)
+    await store.request_recompute(conn, store.scopes_of([(row["territory"], row["country"])]))
+    return {"id": contribution_id, "axis": axis, "previous_axis": row["axis"] or store.UNCLASSIFIED,
+            "axis_source": "person", "corrected_by": corrected_by, "corrected_at": corrected_at.isoformat()}
+
+
+async def store_recompute(conn, documents: dict[tuple[str, str], dict[str, Any]],
+                          changes: Sequence[tuple[str, str | None, str | None, float]],
+                          subthemes: dict[str, str | None]) -> list[tuple[str, str, int, datetime]]:
+    """Write one recompute: axes re-placed by the refitted classifier (counts moved), sub-themes, a new
+    version of each scope's synthesis, and a `synthesis.updated` event per scope."""
+    await store.move_axes(conn, changes)
+    await store.write_subthemes(conn, subthemes)
+    written, events = [], []
+    for (scope, key), document in sorted(documents.items()):
+        version, computed_at = await store.insert_synthesis(conn, scope, key, document["contributions_count"],
+                                                            document)
+        country = key if scope == "country" else (
+            await store.territory_country(conn, key) if scope == "territory" else None)
+        events.append((SynthesisUpdated(scope=scope, key=key, country=country, version=version,
+                                        contributions_count=document["contributions_count"],
+                                        computed_at=computed_at),
+                       deterministic_event_id("synthesis-updated", scope, key, str(version))))
+        written.append((scope, key, version, computed_at))
+    await add_events(conn, events, source=SOURCE)
+    return written
 
 
 def _value(enum_value: Any) -> str | None:

@@ -4,11 +4,12 @@ frameworks; rejections after an appeal take a contribution back out."""
 from typing import Any
 
 from services.synthesis import commands, store
+from services.synthesis.classifiers import ClassifierCache
 from shared.db import claim_new_events
 from shared.events import CloudEvent, ConsultationOpened, TerritoryRegistered
 
 
-def register(runtime) -> None:
+def register(runtime, classifiers: ClassifierCache) -> None:
     @runtime.consumer("palabre.territory.registered.>", "synthesis-territories")
     async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
         """Keeps territory names and countries for the network, country and territory scopes."""
@@ -29,10 +30,10 @@ def register(runtime) -> None:
 
     @runtime.consumer("palabre.contribution.published.>", "synthesis-published")
     async def count_published(events: list[CloudEvent[Any]]) -> None:
-        """Adds each published contribution to the live counts, with its axis."""
+        """Adds each published contribution to the live counts, with its axis (the source's, or classified)."""
         async with runtime.db.acquire() as conn, conn.transaction():
             new = await claim_new_events(conn, "synthesis-published", [e.id for e in events])
-            await commands.add_published(conn, [e.data for e in events if e.id in new])
+            await commands.add_published(conn, [e.data for e in events if e.id in new], classifiers)
 
     @runtime.consumer("palabre.contribution.rejected.>", "synthesis-rejected")
     async def withdraw_rejected(events: list[CloudEvent[Any]]) -> None:

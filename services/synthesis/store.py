@@ -43,12 +43,20 @@ PUBLISHED_COLUMNS = [
 
 
 async def insert_published(conn: asyncpg.Connection, rows: Sequence[tuple]) -> list[tuple]:
-    """Insert newly published contributions; returns the rows actually inserted (for the counts)."""
-    inserted = await bulk_insert(
+    """Insert newly published contributions; returns the rows actually inserted (for the counts).
+
+    A contribution published again (a decision changed on appeal, e.g. now redacted) keeps its place and
+    its axis but takes the new published text: nothing public may outlive its redaction.
+    """
+    written = await bulk_insert(
         conn, "contributions", PUBLISHED_COLUMNS, rows,
-        suffix="ON CONFLICT (id) DO NOTHING RETURNING territory, country, axis, kind, author_role, channel",
+        suffix="ON CONFLICT (id) DO UPDATE SET text = EXCLUDED.text, title = EXCLUDED.title, "
+               "published_at = EXCLUDED.published_at "
+               "WHERE contributions.text IS DISTINCT FROM EXCLUDED.text "
+               "OR contributions.title IS DISTINCT FROM EXCLUDED.title "
+               "RETURNING (xmax = 0) AS inserted, territory, country, axis, kind, author_role, channel",
     )
-    return [tuple(row) for row in inserted]
+    return [tuple(row)[1:] for row in written if row["inserted"]]
 
 
 async def remove_published(conn: asyncpg.Connection, ids: Sequence[str]) -> list[tuple]:
@@ -77,6 +85,197 @@ async def add_counts(conn: asyncpg.Connection, keys: Sequence[tuple], sign: int 
         """,
         *columns,
     )
+
+
+def scopes_of(places: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The scopes a change in these (territory, country) places touches: each territory, its country, the network."""
+    scopes = {("network", "network")} if places else set()
+    for territory, country in places:
+        scopes |= {("territory", territory), ("country", country.upper())}
+    return scopes
+
+
+async def request_recompute(conn: asyncpg.Connection, scopes: set[tuple[str, str]]) -> None:
+    """Ask for a recompute; an earlier pending request is kept, so a scope waits at most one debounce."""
+    if not scopes:
+        return
+    ordered = sorted(scopes)
+    await conn.execute(
+        "INSERT INTO recompute_requests (scope, key) SELECT * FROM unnest($1::text[], $2::text[]) "
+        "ON CONFLICT DO NOTHING",
+        [s for s, _ in ordered], [k for _, k in ordered],
+    )
+
+
+async def claim_due_requests(conn: asyncpg.Connection, debounce_s: float) -> list[tuple[str, str]]:
+    rows = await conn.fetch(
+        "DELETE FROM recompute_requests WHERE (scope, key) IN (SELECT scope, key FROM recompute_requests "
+        "WHERE requested_at <= now() - make_interval(secs => $1) FOR UPDATE SKIP LOCKED) RETURNING scope, key",
+        float(debounce_s),
+    )
+    return sorted((row["scope"], row["key"]) for row in rows)
+
+
+async def stale_scopes(conn: asyncpg.Connection) -> set[tuple[str, str]]:
+    """Scopes whose latest computed synthesis does not count what the live counts hold (or has none)."""
+    rows = await conn.fetch(
+        """
+        WITH live AS (
+            SELECT 'territory' AS scope, territory AS key, sum(n) AS n FROM counts GROUP BY territory
+            UNION ALL SELECT 'country', country::text, sum(n) FROM counts GROUP BY country
+            UNION ALL SELECT 'network', 'network', sum(n) FROM counts
+        ), latest AS (
+            SELECT DISTINCT ON (scope, key) scope, key, contributions_count FROM syntheses
+            ORDER BY scope, key, version DESC
+        )
+        SELECT live.scope, live.key FROM live LEFT JOIN latest USING (scope, key)
+        WHERE live.n > 0 AND live.n IS DISTINCT FROM latest.contributions_count
+        """
+    )
+    return {(row["scope"], row["key"]) for row in rows}
+
+
+async def load_corpus(conn: asyncpg.Connection) -> list[tuple]:
+    """Every published contribution as the recompute needs it, in id order."""
+    rows = await conn.fetch(
+        "SELECT id::text, territory, country::text, consultation, kind, author_role, channel, text, axis, "
+        "axis_source, subtheme FROM contributions ORDER BY id"
+    )
+    return [tuple(row) for row in rows]
+
+
+async def consultation_frameworks(conn) -> dict[str, tuple[str, dict]]:
+    """consultation id → (territory, framework)."""
+    rows = await conn.fetch("SELECT id, territory, framework FROM consultations")
+    return {row["id"]: (row["territory"], row["framework"]) for row in rows}
+
+
+async def classifier_corpus(conn, framework_id: str, version: str, limit: int) -> list[tuple]:
+    """Up to `limit` published contributions of a framework's consultations (id order: uuid5, well spread)."""
+    rows = await conn.fetch(
+        "SELECT c.id::text, c.text, c.axis, c.axis_source FROM contributions c JOIN consultations k "
+        "ON k.id = c.consultation WHERE k.framework->>'id' = $1 AND k.framework->>'version' = $2 "
+        "ORDER BY c.id LIMIT $3",
+        framework_id, version, limit,
+    )
+    return [tuple(row) for row in rows]
+
+
+async def move_axes(conn: asyncpg.Connection, changes: Sequence[tuple[str, str | None, str | None, float]]) -> int:
+    """Apply the classifier's new placements (id, previous axis, axis, confidence) and move the counts.
+
+    A row changed meanwhile (corrected by a person, withdrawn) is left alone: the guard on the previous axis
+    and on where it came from sees to that.
+    """
+    if not changes:
+        return 0
+    moved = await conn.fetch(
+        """
+        UPDATE contributions c SET axis = u.axis, axis_source = 'classifier', axis_confidence = u.confidence
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float4[]) AS u(id, previous, axis, confidence)
+        WHERE c.id = u.id AND c.axis IS NOT DISTINCT FROM u.previous AND c.axis_source IN ('classifier', 'none')
+        RETURNING c.territory, c.country, u.previous, u.axis, c.kind, c.author_role, c.channel
+        """,
+        [c[0] for c in changes], [c[1] for c in changes], [c[2] for c in changes], [c[3] for c in changes],
+    )
+    await add_counts(conn, [(r[0], r[1], r[2], r[4], r[5], r[6]) for r in moved], sign=-1)
+    await add_counts(conn, [(r[0], r[1], r[3], r[4], r[5], r[6]) for r in moved])
+    return len(moved)
+
+
+async def write_subthemes(conn: asyncpg.Connection, subthemes: dict[str, str | None]) -> None:
+    if not subthemes:
+        return
+    ids = sorted(subthemes)
+    await conn.execute(
+        "UPDATE contributions c SET subtheme = u.subtheme FROM unnest($1::uuid[], $2::text[]) AS u(id, subtheme) "
+        "WHERE c.id = u.id",
+        ids, [subthemes[i] for i in ids],
+    )
+
+
+async def insert_synthesis(conn: asyncpg.Connection, scope: str, key: str, contributions_count: int,
+                           document: dict[str, Any], keep: int = 20) -> tuple[int, Any]:
+    """Store a new version of a scope's synthesis (the previous `keep` versions stay); returns (version, time)."""
+    row = await conn.fetchrow(
+        "INSERT INTO syntheses (scope, key, version, contributions_count, document) "
+        "SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4 FROM syntheses WHERE scope = $1 AND key = $2 "
+        "RETURNING version, computed_at",
+        scope, key, contributions_count, document,
+    )
+    await conn.execute("DELETE FROM syntheses WHERE scope = $1 AND key = $2 AND version <= $3",
+                       scope, key, row["version"] - keep)
+    return row["version"], row["computed_at"]
+
+
+async def territory_country(conn, territory: str) -> str | None:
+    return await conn.fetchval("SELECT country::text FROM territories WHERE id = $1", territory)
+
+
+async def contribution_for_update(conn: asyncpg.Connection, contribution_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT c.id, c.territory, c.country::text AS country, c.axis, c.axis_source, c.kind, c.author_role, "
+        "c.channel, k.framework FROM contributions c LEFT JOIN consultations k ON k.id = c.consultation "
+        "WHERE c.id = $1 FOR UPDATE OF c",
+        contribution_id,
+    )
+    return dict(row) if row else None
+
+
+async def record_correction(conn: asyncpg.Connection, contribution_id: str, axis: str, corrected_by: str,
+                            corrected_at) -> None:
+    await conn.execute(
+        "INSERT INTO axis_corrections (contribution_id, axis, corrected_by, corrected_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (contribution_id) DO UPDATE SET axis = EXCLUDED.axis, corrected_by = EXCLUDED.corrected_by, "
+        "corrected_at = EXCLUDED.corrected_at",
+        contribution_id, axis, corrected_by, corrected_at,
+    )
+    await conn.execute(
+        "UPDATE contributions SET axis = $2, axis_source = 'person', axis_confidence = NULL WHERE id = $1",
+        contribution_id, axis,
+    )
+
+
+async def published_texts(pool, ids: Sequence[str]) -> dict[str, str]:
+    """The current published text of those of `ids` that are still published."""
+    if not ids:
+        return {}
+    rows = await pool.fetch("SELECT id::text, text FROM contributions WHERE id = ANY($1::uuid[])", list(ids))
+    return {row["id"]: row["text"] for row in rows}
+
+
+async def scope_frameworks(pool, scope: str, key: str) -> list[dict]:
+    """The frameworks of the consultations held in a scope (territory, country, network)."""
+    if scope == "network":
+        rows = await pool.fetch("SELECT DISTINCT framework FROM consultations")
+    elif scope == "country":
+        rows = await pool.fetch(
+            "SELECT DISTINCT k.framework FROM consultations k JOIN territories t ON t.id = k.territory "
+            "WHERE t.country = $1", key)
+    else:
+        rows = await pool.fetch("SELECT DISTINCT framework FROM consultations WHERE territory = $1", key)
+    return [row["framework"] for row in rows]
+
+
+async def counts_by_territory(pool, scope: str, key: str) -> list[dict[str, Any]]:
+    """Live counts per territory and axis within a scope (for the comparison of territories)."""
+    where, args = scope_filter(scope, key)
+    rows = await pool.fetch(
+        f"WITH scoped AS (SELECT territory, axis, sum(n)::bigint AS n FROM counts WHERE {where} AND n <> 0 "
+        "GROUP BY territory, axis) SELECT s.territory, coalesce(t.name, s.territory) AS name, s.axis, s.n "
+        "FROM scoped s LEFT JOIN territories t ON t.id = s.territory WHERE s.n <> 0 ORDER BY s.territory, s.axis",
+        *args,
+    )
+    return [dict(row) for row in rows]
+
+
+async def territories(pool, country: str | None = None) -> list[dict[str, Any]]:
+    if country:
+        rows = await pool.fetch("SELECT id, name, country::text AS country FROM territories WHERE country = $1 "
+                                "ORDER BY name", country)
+    else:
+        rows = await pool.fetch("SELECT id, name, country::text AS country FROM territories ORDER BY country, name")
+    return [dict(row) for row in rows]
 
 
 def scope_filter(scope: str, key: str) -> tuple[str, list[Any]]:
@@ -112,8 +311,12 @@ async def territory_exists(pool: asyncpg.Pool, territory: str) -> bool:
 
 async def contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
     row = await pool.fetchrow(
-        "SELECT id, territory, country, consultation, axis, axis_source, axis_confidence, subtheme, kind "
-        "FROM contributions WHERE id = $1",
+        "SELECT c.id, c.territory, c.country::text AS country, c.consultation, c.axis, c.axis_source, "
+        "c.axis_confidence, c.subtheme, c.kind, c.author_role, c.channel, c.title, c.text, c.published_at, "
+        "k.framework, a.corrected_by, a.corrected_at, t.name AS territory_name "
+        "FROM contributions c LEFT JOIN consultations k ON k.id = c.consultation "
+        "LEFT JOIN axis_corrections a ON a.contribution_id = c.id LEFT JOIN territories t ON t.id = c.territory "
+        "WHERE c.id = $1",
         contribution_id,
     )
     return dict(row) if row else None

@@ -100,6 +100,31 @@ def to_html(s: Synthesis) -> str:
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
 
 
+def manifesto_html(s: Synthesis, limit: int = 30) -> str:
+    """The manifesto draft as a printable page: each proposal cluster, its support and a traceable quote."""
+    e = escape
+    body = [f"<h1>Projet de manifeste — {e(_scope_title(s))}</h1>",
+            f"<p>Version {e(s.version)}. Propositions regroupées par convergence, classées par soutien "
+            "(territoires, pays, contributions).</p><ol>"]
+    for p in s.proposals[:limit]:
+        body.append(f"<li><h2>{e(p.label)}</h2><p>Soutien : {p.territories_count} territoires, "
+                    f"{p.countries_count} pays, {p.contributions_count} contributions "
+                    f"({p.variants_count} propositions distinctes).</p>"
+                    f"<blockquote>{e(p.representative.text)} <cite>{e(p.representative.contribution_id)}</cite>"
+                    f"</blockquote><p>Territoires : {e(', '.join(p.territories))}.</p></li>")
+    body.append("</ol>")
+    style = ("body{font-family:sans-serif;font-size:11pt;margin:2em}blockquote{border-left:3px solid #3c8d5a;"
+             "margin:.5em 0;padding-left:.8em}cite{color:#666;font-size:9pt}h2{font-size:13pt}")
+    return (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Projet de manifeste</title>'
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
+
+
+def manifesto_pdf(s: Synthesis) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=manifesto_html(s)).write_pdf()
+
+
 def to_pdf(s: Synthesis) -> bytes:
     from weasyprint import HTML
 

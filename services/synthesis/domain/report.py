@@ -109,18 +109,53 @@ def assign_axes(rows: Sequence[PublishedContribution], docs: Sequence[str], fram
     return placements
 
 
-def analyse(contributions: Sequence[PublishedContribution], framework: Framework, scope: Scope | None = None,
-            corrections: Sequence[tuple[str, str]] = (), lemmatizer: Lemmatizer | None = None,
-            max_features: int = 20_000, fit_sample: int = 100_000) -> Analysis:
-    """The synthesis plus where each contribution of the scope landed (axis, source, confidence, sub-theme)."""
-    scope = scope or Scope()
+@dataclass
+class Corpus:
+    """Published contributions made ready once for every scope of a recompute: sorted, lemmatised, vectorised."""
+
+    rows: list[PublishedContribution]
+    texts: list[str]
+    docs: list[str]
+    X: sparse.csr_matrix
+    terms: list[str]
+
+
+def prepare(contributions: Sequence[PublishedContribution], lemmatizer: Lemmatizer | None = None,
+            max_features: int = 20_000, fit_sample: int = 100_000) -> Corpus:
+    """Sort, lemmatise and vectorise the input once; `analyse_corpus` then summarises any scope of it."""
     lemmatizer = lemmatizer or Lemmatizer()
     rows = _unique_sorted(contributions)
     texts = [c.text for c in rows]
     docs = lemmatizer.docs(texts)
-    placements = assign_axes(rows, docs, framework, corrections, lemmatizer)
-    axis_of = [p.axis for p in placements]
     X, terms = _features(docs, max_features, fit_sample)
+    return Corpus(rows, texts, docs, X, terms)
+
+
+def analyse(contributions: Sequence[PublishedContribution], framework: Framework, scope: Scope | None = None,
+            corrections: Sequence[tuple[str, str]] = (), lemmatizer: Lemmatizer | None = None,
+            max_features: int = 20_000, fit_sample: int = 100_000) -> Analysis:
+    """The synthesis plus where each contribution of the scope landed (axis, source, confidence, sub-theme)."""
+    lemmatizer = lemmatizer or Lemmatizer()
+    corpus = prepare(contributions, lemmatizer, max_features, fit_sample)
+    return analyse_corpus(corpus, framework, scope, corrections, lemmatizer)
+
+
+def keep_axes(rows: Sequence[PublishedContribution]) -> list[Placement]:
+    """Placements that keep every row's axis as it is (already assigned upstream), None included."""
+    return [Placement(contribution_id=c.id, axis=c.axis, axis_source=c.axis_source if c.axis else None)
+            for c in rows]
+
+
+def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = None,
+                   corrections: Sequence[tuple[str, str]] = (), lemmatizer: Lemmatizer | None = None,
+                   classify: bool = True) -> Analysis:
+    """`analyse` over a prepared corpus. With `classify=False` the rows' axes are taken as they are (a
+    service that assigns axes as contributions arrive), so the document agrees with its live counts."""
+    scope = scope or Scope()
+    rows, texts, docs, X, terms = corpus.rows, corpus.texts, corpus.docs, corpus.X, corpus.terms
+    placements = (assign_axes(rows, docs, framework, corrections, lemmatizer) if classify
+                  else keep_axes(rows))
+    axis_of = [p.axis for p in placements]
     ids = [c.id for c in rows]
     territories = [c.territory for c in rows]
     countries = [c.country for c in rows]

@@ -1,0 +1,26 @@
+"""Synthesis's own settings (`PALABRE_SYNTHESIS_*`), beside the shared ones."""
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SynthesisSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PALABRE_SYNTHESIS_", extra="ignore")
+
+    debounce_s: float = Field(
+        default=10.0, ge=0,
+        description="A scope's sub-themes and proposals are recomputed at most once every this many seconds, "
+        "gathering every change made meanwhile (the counts are live regardless)",
+    )
+    poll_s: float = Field(default=0.5, gt=0, description="How often the recompute worker looks for due scopes")
+    classifier_corpus: int = Field(
+        default=50_000, ge=0,
+        description="Published texts read to fit a framework's axis classifier when none is in memory yet",
+    )
+
+
+@cache
+def get_synthesis_settings() -> SynthesisSettings:
+    return SynthesisSettings()

@@ -1,0 +1,136 @@
+"""The background recompute: sub-themes, proposals, singularity and convergences of every scope that changed,
+debounced (`PALABRE_SYNTHESIS_DEBOUNCE_S`), in a separate process so the service keeps answering.
+
+Changes leave a row in `recompute_requests` (the earliest kept). A replica holding the recompute advisory
+lock claims the requests older than the debounce, reads the published corpus, and hands it to a worker
+process; the result (placements, documents) is written back in one transaction with its
+`synthesis.updated` events. Only one replica recomputes at a time; the others keep consuming and answering.
+"""
+
+import asyncio
+import contextlib
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from services.synthesis import commands, store
+from services.synthesis.classifiers import ClassifierCache
+from services.synthesis.settings import get_synthesis_settings
+from shared.frameworks import Framework, default_framework
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+RECOMPUTE_LOCK = 0x5A1_7E5E  # pg advisory lock id: one recomputing replica at a time
+
+
+def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
+                  scopes: list[tuple[str, str]]) -> dict[str, Any]:
+    """In the worker process: the pure recompute over plain data, returned as plain data."""
+    from services.synthesis.domain.models import UNCLASSIFIED, AxisSource, PublishedContribution, Scope
+    from services.synthesis.domain.recompute import recompute
+
+    started = time.perf_counter()
+    frameworks = {key: Framework.model_validate(framework) for key, (_, framework) in consultations.items()}
+    fallback = default_framework()
+    territory_framework: dict[str, Framework] = {}
+    for consultation in sorted(consultations):
+        territory_framework.setdefault(consultations[consultation][0], frameworks[consultation])
+    contributions, frameworks_of, stored_subtheme = [], {}, {}
+    for cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme in rows:
+        contributions.append(PublishedContribution(
+            id=cid, territory=territory, country=country, kind=kind or "-", text=text, axis=axis,
+            axis_source=AxisSource(source) if source in {s.value for s in AxisSource} else None,
+            author_role=role or "-", channel=channel or "-"))
+        frameworks_of[cid] = frameworks.get(consultation, fallback)
+        stored_subtheme[cid] = subtheme
+    pairs = []
+    for level, key in scopes:
+        scope = Scope(level=level, id=None if level == "network" else key)
+        pairs.append((scope, territory_framework.get(key, fallback) if level == "territory" else fallback))
+    result = recompute(contributions, frameworks_of, pairs)
+    for classifier in result.classifiers.values():
+        classifier.lemmatizer = None  # the service classifies with its own lemmatiser
+    documents = {}
+    for (level, key), analysis in result.analyses.items():
+        document = analysis.synthesis.model_dump(mode="json")
+        document["digest"] = document.pop("version")
+        document["unclassified_label"] = UNCLASSIFIED
+        documents[(level, key)] = document
+    network = result.analyses.get(("network", "network"))
+    subthemes = {}
+    if network is not None:
+        subthemes = {cid: p.subtheme for cid, p in network.placements.items() if p.subtheme != stored_subtheme[cid]}
+    return {
+        "classifiers": result.classifiers,
+        "changes": [(c.contribution_id, c.previous_axis, c.axis, c.confidence) for c in result.changes],
+        "documents": documents,
+        "subthemes": subthemes,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+class Recomputer:
+    def __init__(self, classifiers: ClassifierCache) -> None:
+        self.settings = get_synthesis_settings()
+        self.classifiers = classifiers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, runtime) -> None:
+        """The background loop: heal stale scopes once, then recompute what is due, forever."""
+        async with runtime.db.acquire() as conn:
+            await store.request_recompute(conn, await store.stale_scopes(conn))
+        try:
+            while True:
+                await asyncio.sleep(self.settings.poll_s)
+                await self.recompute_due(runtime)
+        finally:
+            self.close()
+
+    async def recompute_due(self, runtime) -> list[tuple[str, str, int, Any]]:
+        async with runtime.db.acquire() as lock_conn:
+            if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", RECOMPUTE_LOCK):
+                return []
+            try:
+                return await self._recompute_claimed(runtime)
+            finally:
+                await lock_conn.execute("SELECT pg_advisory_unlock($1)", RECOMPUTE_LOCK)
+
+    async def _recompute_claimed(self, runtime) -> list[tuple[str, str, int, Any]]:
+        pool = runtime.db
+        async with pool.acquire() as conn:
+            scopes = await store.claim_due_requests(conn, self.settings.debounce_s)
+        if not scopes:
+            return []
+        try:
+            async with pool.acquire() as conn:
+                rows = await store.load_corpus(conn)
+                consultations = await store.consultation_frameworks(conn)
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self.executor(), run_recompute, rows, consultations, scopes)
+            async with pool.acquire() as conn, conn.transaction():
+                written = await commands.store_recompute(conn, result["documents"], result["changes"],
+                                                         result["subthemes"])
+        except BaseException as exc:
+            if isinstance(exc, BrokenProcessPool):
+                self._executor = None  # the worker process died: a new one next time
+            with contextlib.suppress(Exception):
+                async with pool.acquire() as conn:  # nothing claimed is lost: ask again
+                    await store.request_recompute(conn, set(scopes))
+            raise
+        self.classifiers.replace(result["classifiers"])
+        log.info("syntheses recomputed", scopes=len(scopes), contributions=len(rows),
+                 seconds=round(result["seconds"], 3), axes_moved=len(result["changes"]),
+                 versions={f"{s}/{k}": v for s, k, v, _ in written})
+        return written
