@@ -114,7 +114,9 @@ def test_editing_a_redaction_is_checked_for_personal_data(stack, page):
     territory = Territory(stack, [body])
     sign_in(page, territory.moderator)
     page.goto(f"/contributions/{territory.ids[0]}")
-    expect(page.locator("#contribution-body mark.pii")).to_have_text("paul.martin@example.org")
+    marks = page.locator("#contribution-body mark.pii")
+    expect(marks.first).to_be_visible()
+    assert "".join(marks.all_text_contents()) == "paul.martin@example.org"  # the link check cuts it in two
     textarea = page.locator("#redacted-body")
     expect(textarea).to_have_value(re.compile(r"\[courriel\]"))
 
@@ -144,10 +146,11 @@ def test_bulk_rejection_of_obvious_spam(stack, page):
         "Mettre en place un comité citoyen pour suivre les usages de l'IA dans les services.",
     ])
     sign_in(page, territory.moderator)
-    page.keyboard.press("j")
-    page.keyboard.press("s")
-    page.keyboard.press("j")
-    page.keyboard.press("s")
+    spam = set(territory.ids[:2])
+    for item_id in page.locator(".items .item").evaluate_all("items => items.map(i => i.dataset.id)"):
+        page.keyboard.press("j")  # to the next contribution of the queue
+        if item_id in spam:
+            page.keyboard.press("s")
     expect(page.locator("#selected-count")).to_have_text("2 sélectionnée(s)")
     page.keyboard.press("Shift+S")
     expect(page.get_by_role("status")).to_have_text("2 contribution(s) rejetée(s) comme spam.")
@@ -188,6 +191,7 @@ def test_an_appeal_is_filed_then_decided_by_a_network_moderator(stack, browser):
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(f"/contributions/{territory.ids[0]}"))
     page.locator("#facts").fill("Recours accueilli : personne reconnaissable.")
+    page.keyboard.press("Escape")  # leaves the field: keys are shortcuts again
     digit = page.locator("#reject-grounds input[value=defamation]").get_attribute("data-digit")
     page.keyboard.press("x")
     page.keyboard.press(digit)

@@ -105,6 +105,8 @@ def _age(moment: datetime | None, t) -> str:
     if moment is None:
         return ""
     seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
+    if seconds < 60:
+        return t("age.now")
     if seconds < 3600:
         return t("age.minutes", n=seconds // 60)
     if seconds < 86400:
