@@ -57,8 +57,11 @@ def load_demo_network(urls: dict[str, str], admin_key: str) -> dict[str, Any]:
         for territory in DEMO_TERRITORIES:
             response = client.post(f"{urls['intake']}/v1/territories", json=territory, headers=admin)
             response.raise_for_status()
-            credentials["territories"][territory["id"]] = {"api_key": response.json()["api_key"],
+            registered = response.json()
+            credentials["territories"][territory["id"]] = {"api_key": registered["api_key"],
                                                           "country": territory["country"]}
+            if registered.get("nats"):  # bus credentials, when the embedded nats-server issues them
+                credentials["territories"][territory["id"]]["nats"] = registered["nats"]
             login = f"moderation-{territory['id']}"
             password = secrets.token_urlsafe(12)
             client.post(f"{urls['moderation']}/v1/moderators", headers=admin, json={
