@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .evaluation import CASES_PATH, benchmark, default_lille_dir, evaluate, evaluate_lille, load_cases, read_lille_comments
+from .evaluation import CASES_PATH, benchmark, benchmark_runner, default_lille_dir, evaluate, evaluate_lille, load_cases, read_lille_comments
 
 app = typer.Typer(help="Moderation: the charter checks, measured.", no_args_is_help=True)
 console = Console()
@@ -70,6 +70,8 @@ def evaluate_command(
 def bench_command(
     size: int = typer.Option(2000, help="How many contributions in the batch."),
     lille_dir: Path = typer.Option(None, "--lille-dir", help="Use the Lille comments as bodies (else the labelled cases)."),
+    workers: list[int] = typer.Option([0, 2], "--workers", help="Also measure the service's path with these numbers "
+                                      "of worker processes for the name model (0: one thread), in batches of 500."),
 ) -> None:
     """Contributions moderated per second by one batch, with and without the name model."""
     directory = lille_dir or default_lille_dir()
@@ -83,6 +85,10 @@ def bench_command(
     table.add_column("contributions/s", justify="right")
     table.add_row("every check but names", f"{report.without_names_per_second:.0f}")
     table.add_row("whole batch, names included", f"{report.whole_batch_per_second:.0f}")
+    for count in workers:
+        rate = benchmark_runner(bodies, size, count)
+        label = "service path, one thread" if count == 0 else f"service path, {count} name-model processes"
+        table.add_row(label, f"{rate:.0f}")
     console.print(table)
 
 

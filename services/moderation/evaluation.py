@@ -259,3 +259,28 @@ def benchmark(bodies: Sequence[str], size: int = 2000) -> BenchmarkReport:
         without_names_per_second=size / without_names,
         whole_batch_per_second=size / whole,
     )
+
+
+def benchmark_runner(bodies: Sequence[str], size: int = 2000, workers: int = 2, batch: int = 500) -> float:
+    """Contributions moderated per second through `CheckRunner` (the service's path: the name model in
+    `workers` processes, the rest in a thread), in batches of `batch` as the consumer pulls them."""
+    import asyncio
+
+    from .checks import CheckRunner
+
+    texts = [f"{bodies[i % len(bodies)]} ({i})" for i in range(size)]
+    items = [ModerationInput(contribution_id=str(i), territory=f"t{i % 20}", body=text) for i, text in enumerate(texts)]
+
+    async def run() -> float:
+        runner = CheckRunner(workers)
+        try:
+            await runner.warm_up()
+            await runner.check(items[:50], {}, {})
+            started = time.perf_counter()
+            for start in range(0, size, batch):
+                await runner.check(items[start:start + batch], {}, {})
+            return size / (time.perf_counter() - started)
+        finally:
+            runner.close()
+
+    return asyncio.run(run())
