@@ -1,0 +1,78 @@
+"""The recompute as pure functions: what a person or a source said stays, the classifier places the rest;
+scopes take the framework their contributions answer; views drop quotes of withdrawn contributions."""
+
+import dataclasses
+
+from services.synthesis.domain.models import AxisSource, Scope
+from services.synthesis.domain.recompute import recompute, scope_framework
+from services.synthesis.views import axis_labels, keep_published
+from shared.frameworks import Framework, default_framework
+
+OTHER = Framework(id="autre-cadre", version="1", axes=[
+    {"id": "ecole", "label": "L'école", "seed_terms": ["école", "élève", "enseignant"]},
+    {"id": "sante", "label": "La santé", "seed_terms": ["hôpital", "médecin", "soin"]},
+])
+
+
+def test_person_and_source_axes_stay_and_the_classifier_places_the_rest(network):
+    corrected = next(c for c in network if c.axis == "sobriete")
+    rows = [dataclasses.replace(c, axis="travail", axis_source=AxisSource.PERSON) if c.id == corrected.id else c
+            for c in network]
+    frameworks_of = {c.id: default_framework() for c in rows}
+    result = recompute(rows, frameworks_of, [(Scope(), default_framework())])
+    placed = result.analyses[("network", "network")].placements
+    assert placed[corrected.id].axis == "travail"
+    for c in rows:
+        if c.axis_source == AxisSource.SOURCE:
+            assert placed[c.id].axis == c.axis and placed[c.id].axis_source == AxisSource.SOURCE
+    unplaced = [c for c in rows if c.axis is None]
+    assert unplaced and all(placed[c.id].axis_source in (AxisSource.CLASSIFIER, None) for c in unplaced)
+    moved = {change.contribution_id for change in result.changes}
+    assert moved <= {c.id for c in unplaced}
+    document = result.analyses[("network", "network")].synthesis
+    assert sum(a.count for a in document.axes) + document.unclassified_count == len(rows)
+
+
+def test_the_same_input_gives_the_same_result(network):
+    frameworks_of = {c.id: default_framework() for c in network}
+    scopes = [(Scope(), default_framework()), (Scope(level="territory", id="rennes"), default_framework())]
+    first = recompute(network, frameworks_of, scopes)
+    again = recompute(list(reversed(network)), frameworks_of, scopes)
+    for key in first.analyses:
+        assert first.analyses[key].synthesis == again.analyses[key].synthesis
+    assert first.changes == again.changes
+
+
+def test_a_scope_takes_the_framework_most_of_its_contributions_answer(network):
+    frameworks_of = {c.id: (OTHER if c.territory == "quebec" else default_framework()) for c in network}
+    assert scope_framework(Scope(level="territory", id="quebec"), network, frameworks_of, default_framework()) == OTHER
+    assert scope_framework(Scope(), network, frameworks_of, OTHER) == default_framework()
+    assert scope_framework(Scope(level="territory", id="nowhere"), network, frameworks_of, OTHER) == OTHER
+
+
+def test_labels_come_from_the_computed_framework_first():
+    labels, main = axis_labels({"id": "autre-cadre", "version": "1"},
+                               [default_framework().model_dump(), OTHER.model_dump()])
+    assert main == ["ecole", "sante"]
+    assert labels["ecole"] == "L'école" and labels["maitrise"] == default_framework().axes[2].label
+    assert axis_labels(None, [])[1] == default_framework().axis_ids()
+
+
+def test_quotes_of_withdrawn_or_changed_contributions_are_dropped():
+    document = {
+        "axes": [{"id": "maitrise", "subthemes": [{"label": "x", "quotes": [
+            {"contribution_id": "a", "text": "Publier le code."},
+            {"contribution_id": "b", "text": "Un texte retiré."},
+            {"contribution_id": "c", "text": "Un texte long coupé…"},
+            {"contribution_id": "d", "text": "Mon courriel est x@y.fr"},
+        ]}]}],
+        "proposals": [
+            {"representative": {"contribution_id": "a", "text": "Publier le code."}, "contribution_ids": ["a", "b"]},
+            {"representative": {"contribution_id": "b", "text": "Un texte retiré."}, "contribution_ids": ["b"]},
+        ],
+    }
+    published = {"a": "Publier le code.", "c": "Un texte long coupé en deux.", "d": "Mon courriel est [courriel]"}
+    kept = keep_published(document, published)
+    assert [q["contribution_id"] for q in kept["axes"][0]["subthemes"][0]["quotes"]] == ["a", "c"]
+    assert kept["proposals"] == [{"representative": {"contribution_id": "a", "text": "Publier le code."},
+                                  "contribution_ids": ["a"]}]
