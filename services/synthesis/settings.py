@@ -15,6 +15,11 @@ class SynthesisSettings(BaseSettings):
         "gathering every change made meanwhile (the counts are live regardless)",
     )
     poll_s: float = Field(default=0.5, gt=0, description="How often the recompute worker looks for due scopes")
+    worker_threads: int = Field(
+        default=1, ge=1, le=64,
+        description="Native threads (BLAS, OpenMP) the recompute process may use; one is fastest for the "
+        "small clusterings of a usual recompute on a shared machine, more may help a network-wide million",
+    )
     classifier_corpus: int = Field(
         default=50_000, ge=0,
         description="Published texts read to fit a framework's axis classifier when none is in memory yet",

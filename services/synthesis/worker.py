@@ -26,6 +26,13 @@ log = get_logger(__name__)
 RECOMPUTE_LOCK = 0x5A1_7E5E  # pg advisory lock id: one recomputing replica at a time
 
 
+def limit_threads(threads: int) -> None:
+    """The worker process's initializer: bound the native thread pools (k-means, BLAS)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)
+
+
 def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
                   scopes: list[tuple[str, str]]) -> dict[str, Any]:
     """In the worker process: the pure recompute over plain data, returned as plain data."""
@@ -80,7 +87,9 @@ class Recomputer:
 
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=limit_threads,
+                                                 initargs=(self.settings.worker_threads,))
         return self._executor
 
     def close(self) -> None:
