@@ -34,6 +34,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 MAX_IN_FLIGHT = 256
+CLAIM_AT_LEAST = 32
 RECORD_EVERY_S = 0.05
 IDLE_POLL_S = 0.1
 
@@ -84,10 +85,10 @@ class DeliveryWorker:
         try:
             async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False) as client:
                 while True:
+                    if MAX_IN_FLIGHT - len(tasks) < CLAIM_AT_LEAST:  # nearly full: claim in batches, not per slot
+                        await asyncio.sleep(RECORD_EVERY_S)
                     free = MAX_IN_FLIGHT - len(tasks)
                     if free <= 0:
-                        self.slot_freed.clear()
-                        await self.slot_freed.wait()
                         continue
                     busy = [s for s, n in self.in_flight.items() if n >= self.settings.webhook_concurrency]
                     due = await store.claim_due_deliveries(

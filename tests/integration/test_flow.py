@@ -27,7 +27,8 @@ def subscribe(stack, receiver, partner_id: str, filters: dict | None = None) -> 
 
 
 def test_a_contribution_goes_from_intake_to_a_signed_webhook(stack, receiver):
-    _, secret = subscribe(stack, receiver, "presse-locale", {"territories": ["flow-nantes"]})
+    _, secret = subscribe(stack, receiver, "presse-locale", {"territories": ["flow-nantes"],
+                                                                "event_types": ["contribution.published"]})
     key = stack.create_territory("flow-nantes", "FR")
     before = network_count(stack)
 
@@ -62,7 +63,8 @@ def test_a_contribution_goes_from_intake_to_a_signed_webhook(stack, receiver):
 
 
 def test_personal_data_is_redacted_before_anything_is_public(stack, receiver):
-    _, secret = subscribe(stack, receiver, "chercheurs", {"territories": ["flow-namur"]})
+    _, secret = subscribe(stack, receiver, "chercheurs", {"territories": ["flow-namur"],
+                                                            "event_types": ["contribution.published"]})
     key = stack.create_territory("flow-namur", "BE", kind="ville", timezone="Europe/Brussels")
     body = ("Je propose un comité citoyen sur les algorithmes. Contact : jeanne.dupont@example.org "
             "ou au +32 470 12 34 56.")
