@@ -6,7 +6,12 @@ from services.moderation import api, handlers
 from services.moderation.checks import CheckRunner
 from services.moderation.settings import get_moderation_settings
 from services.moderation.ui import routes as ui
-from shared.events import ContributionAppealed, ContributionHeld, ContributionPublished, ContributionRejected
+from shared.events import (
+    ContributionAppealed,
+    ContributionHeld,
+    ContributionPublished,
+    ContributionRejected,
+)
 from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(

@@ -13,7 +13,11 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from services.moderation.domain import personal_data
-from services.moderation.domain.pipeline import ModerationInput, ModerationResult, check_batch
+from services.moderation.domain.pipeline import (
+    ModerationInput,
+    ModerationResult,
+    check_batch,
+)
 from services.moderation.domain.policy import TerritoryPolicy
 
 

@@ -13,7 +13,11 @@ import asyncpg
 from services.moderation import store
 from services.moderation.domain import flooding, personal_data
 from services.moderation.domain.flags import Flag
-from services.moderation.domain.pipeline import ModerationInput, ModerationResult, check_batch
+from services.moderation.domain.pipeline import (
+    ModerationInput,
+    ModerationResult,
+    check_batch,
+)
 from services.moderation.domain.policy import Decision as PolicyDecision
 from services.moderation.domain.policy import TerritoryPolicy
 from services.moderation.domain.statement import build_statement

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 
@@ -31,7 +32,7 @@ def pieces(text: str, flags: Iterable[Mapping[str, Any]], text_field: str = "bod
             spans.append((start, end, str(flag["ground"]), flag.get("kind")))
     cuts = sorted({0, len(text), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
     out = []
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in pairwise(cuts):
         covering = [span for span in spans if span[0] <= start and end <= span[1]]
         out.append(Piece(
             text=text[start:end],

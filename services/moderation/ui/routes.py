@@ -169,7 +169,7 @@ def _local(target: str | None, default: str = "/queue") -> str:
 
 async def _form(request: Request) -> dict[str, Any]:
     form = await request.form()
-    return {key: form.getlist(key) if key == "ids" else form.get(key) for key in form.keys()}
+    return {key: form.getlist(key) if key == "ids" else form.get(key) for key in form}
 
 
 def _refused(request: Request, moderator: auth.SignedIn | None) -> HTMLResponse:
@@ -254,7 +254,7 @@ async def queue(request: Request):
         return _sign_in_redirect(request)
     filters = _filters(request, moderator)
     pool = request.app.state.runtime.db
-    scope = dict(territory=filters.territory or None, ground=filters.ground or None, age=filters.age or None)
+    scope = {"territory": filters.territory or None, "ground": filters.ground or None, "age": filters.age or None}
     counts = await store.queue_counts(pool, **scope)
     if not moderator.is_network:
         counts.pop("appeals", None)
@@ -376,7 +376,7 @@ async def _next_in_queue(request: Request, filters: QueueFilters, contribution: 
                          notice: str) -> RedirectResponse:
     """To the next contribution of the same queue after this one (else the first), or back to the queue."""
     pool = request.app.state.runtime.db
-    scope = dict(territory=filters.territory or None, ground=filters.ground or None, age=filters.age or None)
+    scope = {"territory": filters.territory or None, "ground": filters.ground or None, "age": filters.age or None}
     after = (contribution["received_at"], str(contribution["id"])) if contribution else None
     items = await store.queue_items(pool, filters.queue, **scope, limit=1, after=after)
     if not items and after is not None:
@@ -422,7 +422,7 @@ async def decide(contribution_id: str, request: Request) -> Response:
     grounds: list[str] = []
     redacted_title = redacted_body = None
     if outcome == Outcome.REJECTED:
-        if decision.ground not in dict((g, k) for k, g in rejection_grounds()):
+        if decision.ground not in {ground for _, ground in rejection_grounds()}:
             return await _contribution_page(request, moderator, contribution, filters, status=422,
                                             error="error.ground-required", form_facts=decision.facts)
         grounds = [decision.ground]

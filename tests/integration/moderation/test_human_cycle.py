@@ -5,9 +5,8 @@ import json
 import secrets
 
 import httpx
-import pytest
 
-from tests.harness import Stack, async_wait_for, wait_for
+from tests.harness import Stack, wait_for
 
 PASSWORD = "mot-de-passe-solide"
 
@@ -93,8 +92,9 @@ async def test_an_appeal_is_an_event_on_the_bus(stack):
     try:
         js = nc.jetstream()
         sub = await js.subscribe(f"palabre.contribution.appealed.be.{territory}", ordered_consumer=True)
-        response = httpx.post(f"{stack.url('moderation')}/v1/contributions/{contribution_id}/appeal",
-                              json={"reason": "Mon nom apparaît."}, auth=local, timeout=30)
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(f"{stack.url('moderation')}/v1/contributions/{contribution_id}/appeal",
+                                         json={"reason": "Mon nom apparaît."}, auth=local)
         assert response.status_code == 201, response.text
         message = await sub.next_msg(timeout=30)
         event = json.loads(message.data)
