@@ -185,7 +185,9 @@ async def test_a_recompute_brings_subthemes_proposals_and_an_updated_event(stack
                                   len(published_in(network, slug)))
     assert any(axis["subthemes"] for axis in doc["axes"]), doc["axes"]
     assert isinstance(doc["version"], int) and doc["version"] >= 1
-    network_doc = synthesis(stack, "/v1/syntheses/network")
+    network_doc = await asyncio.to_thread(wait_for, lambda: (
+        (d := synthesis(stack, "/v1/syntheses/network"))["computed_contributions_count"] == d["contributions_count"]
+        >= len(network["published"]) and d), 120, what="the network recomputed over every territory")
     assert network_doc["proposals"], "the network's proposals are clustered"
     assert any(len(p["territories"]) >= 2 for p in network_doc["proposals"])
     assert network_doc["convergences"]
