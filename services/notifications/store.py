@@ -124,7 +124,8 @@ async def fan_out(conn: asyncpg.Connection, event_ids: Sequence[str]) -> int:
 
 
 async def replay(pool: asyncpg.Pool, subscription_id: str, start: datetime, end: datetime) -> int:
-    """Deliver again every matching public event that occurred in [start, end), with its own webhook-id."""
+    """Deliver again every matching public event that occurred in [start, end), under the same webhook-id
+    (the event id) as the first time: a receiver that kept it can tell it has seen the event."""
     status = await pool.execute(
         f"""
         INSERT INTO deliveries (id, subscription_id, event_id, event_type)
