@@ -208,6 +208,7 @@ class Stack:
             await conn.close()
 
     async def nats_connect(self, **options: Any) -> nats.NATS:
+        options = {"connect_timeout": 10, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, **options}
         return await nats.connect(servers=self.nats_url.split(","), **options)
 
 
