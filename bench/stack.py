@@ -123,7 +123,7 @@ class Stack:
         process = ServiceProcess(name, port, self.env(**env), self.root / "logs" / f"{name}{suffix}.log")
         self.processes[(name, replica)] = process.start()
         if wait:
-            process.wait_ready()
+            process.wait_ready(timeout=180)  # start-up loads models and applies migrations: slow on a busy machine
         return process
 
     def start_all(self, replicas: dict[str, int] | None = None) -> Stack:
