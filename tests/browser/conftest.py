@@ -8,8 +8,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One browser per module: Playwright's sync API keeps an event loop running in this thread while it
+    is open, which would stop every later asyncio test of the session."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
