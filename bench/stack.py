@@ -73,10 +73,39 @@ class Stack:
     def start_infra(self) -> Stack:
         for node in self.nats_nodes:
             node.start()
+        if len(self.nats_nodes) > 1:
+            self._wait_for_jetstream_cluster()
         self.postgres = Postgres(self.root / "pg")
         if self.durability.pg_synchronous_commit != "on":
             self._pg_system("synchronous_commit", self.durability.pg_synchronous_commit)
         return self
+
+    def _wait_for_jetstream_cluster(self, timeout: float = 90.0) -> None:
+        """Until the servers have elected a meta leader, a replicated stream cannot be created: services
+        started before would fail to declare theirs."""
+        import asyncio
+
+        from nats.js.api import StreamConfig
+
+        async def probe() -> None:
+            nc = await self.nats_connect()
+            try:
+                js = nc.jetstream(timeout=5)
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        await js.add_stream(StreamConfig(name="CLUSTER_PROBE", subjects=["cluster.probe"],
+                                                         num_replicas=len(self.nats_nodes)))
+                        await js.delete_stream("CLUSTER_PROBE")
+                        return
+                    except Exception:  # noqa: BLE001 - no meta leader yet, or peers not known yet
+                        if time.monotonic() > deadline:
+                            raise
+                        await asyncio.sleep(0.5)
+            finally:
+                await nc.close()
+
+        asyncio.run(probe())
 
     def _pg_system(self, name: str, value: str) -> None:
         import asyncio
