@@ -88,8 +88,22 @@ def nats_servers(settings: Settings) -> list[str]:
     return [url.strip() for url in urls.split(",") if url.strip()]
 
 
-async def declare_streams(js: JetStreamContext, settings: Settings) -> None:
-    """Create or update every stream; safe to run from every replica at every start."""
+async def declare_streams(js: JetStreamContext, settings: Settings, *, attempts: int = 10) -> None:
+    """Create or update every stream; safe to run from every replica at every start.
+
+    On a cluster, creating a replicated stream waits for its servers to agree: while several services
+    start at once, a request can time out. It is tried again rather than failing the start-up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _declare_streams(js, settings)
+        except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("stream declaration timed out, trying again", attempt=attempt, error=_short(exc))
+            await asyncio.sleep(min(5.0, attempt * 0.5))
+
+
+async def _declare_streams(js: JetStreamContext, settings: Settings) -> None:
     for spec in STREAMS:
         config = StreamConfig(
             name=spec.name,
