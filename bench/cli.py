@@ -31,7 +31,7 @@ TARGETS = {
 
 
 def bench(
-    contributions: int = typer.Option(20_000, help="Contributions sent through the whole pipeline"),
+    contributions: int = typer.Option(10_000, help="Contributions sent through the whole pipeline"),
     rate: float = typer.Option(200.0, help="Offered rate (contributions/s) for the latency measurement"),
     latency_seconds: float = typer.Option(20.0, help="How long the fixed rate is offered"),
     subscriptions: int = typer.Option(1000, help="Webhook subscriptions for the delivery measurement"),

@@ -392,22 +392,17 @@ def synthesis_at_scale(size: int, timeout: float = 1800.0) -> dict[str, Any]:
     process = subprocess.Popen([sys.executable, "-m", "services.synthesis.scale_check", str(size)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
-    while process.poll() is None:
-        # wait4 below reaps it; poll only tells whether it is done
-        try:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        except ChildProcessError:
-            break
+    while True:  # os.wait4, not Popen.poll: poll would reap the child and lose its resource usage
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            output = process.stdout.read()
-            return _synthesis_figures(size, process.returncode, output, usage.ru_maxrss)
+            returncode = os.waitstatus_to_exitcode(status)
+            process.returncode = returncode
+            return _synthesis_figures(size, returncode, process.stdout.read(), usage.ru_maxrss)
         if time.monotonic() > deadline:
             process.kill()
             process.wait()
             return {"size": size, "error": f"did not finish within {timeout:.0f}s"}
         time.sleep(0.5)
-    return {"size": size, "error": "the child was reaped elsewhere"}
 
 
 def _synthesis_figures(size: int, returncode: int, output: str, maxrss_kib: int) -> dict[str, Any]:
