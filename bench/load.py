@@ -95,7 +95,7 @@ class LoadMix:
 def contribution(seq: int, rng: random.Random, mix: LoadMix = LoadMix(), *, prefix: str = "") -> dict[str, Any]:
     """One contribution as a territory system sends it; `external_id` carries the sequence number."""
     pool = phrases()
-    sentences = [rng.choice(pool) for _ in range(rng.randint(1, 3))]
+    sentences = [rng.choice(pool) for _ in range(rng.randint(2, 4))]  # one alone repeats: flooding
     roll = rng.random()
     if roll < mix.personal_data:
         sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(PERSONAL_DATA))
