@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -7,11 +6,6 @@ from tests.harness import Stack, WebhookReceiver
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
-
-if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
-    runtime_dir = Path("/tmp") / f"palabre-runtime-{os.getuid()}"
-    runtime_dir.mkdir(mode=0o700, exist_ok=True)
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
 
 
 @pytest.fixture(scope="session")

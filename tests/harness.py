@@ -3,7 +3,6 @@ and the four services as separate processes (so they can be killed and restarted
 
 import asyncio
 import json
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -11,98 +10,39 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
-import nats
 
-from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess, free_port
+from bench.stack import Stack as BenchStack
+from shared.embedded import NatsServer, ServiceProcess, free_port
 
 
-class Stack:
+class Stack(BenchStack):
+    """The benchmark's stack (one nats-server, PostgreSQL, the four services as processes), with what the
+    tests add: bus credentials for territories, a short synthesis debounce, and client helpers."""
+
     def __init__(self, root: Path, *, batch_size: int = 200) -> None:
-        self.root = root
-        self.admin_key = "adm_" + secrets.token_urlsafe(24)
-        self.nats = NatsServer(root / "nats", port=free_port(), monitor_port=None, server_name=f"t{free_port()}")
-        self.postgres: Postgres | None = None
-        self.services: dict[str, ServiceProcess] = {}
-        self.ports = {name: free_port() for name in SERVICES}
-        self.batch_size = batch_size
-
-    # --- infrastructure -----------------------------------------------------------------------
-
-    def start_infra(self) -> "Stack":
-        self.nats.start()
-        self.postgres = Postgres(self.root / "pg")
-        return self
+        super().__init__(root, batch_size=batch_size)
 
     @property
-    def nats_url(self) -> str:
-        return self.nats.url
+    def nats(self) -> NatsServer:
+        return self.nats_nodes[0]
 
     @property
-    def database_url(self) -> str:
-        assert self.postgres
-        return self.postgres.url
+    def services(self) -> dict[str, ServiceProcess]:
+        """The first process of each service, by name."""
+        return {name: process for (name, replica), process in self.processes.items() if replica == 0}
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "PALABRE_NATS_URL": self.nats_url,
-            "PALABRE_DATABASE_URL": self.database_url,
-            "PALABRE_ADMIN_KEY": self.admin_key,
-            "PALABRE_ALLOW_PRIVATE_WEBHOOKS": "true",
+        return super().env(**{
             "PALABRE_SECRET_KEY": "test-secret",
-            "PALABRE_BATCH_SIZE": str(self.batch_size),
-            "PALABRE_VAR_DIR": str(self.root),
-            "PALABRE_LOG_LEVEL": "INFO",
             "PALABRE_SYNTHESIS_DEBOUNCE_S": "1",
             "PALABRE_NATS_AUTH_FILE": str(self.nats.auth_file),
             "PALABRE_NATS_PID_FILE": str(self.nats.pid_file),
-            **{f"PALABRE_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **extra,
-        }
-
-    def start_service(self, name: str, *, wait: bool = True, **env: str) -> ServiceProcess:
-        process = ServiceProcess(name, self.ports[name], self.env(**env), self.root / "logs" / f"{name}.log")
-        self.services[name] = process.start()
-        if wait:
-            process.wait_ready()
-        return process
-
-    def start_all(self) -> "Stack":
-        for name in SERVICES:
-            self.start_service(name, wait=False)
-        for name in SERVICES:
-            self.services[name].wait_ready()
-        return self
+        })
 
     def stop_service(self, name: str, *, kill: bool = False) -> None:
-        self.services[name].stop(kill=kill)
-
-    def stop(self) -> None:
-        for process in self.services.values():
-            process.stop()
-        self.nats.stop()
-        if self.postgres:
-            self.postgres.stop()
-
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
-
-    def log(self, service: str) -> str:
-        return (self.root / "logs" / f"{service}.log").read_text(errors="replace")
-
-    # --- clients ------------------------------------------------------------------------------
-
-    @property
-    def admin_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.admin_key}"}
-
-    def create_territory(self, slug: str, country: str = "FR", **fields: Any) -> str:
-        body = {"id": slug, "name": slug.replace("-", " ").title(), "kind": "commune", "country": country, **fields}
-        response = httpx.post(f"{self.url('intake')}/v1/territories", json=body, headers=self.admin_headers,
-                              timeout=30)
-        assert response.status_code == 201, response.text
-        return response.json()["api_key"]
+        self.processes[(name, 0)].stop(kill=kill)
 
     def submit(self, key: str, payload: Any) -> httpx.Response:
         return httpx.post(f"{self.url('intake')}/v1/contributions", json=payload,
@@ -118,16 +58,6 @@ class Stack:
         """Wait until every contribution has left `submitted`; returns their statuses."""
         return wait_for(lambda: _all_decided([self.status(key, cid) for cid in ids]), timeout,
                         what=f"{len(ids)} contributions decided")
-
-    async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.database_url)
-        try:
-            return await conn.fetch(query, *args)
-        finally:
-            await conn.close()
-
-    async def nats_connect(self) -> nats.NATS:
-        return await nats.connect(self.nats_url)
 
 
 def _all_decided(statuses: list[dict]) -> dict[str, dict] | None:
