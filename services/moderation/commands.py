@@ -98,8 +98,8 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
             automated_detection=result.statement.automated_detection,
             automated_decision=result.statement.automated_decision,
             decided_by=AUTOMATED_MODERATOR, decided_at=now,
-            redacted_spans=[RedactedSpan.model_validate(s.model_dump()) for s in result.redactions],
-            statement=StatementOfReasons.model_validate(result.statement.model_dump()),
+            redacted_spans=list(result.redactions),
+            statement=result.statement,
         )
         contribution_rows.append((
             contribution.contribution_id, contribution.external_id, contribution.territory, contribution.country,
@@ -134,7 +134,7 @@ def human_statement(contribution: dict[str, Any], outcome: Outcome, grounds: lis
     update = {"automated_decision": False}
     if facts:
         update["facts_and_circumstances"] = facts
-    return StatementOfReasons.model_validate(statement.model_copy(update=update).model_dump())
+    return statement.model_copy(update=update)
 
 
 def decision_event(contribution: Any, decision: Decision, title: str | None, text: str | None):

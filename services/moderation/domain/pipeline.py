@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from shared.events import RedactedSpan
 from shared.frameworks import Framework
 from shared.vocabulary import Outcome
 
 from . import personal_data
 from .abuse import find_abuse
 from .charter import Charter, load_charter
-from .flags import Flag, Field_
+from .flags import Flag
 from .flooding import find_floods
 from .off_topic import find_off_topic
 from .policy import TerritoryPolicy, decide
@@ -32,16 +33,6 @@ class ModerationInput(BaseModel):
     title: str | None = None
     language: str = "fr"
     framework: Framework | None = None  # the consultation's axes, for the off-topic check
-
-
-class RedactedSpan(BaseModel):
-    """A stretch of the original text masked in the published one (offsets in the original)."""
-
-    field: Field_
-    start: int
-    end: int
-    kind: str
-    placeholder: str
 
 
 class ModerationResult(BaseModel):

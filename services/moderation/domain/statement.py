@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from pydantic import BaseModel
-
+from shared.events import GroundReference, Redress, StatementOfReasons
 from shared.vocabulary import ModerationMode, Outcome
 
 from .charter import Charter, GroundId, load_charter
@@ -66,30 +65,8 @@ _TEXT = {
 }
 
 
-class GroundReference(BaseModel):
-    id: str
-    label: str
-    explanation: str
-
-
-class Redress(BaseModel):
-    method: str = "appeal"
-    endpoint: str
-    description: str
-
-
-class StatementOfReasons(BaseModel):
-    language: str
-    contribution_id: str
-    charter_version: str
-    outcome: Outcome
-    measure: str
-    facts_and_circumstances: str
-    grounds: list[GroundReference]
-    automated_detection: bool
-    automated_decision: bool
-    automated_means: str
-    redress: Redress
+# The statement's shape is part of the event contract: the moderation domain fills in the shared models.
+__all__ = ["GroundReference", "Redress", "StatementOfReasons", "build_statement"]
 
 
 def _facts(flags: Sequence[Flag], decision: Decision, mode: ModerationMode, charter: Charter, language: str) -> str:
