@@ -12,8 +12,6 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
-from faststream import NoCast
-from faststream.nats.annotations import NatsMessage
 from faststream.specification import AsyncAPI
 
 from shared import migrations
@@ -65,8 +63,8 @@ class ServiceRuntime:
             batcher = EventBatcher(bus_of=lambda: self.bus, durable=durable, process=process, parse=parse,
                                    batch_size=batch_size or self.settings.batch_size, on_outcome=count)
 
-            async def handle(body: NoCast[bytes], message: NatsMessage) -> None:
-                await batcher.submit(message.raw_message)
+            async def handle(msg: Any) -> None:
+                await batcher.submit(msg)
 
             handle.__name__ = handle.__qualname__ = durable.replace("-", "_")
             pull_subscriber(self.broker, subject, durable, self.settings, stream=stream, batch_size=batch_size,

@@ -3,12 +3,11 @@ contribution."""
 
 from typing import Any
 
-from faststream import AckPolicy, NoCast
+from faststream import AckPolicy
 from faststream.nats import PullSub
-from faststream.nats.annotations import NatsMessage
 
 from services.intake import bus_intake
-from shared.bus import INTAKE_STREAM, consumer_config, jstream
+from shared.bus import INTAKE_STREAM, consumer_config, jstream, raw_message
 from shared.db import claim_new_events
 from shared.events import CloudEvent, ContributionHeld, ContributionPublished, ContributionRejected
 
@@ -31,18 +30,15 @@ def register_bus_intake(runtime) -> None:
     """Contributions proposed on `palabre.intake.<territory>`: the subject names the territory, so each
     message is handled with its subject (one transaction each; a re-sent contribution is a duplicate)."""
 
-    async def raw_body(message: Any) -> bytes:
-        return message.body
-
     @runtime.broker.subscriber(
         "palabre.intake.*", stream=jstream(INTAKE_STREAM), durable=bus_intake.DURABLE,
         config=consumer_config(bus_intake.DURABLE, runtime.settings),
         pull_sub=PullSub(batch_size=runtime.settings.batch_size, timeout=1.0), ack_policy=AckPolicy.MANUAL,
-        decoder=raw_body, title=f"{bus_intake.DURABLE}:palabre.intake.*",
+        decoder=raw_message, title=f"{bus_intake.DURABLE}:palabre.intake.*",
         description="Contributions proposed by territory systems (palabre.contribution.proposed.v1)",
     )
-    async def intake_proposed(body: NoCast[bytes], message: NatsMessage) -> None:
-        outcome = await bus_intake.take_in([message.raw_message], pool=runtime.db, bus=runtime.bus)
+    async def intake_proposed(msg: Any) -> None:
+        outcome = await bus_intake.take_in([msg], pool=runtime.db, bus=runtime.bus)
         runtime.metrics.events_processed.labels(bus_intake.DURABLE).inc(outcome.processed)
         runtime.metrics.events_dead_lettered.labels(bus_intake.DURABLE).inc(outcome.dead_lettered)
 
