@@ -174,6 +174,7 @@ def test_an_appeal_is_filed_then_decided_by_a_network_moderator(stack, browser):
     page.goto(f"/contributions/{territory.ids[0]}")
     page.keyboard.press("p")
     territory.wait_status(0, "published")
+    page.wait_for_url(re.compile("notice=decided"))  # the decision moves on by itself: let it land first
     page.goto(f"/contributions/{territory.ids[0]}")
     page.locator("#appeal-reason").fill("L'auteur signale que son voisin est reconnaissable.")
     page.get_by_role("button", name="Déposer le recours").click()
@@ -201,6 +202,7 @@ def test_an_appeal_is_filed_then_decided_by_a_network_moderator(stack, browser):
     rejected = territory.wait_status(0, "rejected")
     assert rejected["decision"]["decided_by"] == network
     assert rejected["decision"]["facts"] == "Recours accueilli : personne reconnaissable."
+    page.wait_for_url(re.compile("notice=decided"))
     page.goto(f"/contributions/{territory.ids[0]}")
     expect(page.locator("#audit")).to_contain_text(f"tranché par {network}")
     network_context.close()
