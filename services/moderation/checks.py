@@ -58,7 +58,7 @@ class CheckRunner:
         """PER spans of each text; only the texts that could hold a name are shared out, evenly."""
         assert self._pool is not None
         loop = asyncio.get_running_loop()
-        candidates = [i for i, text in enumerate(texts) if text and personal_data.needs_name_model(text)]
+        candidates = [i for i, text in enumerate(texts) if text and personal_data.could_hold_person_name(text)]
         size = max(1, -(-len(candidates) // self.workers))
         slices = [candidates[i:i + size] for i in range(0, len(candidates), size)]
         found = await asyncio.gather(*(

@@ -381,15 +381,32 @@ _NAME_WORD_SHAPE = re.compile(r"^[A-ZÀ-Ý][\wÀ-ÿ'’\-]*\.?$")
 _NAME_PARTICLES = {"de", "du", "le", "la", "van", "von", "der", "ben", "el", "d'", "d’", "di", "da"}
 
 
+def _bare(word: str) -> str:
+    return fold(word).strip(".,'’")
+
+
+def _is_first_name(word: str) -> bool:
+    return _bare(word) in first_names()
+
+
+def _is_unknown_name_word(word: str) -> bool:
+    """A word that could be a surname: not a particle, not a listed non-person, not a common French word."""
+    bare = _bare(word)
+    if bare in _NAME_PARTICLES or bare in not_person_names():
+        return False
+    stripped = word.strip(".,'’")
+    return len(stripped) <= 2 or not is_known_word(stripped)
+
+
 def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[Flag]:
     """Keep the recogniser's PER entities that look like a private person's name.
 
     The small French model tags many capitalised words as persons (sentence-initial verbs, "Education
     Nationale"); an entity is kept when it holds a known first name, or when every word is capitalised,
     none is a common French word and it is not a place, a role or a public figure.
+    `could_hold_person_name` relies on these rules: change both together.
     """
     flags = []
-    names = first_names()
     for start, end in entities:
         span = text[start:end]
         # Titles are part of the cue, not of the name: "Mme Martin" -> "Martin" stays the span.
@@ -399,19 +416,52 @@ def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[
         content = [w for w in words if fold(w) not in _NAME_PARTICLES]
         if not content or any(not w[0].isupper() for w in content):
             continue
+        if len(content) == 1 and _bare(content[0]) in not_person_names():
+            continue  # "la France": a listed place with a particle in front
         if not all(_NAME_WORD_SHAPE.match(w) for w in content) or not any(w[1:2].islower() for w in content):
             continue  # "CDD/ Intérim", "RIC", acronyms: a name has a word in Title case and no symbols
-        folded_words = [fold(w).strip(".,'’") for w in content]
-        if all(w.isupper() and len(w) > 2 for w in content) and not any(f in names for f in folded_words):
+        has_first_name = any(_is_first_name(w) for w in content)
+        if all(w.isupper() and len(w) > 2 for w in content) and not has_first_name:
             continue  # shouting in capitals, not a name
-        has_first_name = any(f in names for f in folded_words)
         if has_first_name:
             flags.append(_flag("name", start, end, score=0.85, detail="entity"))
             continue
-        if len(content) >= 2 and not any(is_known_word(w.strip(".,'’")) for w in content if len(w) > 2) \
-                and not any(fold(f) in not_person_names() for f in folded_words):
+        if len(content) >= 2 and all(_is_unknown_name_word(w) for w in content):
             flags.append(_flag("name", start, end, score=0.7, detail="entity"))
     return flags
+
+
+_CAPITALISED_WORD = r"[A-ZÀ-Ý][\wÀ-ÿ'’\-]*"
+_CAPITALISED = re.compile(rf"(?<![\w\-]){_CAPITALISED_WORD}")
+# Two capitalised words in a row, particles ("de la", "d'") allowed between them; overlapping pairs.
+_CAPITALISED_PAIR = re.compile(
+    rf"(?<![\w\-])({_CAPITALISED_WORD})\s+(?:(?i:de|du|le|la|van|von|der|ben|el|di|da)\s+|d['’]\s*)*"
+    rf"(?=({_CAPITALISED_WORD}))"
+)
+
+
+def could_hold_person_name(text: str) -> bool:
+    """Whether an entity found in `text` could pass `names_from_entities`: the model is run only then.
+
+    A kept entity holds a first name (not a listed place or figure, unless another capitalised word
+    stands beside it), or at least two capitalised surname-like words side by side, one in Title case.
+    Both are checked on the text's words, without the model: most contributions have neither.
+    """
+    for match in _CAPITALISED.finditer(text):
+        word = match.group(0)
+        if (_is_first_name(word) or any(_is_first_name(part) for part in word.split("-"))) \
+                and _bare(word) not in not_person_names():
+            return True
+    for match in _CAPITALISED_PAIR.finditer(text):
+        first, second = match.group(1), match.group(2)
+        if _bare(first) in _NAME_PARTICLES or _bare(second) in _NAME_PARTICLES:
+            continue
+        if _is_first_name(first) or _is_first_name(second):
+            return True
+        if _is_unknown_name_word(first) and _is_unknown_name_word(second) \
+                and (first[1:2].islower() or second[1:2].islower()):
+            return True
+    return False
 
 
 @cache
@@ -425,18 +475,10 @@ def name_model():
     )
 
 
-_CAPITALISED_INSIDE = re.compile(r"[^\s.!?:;\n(«\"]\s+[A-ZÀ-Ý][a-zà-ÿ]|[A-ZÀ-Ý][a-zà-ÿ]+\s+[A-ZÀ-Ý][a-zà-ÿ]")
-
-
-def needs_name_model(text: str) -> bool:
-    """Whether the entity recogniser could find a name: a capitalised word inside a sentence, or two in a row."""
-    return bool(_CAPITALISED_INSIDE.search(text))
-
-
 def person_entity_spans(texts: Sequence[str], batch_size: int = 256) -> list[list[tuple[int, int]]]:
     """PER entities of each text, running the model once over those that could hold one."""
     results: list[list[tuple[int, int]]] = [[] for _ in texts]
-    indices = [i for i, text in enumerate(texts) if text and needs_name_model(text)]
+    indices = [i for i, text in enumerate(texts) if text and could_hold_person_name(text)]
     if not indices:
         return results
     nlp = name_model()

@@ -140,3 +140,40 @@ def test_a_published_text_never_contains_a_detected_datum(parts):
         if fragment in parts and not fragment.startswith(("M. ", "je m'appelle")):
             assert fragment not in redacted
     assert find_personal_data(redacted) == []
+
+
+def _corpus_for_the_name_filter() -> list[str]:
+    """Labelled cases, the benchmark's built-in phrases and, when the kit is there, every Lille text."""
+    from bench.load import FALLBACK_PHRASES, PERSONAL_DATA
+    from services.moderation.evaluation import default_lille_dir, load_cases, read_lille_comments
+
+    texts = [text for case in load_cases() for text in (case.body, case.title) if text]
+    texts += FALLBACK_PHRASES + PERSONAL_DATA
+    lille = default_lille_dir()
+    if (lille / "commentaires_debats.csv").exists():
+        texts += [row["body"] for row in read_lille_comments(lille) if row.get("body")]
+    return texts
+
+
+def test_texts_the_name_filter_skips_hold_no_name_the_model_would_keep():
+    """The filter only saves work: on every text it lets by, the model's entities yield no name."""
+    from services.moderation.domain.personal_data import could_hold_person_name, name_model
+
+    texts = _corpus_for_the_name_filter()
+    skipped = [text for text in texts if not could_hold_person_name(text)]
+    missed = []
+    for text, doc in zip(skipped, name_model().pipe(skipped, batch_size=256)):
+        entities = [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PER"]
+        missed += [text[f.start:f.end] for f in names_from_entities(text, entities)]
+    assert skipped, "the corpus has texts without names"
+    assert missed == []
+
+
+def test_the_name_filter_sends_names_to_the_model():
+    from services.moderation.domain.personal_data import could_hold_person_name
+
+    assert could_hold_person_name("Merci à Sophie pour son aide.")
+    assert could_hold_person_name("J'ai vu Roquard Bellefeuille hier.")
+    assert could_hold_person_name("Rencontre avec France Dupuis demain.")
+    assert not could_hold_person_name("La France doit investir. Le Conseil Municipal a voté.")
+    assert not could_hold_person_name("les données personnelles restent en France, sous contrôle humain")
