@@ -79,10 +79,27 @@ class UnsafeTarget(ValueError):
     pass
 
 
-def check_target(url: str, *, allow_private: bool) -> None:
+def is_public_address(text: str) -> bool:
+    """Whether an IP address may receive webhooks: global unicast, not loopback, private or link-local."""
+    address = ipaddress.ip_address(text.split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _ip_literal(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def check_target(url: str, *, allow_private: bool, resolve: bool = True) -> None:
     """Refuse URLs that resolve to private, loopback, link-local or otherwise internal addresses.
 
-    Called when a subscription is made and again before each delivery (DNS may have changed since).
+    Called when a subscription is made. At delivery time it runs with `resolve=False` (shape and literal
+    addresses only): the names are checked by the connection's own resolver, which pins the checked
+    address, so a name that re-resolves elsewhere between check and connect cannot slip through.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -91,16 +108,24 @@ def check_target(url: str, *, allow_private: bool) -> None:
         raise UnsafeTarget("credentials in the URL are not accepted")
     if allow_private:
         return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise UnsafeTarget(f"the host {parts.hostname!r} does not resolve") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise UnsafeTarget(f"{parts.hostname!r} resolves to a non-public address ({address})")
+    literal = _ip_literal(parts.hostname)
+    if literal is not None:
+        addresses = [literal]
+    elif not resolve:
+        return
+    else:
+        try:
+            infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        except socket.gaierror as exc:
+            raise UnsafeTarget(f"the host {parts.hostname!r} does not resolve") from exc
+        addresses = [info[4][0] for info in infos]
+    refuse_private_addresses(parts.hostname, addresses)
+
+
+def refuse_private_addresses(host: str, addresses: Sequence[str]) -> None:
+    for address in addresses:
+        if not is_public_address(address):
+            raise UnsafeTarget(f"{host!r} resolves to a non-public address ({address.split('%')[0]})")
 
 
 def new_webhook_secret() -> str:

@@ -30,3 +30,25 @@ def test_a_private_webhook_target_is_refused(strict_stack, url):
     listed = httpx.get(f"{strict_stack.url('notifications')}/v1/subscriptions", timeout=30,
                        headers={"Authorization": f"Bearer {key}"}).json()
     assert listed["subscriptions"] == []
+
+
+async def test_a_name_resolving_to_a_private_address_is_refused_at_connection_time():
+    """The delivery connection checks the address it is about to use, so a name that passed the check at
+    subscription time and now resolves to loopback (DNS rebinding) reaches nothing."""
+    import asyncio
+
+    import aiohttp
+
+    from services.notifications.delivery import PublicAddressResolver
+    from services.notifications.domain.webhooks import UnsafeTarget
+
+    connections = []
+    server = await asyncio.start_server(lambda reader, writer: connections.append(writer), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=PublicAddressResolver())) as client:
+            with pytest.raises(UnsafeTarget, match="non-public address"):
+                await client.post(f"http://localhost:{port}/hook", data=b"{}")
+    finally:
+        server.close()
+    assert connections == []
