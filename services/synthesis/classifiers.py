@@ -36,7 +36,8 @@ class ClassifierCache:
         return await asyncio.to_thread(self._predict, classifier, list(texts))
 
     def _predict(self, classifier: AxisClassifier, texts: list[str]) -> list[Assignment]:
-        return classifier.predict_docs(self.lemmatizer.docs(texts))
+        """On arrival: forms the fitting corpus did not teach are looked up, not tagged (see Lemmatizer)."""
+        return classifier.predict_docs(self.lemmatizer.docs(texts, learn=False))
 
     async def _classifier(self, conn, framework: Framework) -> AxisClassifier:
         key = framework_key(framework)

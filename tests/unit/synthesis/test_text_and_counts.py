@@ -12,6 +12,13 @@ def test_lemmas_fold_inflections_and_drop_stop_words():
     assert not {"les", "sont", "aux", "un"} & (first | second)
 
 
+def test_without_learning_forms_are_looked_up_and_nothing_is_learned():
+    lemmatizer = Lemmatizer()
+    docs = lemmatizer.docs(["Les agents municipaux sont formés aux algorithmes."], learn=False)
+    assert {"agent", "algorithme", "municipal"} <= set(docs[0].split())
+    assert len(lemmatizer) == 0  # nothing tagged, nothing cached as learned
+
+
 def test_quote_is_the_text_or_a_word_boundary_prefix():
     text = "mot " * 200
     cut = quote(text, limit=50)
