@@ -16,7 +16,7 @@ from services.intake import commands, store
 from services.intake.domain.contribution import ContributionIn
 from services.intake.nats_auth import INTAKE_SUBJECT_PREFIX
 from shared.bus import Bus, BatchOutcome, retry_delay_s
-from shared.events import CloudEvent
+from shared.events import CloudEvent, envelope_model
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -33,7 +33,7 @@ class ContributionProposed(ContributionIn):
 
 
 def parse_proposed(raw: bytes) -> CloudEvent[ContributionProposed]:
-    event = CloudEvent[ContributionProposed].model_validate_json(raw)
+    event = envelope_model(ContributionProposed).model_validate_json(raw)
     if event.type != PROPOSED_TYPE:
         raise ValueError(f"event type {event.type!r} is not {PROPOSED_TYPE!r}")
     return event
