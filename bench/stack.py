@@ -51,8 +51,9 @@ DURABILITY_PROFILES = {
 
 class Stack:
     def __init__(self, root: Path, *, batch_size: int = 500, durability: Durability = DURABILITY_PROFILES["default"],
-                 log_level: str = "INFO") -> None:
+                 log_level: str = "INFO", service_env: dict[str, str] | None = None) -> None:
         self.root = root
+        self.service_env = service_env or {}
         self.admin_key = "adm_" + secrets.token_urlsafe(24)
         self.durability = durability
         self.batch_size = batch_size
@@ -141,6 +142,7 @@ class Stack:
             "PALABRE_VAR_DIR": str(self.root),
             "PALABRE_LOG_LEVEL": self.log_level,
             **{f"PALABRE_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **self.service_env,
             **extra,
         }
 
