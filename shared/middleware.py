@@ -46,4 +46,7 @@ def make_broker(settings: Settings, service: str) -> NatsBroker:
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         logger=None,
+        # Handlers take the NATS message as their one plain argument: no dependency injection to resolve
+        # per message (fast_depends cost about a tenth of a consumer's CPU under load).
+        apply_types=False,
     )
