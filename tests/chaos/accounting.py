@@ -11,10 +11,9 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import httpx
 
 from bench.load import contribution
-from bench.measure import post_batch
+from bench.measure import load_client, post_batch
 from bench.receiver import ReceiverProcess
 from bench.stack import Stack
 from shared.bus import CONTRIBUTION_HEADER, EVENTS_STREAM
@@ -50,7 +49,7 @@ class Load:
         rng = random.Random(42)
         territories = list(self.keys)
         started = time.monotonic()
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with load_client(4, 30) as client:
             for first in range(0, self.count, self.batch):
                 territory = territories[(first // self.batch) % len(territories)]
                 seqs = range(first, min(first + self.batch, self.count))
