@@ -1,4 +1,4 @@
-"""JSON logs through structlog; context (event id, contribution id, service) bound per message."""
+"""JSON logs through structlog; context (service, then consumer and event ids per batch) bound as work goes."""
 
 import logging
 import sys

@@ -15,12 +15,11 @@ from fastapi import FastAPI
 from faststream.specification import AsyncAPI
 
 from shared import migrations
-from shared.bus import EVENTS_STREAM, Bus, EventBatcher, StreamSpec, declare_streams, pull_subscriber
+from shared.bus import EVENTS_STREAM, Bus, EventBatcher, StreamSpec, declare_streams, make_broker, pull_subscriber
 from shared.db import create_pool
 from shared.events import EventData, parse_event
 from shared.http import Metrics, install_operational_routes, install_problem_handlers
 from shared.logging import configure_logging, get_logger
-from shared.middleware import make_broker
 from shared.outbox import OutboxRelay
 from shared.settings import Settings, get_settings
 

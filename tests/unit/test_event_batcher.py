@@ -1,0 +1,73 @@
+"""EventBatcher in isolation: concurrent messages become one batch, acked after it is processed; a
+failing batch is retried event by event; log lines carry the batch's or the event's ids."""
+
+import asyncio
+from types import SimpleNamespace
+
+import structlog
+from structlog.testing import capture_logs
+
+from shared.bus import CONTRIBUTION_HEADER, MSG_ID_HEADER, EventBatcher
+
+log = structlog.get_logger()
+
+
+class Message:
+    """The part of a JetStream message the batcher uses."""
+
+    def __init__(self, number: int) -> None:
+        self.data = str(number).encode()
+        self.subject = "palabre.test"
+        self.headers = {MSG_ID_HEADER: f"evt-{number}", CONTRIBUTION_HEADER: f"ctb-{number}"}
+        self.metadata = SimpleNamespace(num_delivered=1)
+        self.acked = False
+        self.nak_delay: float | None = None
+
+    async def ack(self) -> None:
+        self.acked = True
+
+    async def nak(self, delay: float | None = None) -> None:
+        self.nak_delay = delay
+
+
+def _batcher(process) -> EventBatcher:
+    bus = SimpleNamespace(settings=SimpleNamespace(crash_point=None, max_deliver=5))
+    return EventBatcher(bus_of=lambda: bus, durable="test-consumer", batch_size=100, process=process,
+                        parse=lambda raw: SimpleNamespace(id=f"evt-{raw.decode()}"))
+
+
+async def test_messages_fetched_together_are_one_batch_and_acked_after_it():
+    batches = []
+
+    async def process(events):
+        batches.append([e.id for e in events])
+        log.info("processed")
+
+    batcher = _batcher(process)
+    messages = [Message(n) for n in range(5)]
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await asyncio.gather(*(batcher.submit(m) for m in messages))
+    assert batches == [[f"evt-{n}" for n in range(5)]]
+    assert all(m.acked for m in messages)
+    [line] = [entry for entry in logs if entry["event"] == "processed"]
+    assert line["consumer"] == "test-consumer" and line["batch_size"] == 5
+    assert line["event_ids"] == [f"evt-{n}" for n in range(5)]
+
+
+async def test_a_failing_batch_is_retried_event_by_event_with_each_events_ids_in_its_logs():
+    async def process(events):
+        log.info("processing", count=len(events))
+        if any(e.id == "evt-2" for e in events):
+            raise ValueError("evt-2 cannot be processed")
+
+    batcher = _batcher(process)
+    messages = [Message(n) for n in range(4)]
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await asyncio.gather(*(batcher.submit(m) for m in messages))
+    assert [m.acked for m in messages] == [True, True, False, True]
+    assert messages[2].nak_delay is not None
+    alone = [entry for entry in logs if entry["event"] == "processing" and entry["count"] == 1]
+    assert sorted(entry["event_id"] for entry in alone) == [f"evt-{n}" for n in range(4)]
+    assert all("event_ids" not in entry and entry["contribution_id"] == entry["event_id"].replace("evt", "ctb")
+               for entry in alone)
+
