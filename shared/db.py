@@ -15,6 +15,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _reset_on_release(conn: asyncpg.Connection) -> None:
+    """What a connection needs before it goes back to the pool: no transaction left open.
+
+    asyncpg's default also runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
+    release, a round trip that cost a tenth of intake's CPU per request. Pooled connections here keep no
+    session state: settings come with the connection, the outbox listener keeps its connection for the
+    process's life and unlistens itself, the recompute lock is unlocked by its holder."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """A pool whose connections see the service's schema first (and `public` for extensions)."""
     return await asyncpg.create_pool(
@@ -22,6 +33,7 @@ async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_reset_on_release,
         server_settings={"search_path": f"{schema},public", "application_name": f"palabre-{schema}"},
     )
 

@@ -110,11 +110,33 @@ def install_operational_routes(app: FastAPI, *, metrics: Metrics, ready: Callabl
     async def asyncapi_document() -> JSONResponse:
         return JSONResponse(asyncapi())
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):
+    app.add_middleware(RequestMetrics, metrics=metrics)
+
+
+class RequestMetrics:
+    """Counts requests by route and status and times them. Plain ASGI: Starlette's `BaseHTTPMiddleware`
+    streams every response through a memory channel, which cost a tenth of intake's CPU per request."""
+
+    def __init__(self, app, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        path = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.http_requests.labels(request.method, path, str(response.status_code)).inc()
-        metrics.http_latency.labels(path).observe(time.perf_counter() - started)
-        return response
+        status = 500
+
+        async def send_and_note_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.http_requests.labels(scope["method"], path, str(status)).inc()
+            self.metrics.http_latency.labels(path).observe(time.perf_counter() - started)

@@ -148,9 +148,12 @@ def test_every_service_is_observable(stack):
         ready = httpx.get(f"{stack.url(service)}/readyz")
         assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "bus": True}
         metrics = httpx.get(f"{stack.url(service)}/metrics").text
-        assert "palabre_http_requests_total" in metrics
+        # the readiness probe just made is counted under its route and status
+        assert 'palabre_http_requests_total{method="GET",route="/readyz",status="200"}' in metrics
         document = httpx.get(f"{stack.url(service)}/docs/asyncapi").json()
         assert document["asyncapi"].startswith("3.")
         assert document["channels"], f"{service} documents no channel"
     log_lines = [json.loads(line) for line in stack.log("moderation").splitlines() if line.startswith("{")]
     assert any(line.get("service") == "moderation" for line in log_lines)
+    intake_metrics = httpx.get(f"{stack.url('intake')}/metrics").text
+    assert 'palabre_http_requests_total{method="POST",route="/v1/contributions",status="202"}' in intake_metrics
