@@ -216,3 +216,47 @@ def test_a_territory_above_its_rate_limit_gets_429_with_retry_after(intake_stack
         assert unaffected.status_code == 202
     finally:
         replica.stop()
+
+
+async def test_concurrent_requests_are_each_answered_for_their_own_contributions(intake_stack):
+    """Many single-contribution requests at once (written together by intake): each is accepted once,
+    a contribution sent twice at the same moment is accepted by one request and a duplicate for the other,
+    and exactly one `contribution.submitted` event is queued for each."""
+    import asyncio
+
+    stack = intake_stack
+    key = stack.create_territory("edge-concurrent")
+    external_ids = [f"c-{n}" for n in range(60)] + [f"c-{n}" for n in range(0, 60, 3)]  # 20 sent twice
+
+    async def send(client: httpx.AsyncClient, external_id: str) -> dict:
+        response = await client.post(f"{stack.url('intake')}/v1/contributions", headers={
+            "Authorization": f"Bearer {key}"}, json={"external_id": external_id, "body": f"Proposition {external_id}."})
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=40)) as client:
+        answers = await asyncio.gather(*(send(client, external_id) for external_id in external_ids))
+    accepted: dict[str, list[str]] = {}
+    duplicates: dict[str, list[str]] = {}
+    for answer in answers:
+        for entry in answer["accepted"]:
+            accepted.setdefault(entry["external_id"], []).append(entry["id"])
+        for entry in answer["duplicates"]:
+            duplicates.setdefault(entry["external_id"], []).append(entry["id"])
+    assert sorted(accepted) == sorted(set(external_ids)) and all(len(ids) == 1 for ids in accepted.values())
+    assert sorted(duplicates) == sorted(f"c-{n}" for n in range(0, 60, 3))
+    assert all(duplicates[e] == accepted[e] for e in duplicates)  # the same contribution, answered as such
+    rows = await stack.sql("SELECT count(*) AS n FROM intake.contributions WHERE territory = $1", "edge-concurrent")
+    assert rows[0]["n"] == 60
+    nc = await stack.nats_connect()
+    js = nc.jetstream()
+
+    async def submitted_events():
+        info = await js.stream_info("PALABRE_EVENTS", subjects_filter="palabre.contribution.submitted.*.edge-concurrent")
+        count = sum((info.state.subjects or {}).values())
+        return count if count >= 60 else None
+
+    try:
+        assert await async_wait_for(submitted_events, what="60 contribution.submitted events") == 60
+    finally:
+        await nc.close()
