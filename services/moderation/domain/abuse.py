@@ -96,7 +96,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
 
 def _protected_tokens(canonical: CanonicalText, lexicon: Lexicon) -> set[int]:
     protected: set[int] = set()
-    folded = [token.folded for token in canonical.tokens]
+    folded = canonical.folded_words
     present = set(folded)
     for phrase in lexicon.innocent_phrases:
         if phrase[0] not in present:
@@ -110,9 +110,10 @@ def _protected_tokens(canonical: CanonicalText, lexicon: Lexicon) -> set[int]:
 
 def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: Lexicon | None = None) -> list[Flag]:
     lexicon = lexicon or load_lexicon()
-    tokens = canonical.tokens
-    words = [token.canonical for token in tokens]
-    protected = _protected_tokens(canonical, lexicon) if tokens else set()
+    words = canonical.words
+    if lexicon.by_first_word.keys().isdisjoint(words):
+        return []
+    protected = _protected_tokens(canonical, lexicon)
     flags: list[Flag] = []
     i = 0
     while i < len(words):
@@ -129,6 +130,7 @@ def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: 
             i += 1
             continue
         last = i + len(matched.words) - 1
+        tokens = canonical.tokens
         flags.append(Flag(
             check=CHECK, ground=matched.ground, start=tokens[i].start, end=tokens[last].end,
             score=BANNED_SCORE if matched.banned else SUSPECT_SCORE, term=matched.term, detail=matched.level,
@@ -173,7 +175,9 @@ def attack_patterns() -> tuple[AttackPattern, ...]:
     def compile_(pattern: str) -> re.Pattern[str]:
         body = canonical_pattern(pattern).replace("INSULT", insult).replace("TARGET", target).replace("DEHUMAN", dehuman)
         body = body.replace("THREATVERB", threat_verbs)
-        return re.compile(rf"(?<![^ ])(?:{body})(?![^ ])")
+        # Whole words only: the pattern starts with the space before its first word (see `find_attack_patterns`), and
+        # the search jumps from space to space instead of trying every character.
+        return re.compile(rf" (?:{body})(?![^ ])")
 
     return (
         # Threats aimed at someone.
@@ -217,14 +221,15 @@ def find_attack_patterns(canonical: CanonicalText, lexicon: Lexicon | None = Non
     lexicon = lexicon or load_lexicon()
     mild_words = lexicon.insult_words("suspect")
     flags = []
+    spaced = " " + canonical.text  # a match at offset i of `spaced` starts at offset i of the text
     for pattern in attack_patterns():
-        for match in pattern.regex.finditer(canonical.text):
+        for match in pattern.regex.finditer(spaced):
             score = pattern.score
             if pattern.score_if_mild is not None and "y" in match.groupdict():
                 y = match.group("y")
                 if y in mild_words and y not in lexicon.dehumanising:
                     score = pattern.score_if_mild
-            start, end = canonical.original_span(match.start(), match.end())
+            start, end = canonical.original_span(match.start(), match.end() - 1)
             flags.append(Flag(check=CHECK, ground=pattern.ground, start=start, end=end, score=score,
                               term=pattern.name, detail="pattern"))
     return flags

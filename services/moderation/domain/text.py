@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import accumulate
+from typing import NamedTuple
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -66,8 +67,7 @@ def canonical_word(word: str) -> str:
     return collapse_repeats(decode_leet(fold(word)))
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     folded: str  # folded and leet-decoded, repeats kept (for allow-lists like German "bitte")
     canonical: str  # folded, leet-decoded, repeats collapsed
     start: int
@@ -76,18 +76,40 @@ class Token:
 
 # Letters spelled out with separators: c.o.n.n.a.r.d, c-o-n-n-a-r-d, c o n n a r d (spaces need 4 letters).
 _SPELLED = re.compile(r"(?<![\w@$])(?:[\w@$][.\-_*·](?=[\w@$])){2,}[\w@$](?![\w@$])|(?<![\w@$])(?:[\w@$] ){3,}[\w@$](?![\w@$])")
+# What any spelled-out word contains ("x.y.", "-y-", " y z "): most texts have none, and these two scan
+# much faster than `_SPELLED` itself.
+_SPELLED_HINTS = (re.compile(r"[.\-_*·][\w@$][.\-_*·]"), re.compile(r" [\w@$] [\w@$] "))
 _WORD = re.compile(r"[\w@$€!]*\w[\w@$€]*|[\w@$][\w@$€!]*")
 _TRIM_PUNCT = "!€$"
 
 
 def tokenize(text: str) -> list[Token]:
-    folded_text = fold(text)
+    return _tokens(fold(text))
+
+
+def _may_spell(folded_text: str) -> bool:
+    return any(hint.search(folded_text) for hint in _SPELLED_HINTS)
+
+
+def _tokens(folded_text: str) -> list[Token]:
+    if _may_spell(folded_text):
+        return _tokens_with_spelled(folded_text)
+    tokens = []
+    for match in _WORD.finditer(folded_text):
+        forms = _word_forms(match.group())
+        if forms is not None:
+            start = match.start()
+            tokens.append(Token(forms[0], forms[1], start, start + forms[2]))
+    return tokens
+
+
+def _tokens_with_spelled(folded_text: str) -> list[Token]:
     tokens: list[Token] = []
     taken_until = 0
     spelled = [(m.start(), m.end()) for m in _SPELLED.finditer(folded_text)]
     spelled_index = 0
     for match in _WORD.finditer(folded_text):
-        start, end = match.start(), match.end()
+        start = match.start()
         if start < taken_until:
             continue
         while spelled_index < len(spelled) and spelled[spelled_index][1] <= start:
@@ -99,33 +121,50 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(word, collapse_repeats(word), s_start, s_end))
             taken_until = s_end
             continue
-        stripped = match.group().rstrip(_TRIM_PUNCT)
-        if not stripped:
-            continue
-        word, canonical = _word_forms(stripped)
-        tokens.append(Token(word, canonical, start, start + len(stripped)))
+        forms = _word_forms(match.group())
+        if forms is not None:
+            tokens.append(Token(forms[0], forms[1], start, start + forms[2]))
     return tokens
 
 
 @lru_cache(maxsize=200_000)
-def _word_forms(folded_word: str) -> tuple[str, str]:
-    word = decode_leet(folded_word)
-    return word, collapse_repeats(word)
+def _word_forms(matched: str) -> tuple[str, str, int] | None:
+    """The folded and canonical forms of a matched word, and its length once trailing `!€$` are cut
+    (None when nothing is left)."""
+    stripped = matched.rstrip(_TRIM_PUNCT)
+    if not stripped:
+        return None
+    word = decode_leet(stripped)
+    return word, collapse_repeats(word), len(stripped)
 
 
 class CanonicalText:
-    """The canonical words of a text joined by single spaces, with a way back to original offsets."""
+    """The canonical words of a text joined by single spaces, with a way back to original offsets.
 
-    __slots__ = ("tokens", "text", "_starts")
+    The words' offsets (`tokens`) only matter once something matched, which is rare: unless the text
+    spells a word out, they are found on first use."""
+
+    __slots__ = ("_folded_text", "_tokens", "folded_words", "words", "text", "_starts")
 
     def __init__(self, text: str):
-        self.tokens = tokenize(text)
-        self.text = " ".join(token.canonical for token in self.tokens)
-        self._starts = []
-        position = 0
-        for token in self.tokens:
-            self._starts.append(position)
-            position += len(token.canonical) + 1
+        self._folded_text = fold(text)
+        if _may_spell(self._folded_text):
+            self._tokens = _tokens_with_spelled(self._folded_text)
+            self.folded_words = [token.folded for token in self._tokens]
+            self.words = [token.canonical for token in self._tokens]
+        else:
+            self._tokens = None
+            forms = [f for f in map(_word_forms, _WORD.findall(self._folded_text)) if f is not None]
+            self.folded_words = [f[0] for f in forms]
+            self.words = [f[1] for f in forms]
+        self.text = " ".join(self.words)
+        self._starts = list(accumulate([len(word) + 1 for word in self.words[:-1]], initial=0)) if self.words else []
+
+    @property
+    def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            self._tokens = _tokens(self._folded_text)
+        return self._tokens
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of `self.text` (covering whole words) to a span of the original text."""
