@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.frameworks import Framework
@@ -290,9 +291,17 @@ class UnknownEventType(ValueError):
 
 
 def parse_event(raw: bytes) -> CloudEvent[Any]:
-    """Parse and validate an event from the bus; raises ValueError (pydantic or unknown type)."""
-    head = _ENVELOPE_HEAD.model_validate_json(raw)
-    model = EVENT_TYPES.get(head.type)
+    """Parse and validate an event from the bus; raises ValueError (pydantic or unknown type).
+
+    The type is read with a plain JSON parse, then the event is validated once against its own model;
+    only an event without a known type goes through the envelope's validation, for a precise error."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        document = None
+    event_type = document.get("type") if isinstance(document, dict) else None
+    model = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
     if model is None:
+        head = _ENVELOPE_HEAD.model_validate_json(raw)
         raise UnknownEventType(f"unknown event type {head.type!r}")
     return envelope_model(model).model_validate_json(raw)
