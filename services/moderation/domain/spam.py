@@ -33,18 +33,22 @@ _SHOUTING = re.compile(r"\b[A-ZÀ-Ý]{4,}\b")
 _EXCLAMATIONS = re.compile(r"!{2,}|💰|🔥|✅|👉|💥|🎁")
 
 
+# Every link and every shortener has a dot followed by something other than a space, or "://": the many
+# texts without either skip the two costlier patterns.
+_LINK_HINT = re.compile(r"\.\S|://")
+
+
 def spam_score(text: str) -> tuple[float, list[tuple[int, int, str]]]:
     """A score in 0..1 and the spans that made it."""
     spans: list[tuple[int, int, str]] = []
-    urls = list(_URL.finditer(text))
+    may_link = _LINK_HINT.search(text) is not None
+    urls = list(_URL.finditer(text)) if may_link else []
     promos = list(_PROMO.finditer(text))
-    prices = list(_PRICE.finditer(text))
-    phones = list(_PHONE_LIKE.finditer(text))
     score = 0.0
     if urls:
         score += 0.2 + 0.1 * min(len(urls) - 1, 3)
         spans += [(m.start(), m.end(), "link") for m in urls]
-    if _SHORTENER.search(text):
+    if may_link and _SHORTENER.search(text):
         score += 0.2
     if promos:
         # Words like "achetez" or "réduction" also occur in civic text: alone they stay under the hold line.
@@ -52,14 +56,16 @@ def spam_score(text: str) -> tuple[float, list[tuple[int, int, str]]]:
         spans += [(m.start(), m.end(), "promotion") for m in promos]
         if urls:
             score += 0.1
+        prices = list(_PRICE.finditer(text))
         if prices:
             score += 0.15
             spans += [(m.start(), m.end(), "price") for m in prices]
-        if phones:
+        if _PHONE_LIKE.search(text):
             score += 0.15
+    if not (promos or urls):
+        return score, spans
     words = len(text.split()) or 1
-    shouting = len(_SHOUTING.findall(text))
-    if promos and (shouting / words > 0.3 or _EXCLAMATIONS.search(text)):
+    if promos and (len(_SHOUTING.findall(text)) / words > 0.3 or _EXCLAMATIONS.search(text)):
         score += 0.15
     if urls and words <= len(urls) * 3:
         score += 0.25  # little but links
