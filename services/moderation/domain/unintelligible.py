@@ -20,6 +20,7 @@ _KEYBOARD_RUN = re.compile("|".join(_KEYBOARD_RUNS))
 _WORD = re.compile(r"[^\W\d_]+")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
 _SAME_CHAR_RUN = re.compile(r"(.)\1{5,}")
+_VOWELLESS_RUN = re.compile(r"[^aeiouy\s]{5,}")
 
 
 def unintelligible_score(text: str) -> float:
@@ -29,7 +30,8 @@ def unintelligible_score(text: str) -> float:
         return 0.0
     all_words = _WORD.findall(stripped)
     words = [w for w in all_words if not (w.isupper() and len(w) <= 6)]
-    folded_words = fold(" ".join(words)).split()
+    folded_text = fold(" ".join(words))
+    folded_words = folded_text.split()
     letters = "".join(folded_words)
     score = 0.0
     letter_ratio = sum(map(len, all_words)) / len(visible)
@@ -43,13 +45,16 @@ def unintelligible_score(text: str) -> float:
             score += 0.25
         elif vowel_ratio > 0.8:
             score += 0.3
-    if folded_words:
+    # Each word statistic is counted only when a look at the whole text shows a word it could count.
+    if folded_words and _VOWELLESS_RUN.search(folded_text):
         long_vowelless = [w for w in folded_words if len(w) >= 5 and not _VOWEL.search(w)]
         if len(long_vowelless) / len(folded_words) > 0.3:
             score += 0.3
+    if folded_words and any(run in folded_text for run in _KEYBOARD_RUNS):
         mash = sum(1 for w in folded_words if len(w) >= 3 and _KEYBOARD_RUN.search(w))
         if mash and mash / len(folded_words) > 0.2:
             score += 0.4
+    if folded_words and max(map(len, folded_words)) > 25:
         very_long = sum(len(w) > 25 for w in folded_words)
         if very_long and very_long / len(folded_words) > 0.2:
             score += 0.3
