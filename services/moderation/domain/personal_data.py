@@ -35,6 +35,10 @@ _PRIORITY = {"email": 0, "iban": 1, "nir": 2, "phone": 3, "address": 4, "name": 
 _SCORE = {"email": 0.99, "iban": 0.99, "nir": 0.99, "phone": 0.95, "address": 0.85, "name": 0.75}
 
 
+# Phone numbers, IBANs, NIRs and postal addresses all hold digits, which many texts have none of.
+_DIGIT = re.compile(r"\d")
+
+
 def _flag(kind: str, start: int, end: int, score: float | None = None, detail: str | None = None) -> Flag:
     return Flag(check=CHECK, ground=GroundId.PERSONAL_DATA, start=start, end=end,
                 score=_SCORE[kind] if score is None else score, kind=kind, term=kind, detail=detail)
@@ -48,8 +52,11 @@ _EMAIL = re.compile(
 )
 
 
+_SPELLED_AT = re.compile(r"[\[(]at[\])]", re.IGNORECASE)
+
+
 def find_emails(text: str) -> list[Flag]:
-    if "@" not in text and "at" not in text.lower():
+    if "@" not in text and not _SPELLED_AT.search(text):
         return []
     return [_flag("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
 
@@ -77,7 +84,7 @@ def _looks_like_phone(raw: str, region: str) -> bool:
 
 
 def find_phones(text: str, regions: Sequence[str] = NETWORK_REGIONS) -> list[Flag]:
-    if not _DIGIT_RUN.search(text):
+    if not _DIGIT.search(text) or not _DIGIT_RUN.search(text):
         return []
     found: dict[tuple[int, int], Flag] = {}
     for region in regions:
@@ -143,6 +150,8 @@ _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0
 
 
 def find_ibans(text: str) -> list[Flag]:
+    if not _DIGIT.search(text):
+        return []
     flags = []
     position = 0
     while match := _IBAN_CANDIDATE.search(text, position):
@@ -171,6 +180,8 @@ _NIR_CANDIDATE = re.compile(
 
 
 def find_nirs(text: str) -> list[Flag]:
+    if not _DIGIT.search(text):
+        return []
     flags = []
     for match in _NIR_CANDIDATE.finditer(text):
         compact = re.sub(r"[\s.]", "", match.group()).upper()
@@ -198,6 +209,7 @@ _PARTICLES = {"de", "du", "des", "la", "le", "les", "d", "l", "saint", "sainte",
 _STREET_START = re.compile(rf"(?<![\w])({_HOUSE_NUMBER})\s*,?\s+(?:{_STREET_TYPES})(?![\w])", re.IGNORECASE)
 _STREET_THEN_NUMBER = re.compile(rf"(?<![\w])(?:{_STREET_TYPES})(?![\w])", re.IGNORECASE)
 _WORD_AFTER = re.compile(rf"\s+({_NAME_WORD})")
+_NUMBER_AFTER_NAME = re.compile(rf",?\s+{_HOUSE_NUMBER}(?![\w])")
 _POSTCODE_CITY = re.compile(
     r",?\s*(?:(?<![\d])(?:\d{5}|\d{2}\s\d{3}|\d{4})|[A-Z]\d[A-Z]\s?\d[A-Z]\d)"
     r"(?:\s+[A-ZÀ-Ý][\wÀ-ÿ’'\-]*(?:[\s\-](?:sur|sous|en|lès|les|le|la|de|du|d’|d'|[A-ZÀ-Ý][\wÀ-ÿ’'\-]*)){0,3})?"
@@ -234,6 +246,8 @@ def _street_name_end(text: str, position: int, max_words: int = 6) -> int:
 
 
 def find_addresses(text: str) -> list[Flag]:
+    if not _DIGIT.search(text):
+        return []
     flags: list[Flag] = []
     lowered_has_street = _STREET_THEN_NUMBER.search(text)
     if lowered_has_street:
@@ -250,7 +264,7 @@ def find_addresses(text: str) -> list[Flag]:
             if any(f.start <= match.start() < f.end for f in flags):
                 continue
             name_end = _street_name_end(text, match.end(), max_words=5)
-            number = re.compile(rf",?\s+{_HOUSE_NUMBER}(?![\w])").match(text, name_end)
+            number = _NUMBER_AFTER_NAME.match(text, name_end)
             if name_end == match.end() or not number:
                 continue
             end = number.end()
