@@ -7,9 +7,9 @@ and receives the signatures of the new texts to add to it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
+from hashlib import blake2b
 
 import numpy as np
 
@@ -27,7 +27,7 @@ def _features(text: str) -> list[str]:
     words = _WORDS.findall(fold(text))
     if len(words) < 3:
         return words
-    return [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
+    return list(map(" ".join, zip(words, words[1:], words[2:])))
 
 
 def word_count(text: str) -> int:
@@ -39,7 +39,7 @@ def simhash(text: str) -> int:
     features = _features(text)
     if not features:
         return 0
-    digests = b"".join(hashlib.blake2b(f.encode(), digest_size=8).digest() for f in features)
+    digests = b"".join([blake2b(f.encode(), digest_size=8).digest() for f in features])
     bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(len(features), 64)
     votes = bits.sum(axis=0, dtype=np.int32) * 2 - len(features)
     packed = np.packbits(votes > 0).tobytes()
