@@ -79,9 +79,9 @@ class Token(NamedTuple):
 
 # Letters spelled out with separators: c.o.n.n.a.r.d, c-o-n-n-a-r-d, c o n n a r d (spaces need 4 letters).
 _SPELLED = re.compile(r"(?<![\w@$])(?:[\w@$][.\-_*·](?=[\w@$])){2,}[\w@$](?![\w@$])|(?<![\w@$])(?:[\w@$] ){3,}[\w@$](?![\w@$])")
-# What any spelled-out word contains ("x.y.", "-y-", " y z "): most texts have none, and these two scan
-# much faster than `_SPELLED` itself.
-_SPELLED_HINTS = (re.compile(r"[.\-_*·][\w@$][.\-_*·]"), re.compile(r" [\w@$] [\w@$] "))
+# What any spelled-out word contains (".y.", "-y-", or three single letters after a space): most texts have
+# neither, and these two scan much faster than `_SPELLED` itself.
+_SPELLED_HINTS = (re.compile(r"[.\-_*·][\w@$][.\-_*·]"), re.compile(r" [\w@$] [\w@$] [\w@$](?![\w@$])"))
 _WORD = re.compile(r"[\w@$€!]*\w[\w@$€]*|[\w@$][\w@$€!]*")
 _TRIM_PUNCT = "!€$"
 
