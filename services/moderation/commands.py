@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.moderation import store
-from services.moderation.domain import flooding, personal_data
+from services.moderation.domain import personal_data
 from services.moderation.domain.flags import Flag
 from services.moderation.domain.pipeline import (
     ModerationInput,
@@ -107,7 +107,7 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
             _value(contribution.author_role), _value(contribution.channel), contribution.language,
             contribution.title, contribution.body, contribution.submitted_at,
             [flag.model_dump(mode="json") for flag in result.flags], result.redacted_title, result.redacted_body,
-            [span.model_dump(mode="json") for span in result.redactions], signature_of(contribution.body),
+            [span.model_dump(mode="json") for span in result.redactions], result.flood_signature,
             result.outcome.value,
             None if result.outcome == Outcome.HELD else now,
         ))
@@ -116,13 +116,6 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
     await store.insert_contributions(conn, contribution_rows)
     await store.insert_decisions(conn, decision_rows)
     await add_events(conn, outgoing, source=SOURCE)
-
-
-def signature_of(body: str) -> int | None:
-    """The near-duplicate signature kept for the flooding check (short texts have none)."""
-    if flooding.word_count(body) < flooding.MIN_WORDS:
-        return None
-    return flooding.simhash(body)
 
 
 def human_statement(contribution: dict[str, Any], outcome: Outcome, grounds: list[str], facts: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from hashlib import blake2b
+from typing import NamedTuple
 
 import numpy as np
 
@@ -50,20 +51,27 @@ def hamming(a: int, b: int) -> int:
     return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
 
 
+class Floods(NamedTuple):
+    flags: list[list[Flag]]  # of each item
+    signatures: list[int | None]  # of each item, None for texts too short to have one
+    by_territory: dict[str, list[int]]  # the same signatures, to add to each territory's window
+
+
 def find_floods(
     items: Sequence[tuple[str, str]],
     recent_signatures: dict[str, Sequence[int]],
     max_distance: int = NEAR_DISTANCE,
-) -> tuple[list[list[Flag]], dict[str, list[int]]]:
+) -> Floods:
     """Flag each (territory, text) that nearly repeats a recent text of its territory or an earlier one of
-    the batch. Returns the flags of each item and the new signatures by territory (texts long enough only)."""
+    the batch."""
     flags: list[list[Flag]] = [[] for _ in items]
+    signatures: list[int | None] = [None for _ in items]
     new_signatures: dict[str, list[int]] = {}
     windows = {territory: np.asarray(list(signatures), dtype=np.int64) for territory, signatures in recent_signatures.items()}
     for index, (territory, text) in enumerate(items):
         if word_count(text) < MIN_WORDS:
             continue
-        signature = simhash(text)
+        signature = signatures[index] = simhash(text)
         earlier = new_signatures.setdefault(territory, [])
         candidates = [windows[territory]] if territory in windows and len(windows[territory]) else []
         if earlier:
@@ -76,4 +84,4 @@ def find_floods(
             flags[index].append(Flag(check=CHECK, ground=GroundId.FLOODING, start=0, end=len(text), score=score,
                                      term="near-duplicate", detail=f"hamming={distance}"))
         earlier.append(signature)
-    return flags, new_signatures
+    return Floods(flags, signatures, new_signatures)

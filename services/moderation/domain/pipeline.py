@@ -45,6 +45,7 @@ class ModerationResult(BaseModel):
     redacted_title: str | None
     redacted_body: str  # the text as published, when it is
     redactions: list[RedactedSpan]
+    flood_signature: int | None  # simhash kept for the flooding window (None for short texts)
     statement: StatementOfReasons  # in French; `statement_for(result, "en")` gives it in English
 
     @property
@@ -87,7 +88,7 @@ def check_batch(
         title_entities, body_entities = entities[: len(items)], entities[len(items):]
     else:
         title_entities = body_entities = [[] for _ in items]
-    flood_flags, new_signatures = find_floods(
+    floods = find_floods(
         [(item.territory, item.body) for item in items], dict(recent_signatures)
     )
     results = []
@@ -100,7 +101,7 @@ def check_batch(
             title_data = personal_data.mask_repeats(title, title_data, known)
             body_data = personal_data.mask_repeats(body, body_data, known)
         title_flags = [f.in_field("title") for f in title_data + _content_checks(title, item.language, None)]
-        body_flags = body_data + _content_checks(body, item.language, item.framework) + flood_flags[index]
+        body_flags = body_data + _content_checks(body, item.language, item.framework) + floods.flags[index]
         flags = title_flags + body_flags
         policy = policy_by_territory.get(item.territory) or TerritoryPolicy()
         decision = decide(flags, policy, charter)
@@ -119,9 +120,10 @@ def check_batch(
             redacted_title=personal_data.redact(title, title_data) if item.title is not None else None,
             redacted_body=personal_data.redact(body, body_data),
             redactions=redactions,
+            flood_signature=floods.signatures[index],
             statement=build_statement(item.contribution_id, decision, flags, policy.mode, "fr", charter),
         ))
-    return results, new_signatures
+    return results, floods.by_territory
 
 
 def statement_for(

@@ -45,9 +45,10 @@ def test_simhash_is_stable_and_near_for_near_texts():
 
 
 def test_flooding_within_a_territory_and_a_batch():
-    flags, new = find_floods([("nantes", A), ("nantes", B), ("rennes", A), ("nantes", C), ("nantes", "d'accord")],
-                             {"rennes": [simhash(A)]})
+    flags, signatures, new = find_floods(
+        [("nantes", A), ("nantes", B), ("rennes", A), ("nantes", C), ("nantes", "d'accord")], {"rennes": [simhash(A)]})
     assert [bool(f) for f in flags] == [False, True, True, False, False]
+    assert signatures == [simhash(A), simhash(B), simhash(A), simhash(C), None]
     assert len(new["nantes"]) == 3 and len(new["rennes"]) == 1
 
 
