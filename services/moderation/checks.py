@@ -19,6 +19,7 @@ from services.moderation.domain.pipeline import (
     check_batch,
 )
 from services.moderation.domain.policy import TerritoryPolicy
+from shared.workers import exit_with_parent
 
 
 def _warm_up() -> bool:
@@ -32,7 +33,8 @@ class CheckRunner:
         self._pool: ProcessPoolExecutor | None = None
         if workers > 0:
             # spawn: the service process runs threads and an event loop that a fork would copy half-way
-            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=exit_with_parent)
 
     async def warm_up(self) -> None:
         """Load the name model where it will run, before the first batch needs it."""

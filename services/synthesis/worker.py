@@ -20,6 +20,7 @@ from services.synthesis.classifiers import ClassifierCache
 from services.synthesis.settings import get_synthesis_settings
 from shared.frameworks import Framework, default_framework
 from shared.logging import get_logger
+from shared.workers import exit_with_parent
 
 log = get_logger(__name__)
 
@@ -27,9 +28,11 @@ RECOMPUTE_LOCK = 0x5A1_7E5E  # pg advisory lock id: one recomputing replica at a
 
 
 def limit_threads(threads: int) -> None:
-    """The worker process's initializer: bound the native thread pools (k-means, BLAS)."""
+    """The worker process's initializer: bound the native thread pools (k-means, BLAS), and end with the
+    service."""
     from threadpoolctl import threadpool_limits
 
+    exit_with_parent()
     threadpool_limits(limits=threads)
 
 

@@ -1,0 +1,52 @@
+"""A service killed with `kill -9` must not leave its pool's worker processes running."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+SERVICE = textwrap.dedent("""
+    import multiprocessing, os, sys, time
+    from concurrent.futures import ProcessPoolExecutor
+    from shared.workers import exit_with_parent
+
+    def busy():
+        print(os.getpid(), flush=True)
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            sum(range(10_000))
+
+    if __name__ == "__main__":
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=exit_with_parent, initargs=(0.1,))
+        pool.submit(busy)
+        time.sleep(120)
+""")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_pool_worker_exits_when_its_service_is_killed(tmp_path):
+    script = tmp_path / "service.py"
+    script.write_text(SERVICE)
+    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": os.getcwd()})
+    worker = int(service.stdout.readline())
+    assert _alive(worker)
+    service.send_signal(signal.SIGKILL)
+    service.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(worker):
+        os.kill(worker, signal.SIGKILL)
+        raise AssertionError("the worker outlived its service")
