@@ -64,10 +64,12 @@ def bench(
         for index, name in enumerate(names):
             full = index == 0
             console.print(f"[bold]Durability profile {name}[/bold] ({'full run' if full else 'pipeline and latency'})")
-            results["profiles"][name] = asyncio.run(_run_profile(
+            run = _run_profile(
                 root / name, DURABILITY_PROFILES[name], full=full, contributions=contributions, rate=rate,
                 latency_seconds=latency_seconds, subscriptions=subscriptions, import_rows=import_rows,
-                replicas=replicas if full else 1, profile=profile and full))
+                replicas=replicas if full else 1, profile=profile and full)
+            # the main profile's figures are required; another profile that fails is reported as failed
+            results["profiles"][name] = asyncio.run(run if full else _measured(run))
         from bench.measure import synthesis_at_scale
 
         results["synthesis"] = {}
@@ -96,7 +98,9 @@ async def _run_profile(root: Path, durability, *, full: bool, contributions: int
     from bench.receiver import ReceiverProcess
     from bench.stack import Stack
 
-    stack = Stack(root, durability=durability, service_env=RECEIVER_LIMITS).start_infra()
+    # in a thread: setting up a cluster or PostgreSQL settings runs its own event loop
+    stack = await asyncio.to_thread(
+        lambda: Stack(root, durability=durability, service_env=RECEIVER_LIMITS).start_infra())
     receiver = ReceiverProcess(root / "logs").start()
     out: dict[str, Any] = {"durability": durability.__dict__ | {"nodes": durability.nodes}}
     try:
@@ -202,9 +206,10 @@ def summary(results: dict[str, Any], main: str) -> dict[str, Any]:
             "started_at": results["started_at"],
         },
         "durability": {
-            name: {"settings": r["durability"], "pipeline_contributions_per_s": r["pipeline"]["contributions_per_s"],
-                   "decision_latency_ms": {k: r["latency"][k] for k in ("p50", "p95", "p99")},
-                   "cpu_s_per_1000": r["pipeline"]["cpu_s_per_1000"], "ceiling": r["ceiling"]}
+            name: {"error": r["error"]} if "error" in r else {
+                "settings": r["durability"], "pipeline_contributions_per_s": r["pipeline"]["contributions_per_s"],
+                "decision_latency_ms": {k: r["latency"][k] for k in ("p50", "p95", "p99")},
+                "cpu_s_per_1000": r["pipeline"]["cpu_s_per_1000"], "ceiling": r["ceiling"]}
             for name, r in results["profiles"].items()
         },
     }
@@ -274,6 +279,9 @@ def print_table(figures: dict[str, Any]) -> None:
                        "CPU s/1,000", "JetStream publish ceiling"):
             durability.add_column(column)
         for name, row in figures["durability"].items():
+            if "error" in row:
+                durability.add_row(name, f"failed: {row['error'][:80]}", "", "", "", "", "", "")
+                continue
             settings = row["settings"]
             durability.add_row(name, settings["nats_sync_interval"], str(settings["stream_replicas"]),
                                settings["pg_synchronous_commit"], _fmt(row["pipeline_contributions_per_s"], "/s"),
