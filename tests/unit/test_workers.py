@@ -50,3 +50,12 @@ def test_a_pool_worker_exits_when_its_service_is_killed(tmp_path):
     if _alive(worker):
         os.kill(worker, signal.SIGKILL)
         raise AssertionError("the worker outlived its service")
+
+
+def test_a_service_process_uses_one_native_math_thread():
+    """BLAS pools of several threads per service spin for the cores the other services need."""
+    probe = ("from shared.cli import single_threaded_native_math; single_threaded_native_math(); "
+             "from threadpoolctl import threadpool_info; print(max(i['num_threads'] for i in threadpool_info()))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": os.getcwd(), "OPENBLAS_NUM_THREADS": "2"})
+    assert result.stdout.strip() == "1"
