@@ -5,6 +5,7 @@ Each runs in one transaction that changes intake's state and queues the resultin
 """
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,7 +178,26 @@ async def close_consultation(pool, consultation: str, closed_at: datetime | None
                                    consultation=consultation, closed_at=closed["closed_at"])
         await add_events(conn, [(event, deterministic_event_id("consultation-closed", consultation))],
                          source=SOURCE)
+    _consultations_read.pop(closed["territory"], None)
     return {"id": consultation, "territory": closed["territory"], "closed_at": closed["closed_at"].isoformat()}
+
+
+CONSULTATIONS_CACHE_S = 5.0
+_consultations_read: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+
+async def _consultations(pool, territory: str, *, fresh: bool = False) -> list[dict[str, Any]]:
+    """A territory's consultations, read at most every `CONSULTATIONS_CACHE_S` seconds by a process:
+    every submission needs them and they rarely change. A submission they would refuse reads them again
+    first, so a new consultation is usable at once; one closed through another intake process is refused
+    there within the delay, as a revoked key is."""
+    now = time.monotonic()
+    cached = _consultations_read.get(territory)
+    if cached and not fresh and now - cached[0] < CONSULTATIONS_CACHE_S:
+        return cached[1]
+    consultations = await store.consultations_of(pool, territory)
+    _consultations_read[territory] = (now, consultations)  # keys: territories whose key was checked
+    return consultations
 
 
 # --- contributions ----------------------------------------------------------------------------------
@@ -329,8 +349,9 @@ async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *
     All or nothing: one item that does not fit the territory (unknown axis, closed consultation) refuses
     the request, listing every such item.
     """
-    consultations = await store.consultations_of(pool, territory["id"])
-    prepared = _prepare(territory, consultations, items)
+    prepared = _prepare(territory, await _consultations(pool, territory["id"]), items)
+    if prepared.errors:
+        prepared = _prepare(territory, await _consultations(pool, territory["id"], fresh=True), items)
     if prepared.errors:
         raise _item_problem(prepared.errors, batch=batch)
     inserted = await _group_commit(pool).store(prepared)

@@ -163,6 +163,8 @@ async def test_closing_a_consultation_emits_the_event_and_refuses_contributions(
     opened = httpx.post(f"{base}/v1/consultations", headers=stack.admin_headers, json={
         "id": "edge-close-atelier", "territory": "edge-close", "title": "Atelier", "framework": "concertations-ia"})
     assert opened.status_code == 201
+    early = post(stack, key, {"external_id": "early", "body": "Avant la clôture.", "consultation": "edge-close-atelier"})
+    assert early.status_code == 202  # intake now holds the territory's consultations as they were
     closed = httpx.post(f"{base}/v1/consultations/edge-close-atelier/close", headers=stack.admin_headers)
     assert closed.status_code == 200 and closed.json()["territory"] == "edge-close"
     twice = httpx.post(f"{base}/v1/consultations/edge-close-atelier/close", headers=stack.admin_headers)
