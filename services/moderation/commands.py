@@ -77,11 +77,11 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
     if missing:
         raise NotKnownYet(f"registry events not received yet for {sorted(set(missing))}")
     signatures = await store.recent_signatures(conn, territory_ids)
+    framework_of = {consultation: Framework.model_validate(framework) for consultation, framework in frameworks.items()}
     inputs = [
         ModerationInput(
             contribution_id=c.contribution_id, territory=c.territory, title=c.title, body=c.body,
-            language=c.language,
-            framework=Framework.model_validate(frameworks[c.consultation]),
+            language=c.language, framework=framework_of[c.consultation],
         )
         for c in submitted
     ]
