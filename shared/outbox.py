@@ -14,12 +14,14 @@ from typing import Any
 import asyncpg
 
 from shared.bus import Bus, crash_point, event_headers
+from shared.db import bulk_insert
 from shared.events import CloudEvent, EventData, envelope
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 RELAY_BATCH = 1000
+OUTBOX_COLUMNS = (("event_id", "text"), ("subject", "text"), ("payload", "bytea"), ("headers", "jsonb"))
 
 
 async def add_events(
@@ -32,14 +34,10 @@ async def add_events(
     envelopes = [envelope(data, source=source, event_id=event_id) for data, event_id in events]
     if not envelopes:
         return envelopes
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (event_id) DO NOTHING",
-        [
-            (ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce))
-            for ce in envelopes
-        ],
-    )
+    # one statement: one notification trigger and one execution, however many events
+    await bulk_insert(conn, "outbox", OUTBOX_COLUMNS, [
+        (ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce)) for ce in envelopes
+    ], suffix="ON CONFLICT (event_id) DO NOTHING")
     return envelopes
 
 
