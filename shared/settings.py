@@ -65,8 +65,14 @@ class Settings(BaseSettings):
     webhook_lease_s: float = Field(
         default=60.0, gt=0, description="How long a claimed delivery is held before another worker may retry it"
     )
-    webhook_concurrency: int = Field(default=8, ge=1, description="Requests in flight per subscription")
-    webhook_rate_per_s: float = Field(default=100.0, gt=0, description="Requests per second per subscription")
+    webhook_concurrency: int = Field(
+        default=8, ge=1, description="Requests in flight per subscription, unless the subscription asks otherwise"
+    )
+    webhook_rate_per_s: float = Field(
+        default=100.0, gt=0, description="Requests per second per subscription, unless the subscription asks otherwise"
+    )
+    webhook_max_concurrency: int = Field(default=64, ge=1, description="Most requests in flight a subscription may ask")
+    webhook_max_rate_per_s: float = Field(default=5000.0, gt=0, description="Highest rate a subscription may ask")
     webhook_max_retry_after_s: float = Field(
         default=36000.0, description="Longest Retry-After honoured (a longer one is capped)"
     )

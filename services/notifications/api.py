@@ -112,10 +112,20 @@ class Filters(BaseModel):
         return list(dict.fromkeys(event_types))
 
 
+class LimitsIn(BaseModel):
+    """What a subscription asks of Palabre's sender; unset, the service's defaults apply. The service's
+    maxima (`PALABRE_WEBHOOK_MAX_CONCURRENCY`, `PALABRE_WEBHOOK_MAX_RATE_PER_S`) bound what may be asked."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_in_flight: int | None = Field(default=None, ge=1, description="Requests in flight at once")
+    max_rate_per_s: float | None = Field(default=None, gt=0, description="Requests per second")
+
+
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=8, max_length=2000)
     filters: Filters = Field(default_factory=Filters)
+    limits: LimitsIn = Field(default_factory=LimitsIn)
 
 
 class ReplayIn(BaseModel):
@@ -130,14 +140,33 @@ class ReplayIn(BaseModel):
         return self
 
 
-def subscription_view(row: dict[str, Any]) -> dict[str, Any]:
+def subscription_view(row: dict[str, Any], settings) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "url": row["url"], "status": row["status"],
         "disabled_reason": row["disabled_reason"], "created_at": row["created_at"].isoformat(),
         "filters": {k: list(row[k]) for k in ("territories", "countries", "axes", "event_types")},
+        "limits": {  # in force: the subscription's own, or the service's defaults
+            "max_in_flight": row["max_in_flight"] or settings.webhook_concurrency,
+            "max_rate_per_s": row["max_rate_per_s"] or settings.webhook_rate_per_s,
+        },
         "previous_secret_valid_until": _iso(row.get("previous_secret_until")),
         "paused_until": _iso(row.get("paused_until")),
     }
+
+
+def checked_limits(limits: LimitsIn, settings) -> LimitsIn:
+    """The limits asked, refused (422, each field named) when above what the service allows."""
+    errors = []
+    if limits.max_in_flight is not None and limits.max_in_flight > settings.webhook_max_concurrency:
+        errors.append({"pointer": "/limits/max_in_flight",
+                       "detail": f"at most {settings.webhook_max_concurrency} requests in flight"})
+    if limits.max_rate_per_s is not None and limits.max_rate_per_s > settings.webhook_max_rate_per_s:
+        errors.append({"pointer": "/limits/max_rate_per_s",
+                       "detail": f"at most {settings.webhook_max_rate_per_s:g} requests per second"})
+    if errors:
+        raise Problem(422, "Limits above what this service allows", "; ".join(e["detail"] for e in errors),
+                      errors=errors)
+    return limits
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -211,24 +240,26 @@ async def create_subscription(subscription: SubscriptionIn, request: Request,
                           f"this partner may receive the decisions of {own!r} only")
         if not filters.territories:
             filters.territories = [own]
+    limits = checked_limits(subscription.limits, settings)
     secret = new_webhook_secret()
     row = await store.insert_subscription(
         request.app.state.runtime.db, id=str(uuid.uuid4()), partner=partner["id"], url=subscription.url,
-        secret=secret, **filters.model_dump(),
+        secret=secret, **filters.model_dump(), **limits.model_dump(),
     )
-    return {**subscription_view(row), "secret": secret}
+    return {**subscription_view(row, settings), "secret": secret}
 
 
 @router.get("/v1/subscriptions", tags=["subscriptions"])
 async def list_subscriptions(request: Request, partner: Annotated[dict, Depends(partner_caller)]):
     rows = await store.subscriptions_of(request.app.state.runtime.db, partner["id"])
-    return {"subscriptions": [subscription_view(row) for row in rows]}
+    return {"subscriptions": [subscription_view(row, request.app.state.runtime.settings) for row in rows]}
 
 
 @router.get("/v1/subscriptions/{subscription_id}", tags=["subscriptions"])
 async def get_subscription(subscription_id: str, request: Request,
                            partner: Annotated[dict, Depends(partner_caller)]):
-    return subscription_view(await owned_subscription(request, partner, subscription_id))
+    return subscription_view(await owned_subscription(request, partner, subscription_id),
+                             request.app.state.runtime.settings)
 
 
 @router.post("/v1/subscriptions/{subscription_id}/rotate-secret", tags=["subscriptions"],
@@ -238,15 +269,16 @@ async def rotate_secret(subscription_id: str, request: Request, partner: Annotat
     runtime = request.app.state.runtime
     secret = new_webhook_secret()
     row = await store.rotate_secret(runtime.db, subscription_id, secret, runtime.settings.webhook_secret_overlap_s)
-    return {**subscription_view(row), "secret": secret}
+    return {**subscription_view(row, runtime.settings), "secret": secret}
 
 
 @router.post("/v1/subscriptions/{subscription_id}/disable", tags=["subscriptions"])
 async def disable_subscription(subscription_id: str, request: Request,
                                partner: Annotated[dict, Depends(partner_caller)]):
     await owned_subscription(request, partner, subscription_id)
-    return subscription_view(await store.set_subscription_status(request.app.state.runtime.db, subscription_id,
-                                                                 "disabled"))
+    runtime = request.app.state.runtime
+    return subscription_view(await store.set_subscription_status(runtime.db, subscription_id, "disabled"),
+                             runtime.settings)
 
 
 @router.post("/v1/subscriptions/{subscription_id}/enable", tags=["subscriptions"],
@@ -260,7 +292,19 @@ async def enable_subscription(subscription_id: str, request: Request,
     except UnsafeTarget as exc:
         raise Problem(422, "Webhook target refused", str(exc)) from exc
     return subscription_view(await store.set_subscription_status(request.app.state.runtime.db, subscription_id,
-                                                                 "active"))
+                                                                 "active"), settings)
+
+
+@router.put("/v1/subscriptions/{subscription_id}/limits", tags=["subscriptions"],
+            summary="Set the request rate and requests in flight this subscription's endpoint takes "
+                    "(a field left out goes back to the service's default)")
+async def set_limits(subscription_id: str, limits: LimitsIn, request: Request,
+                     partner: Annotated[dict, Depends(partner_caller)]):
+    await owned_subscription(request, partner, subscription_id)
+    runtime = request.app.state.runtime
+    checked_limits(limits, runtime.settings)
+    return subscription_view(await store.set_limits(runtime.db, subscription_id, **limits.model_dump()),
+                             runtime.settings)
 
 
 @router.post("/v1/subscriptions/{subscription_id}/replay", status_code=202, tags=["subscriptions"],

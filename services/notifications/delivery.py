@@ -3,9 +3,10 @@ every attempt.
 
 Driven by the table, not by memory: a claimed delivery is leased (`webhook_lease_s`), so a worker that
 dies leaves it due again and another worker (or the restarted one) sends it, with the same `webhook-id`.
-Each delivery is its own task: a subscription has at most `webhook_concurrency` requests in flight and
-at most `webhook_rate_per_s` per second, and the claim never takes more than that for one subscription,
-so one slow or failing endpoint delays no other.
+Each delivery is its own task: a subscription has at most its `max_in_flight` requests in flight and
+its `max_rate_per_s` per second (the service's `webhook_concurrency` and `webhook_rate_per_s` unless it
+asked otherwise), and the claim never takes more than that for one subscription, so one slow or failing
+endpoint delays no other.
 
 Requests go through aiohttp: its C parser costs about 0.1 ms of CPU per request where httpx's pool cost
 close to 3 ms with hundreds of connections open. Unless private targets are allowed, its resolver is
@@ -64,6 +65,15 @@ class TokenBucket:
             await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
+class SubscriptionLimits:
+    """One subscription's sender limits: a semaphore for requests in flight, a token bucket for the rate."""
+
+    def __init__(self, max_in_flight: int, max_rate_per_s: float) -> None:
+        self.max_in_flight, self.max_rate_per_s = max_in_flight, max_rate_per_s
+        self.in_flight = asyncio.Semaphore(max_in_flight)
+        self.rate = TokenBucket(max_rate_per_s, max(1.0, max_rate_per_s))
+
+
 class PublicAddressResolver(aiohttp.ThreadedResolver):
     """Resolves a webhook host and refuses it when any of its addresses is not public."""
 
@@ -77,11 +87,8 @@ class DeliveryWorker:
     def __init__(self, runtime) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        concurrency = self.settings.webhook_concurrency
         self.in_flight: dict[str, int] = defaultdict(int)
-        self.semaphores: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(concurrency))
-        rate = self.settings.webhook_rate_per_s
-        self.buckets: dict[str, TokenBucket] = defaultdict(lambda: TokenBucket(rate, max(1.0, rate)))
+        self.limits: dict[str, SubscriptionLimits] = {}
         self.results: list[dict[str, Any]] = []
         self.slot_freed = asyncio.Event()
         registry = runtime.metrics.registry
@@ -108,7 +115,7 @@ class DeliveryWorker:
                     free = MAX_IN_FLIGHT - len(tasks)
                     if free <= 0:
                         continue
-                    busy = [s for s, n in self.in_flight.items() if n >= self.settings.webhook_concurrency]
+                    busy = [s for s, n in self.in_flight.items() if n >= self._limits_of(s).max_in_flight]
                     due = await store.claim_due_deliveries(
                         self.runtime.db, free, per_subscription=self.settings.webhook_concurrency, busy=busy,
                         lease_s=self.settings.webhook_lease_s)
@@ -119,6 +126,7 @@ class DeliveryWorker:
                         continue
                     for delivery in due:
                         subscription = str(delivery["subscription_id"])
+                        self._limits_of(subscription, delivery)
                         self.in_flight[subscription] += 1
                         task = asyncio.create_task(self._deliver(client, delivery))
                         tasks.add(task)
@@ -130,6 +138,18 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await recorder
 
+    def _limits_of(self, subscription: str, delivery: dict[str, Any] | None = None) -> "SubscriptionLimits":
+        """The subscription's limits, as its latest claimed delivery gave them (a change takes effect then)."""
+        current = self.limits.get(subscription)
+        if delivery is not None:
+            asked = (delivery["max_in_flight"] or self.settings.webhook_concurrency,
+                     delivery["max_rate_per_s"] or self.settings.webhook_rate_per_s)
+            if current is None or (current.max_in_flight, current.max_rate_per_s) != asked:
+                current = self.limits[subscription] = SubscriptionLimits(*asked)
+        if current is None:
+            return SubscriptionLimits(self.settings.webhook_concurrency, self.settings.webhook_rate_per_s)
+        return current
+
     def _done(self, task: asyncio.Task, subscription: str, tasks: set[asyncio.Task]) -> None:
         tasks.discard(task)
         self.in_flight[subscription] -= 1
@@ -140,9 +160,9 @@ class DeliveryWorker:
         self.slot_freed.set()
 
     async def _deliver(self, client: aiohttp.ClientSession, delivery: dict[str, Any]) -> None:
-        subscription = str(delivery["subscription_id"])
-        async with self.semaphores[subscription]:
-            await self.buckets[subscription].take()
+        limits = self._limits_of(str(delivery["subscription_id"]))
+        async with limits.in_flight:
+            await limits.rate.take()
             result = await self._send(client, delivery)
         self.sent.labels(result["status"]).inc()
         self.results.append(result)

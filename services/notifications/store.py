@@ -35,11 +35,22 @@ async def insert_partner(pool: asyncpg.Pool, *, id: str, name: str, email: str |
 async def insert_subscription(pool: asyncpg.Pool, **values: Any) -> dict[str, Any]:
     row = await pool.fetchrow(
         """
-        INSERT INTO subscriptions (id, partner, url, secret, territories, countries, axes, event_types)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *
+        INSERT INTO subscriptions (id, partner, url, secret, territories, countries, axes, event_types,
+                                   max_in_flight, max_rate_per_s)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *
         """,
         values["id"], values["partner"], values["url"], values["secret"], values["territories"],
-        values["countries"], values["axes"], values["event_types"],
+        values["countries"], values["axes"], values["event_types"], values.get("max_in_flight"),
+        values.get("max_rate_per_s"),
+    )
+    return dict(row)
+
+
+async def set_limits(pool: asyncpg.Pool, subscription_id: str, *, max_in_flight: int | None,
+                     max_rate_per_s: float | None) -> dict[str, Any]:
+    row = await pool.fetchrow(
+        "UPDATE subscriptions SET max_in_flight = $2, max_rate_per_s = $3 WHERE id::text = $1 RETURNING *",
+        subscription_id, max_in_flight, max_rate_per_s,
     )
     return dict(row)
 
@@ -195,13 +206,15 @@ async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, *, per_subscripti
                                lease_s: float) -> list[dict[str, Any]]:
     """Take due deliveries for `lease_s` seconds (a worker that dies leaves them due again afterwards).
 
-    At most `per_subscription` per subscription, none of the `busy` ones (already at their concurrency
-    limit in this worker) nor of paused ones (a 429 / Retry-After): one slow endpoint cannot fill the batch.
+    At most a subscription's `max_in_flight` (else `per_subscription`) per subscription, none of the `busy`
+    ones (already at their limit in this worker) nor of paused ones (a 429 / Retry-After): one slow
+    endpoint cannot fill the batch.
     """
     rows = await pool.fetch(
         """
         WITH candidates AS (
-            SELECT d.id, d.subscription_id, d.next_attempt_at FROM deliveries d
+            SELECT d.id, d.subscription_id, d.next_attempt_at,
+                   coalesce(s.max_in_flight, $3) AS max_in_flight FROM deliveries d
             JOIN subscriptions s ON s.id = d.subscription_id
             WHERE d.status = 'pending' AND d.next_attempt_at <= now()
               AND (s.paused_until IS NULL OR s.paused_until <= now())
@@ -210,10 +223,10 @@ async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, *, per_subscripti
             FOR UPDATE OF d SKIP LOCKED
         ), chosen AS (
             SELECT id FROM (
-                SELECT id, next_attempt_at,
+                SELECT id, next_attempt_at, max_in_flight,
                        row_number() OVER (PARTITION BY subscription_id ORDER BY next_attempt_at) AS rank
                 FROM candidates) ranked
-            WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $1
+            WHERE rank <= max_in_flight ORDER BY next_attempt_at LIMIT $1
         )
         UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => $2)
         FROM subscriptions s
@@ -222,7 +235,7 @@ async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, *, per_subscripti
                   coalesce(d.payload, (SELECT e.payload FROM public_events e WHERE e.event_id = d.event_id))
                       AS payload,
                   d.attempts, s.url, s.secret, s.previous_secret, s.previous_secret_until,
-                  s.status AS subscription_status
+                  s.status AS subscription_status, s.max_in_flight, s.max_rate_per_s
         """,
         limit, lease_s, per_subscription, list(busy),
     )

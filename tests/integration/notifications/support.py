@@ -159,10 +159,10 @@ def create_partner(stack, partner_id: str, **fields: Any) -> str:
     return response.json()["api_key"]
 
 
-def subscribe(stack, partner_key: str, url: str, **filters: Any) -> dict[str, Any]:
+def subscribe(stack, partner_key: str, url: str, limits: dict[str, Any] | None = None, **filters: Any) -> dict[str, Any]:
     response = httpx.post(f"{stack.url('notifications')}/v1/subscriptions",
                           headers={"Authorization": f"Bearer {partner_key}"},
-                          json={"url": url, "filters": filters}, timeout=30)
+                          json={"url": url, "filters": filters, "limits": limits or {}}, timeout=30)
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -165,6 +165,54 @@ async def test_a_slow_endpoint_delays_no_other(own_stack):
         fast.stop()
 
 
+async def test_a_subscription_gets_the_limits_it_asks_within_the_service_maxima(own_stack):
+    place = territory()
+    key = create_partner(own_stack, f"p-{place}")
+    headers = {"Authorization": f"Bearer {key}"}
+    base = own_stack.url("notifications")
+    too_much = httpx.post(f"{base}/v1/subscriptions", headers=headers, timeout=30, json={
+        "url": "http://127.0.0.1:9/hook", "limits": {"max_in_flight": 10_000, "max_rate_per_s": 10**9}})
+    assert too_much.status_code == 422
+    assert {e["pointer"] for e in too_much.json()["errors"]} == {"/limits/max_in_flight", "/limits/max_rate_per_s"}
+
+    release = threading.Event()
+    in_flight = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def held(request):
+        with lock:
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        release.wait(timeout=30)
+        with lock:
+            in_flight["now"] -= 1
+        return 204, {}
+
+    narrow, slow = Receiver(held).start(), Receiver().start()
+    try:
+        two_at_once = subscribe(own_stack, key, f"{narrow.url}/narrow", limits={"max_in_flight": 2}, territories=[place])
+        assert two_at_once["limits"]["max_in_flight"] == 2 and two_at_once["limits"]["max_rate_per_s"] > 0
+        five_a_second = subscribe(own_stack, key, f"{slow.url}/slow", limits={"max_rate_per_s": 5}, territories=[place])
+        ids = await publish(own_stack, *[published(place, f"Contribution {i}.") for i in range(15)])
+        wait_for(lambda: in_flight["now"] == 2, 30, what="two requests held by the narrow endpoint")
+        await asyncio.sleep(0.5)  # a third request, were it allowed, would have arrived by now
+        assert in_flight["max"] == 2  # not the service's default of CONCURRENCY
+        release.set()
+        wait_for(lambda: set(event_ids(narrow.accepted())) == set(ids), 60, what="the narrow endpoint to catch up")
+        wait_for(lambda: set(event_ids(slow.accepted())) == set(ids), 60, what="the rate-limited endpoint")
+        arrivals = sorted(r["at"] for r in slow.accepted())
+        assert arrivals[-1] - arrivals[0] >= (len(ids) - 5) / 5 * 0.9  # a burst of 5, then 5 a second
+
+        changed = httpx.put(f"{base}/v1/subscriptions/{five_a_second['id']}/limits", headers=headers, timeout=30,
+                            json={"max_in_flight": 3})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["limits"] == {"max_in_flight": 3, "max_rate_per_s": two_at_once["limits"]["max_rate_per_s"]}
+    finally:
+        release.set()
+        narrow.stop()
+        slow.stop()
+
+
 async def test_retry_after_is_honoured_and_410_disables_with_an_email(own_stack, mailbox):
     place = territory()
     key = create_partner(own_stack, f"p-{place}", email=f"webmaster@{place}.example")
