@@ -86,9 +86,6 @@ def bench(
     console.print(f"Written to {output} ({results['total_seconds'] / 60:.1f} min)")
 
 
-# The benchmark's receiver answers at once, so its subscriptions may take more than the default per-subscription
-# limits (100 requests/s, 8 at once), which protect partners' endpoints rather than measure Palabre.
-RECEIVER_LIMITS = {"PALABRE_WEBHOOK_RATE_PER_S": "5000", "PALABRE_WEBHOOK_CONCURRENCY": "64"}
 
 
 async def _run_profile(root: Path, durability, *, full: bool, contributions: int, rate: float,
@@ -100,7 +97,7 @@ async def _run_profile(root: Path, durability, *, full: bool, contributions: int
 
     # in a thread: setting up a cluster or PostgreSQL settings runs its own event loop
     stack = await asyncio.to_thread(
-        lambda: Stack(root, durability=durability, service_env=RECEIVER_LIMITS).start_infra())
+        lambda: Stack(root, durability=durability).start_infra())
     receiver = ReceiverProcess(root / "logs").start()
     out: dict[str, Any] = {"durability": durability.__dict__ | {"nodes": durability.nodes}}
     try:
@@ -233,7 +230,9 @@ def _fmt(value: Any, unit: str = "") -> str:
 def print_table(figures: dict[str, Any]) -> None:
     ceiling = figures["ceiling"]
     details = figures["details"]
-    table = Table(title="Palabre on this machine", caption="webhook limits per subscription: " + ", ".join(
+    from bench.measure import RECEIVER_LIMITS
+
+    table = Table(title="Palabre on this machine", caption="the receiver's subscription asks for " + ", ".join(
         f"{name}={value}" for name, value in RECEIVER_LIMITS.items()))
     for column in ("measure", "figure", "target (DESIGN §6)", "ratio to ceiling"):
         table.add_column(column)

@@ -105,13 +105,18 @@ class Network:
     countries: dict[str, str] = field(default_factory=dict)
 
 
+# The benchmark's receiver answers at once: its subscription asks more than the default limits (100
+# requests/s, 8 at once), which protect partners' endpoints rather than measure Palabre.
+RECEIVER_LIMITS = {"max_in_flight": 64, "max_rate_per_s": 5000}
+
+
 def register_network(stack: Stack, receiver: ReceiverProcess, territories: int = len(TERRITORIES)) -> Network:
     network = Network()
     for slug, country in TERRITORIES[:territories]:
         network.keys[slug] = stack.create_territory(slug, country)
         network.countries[slug] = country
     partner_key = stack.create_partner("bench-observatoire")
-    stack.subscribe(partner_key, f"{receiver.url}/all")
+    stack.subscribe(partner_key, f"{receiver.url}/all", limits=RECEIVER_LIMITS)
     return network
 
 

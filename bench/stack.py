@@ -51,9 +51,8 @@ DURABILITY_PROFILES = {
 
 class Stack:
     def __init__(self, root: Path, *, batch_size: int = 500, durability: Durability = DURABILITY_PROFILES["default"],
-                 log_level: str = "INFO", service_env: dict[str, str] | None = None) -> None:
+                 log_level: str = "INFO") -> None:
         self.root = root
-        self.service_env = service_env or {}
         self.admin_key = "adm_" + secrets.token_urlsafe(24)
         self.durability = durability
         self.batch_size = batch_size
@@ -142,7 +141,6 @@ class Stack:
             "PALABRE_VAR_DIR": str(self.root),
             "PALABRE_LOG_LEVEL": self.log_level,
             **{f"PALABRE_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
-            **self.service_env,
             **extra,
         }
 
@@ -224,10 +222,11 @@ class Stack:
         assert response.status_code == 201, response.text
         return response.json()["api_key"]
 
-    def subscribe(self, partner_key: str, url: str, **filters: list[str]) -> dict[str, Any]:
+    def subscribe(self, partner_key: str, url: str, limits: dict[str, Any] | None = None,
+                  **filters: list[str]) -> dict[str, Any]:
         response = httpx.post(f"{self.url('notifications')}/v1/subscriptions", timeout=60,
                               headers={"Authorization": f"Bearer {partner_key}"},
-                              json={"url": url, "filters": filters})
+                              json={"url": url, "filters": filters, "limits": limits or {}})
         assert response.status_code == 201, response.text
         return response.json()
 
