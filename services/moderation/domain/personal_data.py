@@ -478,6 +478,23 @@ def could_hold_person_name(text: str) -> bool:
     return False
 
 
+# A sentence ends at . ! ? … followed by a space, unless the period closes an initial or a title
+# ("J. Dupont", "M. Martin", "Mme. Durand"); a line break ends one too.
+_SENTENCE_END = re.compile(r"(?<!\b[A-ZÀ-Ý])(?<!\bM)(?<!\bMme)(?<!\bMlle)(?<!\bDr)(?<!\bPr)(?<!\bSt)[.!?…]+\s+|\n+")
+
+
+def name_windows(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of `text` that could hold a person's name: the recogniser reads
+    only these (a third of the characters of the texts that hold a candidate). Its context is a few words
+    on each side, so a name reads the same in its sentence as in the whole text."""
+    windows, start = [], 0
+    for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+        if end > start and could_hold_person_name(text[start:end]):
+            windows.append((start, end))
+        start = end
+    return windows
+
+
 @cache
 def name_model():
     """spaCy's small French model with only the entity recogniser enabled, loaded once per process."""
@@ -490,14 +507,17 @@ def name_model():
 
 
 def person_entity_spans(texts: Sequence[str], batch_size: int = 256) -> list[list[tuple[int, int]]]:
-    """PER entities of each text, running the model once over those that could hold one."""
+    """PER entities of each text (offsets in the text), running the model once over the sentences that
+    could hold one (`name_windows`)."""
     results: list[list[tuple[int, int]]] = [[] for _ in texts]
-    indices = [i for i, text in enumerate(texts) if text and could_hold_person_name(text)]
-    if not indices:
+    windows = [(index, start, end) for index, text in enumerate(texts) if text
+               for start, end in name_windows(text)]
+    if not windows:
         return results
     nlp = name_model()
-    for index, doc in zip(indices, nlp.pipe((texts[i] for i in indices), batch_size=batch_size)):
-        results[index] = [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PER"]
+    sentences = (texts[index][start:end] for index, start, end in windows)
+    for (index, start, _), doc in zip(windows, nlp.pipe(sentences, batch_size=batch_size)):
+        results[index] += [(start + ent.start_char, start + ent.end_char) for ent in doc.ents if ent.label_ == "PER"]
     return results
 
 
