@@ -272,6 +272,7 @@ class EventBatcher:
         self.on_outcome = on_outcome
         self._pending: list[tuple[Any, Any, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
+        self._flushers: set[asyncio.Task] = set()  # the loop holds tasks weakly: these settle batches
 
     async def submit(self, msg: Any) -> None:
         try:
@@ -287,6 +288,8 @@ class EventBatcher:
             await self._flush()
         elif self._flusher is None:  # in a context of its own: not the first message's
             self._flusher = asyncio.create_task(self._flush_soon(), context=contextvars.Context())
+            self._flushers.add(self._flusher)
+            self._flusher.add_done_callback(self._flushers.discard)
         await done
 
     async def _flush_soon(self) -> None:
