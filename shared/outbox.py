@@ -21,6 +21,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 RELAY_BATCH = 1000
+PUBLISH_ACK_TIMEOUT_S = 10.0
 OUTBOX_COLUMNS = (("event_id", "text"), ("subject", "text"), ("payload", "bytea"), ("headers", "jsonb"))
 
 
@@ -97,7 +98,8 @@ class OutboxRelay:
                 await self.bus.js.publish_async(row["subject"], row["payload"], headers=row["headers"])
                 for row in rows
             ]
-            await asyncio.gather(*acks)
+            # a PubAck lost with a restarting server never comes: give up and publish again (de-duplicated)
+            await asyncio.wait_for(asyncio.gather(*acks), timeout=PUBLISH_ACK_TIMEOUT_S)
             crash_point(self.bus.settings, "outbox.after_publish")
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
