@@ -133,22 +133,28 @@ async def test_kill_9_mid_way_loses_no_delivery(own_stack, mailbox):
         receiver.stop()
 
 
+class HeldAnswers:
+    """A receiver's answer that holds each request until `release` is set, counting those held at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.now = self.max = 0
+
+    def __call__(self, request):
+        with self.lock:
+            self.now += 1
+            self.max = max(self.max, self.now)
+        self.release.wait(timeout=30)
+        with self.lock:
+            self.now -= 1
+        return 204, {}
+
+
 async def test_a_slow_endpoint_delays_no_other(own_stack):
     place = territory()
     key = create_partner(own_stack, f"p-{place}")
-    release = threading.Event()
-    in_flight = {"now": 0, "max": 0}
-    lock = threading.Lock()
-
-    def stuck(request):
-        with lock:
-            in_flight["now"] += 1
-            in_flight["max"] = max(in_flight["max"], in_flight["now"])
-        release.wait(timeout=30)
-        with lock:
-            in_flight["now"] -= 1
-        return 204, {}
-
+    stuck = HeldAnswers()
     slow, fast = Receiver(stuck).start(), Receiver().start()
     try:
         subscribe(own_stack, key, f"{slow.url}/slow", territories=[place])
@@ -156,11 +162,11 @@ async def test_a_slow_endpoint_delays_no_other(own_stack):
         ids = await publish(own_stack, *[published(place, f"Contribution {i}.") for i in range(30)])
         wait_for(lambda: len(fast.accepted()) == len(ids), 60, what="the fast endpoint to receive everything")
         assert slow.accepted() == []  # the stuck endpoint has received nothing yet: it held no one back
-        release.set()
+        stuck.release.set()
         wait_for(lambda: set(event_ids(slow.accepted())) == set(ids), 120, what="the slow endpoint to catch up")
-        assert in_flight["max"] <= CONCURRENCY
+        assert stuck.max <= CONCURRENCY
     finally:
-        release.set()
+        stuck.release.set()
         slow.stop()
         fast.stop()
 
@@ -175,29 +181,17 @@ async def test_a_subscription_gets_the_limits_it_asks_within_the_service_maxima(
     assert too_much.status_code == 422
     assert {e["pointer"] for e in too_much.json()["errors"]} == {"/limits/max_in_flight", "/limits/max_rate_per_s"}
 
-    release = threading.Event()
-    in_flight = {"now": 0, "max": 0}
-    lock = threading.Lock()
-
-    def held(request):
-        with lock:
-            in_flight["now"] += 1
-            in_flight["max"] = max(in_flight["max"], in_flight["now"])
-        release.wait(timeout=30)
-        with lock:
-            in_flight["now"] -= 1
-        return 204, {}
-
+    held = HeldAnswers()
     narrow, slow = Receiver(held).start(), Receiver().start()
     try:
         two_at_once = subscribe(own_stack, key, f"{narrow.url}/narrow", limits={"max_in_flight": 2}, territories=[place])
         assert two_at_once["limits"]["max_in_flight"] == 2 and two_at_once["limits"]["max_rate_per_s"] > 0
         five_a_second = subscribe(own_stack, key, f"{slow.url}/slow", limits={"max_rate_per_s": 5}, territories=[place])
         ids = await publish(own_stack, *[published(place, f"Contribution {i}.") for i in range(15)])
-        wait_for(lambda: in_flight["now"] == 2, 30, what="two requests held by the narrow endpoint")
+        wait_for(lambda: held.now == 2, 30, what="two requests held by the narrow endpoint")
         await asyncio.sleep(0.5)  # a third request, were it allowed, would have arrived by now
-        assert in_flight["max"] == 2  # not the service's default of CONCURRENCY
-        release.set()
+        assert held.max == 2  # not the service's default of CONCURRENCY
+        held.release.set()
         wait_for(lambda: set(event_ids(narrow.accepted())) == set(ids), 60, what="the narrow endpoint to catch up")
         wait_for(lambda: set(event_ids(slow.accepted())) == set(ids), 60, what="the rate-limited endpoint")
         arrivals = sorted(r["at"] for r in slow.accepted())
@@ -208,7 +202,7 @@ async def test_a_subscription_gets_the_limits_it_asks_within_the_service_maxima(
         assert changed.status_code == 200, changed.text
         assert changed.json()["limits"] == {"max_in_flight": 3, "max_rate_per_s": two_at_once["limits"]["max_rate_per_s"]}
     finally:
-        release.set()
+        held.release.set()
         narrow.stop()
         slow.stop()
 
