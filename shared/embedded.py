@@ -3,6 +3,7 @@
 
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -18,10 +19,36 @@ import httpx
 SERVICES = ("intake", "moderation", "synthesis", "notifications")
 
 
+_ports_handed_out: set[int] = set()
+
+
+def _ephemeral_port_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now, never handed out before by this process, and outside the kernel's
+    ephemeral range: a port picked there can be taken as the local end of any outgoing connection (to
+    NATS, to PostgreSQL) between being picked and being bound by the server it is for."""
+    low, high = _ephemeral_port_range()
+    choices = range(10000, low) if low > 12000 else range(high + 1, 65536)
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.choice(choices)
+        if port in _ports_handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port outside the ephemeral range {low}-{high}")
 
 
 def nats_server_binary() -> str:
