@@ -275,7 +275,8 @@ class ServiceProcess:
         last = None
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; the end of "
+                                   f"{self.log_path}:\n{self.log_tail()}")
             try:
                 response = httpx.get(f"{self.base_url}/readyz", timeout=1.0)
                 if response.status_code == 200:
@@ -284,7 +285,15 @@ class ServiceProcess:
             except httpx.HTTPError as exc:
                 last = str(exc)
             time.sleep(0.1)
-        raise TimeoutError(f"{self.name} not ready after {timeout}s ({last}); see {self.log_path}")
+        raise TimeoutError(f"{self.name} not ready after {timeout}s ({last}); the end of "
+                           f"{self.log_path}:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The last lines the service wrote, so that a failed start says why where it is reported."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError as exc:
+            return f"(no log: {exc})"
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process and self.process.poll() is None:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import socket
 import unicodedata
 
 import httpx
@@ -218,6 +219,20 @@ def test_a_territory_above_its_rate_limit_gets_429_with_retry_after(intake_stack
         assert unaffected.status_code == 202
     finally:
         replica.stop()
+
+
+def test_a_service_that_cannot_start_says_why(intake_stack):
+    """Its port is taken: the error names the exit and carries the end of the service's log."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free_port()))
+        taken.listen()
+        blocked = ServiceProcess("intake", taken.getsockname()[1], intake_stack.env(),
+                                 intake_stack.root / "logs" / "intake-blocked.log").start()
+        try:
+            with pytest.raises(RuntimeError, match=r"(?s)intake exited with 3.*address already in use"):
+                blocked.wait_ready()
+        finally:
+            blocked.stop()
 
 
 async def test_concurrent_requests_are_each_answered_for_their_own_contributions(intake_stack):
