@@ -16,6 +16,7 @@ import httpx
 import nats
 import psutil
 
+from shared.bus import NatsAddress
 from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess, free_port
 
 if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
@@ -239,7 +240,7 @@ class Stack:
 
     async def nats_connect(self, **options: Any) -> nats.NATS:
         options = {"connect_timeout": 10, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, **options}
-        return await nats.connect(servers=self.nats_url.split(","), **options)
+        return await nats.connect(**NatsAddress.parse(self.nats_url).connect_options(), **options)
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:

@@ -21,11 +21,12 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 import structlog
 from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats import JStream, NatsBroker, NatsUserPassword, PullSub
 from nats.js.api import ConsumerConfig
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -83,10 +84,82 @@ CONTRIBUTION_HEADER = "Palabre-Contribution-Id"
 MSG_ID_HEADER = "Nats-Msg-Id"
 
 
-def nats_servers(settings: Settings) -> list[str]:
-    """The servers of PALABRE_NATS_URL (comma-separated); a local server when it is unset."""
-    urls = settings.nats_url or "nats://127.0.0.1:4222"
-    return [url.strip() for url in urls.split(",") if url.strip()]
+@dataclass(frozen=True)
+class NatsAddress:
+    """Where the bus is and who the service is on it.
+
+    The servers carry no credentials: the user and password go to the client as connection options, so
+    that every server of its pool gets them. A cluster announces its other servers to a client, which adds
+    them to its pool as bare addresses; with the credentials only in the configured URLs, a reconnection to
+    an announced server went unauthenticated, the server refused it, and nats-py closed the connection
+    for good (seen when a node of a three-node cluster was killed: one service stopped consuming)."""
+
+    servers: list[str]
+    user: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, urls: str | None) -> "NatsAddress":
+        """PALABRE_NATS_URL: comma-separated `nats://user:password@host:port`; a local server when unset."""
+        servers, user, password = [], None, None
+        for url in (urls or "nats://127.0.0.1:4222").split(","):
+            if not url.strip():
+                continue
+            parts = urlsplit(url.strip())
+            user, password = parts.username or user, parts.password or password
+            servers.append(f"{parts.scheme}://{parts.hostname}:{parts.port or 4222}")
+        return cls(servers, user, password)
+
+    def connect_options(self) -> dict[str, Any]:
+        """The keyword arguments of `nats.connect` (a user without a password is a token)."""
+        if self.user and self.password:
+            return {"servers": self.servers, "user": self.user, "password": self.password}
+        if self.user:
+            return {"servers": self.servers, "token": self.user}
+        return {"servers": self.servers}
+
+
+class ConnectionWatch:
+    """Logs what happens to one NATS connection and says whether it can still be used.
+
+    nats-py reconnects by itself after a lost server, but closes the connection for good on some errors
+    (an authentication refused, for one); a consumer on a closed connection then fetches nothing without a
+    word. The watch makes that loud: an error in the log and a failing `/healthz`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.connected = False
+        self.closed_unexpectedly = False
+        self._closing = False
+
+    def callbacks(self) -> dict[str, Callable[..., Awaitable[None]]]:
+        return {"error_cb": self._on_error, "disconnected_cb": self._on_disconnected,
+                "reconnected_cb": self._on_reconnected, "closed_cb": self._on_closed}
+
+    def opened(self) -> None:
+        self.connected = True
+
+    def closing(self) -> None:
+        """The service closes the connection itself: not a failure."""
+        self._closing = True
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.warning("bus connection error", connection=self.name, error=_short(exc))
+
+    async def _on_disconnected(self) -> None:
+        if not self._closing:
+            self.connected = False
+            log.warning("bus connection lost, reconnecting", connection=self.name)
+
+    async def _on_reconnected(self) -> None:
+        self.connected = True
+        log.info("bus connection restored", connection=self.name)
+
+    async def _on_closed(self) -> None:
+        self.connected = False
+        if not self._closing:
+            self.closed_unexpectedly = True
+            log.error("bus connection closed for good; the service must be restarted", connection=self.name)
 
 
 async def declare_streams(js: JetStreamContext, settings: Settings, *, attempts: int = 10) -> None:
@@ -138,16 +211,20 @@ def consumer_config(durable: str, settings: Settings, *, ack_wait_s: float = 30.
     )
 
 
-def make_broker(settings: Settings, service: str) -> NatsBroker:
+def make_broker(settings: Settings, service: str, watch: ConnectionWatch) -> NatsBroker:
     """The service's FastStream broker. Handlers take the NATS message as their one plain argument, so
     there is no dependency injection to resolve per message (it cost about a tenth of a consumer's CPU)."""
+    address = NatsAddress.parse(settings.nats_url)
     return NatsBroker(
-        nats_servers(settings),
+        address.servers,
+        security=NatsUserPassword(address.user, address.password) if address.user and address.password else None,
+        token=address.user if address.user and not address.password else None,
         name=f"palabre-{service}-consumers",
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         logger=None,
         apply_types=False,
+        **watch.callbacks(),
     )
 
 
@@ -208,19 +285,24 @@ class Bus:
     js: JetStreamContext
     settings: Settings
     service: str
+    watch: ConnectionWatch
 
     @classmethod
     async def connect(cls, settings: Settings, service: str) -> "Bus":
+        watch = ConnectionWatch(f"palabre-{service}")
         nc = await nats.connect(
-            servers=nats_servers(settings),
+            **NatsAddress.parse(settings.nats_url).connect_options(),
             name=f"palabre-{service}",
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
+            **watch.callbacks(),
         )
+        watch.opened()
         js = nc.jetstream(timeout=10)
-        return cls(nc=nc, js=js, settings=settings, service=service)
+        return cls(nc=nc, js=js, settings=settings, service=service, watch=watch)
 
     async def close(self) -> None:
+        self.watch.closing()
         with contextlib.suppress(Exception):
             await self.nc.drain()
 

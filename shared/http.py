@@ -90,11 +90,16 @@ class Metrics:
         self.service = service
 
 
-def install_operational_routes(app: FastAPI, *, metrics: Metrics, ready: Callable[[], Awaitable[dict[str, bool]]],
+def install_operational_routes(app: FastAPI, *, metrics: Metrics, alive: Callable[[], dict[str, bool]],
+                               ready: Callable[[], Awaitable[dict[str, bool]]],
                                asyncapi: Callable[[], dict[str, Any]]) -> None:
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": metrics.service}
+    async def healthz() -> Response:
+        """503 when the process cannot recover by itself (the liveness probe restarts it)."""
+        checks = alive()
+        healthy = all(checks.values())
+        return JSONResponse({"status": "ok" if healthy else "failing", "service": metrics.service,
+                             "checks": checks}, status_code=200 if healthy else 503)
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:

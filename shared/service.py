@@ -15,7 +15,16 @@ from fastapi import FastAPI
 from faststream.specification import AsyncAPI
 
 from shared import migrations
-from shared.bus import EVENTS_STREAM, Bus, EventBatcher, StreamSpec, declare_streams, make_broker, pull_subscriber
+from shared.bus import (
+    EVENTS_STREAM,
+    Bus,
+    ConnectionWatch,
+    EventBatcher,
+    StreamSpec,
+    declare_streams,
+    make_broker,
+    pull_subscriber,
+)
 from shared.db import create_pool
 from shared.events import EventData, parse_event
 from shared.http import Metrics, install_operational_routes, install_problem_handlers
@@ -31,7 +40,8 @@ class ServiceRuntime:
         self.settings = settings or get_settings()
         self.title = title
         self.description = description
-        self.broker = make_broker(self.settings, name)
+        self.consumers_connection = ConnectionWatch(f"palabre-{name}-consumers")
+        self.broker = make_broker(self.settings, name, self.consumers_connection)
         self.metrics = Metrics(name)
         self.pool: asyncpg.Pool | None = None
         self.bus: Bus | None = None
@@ -99,6 +109,7 @@ class ServiceRuntime:
         for hook in self._on_start:
             await hook(self)
         await self.broker.start()
+        self.consumers_connection.opened()
         for task in self.background:
             self._tasks.append(asyncio.create_task(self._supervise(task), name=task.__name__))
         log.info("service started", service=self.name)
@@ -120,6 +131,7 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self.consumers_connection.closing()
         with contextlib.suppress(Exception):
             await self.broker.stop()
         if self.relay:
@@ -136,7 +148,12 @@ class ServiceRuntime:
                 async with self.pool.acquire(timeout=2) as conn:
                     database = await conn.fetchval("SELECT 1") == 1
         bus = bool(self.bus and self.bus.nc.is_connected)
-        return {"database": database, "bus": bus}
+        return {"database": database, "bus": bus, "consumers": self.consumers_connection.connected}
+
+    def alive(self) -> dict[str, bool]:
+        """False for a bus connection nats-py closed for good: only a restart brings it back."""
+        return {"bus": not (self.bus and self.bus.watch.closed_unexpectedly),
+                "consumers": not self.consumers_connection.closed_unexpectedly}
 
     def asyncapi(self) -> dict[str, Any]:
         spec = AsyncAPI(self.broker, title=f"Palabre {self.name}", version="1.0.0",
@@ -156,7 +173,8 @@ class ServiceRuntime:
                       lifespan=lifespan, **fastapi_kwargs)
         app.state.runtime = self
         install_problem_handlers(app)
-        install_operational_routes(app, metrics=self.metrics, ready=self.ready, asyncapi=self.asyncapi)
+        install_operational_routes(app, metrics=self.metrics, alive=self.alive, ready=self.ready,
+                                   asyncapi=self.asyncapi)
         return app
 
     @property

@@ -10,10 +10,9 @@ is off: there, give territories NATS accounts or JWT users through the cluster's
 
 import asyncio
 import secrets
-from urllib.parse import urlsplit
 
 from services.intake import store
-from shared.bus import nats_servers
+from shared.bus import NatsAddress
 from shared.embedded import hash_nats_password, signal_nats_reload, write_nats_auth_file
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -53,11 +52,7 @@ def territory_user_entry(territory: str, password_hash: str) -> dict:
 
 def public_servers(settings: Settings) -> list[str]:
     """The servers a territory system connects to, without the service user's credentials."""
-    servers = []
-    for url in nats_servers(settings):
-        parts = urlsplit(url)
-        servers.append(f"{parts.scheme}://{parts.hostname}:{parts.port or 4222}")
-    return servers
+    return NatsAddress.parse(settings.nats_url).servers
 
 
 def new_password() -> str:
@@ -81,10 +76,10 @@ def credentials_answer(settings: Settings, territory: str, password: str) -> dic
 
 
 def _service_user(settings: Settings) -> tuple[str, str]:
-    parts = urlsplit(nats_servers(settings)[0])
-    if not parts.username or not parts.password:
+    address = NatsAddress.parse(settings.nats_url)
+    if not address.user or not address.password:
         raise RuntimeError("PALABRE_NATS_URL carries no service user; cannot write the NATS users file")
-    return parts.username, parts.password
+    return address.user, address.password
 
 
 async def sync_users_file(pool, settings: Settings) -> bool:

@@ -144,9 +144,11 @@ def test_a_key_reaches_only_its_own_territory(stack):
 
 def test_every_service_is_observable(stack):
     for service in ("intake", "moderation", "synthesis", "notifications"):
-        assert httpx.get(f"{stack.url(service)}/healthz").json()["status"] == "ok"
+        health = httpx.get(f"{stack.url(service)}/healthz")
+        assert health.status_code == 200 and health.json()["checks"] == {"bus": True, "consumers": True}
         ready = httpx.get(f"{stack.url(service)}/readyz")
-        assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "bus": True}
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"database": True, "bus": True, "consumers": True}
         metrics = httpx.get(f"{stack.url(service)}/metrics").text
         # the readiness probe just made is counted under its route and status
         assert 'palabre_http_requests_total{method="GET",route="/readyz",status="200"}' in metrics
