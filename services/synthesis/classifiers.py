@@ -1,17 +1,26 @@
 """The axis classifiers a synthesis process holds in memory, one per framework (id and version).
 
-A classifier is fitted once, from the published corpus of its framework, the first time a contribution
-without an axis needs it; the recompute worker refits it on the whole corpus and hands the new one over.
+Fitting a classifier costs about 6 ms of CPU per text of its corpus, so fitted classifiers are kept in the
+database (`axis_classifiers`) and shared: a replica or a restarted process loads the latest one instead of
+fitting its own. Only when none was ever stored is one fitted, from the published corpus of its framework,
+the first time a contribution without an axis needs it. The recompute worker refits each classifier on the
+whole corpus and stores it; the other replicas pick it up within `REFRESH_S`.
 Fitting and classifying are CPU-bound: they run in a worker thread so the event loop keeps answering.
 """
 
 import asyncio
+import pickle  # nosec B403 - only classifiers this service fitted and stored in its own schema are loaded
 from collections.abc import Sequence
+from datetime import datetime
 
 from services.synthesis import store
 from services.synthesis.domain.classify import Assignment, AxisClassifier
 from services.synthesis.domain.models import AxisSource, PublishedContribution
-from services.synthesis.domain.recompute import fit_classifier, framework_key, training_examples
+from services.synthesis.domain.recompute import (
+    fit_classifier,
+    framework_key,
+    training_examples,
+)
 from services.synthesis.domain.text import Lemmatizer
 from shared.frameworks import Framework
 from shared.logging import get_logger
@@ -19,17 +28,45 @@ from shared.vocabulary import Kind
 
 log = get_logger(__name__)
 
+REFRESH_S = 5.0  # how often a replica looks for classifiers refitted elsewhere
+
+
+def dump_classifier(classifier: AxisClassifier) -> bytes:
+    """The stored form of a classifier, without its lemmatiser (each process classifies with its own)."""
+    lemmatizer, classifier.lemmatizer = classifier.lemmatizer, None
+    try:
+        return pickle.dumps(classifier, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        classifier.lemmatizer = lemmatizer
+
+
+def load_classifier(model: bytes) -> AxisClassifier:
+    return pickle.loads(model)  # nosec B301 - written by this service only, in its own schema (see module)
+
 
 class ClassifierCache:
     def __init__(self, corpus_size: int) -> None:
         self.corpus_size = corpus_size
         self.lemmatizer = Lemmatizer()
         self._classifiers: dict[str, AxisClassifier] = {}
+        self._fitted_at: dict[str, datetime] = {}
         self._lock = asyncio.Lock()
 
-    def replace(self, classifiers: dict[str, AxisClassifier]) -> None:
-        """Take the classifiers a recompute refitted (they are used from the next batch on)."""
+    def replace(self, classifiers: dict[str, AxisClassifier], fitted_at: dict[str, datetime]) -> None:
+        """Take classifiers fitted elsewhere (they are used from the next batch on)."""
         self._classifiers.update(classifiers)
+        self._fitted_at.update(fitted_at)
+
+    async def refresh(self, conn) -> list[str]:
+        """Load the stored classifiers fitted since this process last took them; the keys taken."""
+        newer = [key for key, fitted_at in (await store.classifier_fits(conn)).items()
+                 if key in self._fitted_at and fitted_at > self._fitted_at[key]]
+        if not newer:
+            return []
+        stored = await store.stored_classifiers(conn, newer)
+        loaded = await asyncio.to_thread(lambda: {key: load_classifier(model) for key, _, model in stored})
+        self.replace(loaded, {key: fitted_at for key, fitted_at, _ in stored})
+        return sorted(loaded)
 
     async def classify(self, conn, framework: Framework, texts: Sequence[str]) -> list[Assignment]:
         classifier = await self._classifier(conn, framework)
@@ -45,10 +82,22 @@ class ClassifierCache:
             return self._classifiers[key]
         async with self._lock:
             if key not in self._classifiers:
-                corpus = await store.classifier_corpus(conn, framework.id, framework.version, self.corpus_size)
-                self._classifiers[key] = await asyncio.to_thread(self._fit, framework, corpus)
-                log.info("axis classifier fitted", framework=key, corpus=len(corpus))
+                stored = await store.stored_classifiers(conn, [key])
+                if stored:
+                    _, fitted_at, model = stored[0]
+                    self.replace({key: await asyncio.to_thread(load_classifier, model)}, {key: fitted_at})
+                    log.info("axis classifier loaded", framework=key)
+                else:
+                    await self._fit_and_store(conn, framework, key)
         return self._classifiers[key]
+
+    async def _fit_and_store(self, conn, framework: Framework, key: str) -> None:
+        corpus = await store.classifier_corpus(conn, framework.id, framework.version, self.corpus_size)
+        classifier = await asyncio.to_thread(self._fit, framework, corpus)
+        model = await asyncio.to_thread(dump_classifier, classifier)
+        fitted_at = await store.save_classifier(conn, key, model, len(corpus))
+        self.replace({key: classifier}, {key: fitted_at})
+        log.info("axis classifier fitted", framework=key, corpus=len(corpus))
 
     def _fit(self, framework: Framework, corpus: list[tuple]) -> AxisClassifier:
         rows = [PublishedContribution(id=cid, territory="", country="", kind=Kind.ATTENTE, text=text, axis=axis,

@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -159,6 +160,31 @@ async def classifier_corpus(conn, framework_id: str, version: str, limit: int) -
         framework_id, version, limit,
     )
     return [tuple(row) for row in rows]
+
+
+async def save_classifier(conn, key: str, model: bytes, corpus_size: int) -> datetime:
+    """Keep a fitted classifier (pickled); a newer fit replaces an older one."""
+    return await conn.fetchval(
+        "INSERT INTO axis_classifiers (framework_key, fitted_at, corpus_size, model) "
+        "VALUES ($1, clock_timestamp(), $2, $3) ON CONFLICT (framework_key) DO UPDATE "
+        "SET fitted_at = EXCLUDED.fitted_at, corpus_size = EXCLUDED.corpus_size, model = EXCLUDED.model "
+        "RETURNING fitted_at",
+        key, corpus_size, model,
+    )
+
+
+async def classifier_fits(conn) -> dict[str, datetime]:
+    """When each stored classifier was fitted (without the models: cheap to ask often)."""
+    return {row["framework_key"]: row["fitted_at"]
+            for row in await conn.fetch("SELECT framework_key, fitted_at FROM axis_classifiers")}
+
+
+async def stored_classifiers(conn, keys: Sequence[str]) -> list[tuple[str, datetime, bytes]]:
+    rows = await conn.fetch(
+        "SELECT framework_key, fitted_at, model FROM axis_classifiers WHERE framework_key = ANY($1::text[])",
+        list(keys),
+    )
+    return [(row["framework_key"], row["fitted_at"], row["model"]) for row in rows]
 
 
 async def move_axes(conn: asyncpg.Connection, changes: Sequence[tuple[str, str | None, str | None, float]]) -> int:

@@ -3,20 +3,26 @@ debounced (`PALABRE_SYNTHESIS_DEBOUNCE_S`), in a separate process so the service
 
 Changes leave a row in `recompute_requests` (the earliest kept). A replica holding the recompute advisory
 lock claims the requests older than the debounce, reads the published corpus, and hands it to a worker
-process; the result (placements, documents) is written back in one transaction with its
-`synthesis.updated` events. Only one replica recomputes at a time; the others keep consuming and answering.
+process; the result (placements, documents, refitted classifiers) is written back in one transaction with
+its `synthesis.updated` events. Only one replica recomputes at a time; the others keep consuming and answering.
 """
 
 import asyncio
 import contextlib
 import multiprocessing
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from services.synthesis import commands, store
-from services.synthesis.classifiers import ClassifierCache
+from services.synthesis.classifiers import (
+    REFRESH_S,
+    ClassifierCache,
+    dump_classifier,
+    load_classifier,
+)
 from services.synthesis.settings import get_synthesis_settings
 from shared.frameworks import Framework, default_framework
 from shared.logging import get_logger
@@ -39,8 +45,13 @@ def limit_threads(threads: int) -> None:
 def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
                   scopes: list[tuple[str, str]]) -> dict[str, Any]:
     """In the worker process: the pure recompute over plain data, returned as plain data."""
-    from services.synthesis.domain.models import UNCLASSIFIED, AxisSource, PublishedContribution, Scope
-    from services.synthesis.domain.recompute import recompute
+    from services.synthesis.domain.models import (
+        UNCLASSIFIED,
+        AxisSource,
+        PublishedContribution,
+        Scope,
+    )
+    from services.synthesis.domain.recompute import framework_key, recompute
 
     started = time.perf_counter()
     frameworks = {key: Framework.model_validate(framework) for key, (_, framework) in consultations.items()}
@@ -61,8 +72,7 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
         scope = Scope(level=level, id=None if level == "network" else key)
         pairs.append((scope, territory_framework.get(key, fallback) if level == "territory" else fallback))
     result = recompute(contributions, frameworks_of, pairs)
-    for classifier in result.classifiers.values():
-        classifier.lemmatizer = None  # the service classifies with its own lemmatiser
+    fitted_on = Counter(framework_key(framework) for framework in frameworks_of.values())
     documents = {}
     for (level, key), analysis in result.analyses.items():
         document = analysis.synthesis.model_dump(mode="json")
@@ -74,7 +84,8 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
     if network is not None:
         subthemes = {cid: p.subtheme for cid, p in network.placements.items() if p.subtheme != stored_subtheme[cid]}
     return {
-        "classifiers": result.classifiers,
+        "classifiers": {key: (dump_classifier(classifier), fitted_on[key])
+                        for key, classifier in result.classifiers.items()},
         "changes": [(c.contribution_id, c.previous_axis, c.axis, c.confidence) for c in result.changes],
         "documents": documents,
         "subthemes": subthemes,
@@ -87,6 +98,7 @@ class Recomputer:
         self.settings = get_synthesis_settings()
         self.classifiers = classifiers
         self._executor: ProcessPoolExecutor | None = None
+        self._refreshed = 0.0
 
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -107,8 +119,19 @@ class Recomputer:
             while True:
                 await asyncio.sleep(self.settings.poll_s)
                 await self.recompute_due(runtime)
+                await self.refresh_classifiers(runtime)
         finally:
             self.close()
+
+    async def refresh_classifiers(self, runtime) -> None:
+        """Take the classifiers another replica refitted, at most every `REFRESH_S`."""
+        if time.monotonic() - self._refreshed < REFRESH_S:
+            return
+        self._refreshed = time.monotonic()
+        async with runtime.db.acquire() as conn:
+            taken = await self.classifiers.refresh(conn)
+        if taken:
+            log.info("axis classifiers taken from the database", frameworks=taken)
 
     async def recompute_due(self, runtime) -> list[tuple[str, str, int, Any]]:
         async with runtime.db.acquire() as lock_conn:
@@ -134,6 +157,8 @@ class Recomputer:
             async with pool.acquire() as conn, conn.transaction():
                 written = await commands.store_recompute(conn, result["documents"], result["changes"],
                                                          result["subthemes"])
+                fitted_at = {key: await store.save_classifier(conn, key, model, corpus_size)
+                             for key, (model, corpus_size) in result["classifiers"].items()}
         except BaseException as exc:
             if isinstance(exc, BrokenProcessPool):
                 self._executor = None  # the worker process died: a new one next time
@@ -141,7 +166,8 @@ class Recomputer:
                 async with pool.acquire() as conn:  # nothing claimed is lost: ask again
                     await store.request_recompute(conn, set(scopes))
             raise
-        self.classifiers.replace(result["classifiers"])
+        self.classifiers.replace(await asyncio.to_thread(
+            lambda: {key: load_classifier(model) for key, (model, _) in result["classifiers"].items()}), fitted_at)
         log.info("syntheses recomputed", scopes=len(scopes), contributions=len(rows),
                  seconds=round(result["seconds"], 3), axes_moved=len(result["changes"]),
                  versions={f"{s}/{k}": v for s, k, v, _ in written})

@@ -11,6 +11,10 @@ import httpx
 import pytest
 from nats.js.api import DeliverPolicy
 
+from services.synthesis import store
+from services.synthesis.classifiers import ClassifierCache, dump_classifier
+from shared.db import create_pool
+from shared.frameworks import Framework
 from tests.harness import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -357,3 +361,39 @@ def test_published_text_is_escaped_on_the_pages(stack, network):
                     what="the contribution page")
     assert "&lt;b&gt;algorithmes&lt;/b&gt; &amp; les" in page
     assert "<b>algorithmes</b>" not in page
+
+
+class FitCountingCache(ClassifierCache):
+    """The service's cache, counting the classifiers it fits itself."""
+
+    fits = 0
+
+    def _fit(self, framework, corpus):
+        self.fits += 1
+        return super()._fit(framework, corpus)
+
+
+async def test_a_fitted_classifier_is_stored_and_another_process_takes_it(stack, network):
+    """Fitting costs ~6 ms of CPU per text: a second replica, or the service after a restart, loads the
+    stored classifier instead of fitting its own, and takes a newer one stored elsewhere."""
+    stored = await stack.sql("SELECT a.framework_key, a.corpus_size, c.framework FROM synthesis.axis_classifiers a "
+                             "JOIN synthesis.consultations c ON a.framework_key = "
+                             "(c.framework->>'id') || '@' || (c.framework->>'version') LIMIT 1")
+    assert stored, "synthesis keeps the classifier it used"
+    framework = Framework.model_validate(json.loads(stored[0]["framework"]))
+    text = "Les algorithmes utilisés par la mairie doivent être publiés et expliqués aux habitants."
+    pool = await create_pool(stack.database_url, "synthesis", max_size=2)
+    try:
+        other, stale = FitCountingCache(1000), FitCountingCache(1000)
+        async with pool.acquire() as conn:
+            [assignment] = await other.classify(conn, framework, [text])
+            await stale.classify(conn, framework, [text])
+            assert other.fits == stale.fits == 0
+            assert assignment.axis is None or assignment.axis in framework.axis_ids()
+            assert await stale.refresh(conn) == []
+            classifier = other._classifiers[stored[0]["framework_key"]]
+            await store.save_classifier(conn, stored[0]["framework_key"], dump_classifier(classifier), 1)
+            assert await stale.refresh(conn) == [stored[0]["framework_key"]]
+            assert await stale.refresh(conn) == []
+    finally:
+        await pool.close()
