@@ -14,6 +14,11 @@ class SynthesisSettings(BaseSettings):
         description="A scope's sub-themes and proposals are recomputed at most once every this many seconds, "
         "gathering every change made meanwhile (the counts are live regardless)",
     )
+    recompute_share: float = Field(
+        default=0.25, gt=0, le=1,
+        description="Under sustained change, the share of one core recomputes may take: after a recompute "
+        "that took s seconds, the next starts no sooner than s × (1/share − 1) later (the counts stay live)",
+    )
     poll_s: float = Field(default=0.5, gt=0, description="How often the recompute worker looks for due scopes")
     worker_threads: int = Field(
         default=1, ge=1, le=64,

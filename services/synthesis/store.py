@@ -108,13 +108,27 @@ async def request_recompute(conn: asyncpg.Connection, scopes: set[tuple[str, str
     )
 
 
-async def claim_due_requests(conn: asyncpg.Connection, debounce_s: float) -> list[tuple[str, str]]:
+async def claim_due_requests(conn: asyncpg.Connection, debounce_s: float,
+                             rest_factor: float = 0.0) -> list[tuple[str, str]]:
+    """Take the requests older than the debounce, unless the last recompute (by any replica) finished less
+    than `rest_factor` times its own duration ago."""
     rows = await conn.fetch(
         "DELETE FROM recompute_requests WHERE (scope, key) IN (SELECT scope, key FROM recompute_requests "
-        "WHERE requested_at <= now() - make_interval(secs => $1) FOR UPDATE SKIP LOCKED) RETURNING scope, key",
-        float(debounce_s),
+        "WHERE requested_at <= now() - make_interval(secs => $1) AND NOT EXISTS (SELECT 1 FROM last_recompute "
+        "WHERE now() < finished_at + make_interval(secs => seconds * $2)) FOR UPDATE SKIP LOCKED) "
+        "RETURNING scope, key",
+        float(debounce_s), float(rest_factor),
     )
     return sorted((row["scope"], row["key"]) for row in rows)
+
+
+async def record_recompute(conn: asyncpg.Connection, seconds: float, scopes: int, contributions: int) -> None:
+    await conn.execute(
+        "INSERT INTO last_recompute (finished_at, seconds, scopes, contributions) VALUES (now(), $1, $2, $3) "
+        "ON CONFLICT (single) DO UPDATE SET finished_at = EXCLUDED.finished_at, seconds = EXCLUDED.seconds, "
+        "scopes = EXCLUDED.scopes, contributions = EXCLUDED.contributions",
+        float(seconds), scopes, contributions,
+    )
 
 
 async def stale_scopes(conn: asyncpg.Connection) -> set[tuple[str, str]]:

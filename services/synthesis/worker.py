@@ -5,6 +5,8 @@ Changes leave a row in `recompute_requests` (the earliest kept). A replica holdi
 lock claims the requests older than the debounce, reads the published corpus, and hands it to a worker
 process; the result (placements, documents, refitted classifiers) is written back in one transaction with
 its `synthesis.updated` events. Only one replica recomputes at a time; the others keep consuming and answering.
+A recompute reads the whole corpus, so under sustained change the next one rests in proportion to how long
+the last one took (`PALABRE_SYNTHESIS_RECOMPUTE_SHARE`, recorded in `last_recompute` for every replica).
 """
 
 import asyncio
@@ -144,8 +146,10 @@ class Recomputer:
 
     async def _recompute_claimed(self, runtime) -> list[tuple[str, str, int, Any]]:
         pool = runtime.db
+        started = time.monotonic()
         async with pool.acquire() as conn:
-            scopes = await store.claim_due_requests(conn, self.settings.debounce_s)
+            scopes = await store.claim_due_requests(conn, self.settings.debounce_s,
+                                                    1 / self.settings.recompute_share - 1)
         if not scopes:
             return []
         try:
@@ -159,6 +163,7 @@ class Recomputer:
                                                          result["subthemes"])
                 fitted_at = {key: await store.save_classifier(conn, key, model, corpus_size)
                              for key, (model, corpus_size) in result["classifiers"].items()}
+                await store.record_recompute(conn, time.monotonic() - started, len(scopes), len(rows))
         except BaseException as exc:
             if isinstance(exc, BrokenProcessPool):
                 self._executor = None  # the worker process died: a new one next time

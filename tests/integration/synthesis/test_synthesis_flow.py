@@ -397,3 +397,26 @@ async def test_a_fitted_classifier_is_stored_and_another_process_takes_it(stack,
             assert await stale.refresh(conn) == []
     finally:
         await pool.close()
+
+
+async def test_recomputes_rest_in_proportion_to_the_last_one(stack, network):
+    """A recompute reads the whole corpus: under sustained change, the next waits (for every replica)
+    `s × (1/share − 1)` after one that took s seconds, however old the requests are."""
+    recorded = await stack.sql("SELECT seconds, contributions FROM synthesis.last_recompute")
+    assert recorded and recorded[0]["seconds"] > 0 and recorded[0]["contributions"] > 0
+    pool = await create_pool(stack.database_url, "synthesis", max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()  # rolled back: the service's own state is left as it was
+            await transaction.start()
+            try:
+                await conn.execute("INSERT INTO recompute_requests (scope, key, requested_at) "
+                                   "VALUES ('territory', 'rest-check', now() - interval '1 hour')")
+                await conn.execute("UPDATE last_recompute SET finished_at = now() - interval '20 seconds', "
+                                   "seconds = 10")
+                assert ("territory", "rest-check") not in await store.claim_due_requests(conn, 0, 3.0)
+                assert ("territory", "rest-check") in await store.claim_due_requests(conn, 0, 1.0)
+            finally:
+                await transaction.rollback()
+    finally:
+        await pool.close()
