@@ -235,13 +235,7 @@ class Postgres:
         if immediate:
             pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.directory, user=self.server.system_user)
         self.server.cleanup()
-        try:
-            self.server = pgserver.get_server(str(self.directory), cleanup_mode="stop")
-        except subprocess.CalledProcessError:
-            # seen once in a chaos run: crash recovery stopped on "pg_control: Permission denied"; a
-            # supervisor would start PostgreSQL again, and so does this, once
-            time.sleep(1.0)
-            self.server = pgserver.get_server(str(self.directory), cleanup_mode="stop")
+        self.server = pgserver.get_server(str(self.directory), cleanup_mode="stop")
 
     def pids(self) -> list[int]:
         """The postmaster and its children (backends, WAL writer...), for CPU accounting."""
