@@ -130,6 +130,7 @@ class ConnectionWatch:
         self.name = name
         self.connected = False
         self.closed_unexpectedly = False
+        self.last_error: str | None = None
         self._closing = False
 
     def callbacks(self) -> dict[str, Callable[..., Awaitable[None]]]:
@@ -144,7 +145,8 @@ class ConnectionWatch:
         self._closing = True
 
     async def _on_error(self, exc: Exception) -> None:
-        log.warning("bus connection error", connection=self.name, error=_short(exc))
+        self.last_error = _short(exc)
+        log.warning("bus connection error", connection=self.name, error=self.last_error)
 
     async def _on_disconnected(self) -> None:
         if not self._closing:

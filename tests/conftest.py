@@ -1,3 +1,5 @@
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -6,6 +8,26 @@ from tests.harness import Stack, WebhookReceiver
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_configure(config) -> None:
+    """Each session in a temporary root of its own. Under pytest's shared `pytest-of-<user>`, which every new
+    session closes to everyone but its owner, the embedded PostgreSQL (run by its own system user when the
+    tests run as root) lost access to its data directory whenever a second session started: initdb and
+    crash recovery stopped on "pg_control: Permission denied"."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="palabre-tests-")
+        config.palabre_own_basetemp = True
+
+
+def pytest_unconfigure(config) -> None:
+    """The session's files are kept when something failed (the services' logs are there), else removed."""
+    if getattr(config, "palabre_own_basetemp", False) and getattr(config, "palabre_passed", False):
+        shutil.rmtree(config.option.basetemp, ignore_errors=True)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    session.config.palabre_passed = exitstatus == 0
 
 
 @pytest.fixture(scope="session")

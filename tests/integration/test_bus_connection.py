@@ -1,6 +1,8 @@
 """The services' NATS connections against real servers: a two-node cluster losing the node a client was
 given, and a server that stops accepting the service user."""
 
+import asyncio
+
 import nats
 import pytest
 
@@ -53,9 +55,10 @@ async def test_a_connection_moves_to_a_node_it_only_heard_of(two_nodes):
         await nc.close()
 
 
-async def test_a_connection_closed_for_good_is_reported(tmp_path):
-    """The server stops accepting the service user's password: nats-py closes the connection for good, and
-    the watch says so (what `/healthz` reports) instead of leaving consumers silently idle."""
+async def test_a_connection_the_server_refuses_is_reported(tmp_path):
+    """The server stops accepting the service user's password: the watch says the connection is down (what
+    `/readyz` reports) and why; when nats-py gives up on it for good, which it does on some paths of the
+    same error, the watch says so too (what `/healthz` reports), instead of consumers silently idle."""
     server = NatsServer(tmp_path / "nats", port=free_port(), monitor_port=None).start()
     watch = ConnectionWatch("test")
     nc = await connect(server.url, watch)
@@ -65,13 +68,15 @@ async def test_a_connection_closed_for_good_is_reported(tmp_path):
         await async_wait_for(holds(lambda: "Reloaded" in (server.directory / "nats-server.log").read_text()),
                              what="the server reloading its users")
         await nc.force_reconnect()
-        await async_wait_for(holds(lambda: watch.closed_unexpectedly), what="the watch seeing the close")
-        assert not watch.connected and nc.is_closed
+        await async_wait_for(holds(lambda: not watch.connected and (watch.last_error or watch.closed_unexpectedly)),
+                             what="the refusal seen")
+        await asyncio.sleep(1.0)
+        assert not watch.connected and watch.closed_unexpectedly == nc.is_closed
+        refusal = str(nc.last_error) if nc.is_closed else watch.last_error
+        assert "authorization" in refusal.lower()
     finally:
         await nc.close()
         server.stop(kill=True)
-
-
 
 def holds(condition):
     async def probe() -> bool:
