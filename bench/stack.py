@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,11 @@ from shared.bus import NatsAddress
 from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess, free_port
 
 if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
-    _runtime_dir = Path("/tmp") / f"palabre-runtime-{os.getuid()}"
+    _runtime_dir = Path(tempfile.gettempdir()) / f"palabre-runtime-{os.getuid()}"
     _runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    _owned = os.lstat(_runtime_dir)  # an existing directory is used only if it is ours and private
+    if _runtime_dir.is_symlink() or _owned.st_uid != os.getuid() or _owned.st_mode & 0o077:
+        raise RuntimeError(f"{_runtime_dir} is not a private directory of this user: set XDG_RUNTIME_DIR")
     os.environ["XDG_RUNTIME_DIR"] = str(_runtime_dir)
 
 
