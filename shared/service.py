@@ -180,5 +180,5 @@ class ServiceRuntime:
 
     @property
     def db(self) -> asyncpg.Pool:
-        assert self.pool is not None, "service not started"
+        assert self.pool is not None, "service not started"  # nosec B101 # type narrowing, used after start()
         return self.pool
