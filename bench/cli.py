@@ -9,7 +9,7 @@ import asyncio
 import json
 import math
 import shutil
-import subprocess
+import subprocess  # nosec B404 # fixed argv only, never a shell
 import tempfile
 import time
 from pathlib import Path
@@ -161,7 +161,7 @@ def _start_profiles(stack, root: Path) -> list[tuple[str, subprocess.Popen, Path
     target.mkdir(parents=True, exist_ok=True)
     for (name, replica), process in stack.processes.items():
         path = target / f"{name}-{replica}.txt"
-        profiles.append((f"{name}-{replica}", subprocess.Popen(
+        profiles.append((f"{name}-{replica}", subprocess.Popen(  # nosec B603 # fixed argv, no shell
             [py_spy, "record", "--nonblocking", "--format", "raw", "--rate", "50", "-o", str(path),
              "--pid", str(process.process.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), path))
     return profiles

@@ -13,7 +13,7 @@ import io
 import os
 import random
 import re
-import subprocess
+import subprocess  # nosec B404 # fixed argv only, never a shell
 import sys
 import time
 from dataclasses import dataclass, field
@@ -258,7 +258,7 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
     sends them): latency from the scheduled send to the decision on the bus, so that a slow answer
     does not hide queueing (no coordinated omission)."""
     watch = await DecisionWatch().start(stack)
-    rng = random.Random(11)
+    rng = random.Random(11)  # nosec B311 # seeded, reproducible load, not a secret
     territories = list(network.keys)
     total = int(rate * seconds)
     sent_at: dict[str, float] = {}
@@ -317,7 +317,7 @@ async def webhook_fan_out(stack: Stack, receiver: ReceiverProcess, *, subscripti
 
     async with httpx.AsyncClient(timeout=60) as client:
         await asyncio.gather(*(subscribe(client, index) for index in range(subscriptions)))
-    rng = random.Random(5)
+    rng = random.Random(5)  # nosec B311 # seeded, reproducible load, not a secret
     items = [clean_contribution(seq, rng, prefix=prefix) for seq in range(contributions)]
     async with load_client(4, 60) as client:
         ids = await post_batch(client, stack, key, items)
@@ -388,7 +388,7 @@ async def import_rows(stack: Stack, key: str, rows: list[dict[str, Any]], *, chu
 
 
 async def import_throughput(stack: Stack, rows: int) -> dict[str, Any]:
-    rng = random.Random(3)
+    rng = random.Random(3)  # nosec B311 # seeded, reproducible load, not a secret
     key = stack.create_territory("bench-import", "FR")
     items = [contribution(seq, rng, prefix="imp-") for seq in range(rows)]
     for item in items:
@@ -406,7 +406,7 @@ def synthesis_at_scale(size: int, timeout: float = 1800.0) -> dict[str, Any]:
     """`services.synthesis.scale_check` in a child process: its own timing of `build_synthesis`, and the
     child's peak resident memory as the kernel accounts it (`wait4`)."""
     process = subprocess.Popen([sys.executable, "-m", "services.synthesis.scale_check", str(size)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # nosec B603 # fixed argv, no shell
     deadline = time.monotonic() + timeout
     while True:  # os.wait4, not Popen.poll: poll would reap the child and lose its resource usage
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)

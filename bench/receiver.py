@@ -7,7 +7,7 @@ Run: python -m bench.receiver PORT
 
 from __future__ import annotations
 
-import subprocess
+import subprocess  # nosec B404 # fixed argv only, never a shell
 import sys
 import time
 from pathlib import Path
@@ -70,7 +70,7 @@ class ReceiverProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the receiver
         self.process = subprocess.Popen([sys.executable, "-m", "bench.receiver", str(self.port)],
-                                        stdout=log, stderr=log)
+                                        stdout=log, stderr=log)  # nosec B603 # fixed argv, no shell
         wait_for_port(self.port)
         return self
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,11 @@ from shared.bus import NatsAddress
 from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess, free_port
 
 if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
-    _runtime_dir = Path("/tmp") / f"palabre-runtime-{os.getuid()}"
+    _runtime_dir = Path(tempfile.gettempdir()) / f"palabre-runtime-{os.getuid()}"
     _runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    _owned = os.lstat(_runtime_dir)  # an existing directory is used only if it is ours and private
+    if _runtime_dir.is_symlink() or _owned.st_uid != os.getuid() or _owned.st_mode & 0o077:
+        raise RuntimeError(f"{_runtime_dir} is not a private directory of this user: set XDG_RUNTIME_DIR")
     os.environ["XDG_RUNTIME_DIR"] = str(_runtime_dir)
 
 
@@ -127,7 +131,7 @@ class Stack:
 
     @property
     def database_url(self) -> str:
-        assert self.postgres
+        assert self.postgres  # nosec B101 # bench/test helper, never run with -O
         return self.postgres.url
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -173,10 +177,10 @@ class Stack:
         server.start()
 
     def restart_postgres(self, *, immediate: bool = True) -> None:
-        assert self.postgres
+        assert self.postgres  # nosec B101 # bench/test helper, never run with -O
         url = self.postgres.url
         self.postgres.restart(immediate=immediate)
-        assert self.postgres.url == url, "PostgreSQL came back on another socket"
+        assert self.postgres.url == url, "PostgreSQL came back on another socket"  # nosec B101 # bench/test helper, never run with -O
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -214,13 +218,13 @@ class Stack:
         body = {"id": slug, "name": slug.replace("-", " ").title(), "kind": "commune", "country": country, **fields}
         response = httpx.post(f"{self.url('intake')}/v1/territories", json=body, headers=self.admin_headers,
                               timeout=60)
-        assert response.status_code == 201, response.text
+        assert response.status_code == 201, response.text  # nosec B101 # bench/test helper, never run with -O
         return response.json()["api_key"]
 
     def create_partner(self, partner_id: str) -> str:
         response = httpx.post(f"{self.url('notifications')}/v1/partners", headers=self.admin_headers, timeout=60,
                               json={"id": partner_id, "name": partner_id.title()})
-        assert response.status_code == 201, response.text
+        assert response.status_code == 201, response.text  # nosec B101 # bench/test helper, never run with -O
         return response.json()["api_key"]
 
     def subscribe(self, partner_key: str, url: str, limits: dict[str, Any] | None = None,
@@ -228,7 +232,7 @@ class Stack:
         response = httpx.post(f"{self.url('notifications')}/v1/subscriptions", timeout=60,
                               headers={"Authorization": f"Bearer {partner_key}"},
                               json={"url": url, "filters": filters, "limits": limits or {}})
-        assert response.status_code == 201, response.text
+        assert response.status_code == 201, response.text  # nosec B101 # bench/test helper, never run with -O
         return response.json()
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:

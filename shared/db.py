@@ -90,5 +90,5 @@ async def bulk_insert(
         f"${i + 1}::{'text' if kind == 'jsonb' else kind}[]" for i, (_, kind) in enumerate(columns)
     )
     select = ", ".join(f"u.{name}::jsonb" if kind == "jsonb" else f"u.{name}" for name, kind in columns)
-    sql = f"INSERT INTO {table} ({names}) SELECT {select} FROM unnest({params}) AS u({names}) {suffix}"
+    sql = f"INSERT INTO {table} ({names}) SELECT {select} FROM unnest({params}) AS u({names}) {suffix}"  # nosec B608 # code constants; values are bind parameters
     return await conn.fetch(sql, *arrays)

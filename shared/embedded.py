@@ -8,7 +8,7 @@ import secrets
 import shutil
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # fixed argv only, never a shell
 import sys
 import time
 from dataclasses import dataclass, field
@@ -165,7 +165,7 @@ class NatsServer:
         config.write_text(self.config_text())
         config.chmod(0o600)
         log = open(self.directory / "nats-server.log", "ab")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen([nats_server_binary(), "-c", str(config)], stdout=log, stderr=log)
+        self.process = subprocess.Popen([nats_server_binary(), "-c", str(config)], stdout=log, stderr=log)  # nosec B603 # fixed argv, no shell
         wait_for_port(self.port)
         return self
 
@@ -264,7 +264,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115
         env = {**os.environ, **self.env, f"PALABRE_{self.name.upper()}_PORT": str(self.port)}
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # nosec B603 # fixed argv, no shell
             [sys.executable, "-m", "shared.cli", "serve", self.name, "--port", str(self.port)],
             env=env, stdout=log, stderr=log,
         )

@@ -99,7 +99,8 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         configure_logging(self.name, self.settings.log_level)
-        assert self.settings.database_url, "PALABRE_DATABASE_URL is not set"
+        if not self.settings.database_url:
+            raise RuntimeError("PALABRE_DATABASE_URL is not set")
         await asyncio.to_thread(migrations.upgrade, self.settings.database_url, self.name)
         self.pool = await create_pool(self.settings.database_url, self.name, max_size=12)
         self.bus = await Bus.connect(self.settings, self.name)
@@ -179,5 +180,5 @@ class ServiceRuntime:
 
     @property
     def db(self) -> asyncpg.Pool:
-        assert self.pool is not None, "service not started"
+        assert self.pool is not None, "service not started"  # nosec B101 # type narrowing, used after start()
         return self.pool

@@ -58,7 +58,7 @@ class CheckRunner:
 
     async def _entities(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """PER spans of each text; only the texts that could hold a name are shared out, evenly."""
-        assert self._pool is not None
+        assert self._pool is not None  # nosec B101 # type narrowing, the caller checked it
         loop = asyncio.get_running_loop()
         candidates = [i for i, text in enumerate(texts) if text and personal_data.could_hold_person_name(text)]
         size = max(1, -(-len(candidates) // self.workers))

@@ -175,7 +175,7 @@ async def queue_counts(conn: asyncpg.Connection | asyncpg.Pool, *, territory: st
     args: list[Any] = []
     where = " AND ".join(_filters(territory, ground, age, args)) or "true"
     counts = ", ".join(f"count(*) FILTER (WHERE {condition}) AS \"{name}\"" for name, condition in QUEUE_CONDITIONS.items())
-    row = await conn.fetchrow(f"SELECT {counts} FROM contributions c WHERE {where}", *args)
+    row = await conn.fetchrow(f"SELECT {counts} FROM contributions c WHERE {where}", *args)  # nosec B608 # constant SQL fragments; values are bind parameters
     return dict(row)
 
 
@@ -196,7 +196,7 @@ async def queue_items(conn: asyncpg.Connection | asyncpg.Pool, queue: str, *, te
         LEFT JOIN appeals a ON a.contribution_id = c.id AND a.resolved_at IS NULL
         WHERE {' AND '.join(conditions)}
         ORDER BY c.received_at, c.id LIMIT ${len(args)}
-        """,
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
         *args,
     )
     return [dict(row) for row in rows]
@@ -232,7 +232,7 @@ async def decision_log(conn: asyncpg.Connection | asyncpg.Pool, *, territory: st
         FROM decisions d JOIN contributions c ON c.id = d.contribution_id
         WHERE {' AND '.join(conditions) or 'true'}
         ORDER BY d.decided_at DESC LIMIT ${len(args)}
-        """,
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
         *args,
     )
     return [dict(row) for row in rows]
@@ -253,7 +253,7 @@ async def dashboard(conn: asyncpg.Connection | asyncpg.Pool, *, territory: str |
         FROM contributions c WHERE {scope} AND (c.status IN ('held', 'appealed')
             OR ({QUEUE_CONDITIONS['reported']}))
         GROUP BY c.territory ORDER BY c.territory
-        """,
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
         *args,
     )
     timing = await conn.fetchrow(
@@ -265,7 +265,7 @@ async def dashboard(conn: asyncpg.Connection | asyncpg.Pool, *, territory: str |
         CROSS JOIN LATERAL (SELECT min(d.decided_at) AS decided_at FROM decisions d
                             WHERE d.contribution_id = c.id AND NOT d.automated) first
         WHERE {scope} AND first.decided_at IS NOT NULL AND first.decided_at > now() - interval '30 days'
-        """,
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
         *args,
     )
     return {"backlog": [dict(row) for row in backlog], "median_seconds": timing["median_seconds"],

@@ -128,7 +128,7 @@ async def fan_out(conn: asyncpg.Connection, event_ids: Sequence[str]) -> int:
         FROM public_events e JOIN subscriptions s ON true JOIN partners p ON p.id = s.partner
         WHERE e.event_id = ANY($1::text[]) AND {MATCHES}
         ON CONFLICT (subscription_id, event_id) DO NOTHING
-        """,
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
         list(event_ids),
     )
     return int(status.split()[-1])
@@ -147,7 +147,7 @@ async def replay(pool: asyncpg.Pool, subscription_id: str, start: datetime, end:
             SET status = 'pending', attempts = 0, next_attempt_at = now(), replays = deliveries.replays + 1,
                 delivered_at = NULL, last_error = NULL, last_status = NULL
             WHERE deliveries.status <> 'pending'
-        """,
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
         subscription_id, start, end,
     )
     return int(status.split()[-1])
@@ -181,7 +181,7 @@ async def feed_page(pool: asyncpg.Pool, scope: str, key: str | None, *, before: 
         args.append(before)
         where.append(f"seq < ${len(args)}")
     rows = await pool.fetch(
-        f"SELECT seq, event_id, contribution_id, territory, country, axis, title, text, occurred_at, "
+        f"SELECT seq, event_id, contribution_id, territory, country, axis, title, text, occurred_at, "  # nosec B608 # constant SQL fragments; values are bind parameters
         f"payload->'data'->>'kind' AS kind, payload->'data'->>'consultation' AS consultation "
         f"FROM feed_items WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT $1",
         *args,
@@ -383,7 +383,7 @@ def open_contributions_query(scope: str) -> str:
         FROM feed_items f LEFT JOIN territories t ON t.id = f.territory
         WHERE f.event_type = 'contribution.published' AND {where}
         ORDER BY f.seq
-    """
+    """  # nosec B608 # constant SQL fragments; values are bind parameters
 
 
 async def synthesis_versions(pool: asyncpg.Pool, scope: str, key: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ Fitting and classifying are CPU-bound: they run in a worker thread so the event 
 """
 
 import asyncio
-import pickle  # nosec B403 - only classifiers this service fitted and stored in its own schema are loaded
+import pickle  # nosec B403 # only classifiers this service fitted and stored in its own schema are loaded
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -41,7 +41,7 @@ def dump_classifier(classifier: AxisClassifier) -> bytes:
 
 
 def load_classifier(model: bytes) -> AxisClassifier:
-    return pickle.loads(model)  # nosec B301 - written by this service only, in its own schema (see module)
+    return pickle.loads(model)  # nosec B301 # written by this service only, in its own schema (see module)
 
 
 class ClassifierCache:

@@ -301,7 +301,7 @@ async def counts_by_territory(pool, scope: str, key: str) -> list[dict[str, Any]
     """Live counts per territory and axis within a scope (for the comparison of territories)."""
     where, args = scope_filter(scope, key)
     rows = await pool.fetch(
-        f"WITH scoped AS (SELECT territory, axis, sum(n)::bigint AS n FROM counts WHERE {where} AND n <> 0 "
+        f"WITH scoped AS (SELECT territory, axis, sum(n)::bigint AS n FROM counts WHERE {where} AND n <> 0 "  # nosec B608 # constant SQL fragments; values are bind parameters
         "GROUP BY territory, axis) SELECT s.territory, coalesce(t.name, s.territory) AS name, s.axis, s.n "
         "FROM scoped s LEFT JOIN territories t ON t.id = s.territory WHERE s.n <> 0 ORDER BY s.territory, s.axis",
         *args,
@@ -329,7 +329,7 @@ def scope_filter(scope: str, key: str) -> tuple[str, list[Any]]:
 async def counts(pool: asyncpg.Pool, scope: str, key: str) -> list[dict[str, Any]]:
     where, args = scope_filter(scope, key)
     rows = await pool.fetch(
-        f"SELECT axis, kind, author_role, channel, sum(n)::bigint AS n FROM counts WHERE {where} AND n <> 0 "
+        f"SELECT axis, kind, author_role, channel, sum(n)::bigint AS n FROM counts WHERE {where} AND n <> 0 "  # nosec B608 # constant SQL fragments; values are bind parameters
         "GROUP BY axis, kind, author_role, channel ORDER BY axis, kind, author_role, channel",
         *args,
     )

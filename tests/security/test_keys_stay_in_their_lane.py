@@ -1,6 +1,10 @@
 """No one where they don't belong, across services: each kind of key opens only its own doors. A
-territory key does not administer nor subscribe, a partner key does not submit nor administer, and a
-territory reads only its own contributions."""
+territory key does not administer nor subscribe (it issues no key and no NATS credentials, not even its
+own), a partner key does not submit nor administer, and a territory reads and exports only its own
+contributions."""
+
+import csv
+import io
 
 import httpx
 
@@ -38,3 +42,18 @@ def test_each_key_opens_only_its_own_doors(stack):
     neighbour = httpx.get(f"{stack.url('intake')}/v1/contributions/{contribution_id}", headers=bearer(other_key),
                           timeout=30)
     assert neighbour.status_code == 404
+
+    # a territory key issues and revokes no key nor NATS credentials, its neighbour's or its own
+    for territory in ("lane-liege", "lane-namur"):
+        for method in ("POST", "DELETE"):
+            for door in ("keys", "nats-credentials"):
+                response = httpx.request(method, f"{stack.url('intake')}/v1/territories/{territory}/{door}",
+                                         headers=bearer(territory_key), timeout=30)
+                assert response.status_code == 401, (method, territory, door, response.text)
+    assert stack.submit(other_key, {"external_id": "lane-3", "body": "Un texte de Liège."}).status_code == 202
+    assert stack.submit(territory_key, {"external_id": "lane-4", "body": "Encore Namur."}).status_code == 202
+    # its export holds its own contributions only
+    exported = httpx.get(f"{stack.url('intake')}/v1/exports/contributions.csv", headers=bearer(territory_key),
+                         timeout=30)
+    assert exported.status_code == 200, exported.text
+    assert {row["external_id"] for row in csv.DictReader(io.StringIO(exported.text))} == {"lane-2", "lane-4"}

@@ -309,7 +309,7 @@ def not_person_names() -> frozenset[str]:
     return _read_words(DATA_DIR / "names" / "not_person_names.txt", ",")
 
 
-_NAME_TOKEN = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?|[A-ZÀ-Ý]\."
+_NAME_TOKEN = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?|[A-ZÀ-Ý]\."  # nosec B105 # a name regex, not a password
 _NAME_SEQUENCE = rf"(?:{_NAME_TOKEN})(?:\s+(?:(?:de|du|le|la|van|von|der|ben|el|d['’])\s*)?(?:{_NAME_TOKEN})){{0,3}}"
 _TITLE_CUE = re.compile(
     rf"(?<![\w])(?:M\.|MM\.|Mme|Mmes|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Pr\.?|Me|Monsieur|Madame|Mademoiselle|Docteur|Maître|Herr|Frau)\s+({_NAME_SEQUENCE})"

@@ -41,7 +41,7 @@ def next_retry_delay_s(attempts_made: int, retry_after_s: float | None = None, *
     """
     if attempts_made >= len(schedule):
         return None
-    delay = schedule[attempts_made] * random.uniform(0.8, 1.2)
+    delay = schedule[attempts_made] * random.uniform(0.8, 1.2)  # nosec B311 # retry jitter, not a secret
     if retry_after_s is not None:
         delay = max(delay, min(retry_after_s, max_retry_after_s))
     return delay

@@ -70,7 +70,7 @@ def _version(rows: Sequence[PublishedContribution], axes: Sequence[str | None], 
 def _features(docs: Sequence[str], max_features: int, fit_sample: int) -> tuple[sparse.csr_matrix, list[str]]:
     vectorizer = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), sublinear_tf=True,
                                  min_df=2 if len(docs) >= 50 else 1, max_features=max_features,
-                                 dtype=np.float32)
+                                 dtype=np.float32)  # nosec B106 # a tokenizer regex, not a password
     sample = [docs[i] for i in _evenly(len(docs), fit_sample)]
     try:
         vectorizer.fit(sample)
