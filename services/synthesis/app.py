@@ -14,7 +14,7 @@ runtime = ServiceRuntime(
     description="What the network says, axis by axis, for each territory, country and the whole network; "
     "every quote traceable to a published contribution.",
 )
-classifiers = ClassifierCache(get_synthesis_settings().classifier_corpus)
+classifiers = ClassifierCache(get_synthesis_settings().classifier_corpus, runtime.settings.secret_key)
 handlers.register(runtime, classifiers)
 recomputer = Recomputer(classifiers)
 

@@ -6,10 +6,15 @@ fitting its own. Only when none was ever stored is one fitted, from the publishe
 the first time a contribution without an axis needs it. The recompute worker refits each classifier on the
 whole corpus and stores it; the other replicas pick it up within `REFRESH_S`.
 Fitting and classifying are CPU-bound: they run in a worker thread so the event loop keeps answering.
+
+A stored classifier is a pickle, and unpickling runs code: each one is sealed with an HMAC derived from
+`PALABRE_SECRET_KEY`, and one whose seal does not match is never unpickled (it is fitted again).
 """
 
 import asyncio
-import pickle  # nosec B403 # only classifiers this service fitted and stored in its own schema are loaded
+import hashlib
+import hmac
+import pickle  # nosec B403 # only classifiers sealed with the network's secret are unpickled (see module)
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -41,16 +46,33 @@ def dump_classifier(classifier: AxisClassifier) -> bytes:
 
 
 def load_classifier(model: bytes) -> AxisClassifier:
-    return pickle.loads(model)  # nosec B301 # written by this service only, in its own schema (see module)
+    """Only for a model this process pickled itself, or whose seal was checked (`ClassifierCache.unseal`)."""
+    return pickle.loads(model)  # nosec B301 # own pickles, or sealed ones checked first (see module)
 
 
 class ClassifierCache:
-    def __init__(self, corpus_size: int) -> None:
+    def __init__(self, corpus_size: int, secret_key: str) -> None:
         self.corpus_size = corpus_size
+        self._seal_key = hmac.new(secret_key.encode(), b"palabre/axis-classifier", hashlib.sha256).digest()
         self.lemmatizer = Lemmatizer()
         self._classifiers: dict[str, AxisClassifier] = {}
         self._fitted_at: dict[str, datetime] = {}
         self._lock = asyncio.Lock()
+
+    def seal(self, model: bytes) -> bytes:
+        return hmac.new(self._seal_key, model, hashlib.sha256).digest() + model
+
+    def unseal(self, stored: bytes) -> bytes | None:
+        """The model of a stored classifier, or None when its seal is not this network's."""
+        seal, model = stored[:32], stored[32:]
+        return model if hmac.compare_digest(seal, hmac.new(self._seal_key, model, hashlib.sha256).digest()) else None
+
+    def _load_stored(self, key: str, stored: bytes) -> AxisClassifier | None:
+        model = self.unseal(stored)
+        if model is None:
+            log.warning("stored axis classifier ignored: not sealed with this network's secret", framework=key)
+            return None
+        return load_classifier(model)
 
     def replace(self, classifiers: dict[str, AxisClassifier], fitted_at: dict[str, datetime]) -> None:
         """Take classifiers fitted elsewhere (they are used from the next batch on)."""
@@ -64,9 +86,10 @@ class ClassifierCache:
         if not newer:
             return []
         stored = await store.stored_classifiers(conn, newer)
-        loaded = await asyncio.to_thread(lambda: {key: load_classifier(model) for key, _, model in stored})
-        self.replace(loaded, {key: fitted_at for key, fitted_at, _ in stored})
-        return sorted(loaded)
+        loaded = await asyncio.to_thread(lambda: {key: self._load_stored(key, model) for key, _, model in stored})
+        self._fitted_at.update({key: fitted_at for key, fitted_at, _ in stored})  # a bad seal is not retried
+        self.replace({key: c for key, c in loaded.items() if c is not None}, {})
+        return sorted(key for key, c in loaded.items() if c is not None)
 
     async def classify(self, conn, framework: Framework, texts: Sequence[str]) -> list[Assignment]:
         classifier = await self._classifier(conn, framework)
@@ -83,9 +106,9 @@ class ClassifierCache:
         async with self._lock:
             if key not in self._classifiers:
                 stored = await store.stored_classifiers(conn, [key])
-                if stored:
-                    _, fitted_at, model = stored[0]
-                    self.replace({key: await asyncio.to_thread(load_classifier, model)}, {key: fitted_at})
+                loaded = stored and await asyncio.to_thread(self._load_stored, key, stored[0][2])
+                if loaded:
+                    self.replace({key: loaded}, {key: stored[0][1]})
                     log.info("axis classifier loaded", framework=key)
                 else:
                     await self._fit_and_store(conn, framework, key)
@@ -95,7 +118,7 @@ class ClassifierCache:
         corpus = await store.classifier_corpus(conn, framework.id, framework.version, self.corpus_size)
         classifier = await asyncio.to_thread(self._fit, framework, corpus)
         model = await asyncio.to_thread(dump_classifier, classifier)
-        fitted_at = await store.save_classifier(conn, key, model, len(corpus))
+        fitted_at = await store.save_classifier(conn, key, self.seal(model), len(corpus))
         self.replace({key: classifier}, {key: fitted_at})
         log.info("axis classifier fitted", framework=key, corpus=len(corpus))
 

@@ -161,7 +161,7 @@ class Recomputer:
             async with pool.acquire() as conn, conn.transaction():
                 written = await commands.store_recompute(conn, result["documents"], result["changes"],
                                                          result["subthemes"])
-                fitted_at = {key: await store.save_classifier(conn, key, model, corpus_size)
+                fitted_at = {key: await store.save_classifier(conn, key, self.classifiers.seal(model), corpus_size)
                              for key, (model, corpus_size) in result["classifiers"].items()}
                 await store.record_recompute(conn, time.monotonic() - started, len(scopes), len(rows))
         except BaseException as exc:

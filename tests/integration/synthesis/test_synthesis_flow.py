@@ -15,7 +15,7 @@ from services.synthesis import store
 from services.synthesis.classifiers import ClassifierCache, dump_classifier
 from shared.db import create_pool
 from shared.frameworks import Framework
-from tests.harness import wait_for
+from tests.harness import async_wait_for, wait_for
 
 REPO = Path(__file__).resolve().parents[3]
 GRAND_DEBAT = json.loads((REPO / "services/synthesis/data/frameworks/grand-debat.json").read_text())
@@ -376,15 +376,19 @@ class FitCountingCache(ClassifierCache):
 async def test_a_fitted_classifier_is_stored_and_another_process_takes_it(stack, network):
     """Fitting costs ~6 ms of CPU per text: a second replica, or the service after a restart, loads the
     stored classifier instead of fitting its own, and takes a newer one stored elsewhere."""
-    stored = await stack.sql("SELECT a.framework_key, a.corpus_size, c.framework FROM synthesis.axis_classifiers a "
-                             "JOIN synthesis.consultations c ON a.framework_key = "
-                             "(c.framework->>'id') || '@' || (c.framework->>'version') LIMIT 1")
-    assert stored, "synthesis keeps the classifier it used"
+    async def stored_classifier():
+        return await stack.sql("SELECT a.framework_key, a.corpus_size, c.framework FROM synthesis.axis_classifiers "
+                               "a JOIN synthesis.consultations c ON a.framework_key = "
+                               "(c.framework->>'id') || '@' || (c.framework->>'version') LIMIT 1")
+
+    stored = await async_wait_for(stored_classifier, 120, what="synthesis keeping the classifier it used")
     framework = Framework.model_validate(json.loads(stored[0]["framework"]))
     text = "Les algorithmes utilisés par la mairie doivent être publiés et expliqués aux habitants."
     pool = await create_pool(stack.database_url, "synthesis", max_size=2)
     try:
-        other, stale = FitCountingCache(1000), FitCountingCache(1000)
+        secret = stack.env()["PALABRE_SECRET_KEY"]
+        other, stale, stranger = FitCountingCache(1000, secret), FitCountingCache(1000, secret), \
+            FitCountingCache(1000, "another network's secret")
         async with pool.acquire() as conn:
             [assignment] = await other.classify(conn, framework, [text])
             await stale.classify(conn, framework, [text])
@@ -392,9 +396,18 @@ async def test_a_fitted_classifier_is_stored_and_another_process_takes_it(stack,
             assert assignment.axis is None or assignment.axis in framework.axis_ids()
             assert await stale.refresh(conn) == []
             classifier = other._classifiers[stored[0]["framework_key"]]
-            await store.save_classifier(conn, stored[0]["framework_key"], dump_classifier(classifier), 1)
+            await store.save_classifier(conn, stored[0]["framework_key"], other.seal(dump_classifier(classifier)), 1)
             assert await stale.refresh(conn) == [stored[0]["framework_key"]]
             assert await stale.refresh(conn) == []
+            # a classifier sealed with another secret is never unpickled: it is fitted again (in a transaction
+            # rolled back, so the service's stored classifier is left as it was)
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                await stranger.classify(conn, framework, [text])
+                assert stranger.fits == 1
+            finally:
+                await transaction.rollback()
     finally:
         await pool.close()
 
@@ -402,8 +415,9 @@ async def test_a_fitted_classifier_is_stored_and_another_process_takes_it(stack,
 async def test_recomputes_rest_in_proportion_to_the_last_one(stack, network):
     """A recompute reads the whole corpus: under sustained change, the next waits (for every replica)
     `s × (1/share − 1)` after one that took s seconds, however old the requests are."""
-    recorded = await stack.sql("SELECT seconds, contributions FROM synthesis.last_recompute")
-    assert recorded and recorded[0]["seconds"] > 0 and recorded[0]["contributions"] > 0
+    recorded = await async_wait_for(lambda: stack.sql("SELECT seconds, contributions FROM synthesis.last_recompute"),
+                                    120, what="a recompute recorded")
+    assert recorded[0]["seconds"] > 0 and recorded[0]["contributions"] > 0
     pool = await create_pool(stack.database_url, "synthesis", max_size=1)
     try:
         async with pool.acquire() as conn:
