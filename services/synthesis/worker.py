@@ -12,6 +12,7 @@ the last one took (`PALABRE_SYNTHESIS_RECOMPUTE_SHARE`, recorded in `last_recomp
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -35,13 +36,17 @@ log = get_logger(__name__)
 RECOMPUTE_LOCK = 0x5A1_7E5E  # pg advisory lock id: one recomputing replica at a time
 
 
+RECOMPUTE_NICENESS = 10  # the recompute is background work: the pipeline's processes come first
+
+
 def limit_threads(threads: int) -> None:
-    """The worker process's initializer: bound the native thread pools (k-means, BLAS), and end with the
-    service."""
+    """The worker process's initializer: bound the native thread pools (k-means, BLAS), yield the cores to
+    the pipeline's processes, and end with the service."""
     from threadpoolctl import threadpool_limits
 
     exit_with_parent()
     threadpool_limits(limits=threads)
+    os.nice(RECOMPUTE_NICENESS)
 
 
 def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
