@@ -134,3 +134,17 @@ class WebhookReceiver:
     def events(self) -> list[dict[str, Any]]:
         with self.lock:
             return [json.loads(r["body"]) for r in self.requests]
+
+
+MODERATOR_PASSWORD = "une-phrase-de-passe-assez-longue"
+
+
+def create_moderator(stack, login: str, territory: str | None = None) -> str:
+    """A moderator of `territory` (of the whole network without one), with `MODERATOR_PASSWORD`."""
+    body = {"login": login, "password": MODERATOR_PASSWORD, "role": "territory" if territory else "network"}
+    if territory:
+        body["territory"] = territory
+    response = httpx.post(f"{stack.url('moderation')}/v1/moderators", json=body, headers=stack.admin_headers,
+                          timeout=30)
+    assert response.status_code == 201, response.text
+    return login

@@ -5,25 +5,16 @@ import re
 import secrets
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness import Stack, wait_for
+from tests.harness import MODERATOR_PASSWORD as PASSWORD
+from tests.harness import Stack, create_moderator, wait_for
 
 pytestmark = pytest.mark.browser
-PASSWORD = "mot-de-passe-solide"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-def create_moderator(stack: Stack, login: str, territory: str | None = None) -> str:
-    body = {"login": login, "password": PASSWORD, "role": "territory" if territory else "network"}
-    if territory:
-        body["territory"] = territory
-    response = httpx.post(f"{stack.url('moderation')}/v1/moderators", json=body, headers=stack.admin_headers,
-                          timeout=30)
-    assert response.status_code == 201, response.text
-    return login
 
 
 class Territory:

@@ -6,21 +6,13 @@ import secrets
 
 import httpx
 
-from tests.harness import Stack
+from tests.harness import MODERATOR_PASSWORD as PASSWORD
+from tests.harness import Stack, create_moderator  # noqa: F401 - the security tests take it from here
 
-PASSWORD = "une-phrase-de-passe-assez-longue"
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)">')
 POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*>(.*?)</form>', re.DOTALL | re.IGNORECASE)
 
 
-def create_moderator(stack: Stack, login: str, territory: str | None = None) -> str:
-    body = {"login": login, "password": PASSWORD, "role": "territory" if territory else "network"}
-    if territory:
-        body["territory"] = territory
-    response = httpx.post(f"{stack.url('moderation')}/v1/moderators", json=body, headers=stack.admin_headers,
-                          timeout=30)
-    assert response.status_code == 201, response.text
-    return login
 
 
 def strict_territory(stack: Stack, prefix: str, bodies: list[str]) -> tuple[str, str, list[str]]:

@@ -6,19 +6,11 @@ import secrets
 
 import httpx
 
-from tests.harness import Stack, wait_for
-
-PASSWORD = "mot-de-passe-solide"
+from tests.harness import MODERATOR_PASSWORD, Stack, create_moderator, wait_for
 
 
-def create_moderator(stack: Stack, login: str, territory: str | None = None) -> httpx.BasicAuth:
-    body = {"login": login, "password": PASSWORD, "role": "territory" if territory else "network"}
-    if territory:
-        body["territory"] = territory
-    response = httpx.post(f"{stack.url('moderation')}/v1/moderators", json=body, headers=stack.admin_headers,
-                          timeout=30)
-    assert response.status_code == 201, response.text
-    return httpx.BasicAuth(login, PASSWORD)
+def moderator_auth(stack: Stack, login: str, territory: str | None = None) -> httpx.BasicAuth:
+    return httpx.BasicAuth(create_moderator(stack, login, territory), MODERATOR_PASSWORD)
 
 
 def decide(stack: Stack, auth, contribution_id: str, **decision) -> httpx.Response:
@@ -35,8 +27,8 @@ def test_held_then_published_by_a_person_then_rejected_on_appeal(stack):
     suffix = secrets.token_hex(3)
     territory = f"hc-strict-{suffix}"
     key = stack.create_territory(territory, "FR", moderation_mode="strict")
-    local = create_moderator(stack, f"local-{suffix}", territory)
-    network = create_moderator(stack, f"network-{suffix}")
+    local = moderator_auth(stack, f"local-{suffix}", territory)
+    network = moderator_auth(stack, f"network-{suffix}")
 
     body = "Ouvrir les codes sources des algorithmes qui attribuent les places en crèche."
     contribution_id = stack.submit(key, {"external_id": "h-1", "kind": "proposition", "body": body}).json()[
@@ -84,7 +76,7 @@ async def test_an_appeal_is_an_event_on_the_bus(stack):
     suffix = secrets.token_hex(3)
     territory = f"hc-appeal-{suffix}"
     key = stack.create_territory(territory, "BE")
-    local = create_moderator(stack, f"appeal-{suffix}", territory)
+    local = moderator_auth(stack, f"appeal-{suffix}", territory)
     contribution_id = stack.submit(key, {"external_id": "a-1", "body": "Former les agents avant tout usage."}).json()[
         "accepted"][0]["id"]
     stack.wait_final(key, [contribution_id])
@@ -109,7 +101,7 @@ def test_a_person_cannot_publish_a_text_that_still_holds_personal_data(stack):
     suffix = secrets.token_hex(3)
     territory = f"hc-pii-{suffix}"
     key = stack.create_territory(territory, "FR")
-    local = create_moderator(stack, f"pii-{suffix}", territory)
+    local = moderator_auth(stack, f"pii-{suffix}", territory)
     body = "Je signale un abus de la part de l'agent Marc Lefebvre. Écrivez-moi : paul.martin@example.org"
     contribution_id = stack.submit(key, {"external_id": "p-1", "body": body}).json()["accepted"][0]["id"]
     first = stack.wait_final(key, [contribution_id])[contribution_id]
@@ -138,7 +130,7 @@ def test_a_person_decision_in_an_automatic_territory_does_not_claim_pre_moderati
     suffix = secrets.token_hex(3)
     territory = f"hc-auto-{suffix}"
     key = stack.create_territory(territory, "FR")
-    local = create_moderator(stack, f"auto-{suffix}", territory)
+    local = moderator_auth(stack, f"auto-{suffix}", territory)
     contribution_id = stack.submit(key, {"external_id": "x-1",
                                          "body": "Les élus sont tous des connards incompétents."}).json()[
         "accepted"][0]["id"]
@@ -153,7 +145,7 @@ def test_a_territory_moderator_reaches_only_their_territory(stack):
     suffix = secrets.token_hex(3)
     key_a = stack.create_territory(f"hc-a-{suffix}", "FR", moderation_mode="strict")
     stack.create_territory(f"hc-b-{suffix}", "FR")
-    other = create_moderator(stack, f"b-{suffix}", f"hc-b-{suffix}")
+    other = moderator_auth(stack, f"b-{suffix}", f"hc-b-{suffix}")
     contribution_id = stack.submit(key_a, {"external_id": "t-1", "body": "Un texte du territoire A."}).json()[
         "accepted"][0]["id"]
     stack.wait_final(key_a, [contribution_id])
