@@ -279,6 +279,31 @@ def retry_delay_s(deliveries: int) -> float:
     return float(min(60, 2 ** max(0, deliveries - 1)))
 
 
+STARTUP_CONNECT_TIMEOUT_S = 30.0
+
+
+async def connect_at_startup(connect: Callable[[], Awaitable[Any]], what: str,
+                             timeout_s: float = STARTUP_CONNECT_TIMEOUT_S) -> Any:
+    """`connect()` again until it succeeds or `timeout_s` has passed.
+
+    A first connection can be refused for a moment the server will get over: nats-server rejects the
+    connections it authenticates while it reloads its users file ("Authorization Violation"), and a
+    server or cluster node may still be starting. nats-py only retries connections it once had.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await connect()
+        except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            log.warning("nats connection refused at start-up, trying again", connection=what,
+                        attempt=attempt, error=_short(exc))
+            await asyncio.sleep(min(2.0, 0.25 * attempt))
+
+
 @dataclass
 class Bus:
     """A plain nats-py connection for what is not a subscriber: outbox relay, dead letters, admin."""
@@ -292,13 +317,13 @@ class Bus:
     @classmethod
     async def connect(cls, settings: Settings, service: str) -> "Bus":
         watch = ConnectionWatch(f"palabre-{service}")
-        nc = await nats.connect(
+        nc = await connect_at_startup(lambda: nats.connect(
             **NatsAddress.parse(settings.nats_url).connect_options(),
             name=f"palabre-{service}",
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             **watch.callbacks(),
-        )
+        ), f"palabre-{service}")
         watch.opened()
         js = nc.jetstream(timeout=10)
         return cls(nc=nc, js=js, settings=settings, service=service, watch=watch)

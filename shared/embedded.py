@@ -79,10 +79,37 @@ def hash_nats_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
 
 
+def nats_password_matches(password: str, password_hash: str) -> bool:
+    import bcrypt
+
+    try:
+        return bcrypt.checkpw(password.encode(), password_hash.encode())
+    except ValueError:  # not a bcrypt hash
+        return False
+
+
+_AUTH_FILE_START, _AUTH_FILE_END = "authorization { users = ", " }\n"
+
+
+def read_nats_auth_file(path: Path) -> list[dict] | None:
+    """The users in a file `write_nats_auth_file` wrote; None when there is none or it is not one of ours."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    if not (text.startswith(_AUTH_FILE_START) and text.endswith(_AUTH_FILE_END)):
+        return None
+    try:
+        users = json.loads(text[len(_AUTH_FILE_START):-len(_AUTH_FILE_END)])
+    except ValueError:
+        return None
+    return users if isinstance(users, list) else None
+
+
 def write_nats_auth_file(path: Path, users: list[dict]) -> None:
     """Write nats-server's `authorization` block atomically (readers never see half a file), mode 0600."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(f"authorization {{ users = {json.dumps(users, indent=1)} }}\n")
+    temporary.write_text(f"{_AUTH_FILE_START}{json.dumps(users, indent=1)}{_AUTH_FILE_END}")
     temporary.chmod(0o600)
     os.replace(temporary, path)
 

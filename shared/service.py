@@ -21,6 +21,7 @@ from shared.bus import (
     ConnectionWatch,
     EventBatcher,
     StreamSpec,
+    connect_at_startup,
     declare_streams,
     make_broker,
     pull_subscriber,
@@ -109,6 +110,7 @@ class ServiceRuntime:
         await self.relay.start()
         for hook in self._on_start:
             await hook(self)
+        await connect_at_startup(self.broker.connect, f"palabre-{self.name}-consumers")
         await self.broker.start()
         self.consumers_connection.opened()
         for task in self.background:

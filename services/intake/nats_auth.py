@@ -13,7 +13,13 @@ import secrets
 
 from services.intake import store
 from shared.bus import NatsAddress
-from shared.embedded import hash_nats_password, signal_nats_reload, write_nats_auth_file
+from shared.embedded import (
+    hash_nats_password,
+    nats_password_matches,
+    read_nats_auth_file,
+    signal_nats_reload,
+    write_nats_auth_file,
+)
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -82,19 +88,35 @@ def _service_user(settings: Settings) -> tuple[str, str]:
     return address.user, address.password
 
 
+async def _service_entry(settings: Settings) -> dict:
+    """The service user's entry, keeping the hash already in the file when it still matches: a new salt
+    would make the file differ, and the server reload for nothing."""
+    user, password = _service_user(settings)
+    for entry in read_nats_auth_file(settings.nats_auth_file) or []:
+        if entry.get("user") == user and isinstance(entry.get("password"), str) and \
+                await asyncio.to_thread(nats_password_matches, password, entry["password"]):
+            return {"user": user, "password": entry["password"]}
+    return {"user": user, "password": await hash_password(password)}
+
+
 async def sync_users_file(pool, settings: Settings) -> bool:
     """Write the users file from intake's table and ask nats-server to reload it; False when off.
 
-    Under an advisory lock, so replicas writing at the same time each write the whole, current set.
+    Nothing is written, and the server is not asked to reload, when the file already holds these users:
+    while nats-server reloads, it refuses the connections it is authenticating, so each start of intake
+    reloading it would refuse the other services starting with it. Under an advisory lock, so replicas
+    writing at the same time each write the whole, current set.
     """
     if not enabled(settings):
         return False
-    user, password = _service_user(settings)
-    service_entry = {"user": user, "password": await hash_password(password)}
+    service_entry = await _service_entry(settings)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('intake-nats-users'))")
         users = [service_entry, *(territory_user_entry(row["territory"], row["password_hash"])
                                   for row in await store.active_nats_users(conn))]
+        if users == read_nats_auth_file(settings.nats_auth_file):
+            log.info("nats users file already current", territory_users=len(users) - 1)
+            return True
         write_nats_auth_file(settings.nats_auth_file, users)
         reloaded = signal_nats_reload(settings.nats_pid_file)
     if not reloaded:

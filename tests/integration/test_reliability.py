@@ -163,3 +163,22 @@ async def test_crash_between_commit_and_ack_processes_once(own_stack):
         "WHERE c.territory = 'rel-ack'")
     assert decisions[0]["count"] == 30
     await nc.close()
+
+
+async def test_a_restarted_intake_leaves_the_nats_users_alone(own_stack):
+    """nats-server refuses the connections it authenticates while it reloads its users file: intake asks
+    for a reload only when the users changed, not at every start (its own consumers' connection, opened
+    right after, was refused now and then)."""
+    nats_log = own_stack.nats.directory / "nats-server.log"
+
+    def reloads() -> int:
+        return nats_log.read_text(errors="replace").count("Reloaded")
+
+    before = reloads()
+    own_stack.stop_service("intake")
+    own_stack.start_service("intake")
+    assert "nats users file already current" in own_stack.log("intake")
+    assert reloads() == before
+
+    own_stack.create_territory("rel-users", "FR")  # a new territory gets a NATS user: the file changes
+    wait_for(lambda: reloads() > before, what="nats-server to reload the new users")
