@@ -296,7 +296,7 @@ async def connect_at_startup(connect: Callable[[], Awaitable[Any]], what: str,
         attempt += 1
         try:
             return await connect()
-        except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
             if asyncio.get_running_loop().time() >= deadline:
                 raise
             log.warning("nats connection refused at start-up, trying again", connection=what,
