@@ -1,22 +1,21 @@
 """JetStream set-up in one place: streams, durable consumers, publishing, dead letters.
 
-The discipline every consumer follows (see `EventBatcher`):
+The discipline every consumer follows (see `EventSettler`):
 - events are parsed and validated; one that does not parse goes to the dead-letter stream with its reason;
 - the events of one fetch are processed together in one database transaction, which also records the
   processed event ids and the outgoing events (outbox); they are acked only after that transaction commits;
 - a failing batch is retried event by event, so that one poison event cannot hold back the others;
   a failing event is nak'ed with a growing delay and dead-lettered after `max_deliver` attempts.
 
-FastStream's batch pull subscriber is not used: its collection loop keeps re-fetching with a shrinking
-timeout, which leaves orphaned pull requests whose messages then wait for `ack_wait` before redelivery
-(seen here as 30-second stalls under load). Its plain pull subscriber fetches up to `batch_size` messages
-at once and hands each to the handler concurrently; `EventBatcher` gathers those concurrent calls back
-into one batch.
+Consumers run in a plain loop (`PullConsumer`): fetch up to `batch_size` messages, settle them as one
+batch, fetch again. FastStream only describes them in the AsyncAPI document: its subscriber handed each
+message of a fetch to its own task, through its context and middlewares, and that machinery alone was
+13–30 % of each consumer's CPU under load (py-spy); its batch subscriber re-fetched with a shrinking
+timeout, leaving orphaned pull requests whose messages then waited `ack_wait` before redelivery.
 """
 
 import asyncio
 import contextlib
-import contextvars
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 import nats
 import structlog
 from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsUserPassword, PullSub
+from faststream.nats import JStream, NatsBroker, PullSub
 from nats.js.api import ConsumerConfig
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -213,58 +212,29 @@ def consumer_config(durable: str, settings: Settings, *, ack_wait_s: float = 30.
     )
 
 
-def make_broker(settings: Settings, service: str, watch: ConnectionWatch) -> NatsBroker:
-    """The service's FastStream broker. Handlers take the NATS message as their one plain argument, so
-    there is no dependency injection to resolve per message (it cost about a tenth of a consumer's CPU)."""
-    address = NatsAddress.parse(settings.nats_url)
-    return NatsBroker(
-        address.servers,
-        security=NatsUserPassword(address.user, address.password) if address.user and address.password else None,
-        token=address.user if address.user and not address.password else None,
-        name=f"palabre-{service}-consumers",
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        logger=None,
-        apply_types=False,
-        **watch.callbacks(),
-    )
+def describing_broker(settings: Settings, service: str) -> NatsBroker:
+    """A FastStream broker that is never connected: it describes the service's consumers and publishers
+    in its AsyncAPI document (`PullConsumer` runs the consumers)."""
+    return NatsBroker(NatsAddress.parse(settings.nats_url).servers, name=f"palabre-{service}-consumers",
+                      logger=None, apply_types=False)
 
 
-def jstream(spec: StreamSpec) -> JStream:
-    """The stream as FastStream sees it; declared by `declare_streams`, never by FastStream."""
-    return JStream(spec.name, subjects=spec.subjects, declare=False)
+def describe_consumer(broker: NatsBroker, consumer: "PullConsumer", description: str | None) -> None:
+    """Put the consumer in the AsyncAPI document, as the durable pull subscriber it is."""
 
+    async def handler(message: Any) -> None:
+        """Never called: `PullConsumer` runs the consumer."""
 
-def pull_subscriber(
-    broker: NatsBroker,
-    subject: str,
-    durable: str,
-    settings: Settings,
-    *,
-    stream: StreamSpec = EVENTS_STREAM,
-    batch_size: int | None = None,
-    title: str | None = None,
-    description: str | None = None,
-):
-    """A durable pull consumer; messages are acked by hand (`AckPolicy.MANUAL`) after the commit."""
-    return broker.subscriber(
-        subject,
-        stream=jstream(stream),
-        durable=durable,
-        config=consumer_config(durable, settings),
-        pull_sub=PullSub(batch_size=batch_size or settings.batch_size, timeout=1.0),
+    handler.__name__ = handler.__qualname__ = consumer.durable.replace("-", "_")
+    broker.subscriber(
+        consumer.subject,
+        stream=JStream(consumer.stream.name, subjects=consumer.stream.subjects, declare=False),
+        durable=consumer.durable,
+        pull_sub=PullSub(batch_size=consumer.batch_size),
         ack_policy=AckPolicy.MANUAL,
-        decoder=raw_message,
-        title=title,
+        title=f"{consumer.durable}:{consumer.subject}",
         description=description,
-    )
-
-
-async def raw_message(message: Any) -> Any:
-    """Hand the handler the NATS message itself: `EventBatcher` validates its bytes (and dead-letters what
-    fails) and acks it. A plain body parameter also keeps FastStream's dependency injection off the
-    per-message path: its custom fields (`Context`, `NoCast`) each cost a hop through a thread pool."""
-    return message.raw_message
+    )(handler)
 
 
 def crash_point(settings: Settings, name: str) -> None:
@@ -304,6 +274,19 @@ async def connect_at_startup(connect: Callable[[], Awaitable[Any]], what: str,
             await asyncio.sleep(min(2.0, 0.25 * attempt))
 
 
+async def connect_nats(settings: Settings, watch: ConnectionWatch) -> nats.NATS:
+    """A service connection, named after its watch, that reconnects for ever and reports to the watch."""
+    nc = await connect_at_startup(lambda: nats.connect(
+        **NatsAddress.parse(settings.nats_url).connect_options(),
+        name=watch.name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        **watch.callbacks(),
+    ), watch.name)
+    watch.opened()
+    return nc
+
+
 @dataclass
 class Bus:
     """A plain nats-py connection for what is not a subscriber: outbox relay, dead letters, admin."""
@@ -317,14 +300,7 @@ class Bus:
     @classmethod
     async def connect(cls, settings: Settings, service: str) -> "Bus":
         watch = ConnectionWatch(f"palabre-{service}")
-        nc = await connect_at_startup(lambda: nats.connect(
-            **NatsAddress.parse(settings.nats_url).connect_options(),
-            name=f"palabre-{service}",
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
-            **watch.callbacks(),
-        ), f"palabre-{service}")
-        watch.opened()
+        nc = await connect_nats(settings, watch)
         js = nc.jetstream(timeout=10)
         return cls(nc=nc, js=js, settings=settings, service=service, watch=watch)
 
@@ -348,9 +324,6 @@ class Bus:
         log.warning("event dead-lettered", consumer=durable, subject=msg.subject, reason=reason[:300], **ids)
 
 
-FLUSH_WINDOW_S = 0.005
-
-
 def message_log_ids(msg: Any) -> dict[str, str]:
     """The event id and contribution id a message carries in its headers, for its log lines."""
     headers = getattr(msg, "headers", None) or {}
@@ -362,76 +335,39 @@ def message_log_ids(msg: Any) -> dict[str, str]:
     return ids
 
 
-class EventBatcher:
-    """Gathers the messages that one fetch hands concurrently to a handler into one batch.
+class EventSettler:
+    """Settles the messages of one fetch as one batch: parse (the invalid are dead-lettered), process
+    together, ack after the commit; a failing batch is retried event by event. Log lines written while a
+    batch is processed carry its consumer and event ids; while one event is retried alone, its own ids."""
 
-    Each handler call waits for its batch to be processed and acked (or nak'ed, or dead-lettered), so
-    FastStream's subscriber only fetches again once the whole batch is settled. Log lines written while a
-    batch is processed carry its consumer and event ids; while one event is retried alone, its own ids.
-    """
-
-    def __init__(self, *, bus_of: Callable[[], "Bus"], durable: str, batch_size: int,
-                 process: Callable[[list[Any]], Awaitable[None]], parse: "Parser" = parse_event,
-                 on_outcome: Callable[["BatchOutcome"], None] | None = None) -> None:
+    def __init__(self, *, bus_of: Callable[[], "Bus"], durable: str,
+                 process: Callable[[list[Any]], Awaitable[None]], parse: "Parser" = parse_event) -> None:
         self.bus_of = bus_of
         self.durable = durable
-        self.batch_size = batch_size
         self.process = process
         self.parse = parse
-        self.on_outcome = on_outcome
-        self._pending: list[tuple[Any, Any, asyncio.Future]] = []
-        self._flusher: asyncio.Task | None = None
-        self._flushers: set[asyncio.Task] = set()  # the loop holds tasks weakly: these settle batches
 
-    async def submit(self, msg: Any) -> None:
-        try:
-            event = self.parse(msg.data)
-        except (ValidationError, ValueError) as exc:
-            await self.bus_of().dead_letter(msg, self.durable, f"invalid event: {_short(exc)}")
-            await msg.ack()
-            self._report(BatchOutcome(dead_lettered=1))
-            return
-        done = asyncio.get_running_loop().create_future()
-        self._pending.append((msg, event, done))
-        if len(self._pending) >= self.batch_size:
-            await self._flush()
-        elif self._flusher is None:  # in a context of its own: not the first message's
-            self._flusher = asyncio.create_task(self._flush_soon(), context=contextvars.Context())
-            self._flushers.add(self._flusher)
-            self._flusher.add_done_callback(self._flushers.discard)
-        await done
-
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(FLUSH_WINDOW_S)
-        await self._flush()
-
-    async def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if self._flusher is not None and self._flusher is not asyncio.current_task():
-            self._flusher.cancel()
-        self._flusher = None
-        if not batch:
-            return
-        try:
-            outcome = await self._settle(batch)
-        except BaseException as exc:  # noqa: BLE001 - never leave a handler waiting forever
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_exception(exc)
-            raise
-        for _, _, done in batch:
-            if not done.done():
-                done.set_result(None)
-        self._report(outcome)
-
-    async def _settle(self, batch: list[tuple[Any, Any, asyncio.Future]]) -> "BatchOutcome":
+    async def settle(self, messages: list[Any]) -> "BatchOutcome":
         outcome = BatchOutcome()
+        batch = []
+        for msg in messages:
+            try:
+                batch.append((msg, self.parse(msg.data)))
+            except (ValidationError, ValueError) as exc:
+                await self.bus_of().dead_letter(msg, self.durable, f"invalid event: {_short(exc)}")
+                await msg.ack()
+                outcome.dead_lettered += 1
+        if batch:
+            await self._settle(batch, outcome)
+        return outcome
+
+    async def _settle(self, batch: list[tuple[Any, Any]], outcome: "BatchOutcome") -> None:
         bus = self.bus_of()
-        event_ids = [_event_id(event) for _, event, _ in batch]
+        event_ids = [_event_id(event) for _, event in batch]
         with structlog.contextvars.bound_contextvars(consumer=self.durable, batch_size=len(batch),
                                                      event_ids=event_ids[:20]):
             try:
-                await self.process([event for _, event, _ in batch])
+                await self.process([event for _, event in batch])
                 failed = None
             except Exception as batch_exc:  # noqa: BLE001 - isolate the failing event below
                 failed = batch_exc
@@ -439,10 +375,10 @@ class EventBatcher:
                     log.warning("batch failed, retrying event by event", error=_short(batch_exc))
         if failed is None:
             crash_point(bus.settings, "consumer.after_commit")
-            await asyncio.gather(*(msg.ack() for msg, _, _ in batch))
+            await asyncio.gather(*(msg.ack() for msg, _ in batch))
             outcome.processed += len(batch)
-            return outcome
-        for msg, event, _ in batch:
+            return
+        for msg, event in batch:
             with structlog.contextvars.bound_contextvars(consumer=self.durable, **message_log_ids(msg)):
                 try:
                     await self.process([event])
@@ -452,11 +388,59 @@ class EventBatcher:
                 crash_point(bus.settings, "consumer.after_commit")
                 await msg.ack()
                 outcome.processed += 1
-        return outcome
 
-    def _report(self, outcome: "BatchOutcome") -> None:
-        if self.on_outcome:
-            self.on_outcome(outcome)
+
+FETCH_WAIT_S = 1.0
+
+
+@dataclass
+class PullConsumer:
+    """One durable pull consumer run in a plain loop: fetch up to `batch_size` messages (whatever is there,
+    or wait up to `FETCH_WAIT_S` for the first), settle them, fetch again. Replicas of a service run the
+    same durable: JetStream spreads the messages between their fetches."""
+
+    subject: str
+    durable: str
+    stream: StreamSpec
+    batch_size: int
+    settle: Callable[[list[Any]], Awaitable["BatchOutcome"]]
+    on_outcome: Callable[["BatchOutcome"], None] | None = None
+
+    async def run(self, js: JetStreamContext, settings: Settings, stopping: asyncio.Event) -> None:
+        subscription = await self._subscribe(js, settings, stopping)
+        while subscription is not None and not stopping.is_set():
+            try:
+                messages = await subscription.fetch(self.batch_size, timeout=FETCH_WAIT_S)
+            except TimeoutError:  # nothing to do
+                continue
+            except (nats.errors.Error, OSError) as exc:  # connection down: nats-py reconnects, the watch logs
+                log.debug("fetch failed", consumer=self.durable, error=_short(exc))
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                outcome = await self.settle(messages)
+            except Exception as exc:  # noqa: BLE001 - unacked messages come back after ack_wait
+                log.exception("batch not settled; its messages will be redelivered", consumer=self.durable,
+                              error=_short(exc))
+                await asyncio.sleep(1.0)
+                continue
+            if self.on_outcome:
+                self.on_outcome(outcome)
+
+    async def _subscribe(self, js: JetStreamContext, settings: Settings, stopping: asyncio.Event):
+        """Bind to the durable consumer, creating it the first time; tried again while the stream or the
+        cluster is not ready."""
+        attempt = 0
+        while not stopping.is_set():
+            attempt += 1
+            try:
+                return await js.pull_subscribe(self.subject, durable=self.durable, stream=self.stream.name,
+                                               config=consumer_config(self.durable, settings))
+            except (nats.errors.Error, OSError, TimeoutError) as exc:
+                log.warning("consumer not bound yet, trying again", consumer=self.durable, attempt=attempt,
+                            error=_short(exc))
+                await asyncio.sleep(min(5.0, 0.5 * attempt))
+        return None
 
 
 @dataclass

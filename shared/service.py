@@ -17,14 +17,16 @@ from faststream.specification import AsyncAPI
 from shared import migrations
 from shared.bus import (
     EVENTS_STREAM,
+    BatchOutcome,
     Bus,
     ConnectionWatch,
-    EventBatcher,
+    EventSettler,
+    PullConsumer,
     StreamSpec,
-    connect_at_startup,
+    connect_nats,
     declare_streams,
-    make_broker,
-    pull_subscriber,
+    describe_consumer,
+    describing_broker,
 )
 from shared.db import create_pool
 from shared.events import EventData, parse_event
@@ -35,6 +37,8 @@ from shared.settings import Settings, get_settings
 
 log = get_logger(__name__)
 
+CONSUMER_STOP_S = 10.0
+
 class ServiceRuntime:
     def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str) -> None:
         self.name = name
@@ -42,7 +46,8 @@ class ServiceRuntime:
         self.title = title
         self.description = description
         self.consumers_connection = ConnectionWatch(f"palabre-{name}-consumers")
-        self.broker = make_broker(self.settings, name, self.consumers_connection)
+        self.broker = describing_broker(self.settings, name)
+        self.consumers: list[PullConsumer] = []
         self.metrics = Metrics(name)
         self.pool: asyncpg.Pool | None = None
         self.bus: Bus | None = None
@@ -50,6 +55,9 @@ class ServiceRuntime:
         self.background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task] = []
         self._on_start: list[Callable[["ServiceRuntime"], Awaitable[None]]] = []
+        self._stopping = asyncio.Event()
+        self._consumer_tasks: list[asyncio.Task] = []
+        self._consumers_nc = None
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -66,20 +74,28 @@ class ServiceRuntime:
         """Register `process(events)` as the handler of a durable batch consumer on `subject`."""
 
         def register(process: Callable[[list[Any]], Awaitable[None]]):
-            def count(outcome) -> None:
+            settler = EventSettler(bus_of=lambda: self.bus, durable=durable, process=process, parse=parse)
+            self.message_consumer(subject, durable, stream=stream, batch_size=batch_size,
+                                  description=description or process.__doc__)(settler.settle)
+            return process
+
+        return register
+
+    def message_consumer(self, subject: str, durable: str, *, stream: StreamSpec = EVENTS_STREAM,
+                         batch_size: int | None = None, description: str | None = None):
+        """Register `settle(messages)`, which validates, processes and acks the raw messages of each fetch
+        itself, as the handler of a durable consumer on `subject`."""
+
+        def register(settle: Callable[[list[Any]], Awaitable[BatchOutcome]]):
+            def count(outcome: BatchOutcome) -> None:
                 self.metrics.events_processed.labels(durable).inc(outcome.processed)
                 self.metrics.events_dead_lettered.labels(durable).inc(outcome.dead_lettered)
 
-            batcher = EventBatcher(bus_of=lambda: self.bus, durable=durable, process=process, parse=parse,
-                                   batch_size=batch_size or self.settings.batch_size, on_outcome=count)
-
-            async def handle(msg: Any) -> None:
-                await batcher.submit(msg)
-
-            handle.__name__ = handle.__qualname__ = durable.replace("-", "_")
-            pull_subscriber(self.broker, subject, durable, self.settings, stream=stream, batch_size=batch_size,
-                            title=f"{durable}:{subject}", description=description or process.__doc__)(handle)
-            return process
+            consumer = PullConsumer(subject, durable, stream, batch_size or self.settings.batch_size, settle,
+                                    on_outcome=count)
+            self.consumers.append(consumer)
+            describe_consumer(self.broker, consumer, description or settle.__doc__)
+            return settle
 
         return register
 
@@ -110,12 +126,22 @@ class ServiceRuntime:
         await self.relay.start()
         for hook in self._on_start:
             await hook(self)
-        await connect_at_startup(self.broker.connect, f"palabre-{self.name}-consumers")
-        await self.broker.start()
-        self.consumers_connection.opened()
+        if self.consumers:
+            self._consumers_nc = await connect_nats(self.settings, self.consumers_connection)
+            consumers_js = self._consumers_nc.jetstream(timeout=10)
+            for consumer in self.consumers:
+                self._consumer_tasks.append(asyncio.create_task(
+                    self._supervise(self._consumer_loop(consumer, consumers_js)), name=consumer.durable))
         for task in self.background:
             self._tasks.append(asyncio.create_task(self._supervise(task), name=task.__name__))
         log.info("service started", service=self.name)
+
+    def _consumer_loop(self, consumer: PullConsumer, js) -> Callable[["ServiceRuntime"], Awaitable[None]]:
+        async def consume(runtime: "ServiceRuntime") -> None:
+            await consumer.run(js, runtime.settings, runtime._stopping)
+
+        consume.__name__ = f"consumer {consumer.durable}"
+        return consume
 
     async def _supervise(self, task: Callable[["ServiceRuntime"], Awaitable[None]]) -> None:
         while True:
@@ -129,14 +155,21 @@ class ServiceRuntime:
                 await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
+        """Consumers finish the batch in hand (up to `CONSUMER_STOP_S`), then everything else stops."""
+        self._stopping.set()
+        if self._consumer_tasks:
+            _, unfinished = await asyncio.wait(self._consumer_tasks, timeout=CONSUMER_STOP_S)
+            for task in unfinished:
+                task.cancel()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in [*self._consumer_tasks, *self._tasks]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.consumers_connection.closing()
-        with contextlib.suppress(Exception):
-            await self.broker.stop()
+        if self._consumers_nc is not None:
+            with contextlib.suppress(Exception):
+                await self._consumers_nc.drain()
         if self.relay:
             await self.relay.stop()
         if self.bus:
@@ -151,7 +184,8 @@ class ServiceRuntime:
                 async with self.pool.acquire(timeout=2) as conn:
                     database = await conn.fetchval("SELECT 1") == 1
         bus = bool(self.bus and self.bus.nc.is_connected)
-        return {"database": database, "bus": bus, "consumers": self.consumers_connection.connected}
+        return {"database": database, "bus": bus,
+                "consumers": self.consumers_connection.connected or not self.consumers}
 
     def alive(self) -> dict[str, bool]:
         """False for a bus connection nats-py closed for good: only a restart brings it back."""

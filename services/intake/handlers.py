@@ -3,11 +3,8 @@ contribution."""
 
 from typing import Any
 
-from faststream import AckPolicy
-from faststream.nats import PullSub
-
 from services.intake import bus_intake
-from shared.bus import INTAKE_STREAM, consumer_config, jstream, raw_message
+from shared.bus import INTAKE_STREAM, BatchOutcome
 from shared.db import claim_new_events
 from shared.events import CloudEvent, ContributionHeld, ContributionPublished, ContributionRejected
 
@@ -27,20 +24,14 @@ def register(runtime) -> None:
 
 
 def register_bus_intake(runtime) -> None:
-    """Contributions proposed on `palabre.intake.<territory>`: the subject names the territory, so each
-    message is handled with its subject (one transaction each; a re-sent contribution is a duplicate)."""
+    """Contributions proposed on `palabre.intake.<territory>`: the subject names the territory, so the
+    messages of a fetch are taken in by territory (a re-sent contribution is a duplicate)."""
 
-    @runtime.broker.subscriber(
-        "palabre.intake.*", stream=jstream(INTAKE_STREAM), durable=bus_intake.DURABLE,
-        config=consumer_config(bus_intake.DURABLE, runtime.settings),
-        pull_sub=PullSub(batch_size=runtime.settings.batch_size, timeout=1.0), ack_policy=AckPolicy.MANUAL,
-        decoder=raw_message, title=f"{bus_intake.DURABLE}:palabre.intake.*",
-        description="Contributions proposed by territory systems (palabre.contribution.proposed.v1)",
-    )
-    async def intake_proposed(msg: Any) -> None:
-        outcome = await bus_intake.take_in([msg], pool=runtime.db, bus=runtime.bus)
-        runtime.metrics.events_processed.labels(bus_intake.DURABLE).inc(outcome.processed)
-        runtime.metrics.events_dead_lettered.labels(bus_intake.DURABLE).inc(outcome.dead_lettered)
+    @runtime.message_consumer("palabre.intake.*", bus_intake.DURABLE, stream=INTAKE_STREAM,
+                              description="Contributions proposed by territory systems "
+                              "(palabre.contribution.proposed.v1)")
+    async def intake_proposed(messages: list[Any]) -> BatchOutcome:
+        return await bus_intake.take_in(messages, pool=runtime.db, bus=runtime.bus)
 
 
 async def apply(conn, events: list[CloudEvent[Any]]) -> None:

@@ -1,13 +1,13 @@
-"""EventBatcher in isolation: concurrent messages become one batch, acked after it is processed; a
-failing batch is retried event by event; log lines carry the batch's or the event's ids."""
+"""EventSettler in isolation: the messages of one fetch are one batch, acked after it is processed; an
+invalid one is dead-lettered; a failing batch is retried event by event; log lines carry the batch's or
+the event's ids."""
 
-import asyncio
 from types import SimpleNamespace
 
 import structlog
 from structlog.testing import capture_logs
 
-from shared.bus import CONTRIBUTION_HEADER, MSG_ID_HEADER, EventBatcher
+from shared.bus import CONTRIBUTION_HEADER, MSG_ID_HEADER, EventSettler
 
 log = structlog.get_logger()
 
@@ -30,10 +30,26 @@ class Message:
         self.nak_delay = delay
 
 
-def _batcher(process) -> EventBatcher:
-    bus = SimpleNamespace(settings=SimpleNamespace(crash_point=None, max_deliver=5))
-    return EventBatcher(bus_of=lambda: bus, durable="test-consumer", batch_size=100, process=process,
-                        parse=lambda raw: SimpleNamespace(id=f"evt-{raw.decode()}"))
+class Bus:
+    """The part of `Bus` the settler uses: its settings, and dead letters kept in a list."""
+
+    def __init__(self) -> None:
+        self.settings = SimpleNamespace(crash_point=None, max_deliver=5)
+        self.dead_letters: list[tuple[bytes, str]] = []
+
+    async def dead_letter(self, msg, durable: str, reason: str) -> None:
+        self.dead_letters.append((msg.data, reason))
+
+
+def parse(raw: bytes) -> SimpleNamespace:
+    if not raw.isdigit():
+        raise ValueError(f"not an event: {raw!r}")
+    return SimpleNamespace(id=f"evt-{raw.decode()}")
+
+
+def _settler(process, bus: Bus | None = None) -> EventSettler:
+    bus = bus or Bus()
+    return EventSettler(bus_of=lambda: bus, durable="test-consumer", process=process, parse=parse)
 
 
 async def test_messages_fetched_together_are_one_batch_and_acked_after_it():
@@ -43,10 +59,10 @@ async def test_messages_fetched_together_are_one_batch_and_acked_after_it():
         batches.append([e.id for e in events])
         log.info("processed")
 
-    batcher = _batcher(process)
     messages = [Message(n) for n in range(5)]
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
-        await asyncio.gather(*(batcher.submit(m) for m in messages))
+        outcome = await _settler(process).settle(messages)
+    assert (outcome.processed, outcome.dead_lettered) == (5, 0)
     assert batches == [[f"evt-{n}" for n in range(5)]]
     assert all(m.acked for m in messages)
     [line] = [entry for entry in logs if entry["event"] == "processed"]
@@ -60,10 +76,10 @@ async def test_a_failing_batch_is_retried_event_by_event_with_each_events_ids_in
         if any(e.id == "evt-2" for e in events):
             raise ValueError("evt-2 cannot be processed")
 
-    batcher = _batcher(process)
     messages = [Message(n) for n in range(4)]
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
-        await asyncio.gather(*(batcher.submit(m) for m in messages))
+        outcome = await _settler(process).settle(messages)
+    assert (outcome.processed, outcome.retried) == (3, 1)
     assert [m.acked for m in messages] == [True, True, False, True]
     assert messages[2].nak_delay is not None
     alone = [entry for entry in logs if entry["event"] == "processing" and entry["count"] == 1]
@@ -71,3 +87,20 @@ async def test_a_failing_batch_is_retried_event_by_event_with_each_events_ids_in
     assert all("event_ids" not in entry and entry["contribution_id"] == entry["event_id"].replace("evt", "ctb")
                for entry in alone)
 
+
+
+async def test_an_invalid_message_is_dead_lettered_with_its_reason_and_the_others_processed():
+    batches = []
+
+    async def process(events):
+        batches.append([e.id for e in events])
+
+    bus = Bus()
+    messages = [Message(0), Message(1), Message(2)]
+    messages[1].data = b"garbage"
+    outcome = await _settler(process, bus).settle(messages)
+    assert batches == [["evt-0", "evt-2"]]
+    assert all(m.acked for m in messages)
+    assert (outcome.processed, outcome.dead_lettered) == (2, 1)
+    [(data, reason)] = bus.dead_letters
+    assert data == b"garbage" and reason.startswith("invalid event:") and "not an event" in reason
