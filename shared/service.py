@@ -167,9 +167,9 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.consumers_connection.closing()
-        if self._consumers_nc is not None:
+        if self._consumers_nc is not None:  # every batch fetched is settled by now: nothing to drain
             with contextlib.suppress(Exception):
-                await self._consumers_nc.drain()
+                await self._consumers_nc.close()
         if self.relay:
             await self.relay.stop()
         if self.bus:

@@ -182,3 +182,16 @@ async def test_a_restarted_intake_leaves_the_nats_users_alone(own_stack):
 
     own_stack.create_territory("rel-users", "FR")  # a new territory gets a NATS user: the file changes
     wait_for(lambda: reloads() > before, what="nats-server to reload the new users")
+
+
+@pytest.mark.parametrize("service", ["intake", "moderation", "synthesis", "notifications"])
+def test_a_stopped_service_shuts_down_by_itself(own_stack, service):
+    """SIGTERM (what Kubernetes sends): consumers finish the batch in hand, connections close, the process
+    exits 0 on its own, before the harness would have to kill it."""
+    own_stack.stop_service(service)
+    process = own_stack.services[service].process
+    try:
+        assert process.returncode == 0, own_stack.services[service].log_tail()
+        assert "Application shutdown complete" in own_stack.log(service)
+    finally:
+        own_stack.start_service(service)
