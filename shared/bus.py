@@ -17,6 +17,7 @@ timeout, leaving orphaned pull requests whose messages then waited `ack_wait` be
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -391,32 +392,40 @@ class EventSettler:
 
 
 FETCH_WAIT_S = 1.0
+MORE_WAIT_S = 0.005
 
 
 @dataclass
 class PullConsumer:
-    """One durable pull consumer run in a plain loop: fetch up to `batch_size` messages (whatever is there,
-    or wait up to `FETCH_WAIT_S` for the first), settle them, fetch again. Replicas of a service run the
-    same durable: JetStream spreads the messages between their fetches."""
+    """One durable pull consumer run in a plain loop: wait up to `FETCH_WAIT_S` for a first message, take
+    whatever else is there up to `batch_size`, settle them, fetch again. Replicas of a service run the
+    same durable: JetStream spreads the messages between their fetches.
+
+    Not one `fetch(batch_size)`: when it has to wait for a first message, nats-py's fetch then waits for
+    the batch to fill or its timeout to pass, which held a lone message up to a second (the decision p50
+    at 200 contributions/s was 250 ms)."""
 
     subject: str
     durable: str
     stream: StreamSpec
     batch_size: int
     settle: Callable[[list[Any]], Awaitable["BatchOutcome"]]
-    on_outcome: Callable[["BatchOutcome"], None] | None = None
+    on_settled: Callable[["BatchOutcome", int, float], None] | None = None  # outcome, messages, seconds
 
     async def run(self, js: JetStreamContext, settings: Settings, stopping: asyncio.Event) -> None:
         subscription = await self._subscribe(js, settings, stopping)
         while subscription is not None and not stopping.is_set():
             try:
-                messages = await subscription.fetch(self.batch_size, timeout=FETCH_WAIT_S)
+                messages = await subscription.fetch(1, timeout=FETCH_WAIT_S)
+                if self.batch_size > 1:
+                    messages += await self._more(subscription, self.batch_size - 1)
             except TimeoutError:  # nothing to do
                 continue
             except (nats.errors.Error, OSError) as exc:  # connection down: nats-py reconnects, the watch logs
                 log.debug("fetch failed", consumer=self.durable, error=_short(exc))
                 await asyncio.sleep(0.5)
                 continue
+            started = time.perf_counter()
             try:
                 outcome = await self.settle(messages)
             except Exception as exc:  # noqa: BLE001 - unacked messages come back after ack_wait
@@ -424,8 +433,16 @@ class PullConsumer:
                               error=_short(exc))
                 await asyncio.sleep(1.0)
                 continue
-            if self.on_outcome:
-                self.on_outcome(outcome)
+            if self.on_settled:
+                self.on_settled(outcome, len(messages), time.perf_counter() - started)
+
+    @staticmethod
+    async def _more(subscription: Any, up_to: int) -> list[Any]:
+        """The messages already waiting, up to `up_to`, waiting at most `MORE_WAIT_S` for any."""
+        try:
+            return await subscription.fetch(up_to, timeout=MORE_WAIT_S)
+        except TimeoutError:
+            return []
 
     async def _subscribe(self, js: JetStreamContext, settings: Settings, stopping: asyncio.Event):
         """Bind to the durable consumer, creating it the first time; tried again while the stream or the

@@ -87,6 +87,10 @@ class Metrics:
                                         ["consumer"], registry=self.registry)
         self.events_dead_lettered = Counter("palabre_events_dead_lettered_total", "Events dead-lettered",
                                             ["consumer"], registry=self.registry)
+        self.batch_messages = Histogram("palabre_batch_messages", "Messages per fetched batch", ["consumer"],
+                                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), registry=self.registry)
+        self.batch_seconds = Histogram("palabre_batch_seconds", "Time to settle a fetched batch (process, "
+                                       "commit, ack)", ["consumer"], registry=self.registry)
         self.service = service
 
 

@@ -87,12 +87,14 @@ class ServiceRuntime:
         itself, as the handler of a durable consumer on `subject`."""
 
         def register(settle: Callable[[list[Any]], Awaitable[BatchOutcome]]):
-            def count(outcome: BatchOutcome) -> None:
+            def count(outcome: BatchOutcome, messages: int, seconds: float) -> None:
                 self.metrics.events_processed.labels(durable).inc(outcome.processed)
                 self.metrics.events_dead_lettered.labels(durable).inc(outcome.dead_lettered)
+                self.metrics.batch_messages.labels(durable).observe(messages)
+                self.metrics.batch_seconds.labels(durable).observe(seconds)
 
             consumer = PullConsumer(subject, durable, stream, batch_size or self.settings.batch_size, settle,
-                                    on_outcome=count)
+                                    on_settled=count)
             self.consumers.append(consumer)
             describe_consumer(self.broker, consumer, description or settle.__doc__)
             return settle

@@ -157,5 +157,8 @@ def test_every_service_is_observable(stack):
         assert document["channels"], f"{service} documents no channel"
     log_lines = [json.loads(line) for line in stack.log("moderation").splitlines() if line.startswith("{")]
     assert any(line.get("service") == "moderation" for line in log_lines)
+    moderation_metrics = httpx.get(f"{stack.url('moderation')}/metrics").text
+    assert 'palabre_batch_seconds_count{consumer="moderation-submitted"}' in moderation_metrics
+    assert 'palabre_batch_messages_count{consumer="moderation-submitted"}' in moderation_metrics
     intake_metrics = httpx.get(f"{stack.url('intake')}/metrics").text
     assert 'palabre_http_requests_total{method="POST",route="/v1/contributions",status="202"}' in intake_metrics
