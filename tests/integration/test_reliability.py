@@ -25,6 +25,17 @@ async def subject_count(nc, subject: str) -> int:
     return sum((info.state.subjects or {}).values())
 
 
+async def outbox_empty(stack, schema: str) -> bool:
+    return (await stack.sql(f"SELECT count(*) FROM {schema}.outbox"))[0]["count"] == 0
+
+
+async def every_consumer_idle(nc) -> bool:
+    for info in await nc.jetstream().consumers_info(EVENTS_STREAM.name):
+        if info.num_pending or info.num_ack_pending:
+            return False
+    return True
+
+
 async def consumers_idle(nc) -> bool:
     js = nc.jetstream()
     for name in ("moderation-submitted", "synthesis-published", "intake-published", "notifications-published"):
@@ -113,6 +124,8 @@ async def test_crash_between_commit_and_publish_loses_and_doubles_nothing(own_st
     key = own_stack.create_territory("rel-outbox", "FR")
     batch = {"contributions": [{"external_id": f"o-{i}", "body": f"Contribution numéro {i} sur la sobriété."}
                                for i in range(40)]}
+    # the territory's own event must be relayed first: the crash is for the batch below, not for it
+    await async_wait_for(lambda: outbox_empty(own_stack, "intake"), what="intake's outbox relayed")
     own_stack.stop_service("intake")
     own_stack.start_service("intake", PALABRE_CRASH_POINT="outbox.after_publish")
     try:
@@ -142,6 +155,10 @@ async def test_crash_between_commit_and_publish_loses_and_doubles_nothing(own_st
 
 async def test_crash_between_commit_and_ack_processes_once(own_stack):
     key = own_stack.create_territory("rel-ack", "FR")
+    nc = await own_stack.nats_connect()
+    # every consumer caught up with the territory's events: the crash is for the batch below, not for them
+    await async_wait_for(lambda: every_consumer_idle(nc), what="the territory's events consumed")
+    await nc.close()
     own_stack.stop_service("moderation")
     own_stack.start_service("moderation", PALABRE_CRASH_POINT="consumer.after_commit")
     batch = {"contributions": [{"external_id": f"a-{i}", "body": f"Former les agents, proposition {i}."}
