@@ -7,8 +7,8 @@ The discipline every consumer follows (see `EventSettler`):
 - a failing batch is retried event by event, so that one poison event cannot hold back the others;
   a failing event is nak'ed with a growing delay and dead-lettered after `max_deliver` attempts.
 
-Consumers run in a plain loop (`PullConsumer`): fetch up to `batch_size` messages, settle them as one
-batch, fetch again. FastStream only describes them in the AsyncAPI document: its subscriber handed each
+Consumers run in a plain loop (`PullConsumer`): wait for a first message, take whatever else is waiting
+up to `batch_size`, settle them as one batch, fetch again. FastStream only describes them in the AsyncAPI document: its subscriber handed each
 message of a fetch to its own task, through its context and middlewares, and that machinery alone was
 13–30 % of each consumer's CPU under load (py-spy); its batch subscriber re-fetched with a shrinking
 timeout, leaving orphaned pull requests whose messages then waited `ack_wait` before redelivery.
@@ -420,6 +420,11 @@ class PullConsumer:
                 if self.batch_size > 1:
                     messages += await self._more(subscription, self.batch_size - 1)
             except TimeoutError:  # nothing to do
+                continue
+            except nats.js.errors.APIError as exc:  # the server answered: e.g. the consumer was deleted
+                log.warning("fetch refused, binding the consumer again", consumer=self.durable, error=_short(exc))
+                await asyncio.sleep(0.5)
+                subscription = await self._subscribe(js, settings, stopping)
                 continue
             except (nats.errors.Error, OSError) as exc:  # connection down: nats-py reconnects, the watch logs
                 log.debug("fetch failed", consumer=self.durable, error=_short(exc))

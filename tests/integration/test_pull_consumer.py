@@ -1,6 +1,6 @@
 """`PullConsumer` against a real nats-server: what is waiting is taken in batches of at most `batch_size`,
-every message is settled and acked once, a lone message is not held for a batch to fill, and the loop
-ends when asked to stop."""
+every message is settled and acked once, messages arriving one at a time are each settled, a consumer
+deleted under it is bound again, and the loop ends when asked to stop."""
 
 import asyncio
 
@@ -94,6 +94,25 @@ async def test_a_batch_that_fails_to_settle_is_not_acked_and_comes_back(nats_js)
     try:
         await async_wait_for(lambda: idle(js, "pull-test-b"), timeout=30, what="the message redelivered and acked")
         assert attempts == [[b"once-failing"], [b"once-failing"]]
+    finally:
+        stopping.set()
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_consumer_deleted_under_the_loop_is_bound_again(nats_js):
+    settings, js = nats_js
+    recorder = Recorder()
+    consumer = PullConsumer("pulltest.c", "pull-test-c", STREAM, 10, recorder.settle)
+    stopping = asyncio.Event()
+    task = asyncio.create_task(consumer.run(js, settings, stopping))
+    try:
+        await js.publish("pulltest.c", b"before")
+        await async_wait_for(lambda: _true(b"before" in recorder.seen), what="the first message settled")
+        await js.delete_consumer(STREAM.name, "pull-test-c")
+        await asyncio.sleep(1.5)  # the loop's fetch is refused, then it binds again (creating the consumer)
+        await js.publish("pulltest.c", b"after")
+        await async_wait_for(lambda: _true(b"after" in recorder.seen), timeout=20,
+                             what="a message settled after the consumer was deleted")
     finally:
         stopping.set()
         await asyncio.wait_for(task, timeout=10)
