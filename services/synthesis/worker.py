@@ -26,6 +26,7 @@ from services.synthesis.classifiers import (
     dump_classifier,
     load_classifier,
 )
+from services.synthesis.domain.text import Lemmatizer, TaggedTexts
 from services.synthesis.settings import get_synthesis_settings
 from shared.frameworks import Framework, default_framework
 from shared.logging import get_logger
@@ -47,6 +48,9 @@ def limit_threads(threads: int) -> None:
     exit_with_parent()
     threadpool_limits(limits=threads)
     os.nice(RECOMPUTE_NICENESS)
+
+
+_TAGGED_TEXTS = TaggedTexts()  # in the worker process: kept from one recompute to the next
 
 
 def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
@@ -78,7 +82,7 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
     for level, key in scopes:
         scope = Scope(level=level, id=None if level == "network" else key)
         pairs.append((scope, territory_framework.get(key, fallback) if level == "territory" else fallback))
-    result = recompute(contributions, frameworks_of, pairs)
+    result = recompute(contributions, frameworks_of, pairs, lemmatizer=Lemmatizer(tagged=_TAGGED_TEXTS))
     fitted_on = Counter(framework_key(framework) for framework in frameworks_of.values())
     documents = {}
     for (level, key), analysis in result.analyses.items():

@@ -58,7 +58,7 @@ class PrototypeClassifier:
         self.framework = framework
         self.axis_ids = framework.axis_ids()
         self.threshold = threshold
-        self.lemmatizer = lemmatizer or Lemmatizer()
+        self.lemmatizer = lemmatizer if lemmatizer is not None else Lemmatizer()
         self.max_features = max_features
         self.fit_sample = fit_sample
 

@@ -114,7 +114,7 @@ def recompute(contributions: Sequence[PublishedContribution], frameworks_of: dic
 
     `scopes` pairs each scope with the framework to use when it holds no contribution.
     """
-    lemmatizer = lemmatizer or Lemmatizer()
+    lemmatizer = lemmatizer if lemmatizer is not None else Lemmatizer()
     corpus = prepare(contributions, lemmatizer)
     classifiers, changes, rows = reclassify(corpus, frameworks_of, lemmatizer)
     placed = Corpus(rows, corpus.texts, corpus.docs, corpus.X, corpus.terms)

@@ -123,7 +123,7 @@ class Corpus:
 def prepare(contributions: Sequence[PublishedContribution], lemmatizer: Lemmatizer | None = None,
             max_features: int = 20_000, fit_sample: int = 100_000) -> Corpus:
     """Sort, lemmatise and vectorise the input once; `analyse_corpus` then summarises any scope of it."""
-    lemmatizer = lemmatizer or Lemmatizer()
+    lemmatizer = lemmatizer if lemmatizer is not None else Lemmatizer()
     rows = _unique_sorted(contributions)
     texts = [c.text for c in rows]
     docs = lemmatizer.docs(texts)
@@ -135,7 +135,7 @@ def analyse(contributions: Sequence[PublishedContribution], framework: Framework
             corrections: Sequence[tuple[str, str]] = (), lemmatizer: Lemmatizer | None = None,
             max_features: int = 20_000, fit_sample: int = 100_000) -> Analysis:
     """The synthesis plus where each contribution of the scope landed (axis, source, confidence, sub-theme)."""
-    lemmatizer = lemmatizer or Lemmatizer()
+    lemmatizer = lemmatizer if lemmatizer is not None else Lemmatizer()
     corpus = prepare(contributions, lemmatizer, max_features, fit_sample)
     return analyse_corpus(corpus, framework, scope, corrections, lemmatizer)
 

@@ -78,6 +78,42 @@ def lookup_lemma(form: str) -> str:
     return value[0] if isinstance(value, list) else value
 
 
+class TaggedTexts:
+    """What the tagger made of each text, as (form, lemma, form, lemma, …), kept for the `capacity` texts
+    tagged or asked for most recently.
+
+    A process that recomputes the same growing corpus again and again (the recompute worker) keeps one,
+    so that only the texts it has not seen yet go through spaCy. The votes a `Lemmatizer` takes are the
+    same whether a text's tags were kept or computed afresh, so a recompute does not depend on what the
+    process saw before.
+    """
+
+    def __init__(self, capacity: int = 25_000) -> None:
+        self.capacity = capacity
+        self._pairs: dict[str, tuple[str, ...]] = {}
+        self._names: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def tag(self, texts: Sequence[str], batch_size: int) -> list[tuple[str, ...]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._pairs))
+        fresh = dict(zip(missing, (self._flatten(doc) for doc in _nlp().pipe(missing, batch_size=batch_size)),
+                         strict=True))
+        out = [fresh[t] if t in fresh else self._pairs[t] for t in texts]
+        if self.capacity:
+            for text, pairs in zip(texts, out, strict=True):
+                self._pairs.pop(text, None)
+                self._pairs[text] = pairs  # most recent last
+            for text in list(self._pairs)[: max(0, len(self._pairs) - self.capacity)]:
+                del self._pairs[text]
+        return out
+
+    def _flatten(self, doc) -> tuple[str, ...]:
+        name = self._names.setdefault  # one string object per distinct form or lemma
+        return tuple(name(w, w) for tok in doc for w in (tok.lower_, tok.lemma_.lower()))
+
+
 class Lemmatizer:
     """Maps texts to content lemmas, keeping a form → lemma cache.
 
@@ -88,9 +124,11 @@ class Lemmatizer:
     inputs), so two runs over the same input agree.
     """
 
-    def __init__(self, context_budget: int = 20_000, batch_size: int = 256) -> None:
+    def __init__(self, context_budget: int = 20_000, batch_size: int = 256,
+                 tagged: TaggedTexts | None = None) -> None:
         self.context_budget = context_budget
         self.batch_size = batch_size
+        self.tagged = tagged if tagged is not None else TaggedTexts(capacity=0)
         self._lemma: dict[str, str] = {}
         self._looked_up: dict[str, str] = {}
 
@@ -111,18 +149,16 @@ class Lemmatizer:
                 chosen.append(text)
                 pending.difference_update(toks)
         votes: dict[str, Counter] = defaultdict(Counter)
-        nlp = _nlp()
-        for doc in nlp.pipe(chosen, batch_size=self.batch_size):
-            for tok in doc:
-                form = tok.lower_
+        for pairs in self.tagged.tag(chosen, self.batch_size):
+            for form, lemma in zip(pairs[::2], pairs[1::2]):
                 if form in unknown:
-                    votes[form][tok.lemma_.lower()] += 1
+                    votes[form][lemma] += 1
         for form, counter in votes.items():
             best = max(counter.items(), key=lambda item: (item[1], item[0]))
             self._lemma[form] = best[0]
         alone = sorted(unknown - votes.keys())
-        for form, doc in zip(alone, nlp.pipe(alone, batch_size=1000)):
-            self._lemma[form] = doc[0].lemma_.lower() if len(doc) == 1 else form
+        for form, pairs in zip(alone, self.tagged.tag(alone, 1000)):
+            self._lemma[form] = pairs[1] if len(pairs) == 2 else form
 
     def lemmas(self, toks: Iterable[str]) -> list[str]:
         """Content lemmas (folded, stop words and one-letter forms removed) of known forms."""

@@ -76,3 +76,45 @@ def test_quotes_of_withdrawn_or_changed_contributions_are_dropped():
     assert [q["contribution_id"] for q in kept["axes"][0]["subthemes"][0]["quotes"]] == ["a", "c"]
     assert kept["proposals"] == [{"representative": {"contribution_id": "a", "text": "Publier le code."},
                                   "contribution_ids": ["a"]}]
+
+
+def test_a_worker_that_kept_its_tagging_recomputes_the_same_and_tags_only_new_texts(network, monkeypatch):
+    """The recompute worker keeps what the tagger made of each text from one recompute to the next: the
+    result must not depend on it, and a text seen before must not go through spaCy again."""
+    from services.synthesis.domain import text
+
+    frameworks_of = {c.id: default_framework() for c in network}
+    scopes = [(Scope(), default_framework())]
+    fresh = recompute(network, frameworks_of, scopes)
+
+    tagged = text.TaggedTexts()
+    first_half = network[: len(network) // 2]
+    recompute(first_half, {c.id: frameworks_of[c.id] for c in first_half}, scopes,
+              lemmatizer=text.Lemmatizer(tagged=tagged))
+    sent_to_spacy: list[str] = []
+    real_nlp = text._nlp()
+
+    class CountingNlp:
+        def pipe(self, texts, batch_size):
+            texts = list(texts)
+            sent_to_spacy.extend(texts)
+            return real_nlp.pipe(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(text, "_nlp", CountingNlp)
+    kept = recompute(network, frameworks_of, scopes, lemmatizer=text.Lemmatizer(tagged=tagged))
+
+    assert kept.analyses[("network", "network")].synthesis == fresh.analyses[("network", "network")].synthesis
+    assert kept.changes == fresh.changes
+    assert sent_to_spacy, "the second half's texts are new to the worker"
+    assert not set(sent_to_spacy) & {c.text for c in first_half}
+
+
+def test_tagged_texts_keep_only_the_most_recent_ones():
+    from services.synthesis.domain.text import TaggedTexts
+
+    tagged = TaggedTexts(capacity=2)
+    tagged.tag(["Les élus décident.", "Les agents forment."], 16)
+    tagged.tag(["Les élus décident.", "Les habitants votent."], 16)
+    assert len(tagged) == 2
+    assert set(tagged._pairs) == {"Les élus décident.", "Les habitants votent."}
+    assert tagged.tag(["Les habitants votent."], 16)[0][:2] == ("les", "le")
