@@ -21,6 +21,7 @@ from services.moderation.domain.pipeline import (
 from services.moderation.domain.policy import Decision as PolicyDecision
 from services.moderation.domain.policy import TerritoryPolicy
 from services.moderation.domain.statement import build_statement
+from services.moderation.flood_windows import FloodWindows
 from shared.events import (
     CloudEvent,
     ContributionAppealed,
@@ -63,7 +64,7 @@ async def _check_in_thread(items, policies, signatures):
 
 
 async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[ContributionSubmitted]],
-                             check: Checker = _check_in_thread) -> None:
+                             flood_windows: FloodWindows, check: Checker = _check_in_thread) -> None:
     """Run the charter checks over a batch of new contributions, decide, record and emit. `check` runs
     the CPU-bound checks off the event loop (a thread, or worker processes: see `checks.CheckRunner`)."""
     submitted = [event.data for event in events]
@@ -76,7 +77,7 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
     missing += [c.consultation for c in submitted if c.consultation not in frameworks]
     if missing:
         raise NotKnownYet(f"registry events not received yet for {sorted(set(missing))}")
-    signatures = await store.recent_signatures(conn, territory_ids)
+    signatures = await flood_windows.signatures(conn, territory_ids)
     framework_of = {consultation: Framework.model_validate(framework) for consultation, framework in frameworks.items()}
     inputs = [
         ModerationInput(

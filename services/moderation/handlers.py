@@ -4,11 +4,14 @@ from typing import Any
 
 from services.moderation import commands, store
 from services.moderation.checks import CheckRunner
+from services.moderation.flood_windows import FloodWindows
 from shared.db import claim_new_events
 from shared.events import CloudEvent, ConsultationOpened, TerritoryRegistered
 
 
 def register(runtime, checks: CheckRunner) -> None:
+    flood_windows = FloodWindows()
+
     @runtime.consumer("palabre.territory.registered.>", "moderation-territories")
     async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
         """Keeps each territory's moderation mode and automatic-rejection grounds."""
@@ -32,5 +35,5 @@ def register(runtime, checks: CheckRunner) -> None:
         """Runs the charter checks over each batch of submitted contributions and emits the decisions."""
         async with runtime.db.acquire() as conn, conn.transaction():
             new = await claim_new_events(conn, "moderation-submitted", [e.id for e in events])
-            await commands.moderate_submitted(conn, [e for e in events if e.id in new],
+            await commands.moderate_submitted(conn, [e for e in events if e.id in new], flood_windows,
                                               check=checks.check)

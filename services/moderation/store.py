@@ -1,6 +1,7 @@
 """Moderation's SQL."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -42,24 +43,31 @@ async def frameworks(conn: asyncpg.Connection, consultation_ids: Sequence[str]) 
     return {row["id"]: row["framework"] for row in rows}
 
 
-async def recent_signatures(conn: asyncpg.Connection, territories: Sequence[str], *, window_hours: int = 24,
-                            limit: int = 5000) -> dict[str, list[int]]:
-    rows = await conn.fetch(
+async def recent_signatures(conn: asyncpg.Connection, territories: Sequence[str], *, since: datetime,
+                            limit: int) -> list[asyncpg.Record]:
+    """The newest `limit` flooding signatures of each territory received after `since`, newest first."""
+    return await conn.fetch(
         """
-        SELECT t.id AS territory, s.signature FROM unnest($1::text[]) AS t(id)
+        SELECT t.id AS territory, s.id, s.received_at, s.signature FROM unnest($1::text[]) AS t(id)
         CROSS JOIN LATERAL (
-            SELECT signature FROM contributions
-            WHERE territory = t.id AND signature IS NOT NULL
-              AND received_at > now() - make_interval(hours => $2)
+            SELECT id, received_at, signature FROM contributions
+            WHERE territory = t.id AND signature IS NOT NULL AND received_at > $2
             ORDER BY received_at DESC LIMIT $3
         ) s
+        ORDER BY s.received_at DESC
         """,
-        list(territories), window_hours, limit,
+        list(territories), since, limit,
     )
-    out: dict[str, list[int]] = {}
-    for row in rows:
-        out.setdefault(row["territory"], []).append(row["signature"])
-    return out
+
+
+async def signatures_received_since(conn: asyncpg.Connection, territories: Sequence[str],
+                                    since: datetime) -> list[asyncpg.Record]:
+    """The flooding signatures of these territories received after `since`, oldest first."""
+    return await conn.fetch(
+        "SELECT territory, id, received_at, signature FROM contributions "
+        "WHERE territory = ANY($1::text[]) AND signature IS NOT NULL AND received_at > $2 ORDER BY received_at",
+        list(territories), since,
+    )
 
 
 CONTRIBUTION_COLUMNS = [
