@@ -4,7 +4,7 @@ from services.synthesis import api, handlers
 from services.synthesis.classifiers import ClassifierCache
 from services.synthesis.settings import get_synthesis_settings
 from services.synthesis.ui import routes as ui
-from services.synthesis.worker import Recomputer
+from services.synthesis.worker import Activity, Recomputer
 from shared.events import AxisCorrected, SynthesisUpdated
 from shared.service import ServiceRuntime
 
@@ -15,8 +15,9 @@ runtime = ServiceRuntime(
     "every quote traceable to a published contribution.",
 )
 classifiers = ClassifierCache(get_synthesis_settings().classifier_corpus, runtime.settings.secret_key)
-handlers.register(runtime, classifiers)
-recomputer = Recomputer(classifiers)
+activity = Activity()
+handlers.register(runtime, classifiers, activity)
+recomputer = Recomputer(classifiers, activity)
 
 
 @runtime.background_task

@@ -5,11 +5,12 @@ from typing import Any
 
 from services.synthesis import commands, store
 from services.synthesis.classifiers import ClassifierCache
+from services.synthesis.worker import Activity
 from shared.db import claim_new_events
 from shared.events import CloudEvent, ConsultationOpened, TerritoryRegistered
 
 
-def register(runtime, classifiers: ClassifierCache) -> None:
+def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     @runtime.consumer("palabre.territory.registered.>", "synthesis-territories")
     async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
         """Keeps territory names and countries for the network, country and territory scopes."""
@@ -34,6 +35,7 @@ def register(runtime, classifiers: ClassifierCache) -> None:
         async with runtime.db.acquire() as conn, conn.transaction():
             new = await claim_new_events(conn, "synthesis-published", [e.id for e in events])
             await commands.add_published(conn, [e.data for e in events if e.id in new], classifiers)
+        activity.record(len(new))
 
     @runtime.consumer("palabre.contribution.rejected.>", "synthesis-rejected")
     async def withdraw_rejected(events: list[CloudEvent[Any]]) -> None:

@@ -19,6 +19,15 @@ class SynthesisSettings(BaseSettings):
         description="Under sustained change, the share of one core recomputes may take: after a recompute "
         "that took s seconds, the next starts no sooner than s × (1/share − 1) later (the counts stay live)",
     )
+    busy_per_s: float = Field(
+        default=20.0, gt=0,
+        description="While this replica has counted more published contributions per second than this (over "
+        "the last 10 s), due recomputes wait, up to `max_defer_s`: decisions and counts come first",
+    )
+    max_defer_s: float = Field(
+        default=300.0, ge=0,
+        description="The longest a due recompute waits for the pipeline to quieten down",
+    )
     poll_s: float = Field(default=0.5, gt=0, description="How often the recompute worker looks for due scopes")
     worker_threads: int = Field(
         default=1, ge=1, le=64,

@@ -14,7 +14,7 @@ import contextlib
 import multiprocessing
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -104,10 +104,33 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
     }
 
 
+class Activity:
+    """How many published contributions this replica counted per second lately.
+
+    A recompute takes a core for seconds to minutes; on a machine the pipeline shares, that is time taken
+    from decisions (whatever the recompute's priority: measured, a lower-priority process still slowed
+    them). So while the pipeline is busy, a due recompute waits, up to `max_defer_s`.
+    """
+
+    def __init__(self, window_s: float = 10.0) -> None:
+        self.window_s = window_s
+        self._counted: deque[tuple[float, int]] = deque()
+
+    def record(self, count: int) -> None:
+        self._counted.append((time.monotonic(), count))
+
+    def per_s(self) -> float:
+        since = time.monotonic() - self.window_s
+        while self._counted and self._counted[0][0] < since:
+            self._counted.popleft()
+        return sum(count for _, count in self._counted) / self.window_s
+
+
 class Recomputer:
-    def __init__(self, classifiers: ClassifierCache) -> None:
+    def __init__(self, classifiers: ClassifierCache, activity: Activity) -> None:
         self.settings = get_synthesis_settings()
         self.classifiers = classifiers
+        self.activity = activity
         self._executor: ProcessPoolExecutor | None = None
         self._refreshed = 0.0
 
@@ -144,6 +167,13 @@ class Recomputer:
         if taken:
             log.info("axis classifiers taken from the database", frameworks=taken)
 
+    def due_after_s(self) -> float:
+        """How long a scope's oldest change waits before its recompute: the debounce, or while the pipeline
+        is busy, `max_defer_s`."""
+        if self.activity.per_s() > self.settings.busy_per_s:
+            return max(self.settings.debounce_s, self.settings.max_defer_s)
+        return self.settings.debounce_s
+
     async def recompute_due(self, runtime) -> list[tuple[str, str, int, Any]]:
         async with runtime.db.acquire() as lock_conn:
             if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", RECOMPUTE_LOCK):
@@ -157,8 +187,7 @@ class Recomputer:
         pool = runtime.db
         started = time.monotonic()
         async with pool.acquire() as conn:
-            scopes = await store.claim_due_requests(conn, self.settings.debounce_s,
-                                                    1 / self.settings.recompute_share - 1)
+            scopes = await store.claim_due_requests(conn, self.due_after_s(), 1 / self.settings.recompute_share - 1)
         if not scopes:
             return []
         try:

@@ -11,3 +11,28 @@ def test_the_recompute_worker_yields_the_cores_to_the_pipeline():
                              initargs=(1,)) as pool:
         worker_niceness = pool.submit(os.nice, 0).result(timeout=60)
     assert worker_niceness == min(19, os.nice(0) + RECOMPUTE_NICENESS)
+
+
+def test_a_recompute_waits_while_the_pipeline_is_busy_and_not_longer_than_the_cap(monkeypatch):
+    """Decisions come first: while this replica counts more than `busy_per_s` contributions a second, a due
+    recompute waits up to `max_defer_s`; once the pipeline is quiet again, the debounce alone applies."""
+    from services.synthesis import worker
+    from services.synthesis.settings import SynthesisSettings
+
+    clock = [1000.0]
+    monkeypatch.setattr(worker.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(worker, "get_synthesis_settings",
+                        lambda: SynthesisSettings(debounce_s=10, busy_per_s=20, max_defer_s=300))
+    activity = worker.Activity(window_s=10)
+    recomputer = worker.Recomputer(classifiers=None, activity=activity)
+    assert recomputer.due_after_s() == 10
+
+    for _ in range(10):  # 210 contributions in the last 10 s: 21/s
+        activity.record(21)
+        clock[0] += 0.9
+    assert activity.per_s() == 21
+    assert recomputer.due_after_s() == 300
+
+    clock[0] += 5  # the older half of those batches is now out of the window
+    assert activity.per_s() < 20
+    assert recomputer.due_after_s() == 10
