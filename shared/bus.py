@@ -220,13 +220,17 @@ def describing_broker(settings: Settings, service: str) -> NatsBroker:
                       logger=None, apply_types=False)
 
 
-def describe_consumer(broker: NatsBroker, consumer: "PullConsumer", description: str | None) -> None:
-    """Put the consumer in the AsyncAPI document, as the durable pull subscriber it is."""
+def describe_consumer(broker: NatsBroker, consumer: "PullConsumer", description: str | None,
+                      payload: type | None = None) -> None:
+    """Put the consumer in the AsyncAPI document, as the durable pull subscriber it is, with the schema of
+    the messages it takes (`payload`)."""
 
     async def handler(message: Any) -> None:
         """Never called: `PullConsumer` runs the consumer."""
 
     handler.__name__ = handler.__qualname__ = consumer.durable.replace("-", "_")
+    if payload is not None:
+        handler.__annotations__["message"] = payload  # FastStream reads the payload schema from it
     broker.subscriber(
         consumer.subject,
         stream=JStream(consumer.stream.name, subjects=consumer.stream.subjects, declare=False),

@@ -5,6 +5,8 @@ subject it is published on. Subjects carry country and territory so that a partn
 can select by wildcard: `palabre.contribution.published.<country>.<territory>`.
 """
 
+import functools
+import operator
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -288,6 +290,17 @@ def envelope(data: EventData, *, source: str, event_id: str | None = None) -> Cl
 
 class UnknownEventType(ValueError):
     pass
+
+
+def envelope_for_subject(subject: str) -> type[CloudEvent[Any]] | None:
+    """The CloudEvent model of the events published on `subject` (a consumer's filter, such as
+    `palabre.contribution.published.>`), for the AsyncAPI document; None when no event model matches."""
+    stem = subject.rstrip(">*").rstrip(".")
+    models = [model for model in EVENT_TYPES.values()
+              if model.subject_prefix.startswith(stem) or stem.startswith(model.subject_prefix)]
+    if not models:
+        return None
+    return envelope_model(functools.reduce(operator.or_, models)) if len(models) > 1 else envelope_model(models[0])
 
 
 def parse_event(raw: bytes) -> CloudEvent[Any]:

@@ -29,7 +29,7 @@ from shared.bus import (
     describing_broker,
 )
 from shared.db import create_pool
-from shared.events import EventData, parse_event
+from shared.events import EventData, envelope_for_subject, parse_event
 from shared.http import Metrics, install_operational_routes, install_problem_handlers
 from shared.logging import configure_logging, get_logger
 from shared.outbox import OutboxRelay
@@ -76,13 +76,15 @@ class ServiceRuntime:
         def register(process: Callable[[list[Any]], Awaitable[None]]):
             settler = EventSettler(bus_of=lambda: self.bus, durable=durable, process=process, parse=parse)
             self.message_consumer(subject, durable, stream=stream, batch_size=batch_size,
-                                  description=description or process.__doc__)(settler.settle)
+                                  description=description or process.__doc__,
+                                  payload=envelope_for_subject(subject))(settler.settle)
             return process
 
         return register
 
     def message_consumer(self, subject: str, durable: str, *, stream: StreamSpec = EVENTS_STREAM,
-                         batch_size: int | None = None, description: str | None = None):
+                         batch_size: int | None = None, description: str | None = None,
+                         payload: type | None = None):
         """Register `settle(messages)`, which validates, processes and acks the raw messages of each fetch
         itself, as the handler of a durable consumer on `subject`."""
 
@@ -96,7 +98,7 @@ class ServiceRuntime:
             consumer = PullConsumer(subject, durable, stream, batch_size or self.settings.batch_size, settle,
                                     on_settled=count)
             self.consumers.append(consumer)
-            describe_consumer(self.broker, consumer, description or settle.__doc__)
+            describe_consumer(self.broker, consumer, description or settle.__doc__, payload)
             return settle
 
         return register

@@ -6,7 +6,7 @@ from typing import Any
 from services.intake import bus_intake
 from shared.bus import INTAKE_STREAM, BatchOutcome
 from shared.db import claim_new_events
-from shared.events import CloudEvent, ContributionHeld, ContributionPublished, ContributionRejected
+from shared.events import CloudEvent, ContributionHeld, ContributionPublished, ContributionRejected, envelope_model
 
 
 def register(runtime) -> None:
@@ -29,7 +29,8 @@ def register_bus_intake(runtime) -> None:
 
     @runtime.message_consumer("palabre.intake.*", bus_intake.DURABLE, stream=INTAKE_STREAM,
                               description="Contributions proposed by territory systems "
-                              "(palabre.contribution.proposed.v1)")
+                              "(palabre.contribution.proposed.v1)",
+                              payload=envelope_model(bus_intake.ContributionProposed))
     async def intake_proposed(messages: list[Any]) -> BatchOutcome:
         return await bus_intake.take_in(messages, pool=runtime.db, bus=runtime.bus)
 
