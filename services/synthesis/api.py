@@ -153,5 +153,5 @@ async def request_full_recompute(request: Request, who: Annotated[str, Depends(n
     for territory in await store.territories(pool):
         scopes |= {("territory", territory["id"]), ("country", territory["country"])}
     async with pool.acquire() as conn:
-        await store.request_recompute(conn, scopes)
+        await store.request_recompute(conn, scopes, asked=True)
     return {"requested": [{"scope": s, "key": k} for s, k in sorted(scopes)]}

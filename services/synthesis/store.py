@@ -96,26 +96,27 @@ def scopes_of(places: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
     return scopes
 
 
-async def request_recompute(conn: asyncpg.Connection, scopes: set[tuple[str, str]]) -> None:
-    """Ask for a recompute; an earlier pending request is kept, so a scope waits at most one debounce."""
+async def request_recompute(conn: asyncpg.Connection, scopes: set[tuple[str, str]], *, asked: bool = False) -> None:
+    """Ask for a recompute; an earlier pending request is kept, so a scope waits at most one debounce.
+    `asked`: a person asked for it, so it is due at once (it still waits for the rest after the last one)."""
     if not scopes:
         return
     ordered = sorted(scopes)
     await conn.execute(
-        "INSERT INTO recompute_requests (scope, key) SELECT * FROM unnest($1::text[], $2::text[]) "
-        "ON CONFLICT DO NOTHING",
-        [s for s, _ in ordered], [k for _, k in ordered],
+        "INSERT INTO recompute_requests (scope, key, asked) SELECT *, $3 FROM unnest($1::text[], $2::text[]) "
+        "ON CONFLICT (scope, key) DO UPDATE SET asked = recompute_requests.asked OR EXCLUDED.asked",
+        [s for s, _ in ordered], [k for _, k in ordered], asked,
     )
 
 
 async def claim_due_requests(conn: asyncpg.Connection, debounce_s: float,
                              rest_factor: float = 0.0) -> list[tuple[str, str]]:
-    """Take the requests older than the debounce, unless the last recompute (by any replica) finished less
-    than `rest_factor` times its own duration ago."""
+    """Take the requests older than the debounce, and those a person asked for, unless the last recompute
+    (by any replica) finished less than `rest_factor` times its own duration ago."""
     rows = await conn.fetch(
         "DELETE FROM recompute_requests WHERE (scope, key) IN (SELECT scope, key FROM recompute_requests "
-        "WHERE requested_at <= now() - make_interval(secs => $1) AND NOT EXISTS (SELECT 1 FROM last_recompute "
-        "WHERE now() < finished_at + make_interval(secs => seconds * $2)) FOR UPDATE SKIP LOCKED) "
+        "WHERE (asked OR requested_at <= now() - make_interval(secs => $1)) AND NOT EXISTS (SELECT 1 FROM "
+        "last_recompute WHERE now() < finished_at + make_interval(secs => seconds * $2)) FOR UPDATE SKIP LOCKED) "
         "RETURNING scope, key",
         float(debounce_s), float(rest_factor),
     )

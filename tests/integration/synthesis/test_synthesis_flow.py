@@ -434,3 +434,27 @@ async def test_recomputes_rest_in_proportion_to_the_last_one(stack, network):
                 await transaction.rollback()
     finally:
         await pool.close()
+
+
+async def test_a_recompute_a_person_asked_for_is_due_at_once_while_changes_wait(stack, network):
+    """While the pipeline is busy, recomputes from changes wait (`max_defer_s`); the one an admin asked for
+    (`POST /v1/syntheses/recompute`) does not."""
+    pool = await create_pool(stack.database_url, "synthesis", max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()  # rolled back: the service's own state is left as it was
+            await transaction.start()
+            try:
+                await conn.execute("DELETE FROM last_recompute")
+                await store.request_recompute(conn, {("territory", "changed")})
+                await store.request_recompute(conn, {("territory", "asked")}, asked=True)
+                await store.request_recompute(conn, {("territory", "changed-then-asked")})
+                await store.request_recompute(conn, {("territory", "changed-then-asked")}, asked=True)
+                claimed = await store.claim_due_requests(conn, 300, 1.0)
+                assert ("territory", "asked") in claimed
+                assert ("territory", "changed-then-asked") in claimed
+                assert ("territory", "changed") not in claimed
+            finally:
+                await transaction.rollback()
+    finally:
+        await pool.close()
