@@ -6,7 +6,8 @@ lock claims the requests older than the debounce, reads the published corpus, an
 process; the result (placements, documents, refitted classifiers) is written back in one transaction with
 its `synthesis.updated` events. Only one replica recomputes at a time; the others keep consuming and answering.
 A recompute reads the whole corpus, so under sustained change the next one rests in proportion to how long
-the last one took (`PALABRE_SYNTHESIS_RECOMPUTE_SHARE`, recorded in `last_recompute` for every replica).
+the last one took (`PALABRE_SYNTHESIS_RECOMPUTE_SHARE`, recorded in `last_recompute` for every replica),
+and while the pipeline is busy a due recompute waits (`Activity`), unless a person asked for it.
 """
 
 import asyncio
@@ -118,12 +119,16 @@ class Activity:
 
     def record(self, count: int) -> None:
         self._counted.append((time.monotonic(), count))
+        self._forget()  # a replica that never recomputes (another holds the lock) never asks `per_s`
 
     def per_s(self) -> float:
+        self._forget()
+        return sum(count for _, count in self._counted) / self.window_s
+
+    def _forget(self) -> None:
         since = time.monotonic() - self.window_s
         while self._counted and self._counted[0][0] < since:
             self._counted.popleft()
-        return sum(count for _, count in self._counted) / self.window_s
 
 
 class Recomputer:

@@ -36,3 +36,16 @@ def test_a_recompute_waits_while_the_pipeline_is_busy_and_not_longer_than_the_ca
     clock[0] += 5  # the older half of those batches is now out of the window
     assert activity.per_s() < 20
     assert recomputer.due_after_s() == 10
+
+
+def test_activity_forgets_old_batches_even_when_nobody_asks_for_the_rate(monkeypatch):
+    """A replica that never holds the recompute lock records every batch and never asks `per_s`."""
+    from services.synthesis import worker
+
+    clock = [0.0]
+    monkeypatch.setattr(worker.time, "monotonic", lambda: clock[0])
+    activity = worker.Activity(window_s=10)
+    for _ in range(1000):
+        activity.record(50)
+        clock[0] += 1
+    assert len(activity._counted) <= 11
