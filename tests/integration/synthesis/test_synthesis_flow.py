@@ -3,6 +3,7 @@ live, placed on an axis (by their source, the classifier, or a person), summaris
 and every quote traces back to a published contribution."""
 
 import asyncio
+import contextlib
 import json
 import uuid
 from pathlib import Path
@@ -412,49 +413,47 @@ async def test_a_fitted_classifier_is_stored_and_another_process_takes_it(stack,
         await pool.close()
 
 
+@contextlib.asynccontextmanager
+async def synthesis_transaction_rolled_back(stack):
+    """A connection to synthesis's schema inside a transaction that is rolled back: the service's own
+    state is left as it was."""
+    pool = await create_pool(stack.database_url, "synthesis", max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                yield conn
+            finally:
+                await transaction.rollback()
+    finally:
+        await pool.close()
+
+
 async def test_recomputes_rest_in_proportion_to_the_last_one(stack, network):
     """A recompute reads the whole corpus: under sustained change, the next waits (for every replica)
     `s × (1/share − 1)` after one that took s seconds, however old the requests are."""
     recorded = await async_wait_for(lambda: stack.sql("SELECT seconds, contributions FROM synthesis.last_recompute"),
                                     120, what="a recompute recorded")
     assert recorded[0]["seconds"] > 0 and recorded[0]["contributions"] > 0
-    pool = await create_pool(stack.database_url, "synthesis", max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            transaction = conn.transaction()  # rolled back: the service's own state is left as it was
-            await transaction.start()
-            try:
-                await conn.execute("INSERT INTO recompute_requests (scope, key, requested_at) "
-                                   "VALUES ('territory', 'rest-check', now() - interval '1 hour')")
-                await conn.execute("UPDATE last_recompute SET finished_at = now() - interval '20 seconds', "
-                                   "seconds = 10")
-                assert ("territory", "rest-check") not in await store.claim_due_requests(conn, 0, 3.0)
-                assert ("territory", "rest-check") in await store.claim_due_requests(conn, 0, 1.0)
-            finally:
-                await transaction.rollback()
-    finally:
-        await pool.close()
+    async with synthesis_transaction_rolled_back(stack) as conn:
+        await conn.execute("INSERT INTO recompute_requests (scope, key, requested_at) "
+                           "VALUES ('territory', 'rest-check', now() - interval '1 hour')")
+        await conn.execute("UPDATE last_recompute SET finished_at = now() - interval '20 seconds', seconds = 10")
+        assert ("territory", "rest-check") not in await store.claim_due_requests(conn, 0, 3.0)
+        assert ("territory", "rest-check") in await store.claim_due_requests(conn, 0, 1.0)
 
 
 async def test_a_recompute_a_person_asked_for_is_due_at_once_while_changes_wait(stack, network):
     """While the pipeline is busy, recomputes from changes wait (`max_defer_s`); the one an admin asked for
     (`POST /v1/syntheses/recompute`) does not."""
-    pool = await create_pool(stack.database_url, "synthesis", max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            transaction = conn.transaction()  # rolled back: the service's own state is left as it was
-            await transaction.start()
-            try:
-                await conn.execute("DELETE FROM last_recompute")
-                await store.request_recompute(conn, {("territory", "changed")})
-                await store.request_recompute(conn, {("territory", "asked")}, asked=True)
-                await store.request_recompute(conn, {("territory", "changed-then-asked")})
-                await store.request_recompute(conn, {("territory", "changed-then-asked")}, asked=True)
-                claimed = await store.claim_due_requests(conn, 300, 1.0)
-                assert ("territory", "asked") in claimed
-                assert ("territory", "changed-then-asked") in claimed
-                assert ("territory", "changed") not in claimed
-            finally:
-                await transaction.rollback()
-    finally:
-        await pool.close()
+    async with synthesis_transaction_rolled_back(stack) as conn:
+        await conn.execute("DELETE FROM last_recompute")
+        await store.request_recompute(conn, {("territory", "changed")})
+        await store.request_recompute(conn, {("territory", "asked")}, asked=True)
+        await store.request_recompute(conn, {("territory", "changed-then-asked")})
+        await store.request_recompute(conn, {("territory", "changed-then-asked")}, asked=True)
+        claimed = await store.claim_due_requests(conn, 300, 1.0)
+        assert ("territory", "asked") in claimed
+        assert ("territory", "changed-then-asked") in claimed
+        assert ("territory", "changed") not in claimed
