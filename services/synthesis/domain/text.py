@@ -88,10 +88,11 @@ class TaggedTexts:
     process saw before.
     """
 
-    def __init__(self, capacity: int = 25_000) -> None:
+    def __init__(self, capacity: int = 25_000, names_capacity: int = 200_000) -> None:
         self.capacity = capacity
+        self.names_capacity = names_capacity
         self._pairs: dict[str, tuple[str, ...]] = {}
-        self._names: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # shares one string per form or lemma between kept texts
 
     def __len__(self) -> int:
         return len(self._pairs)
@@ -107,10 +108,12 @@ class TaggedTexts:
                 self._pairs[text] = pairs  # most recent last
             for text in list(self._pairs)[: max(0, len(self._pairs) - self.capacity)]:
                 del self._pairs[text]
+        if len(self._names) > self.names_capacity:
+            self._names.clear()  # forms of texts let go would stay otherwise; only sharing is lost
         return out
 
     def _flatten(self, doc) -> tuple[str, ...]:
-        name = self._names.setdefault  # one string object per distinct form or lemma
+        name = self._names.setdefault
         return tuple(name(w, w) for tok in doc for w in (tok.lower_, tok.lemma_.lower()))
 
 

@@ -112,9 +112,10 @@ def test_a_worker_that_kept_its_tagging_recomputes_the_same_and_tags_only_new_te
 def test_tagged_texts_keep_only_the_most_recent_ones():
     from services.synthesis.domain.text import TaggedTexts
 
-    tagged = TaggedTexts(capacity=2)
+    tagged = TaggedTexts(capacity=2, names_capacity=6)
     tagged.tag(["Les élus décident.", "Les agents forment."], 16)
     tagged.tag(["Les élus décident.", "Les habitants votent."], 16)
     assert len(tagged) == 2
     assert set(tagged._pairs) == {"Les élus décident.", "Les habitants votent."}
     assert tagged.tag(["Les habitants votent."], 16)[0][:2] == ("les", "le")
+    assert len(tagged._names) <= 6, "the shared strings of texts let go are not kept for ever"
