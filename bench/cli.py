@@ -268,6 +268,9 @@ def print_table(figures: dict[str, Any]) -> None:
                       _fmt(webhooks, "/s"), "", f"{_ratio(webhooks, ceiling['pg_copy_rows_per_s'])} of COPY")
     table.add_row("CPU-seconds per 1,000 contributions (services)", _fmt(figures["cpu_s_per_1000"], " s"), "", "")
     table.add_row("  and NATS + PostgreSQL", _fmt(details["pipeline"]["infra_cpu_s_per_1000"], " s"), "", "")
+    by_part = details["pipeline"].get("cpu_s_per_1000_by_part") or {}
+    if by_part:
+        table.add_row("  by part", ", ".join(f"{part} {seconds:.2f}" for part, seconds in by_part.items()), "", "")
     table.add_row("ceiling: JetStream publish with ack", _fmt(ceiling["jetstream_pub_per_s"], "/s"), "", "")
     table.add_row("ceiling: JetStream pull consume with ack", _fmt(ceiling["jetstream_consume_per_s"], "/s"), "", "")
     table.add_row("ceiling: PostgreSQL COPY", _fmt(ceiling["pg_copy_rows_per_s"], " rows/s"), "", "")

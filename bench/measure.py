@@ -209,6 +209,7 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
         queue.put_nowait((territory, items))
     ids: set[str] = set()
     services_before, infra_before = cpu_seconds(stack.service_pids()), cpu_seconds(stack.infra_pids())
+    parts_before = {part: cpu_seconds(pids) for part, pids in stack.pids_by_part().items()}
 
     async def sender(client: aiohttp.ClientSession) -> None:
         while not queue.empty():
@@ -228,6 +229,8 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
     finished = max(decided_at, counted_at, delivered_at)
     services_cpu = cpu_spent(services_before, cpu_seconds(stack.service_pids()))
     infra_cpu = cpu_spent(infra_before, cpu_seconds(stack.infra_pids()))
+    by_part = {part: cpu_spent(parts_before.get(part, {}), cpu_seconds(pids)) / len(ids) * 1000
+               for part, pids in stack.pids_by_part().items()}
     await watch.stop()
     outcomes: dict[str, int] = {}
     for cid in ids:
@@ -241,6 +244,7 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
                     "counted": counted_at - started, "delivered": delivered_at - started},
         "cpu_s_per_1000": services_cpu / len(ids) * 1000,
         "infra_cpu_s_per_1000": infra_cpu / len(ids) * 1000,
+        "cpu_s_per_1000_by_part": by_part,
     }
 
 

@@ -204,6 +204,16 @@ class Stack:
     def service_pids(self) -> list[int]:
         return [p.process.pid for p in self.processes.values() if p.process and p.process.poll() is None]
 
+    def pids_by_part(self) -> dict[str, list[int]]:
+        """Live pids grouped by what they run: each service (its replicas together), NATS, PostgreSQL."""
+        parts: dict[str, list[int]] = {}
+        for (service, _replica), p in self.processes.items():
+            if p.process and p.process.poll() is None:
+                parts.setdefault(service, []).append(p.process.pid)
+        parts["nats"] = [node.process.pid for node in self.nats_nodes if node.process and node.process.poll() is None]
+        parts["postgresql"] = self.postgres.pids() if self.postgres else []
+        return parts
+
     def infra_pids(self) -> list[int]:
         pids = [node.process.pid for node in self.nats_nodes if node.process and node.process.poll() is None]
         return pids + (self.postgres.pids() if self.postgres else [])
