@@ -147,8 +147,16 @@ class Recomputer:
         return self._executor
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the worker process at once. A recompute in hand is lost (its scopes are asked for again
+        when it is cancelled); waiting for it would hold the service's shutdown for as long as it takes,
+        past any grace period, until the process is killed."""
+        if self._executor is None:
+            return
+        workers = list(self._executor._processes.values())  # `terminate_workers()` from Python 3.14 on
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        self._executor = None
 
     async def run(self, runtime) -> None:
         """The background loop: heal stale scopes once, then recompute what is due, forever."""

@@ -1,5 +1,6 @@
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from services.synthesis.worker import RECOMPUTE_NICENESS, limit_threads
@@ -11,6 +12,24 @@ def test_the_recompute_worker_yields_the_cores_to_the_pipeline():
                              initargs=(1,)) as pool:
         worker_niceness = pool.submit(os.nice, 0).result(timeout=60)
     assert worker_niceness == min(19, os.nice(0) + RECOMPUTE_NICENESS)
+
+
+def test_closing_the_recomputer_stops_a_recompute_in_hand(monkeypatch):
+    """A service told to stop does not wait for a recompute to finish (it would be killed past its grace
+    period): closing the recomputer ends its worker process at once."""
+    from services.synthesis import worker
+    from services.synthesis.settings import SynthesisSettings
+
+    monkeypatch.setattr(worker, "get_synthesis_settings", lambda: SynthesisSettings())
+    recomputer = worker.Recomputer(classifiers=None, activity=worker.Activity())
+    executor = recomputer.executor()
+    assert executor.submit(os.getpid).result(timeout=60) != os.getpid()  # the worker process is up
+    recomputer.executor().submit(time.sleep, 600)  # a recompute that would take ten minutes
+    [process] = executor._processes.values()
+    recomputer.close()
+    process.join(timeout=30)
+    assert not process.is_alive()
+    assert process.exitcode is not None and process.exitcode < 0  # ended by a signal, not by finishing
 
 
 def test_a_recompute_waits_while_the_pipeline_is_busy_and_not_longer_than_the_cap(monkeypatch):
