@@ -117,6 +117,7 @@ async def _run_profile(root: Path, durability, *, full: bool, contributions: int
         if not full:
             return out
         if replicas > 1:
+            out["stage_drains"] = await _measured(_stage_drains(stack, receiver, network, replicas, contributions))
             console.print(f"  pipeline with {replicas} replicas of moderation and synthesis…")
             out["pipeline_replicas"] = await _measured(_with_replicas(stack, receiver, network, replicas,
                                                                       contributions))
@@ -138,6 +139,19 @@ async def _measured(measurement) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - the table says what failed and why
         console.print(f"[red]  failed: {type(exc).__name__}: {exc}[/red]")
         return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+async def _stage_drains(stack, receiver, network, replicas: int, contributions: int) -> dict[str, Any]:
+    """Moderation, then synthesis, each draining a backlog with one process and with `replicas`."""
+    from bench import measure
+
+    drains: dict[str, Any] = {}
+    for stage in measure.STAGES_STOPPED:
+        for count in (1, replicas):
+            console.print(f"  {stage} draining a backlog of {contributions:,}, {count} replica(s)…")
+            drains[f"{stage}-{count}"] = await measure.stage_drain(
+                stack, receiver, network, stage, count, contributions, prefix=f"d-{stage}-{count}-")
+    return drains
 
 
 async def _with_replicas(stack, receiver, network, replicas: int, contributions: int) -> dict[str, Any]:
@@ -195,6 +209,7 @@ def summary(results: dict[str, Any], main: str) -> dict[str, Any]:
             "pipeline": run["pipeline"],
             "latency": run["latency"],
             "pipeline_replicas": run.get("pipeline_replicas"),
+            "stage_drains": run.get("stage_drains"),
             "webhooks": run.get("webhooks"),
             "import": run.get("import"),
             "synthesis": results.get("synthesis"),
@@ -246,6 +261,15 @@ def print_table(figures: dict[str, Any]) -> None:
         table.add_row(f"  same, {replicas['replicas']}× moderation and synthesis",
                       _fmt(replicas["contributions_per_s"], "/s"), "more than 1×",
                       _ratio(replicas["contributions_per_s"], ceiling["jetstream_pub_per_s"]))
+    drains = details.get("stage_drains")
+    if drains and "error" in drains:
+        table.add_row("  a stage draining a backlog", f"failed: {drains['error'][:80]}", "", "")
+    elif drains:
+        for stage in ("moderation", "synthesis"):
+            one, more = (drains[key] for key in sorted(k for k in drains if k.startswith(f"{stage}-")))
+            table.add_row(f"  {stage} alone draining {one['backlog']:,}, 1 → {more['replicas']} replicas",
+                          f"{one['per_s']:,.0f}/s → {more['per_s']:,.0f}/s ({more['per_s'] / one['per_s']:.2f}×)",
+                          "more than 1×", "")
     latency = figures["decision_latency_ms"]
     table.add_row(f"submission → decision at {details['latency']['offered_per_s']:.0f}/s, p50 / p95 / p99",
                   f"{latency['p50']:.0f} / {latency['p95']:.0f} / {latency['p99']:.0f} ms", "p99 < 250 ms", "")

@@ -248,6 +248,92 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
     }
 
 
+# --- one stage draining a backlog, with one replica or several -----------------------------------
+
+# What a stage's backlog waits behind: the stage itself and what comes after it, stopped while the backlog
+# builds so that the drain is the only work the machine does.
+STAGES_STOPPED = {"moderation": ("moderation", "synthesis", "notifications"),
+                  "synthesis": ("synthesis", "notifications")}
+
+
+async def stage_drain(stack: Stack, receiver: ReceiverProcess, network: Network, stage: str, replicas: int,
+                      count: int, *, prefix: str, timeout: float = 600.0) -> dict[str, Any]:
+    """How fast `replicas` processes of `stage` (moderation or synthesis) drain a backlog of `count`
+    contributions, with the stages after it stopped: what a replica adds when there is CPU to give it.
+
+    On two cores the whole pipeline leaves no CPU for a second replica; one stage catching up after an
+    outage does. The rate is taken between 10 % and 90 % of the backlog, leaving out start-up (loading
+    the models) and the tail. Afterwards the stack is as before: one process of each service, caught up.
+    """
+    stopped = STAGES_STOPPED[stage]
+    phases = {"began": time.perf_counter()}
+    for (name, replica), process in list(stack.processes.items()):
+        if name in stopped:
+            process.stop()
+            if replica:
+                del stack.processes[(name, replica)]
+    phases["stopped"] = time.perf_counter()
+    watch = await DecisionWatch().start(stack)
+    ids: set[str] = set()
+    async with load_client(4, 120) as client:
+        for territory, items in batches(count, 500, list(network.keys), prefix=prefix, seed=hash(prefix) % 1000):
+            ids.update(await post_batch(client, stack, network.keys[territory], items))
+    await until(lambda: _outbox_empty(stack, "intake"), timeout, "intake's outbox to reach the bus")
+    if stage == "synthesis":
+        await until(lambda: _true(len(ids & watch.decided.keys()) == len(ids)), timeout, "decisions")
+        target = watch.published(ids)
+
+        async def done() -> int:
+            return await counted_in_synthesis(stack, target)
+    else:
+        target = ids
+
+        async def done() -> int:
+            return len(ids & watch.decided.keys())
+
+    started = phases["backlog"] = time.perf_counter()
+    for replica in range(replicas):
+        stack.start_service(stage, replica, wait=False)
+    progress: list[tuple[float, int]] = []
+    while (not progress or progress[-1][1] < len(target)) and time.perf_counter() - started < timeout:
+        progress.append((time.perf_counter(), await done()))
+        await asyncio.sleep(0.05)
+    if progress[-1][1] < len(target):
+        await watch.stop()
+        raise TimeoutError(f"{stage} drained {progress[-1][1]} of {len(target)} in {timeout:.0f}s")
+    rate = _rate_between(progress, 0.1 * len(target), 0.9 * len(target))
+    phases["drained"] = time.perf_counter()
+    for replica in range(1, replicas):
+        stack.processes.pop((stage, replica)).stop()
+    for name in stopped:
+        if name != stage:
+            stack.start_service(name, wait=False)
+    for name in stopped:
+        await asyncio.to_thread(stack.processes[(name, 0)].wait_ready, 120)
+    phases["restarted"] = time.perf_counter()
+    published = watch.published(ids)
+    await watch.stop()
+    await until(lambda: _eq(counted_in_synthesis(stack, published), len(published)), timeout, "catching up")
+    await until(lambda: _true(delivered(receiver, prefix) >= len(published)), timeout, "catching up", interval=0.5)
+    phases["caught_up"] = time.perf_counter()
+    steps = list(phases)
+    return {"stage": stage, "replicas": replicas, "backlog": len(target), "per_s": rate,
+            "seconds": progress[-1][0] - started,
+            "phases_s": {step: phases[step] - phases[previous] for previous, step in zip(steps, steps[1:])}}
+
+
+def _rate_between(progress: list[tuple[float, int]], low: float, high: float) -> float:
+    """Items per second between the first sample at or above `low` and the first at or above `high`."""
+    t_low, n_low = next((t, n) for t, n in progress if n >= low)
+    t_high, n_high = next((t, n) for t, n in progress if n >= high)
+    return (n_high - n_low) / (t_high - t_low) if t_high > t_low else float("nan")
+
+
+async def _outbox_empty(stack: Stack, schema: str) -> bool:
+    rows = await stack.sql(f"SELECT count(*) AS n FROM {schema}.outbox")  # nosec B608 # fixed schema name
+    return rows[0]["n"] == 0
+
+
 async def _true(value: bool) -> bool:
     return value
 
