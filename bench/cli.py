@@ -117,10 +117,10 @@ async def _run_profile(root: Path, durability, *, full: bool, contributions: int
         if not full:
             return out
         if replicas > 1:
-            out["stage_drains"] = await _measured(_stage_drains(stack, receiver, network, replicas, contributions))
             console.print(f"  pipeline with {replicas} replicas of moderation and synthesis…")
             out["pipeline_replicas"] = await _measured(_with_replicas(stack, receiver, network, replicas,
                                                                       contributions))
+            out["stage_drains"] = await _measured(_stage_drains(stack, receiver, network, replicas, contributions))
         console.print(f"  webhooks to {subscriptions} subscriptions…")
         out["webhooks"] = await _measured(measure.webhook_fan_out(stack, receiver, subscriptions=subscriptions))
         if import_rows:
