@@ -28,7 +28,7 @@ from nats.js.api import StorageType, StreamConfig
 
 from bench.load import TERRITORIES, batches, clean_contribution, contribution
 from bench.receiver import ReceiverProcess
-from bench.stack import Stack, cpu_seconds, cpu_spent
+from bench.stack import INFRA_PARTS, Stack, cpu_seconds, cpu_spent
 from shared.bus import CONTRIBUTION_HEADER
 
 DECISION_SUBJECTS = ("palabre.contribution.published.>", "palabre.contribution.rejected.>",
@@ -208,7 +208,6 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
     for territory, items in batches(count, batch, territories, prefix=prefix, seed=hash(prefix) % 1000):
         queue.put_nowait((territory, items))
     ids: set[str] = set()
-    services_before, infra_before = cpu_seconds(stack.service_pids()), cpu_seconds(stack.infra_pids())
     parts_before = {part: cpu_seconds(pids) for part, pids in stack.pids_by_part().items()}
 
     async def sender(client: aiohttp.ClientSession) -> None:
@@ -227,8 +226,6 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
     delivered_at = await until(lambda: _true(delivered(receiver, prefix) >= len(published)), timeout,
                                "every published contribution delivered to the webhook receiver", interval=0.5)
     finished = max(decided_at, counted_at, delivered_at)
-    services_cpu = cpu_spent(services_before, cpu_seconds(stack.service_pids()))
-    infra_cpu = cpu_spent(infra_before, cpu_seconds(stack.infra_pids()))
     by_part = {part: cpu_spent(parts_before.get(part, {}), cpu_seconds(pids)) / len(ids) * 1000
                for part, pids in stack.pids_by_part().items()}
     await watch.stop()
@@ -242,8 +239,8 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
         "accepted_per_s": len(ids) / (accepted_at - started),
         "seconds": {"accepted": accepted_at - started, "decided": decided_at - started,
                     "counted": counted_at - started, "delivered": delivered_at - started},
-        "cpu_s_per_1000": services_cpu / len(ids) * 1000,
-        "infra_cpu_s_per_1000": infra_cpu / len(ids) * 1000,
+        "cpu_s_per_1000": sum(seconds for part, seconds in by_part.items() if part not in INFRA_PARTS),
+        "infra_cpu_s_per_1000": sum(seconds for part, seconds in by_part.items() if part in INFRA_PARTS),
         "cpu_s_per_1000_by_part": by_part,
     }
 

@@ -54,6 +54,8 @@ DURABILITY_PROFILES = {
 }
 
 
+INFRA_PARTS = ("nats", "postgresql")  # the parts of `Stack.pids_by_part` that are not services
+
 class Stack:
     def __init__(self, root: Path, *, batch_size: int = 500, durability: Durability = DURABILITY_PROFILES["default"],
                  log_level: str = "INFO") -> None:
@@ -201,9 +203,6 @@ class Stack:
 
     # --- CPU accounting -----------------------------------------------------------------------
 
-    def service_pids(self) -> list[int]:
-        return [p.process.pid for p in self.processes.values() if p.process and p.process.poll() is None]
-
     def pids_by_part(self) -> dict[str, list[int]]:
         """Live pids grouped by what they run: each service (its replicas together), NATS, PostgreSQL."""
         parts: dict[str, list[int]] = {}
@@ -213,10 +212,6 @@ class Stack:
         parts["nats"] = [node.process.pid for node in self.nats_nodes if node.process and node.process.poll() is None]
         parts["postgresql"] = self.postgres.pids() if self.postgres else []
         return parts
-
-    def infra_pids(self) -> list[int]:
-        pids = [node.process.pid for node in self.nats_nodes if node.process and node.process.poll() is None]
-        return pids + (self.postgres.pids() if self.postgres else [])
 
     # --- clients ------------------------------------------------------------------------------
 
