@@ -12,14 +12,16 @@ import time
 PARENT_CHECK_S = 1.0
 
 
-def exit_with_parent(check_every_s: float = PARENT_CHECK_S) -> None:
-    """Start a daemon thread that exits this process when its parent process has gone (it is re-parented)."""
-    parent = os.getppid()
+def exit_with_parent(parent_pid: int, check_every_s: float = PARENT_CHECK_S) -> None:
+    """Start a daemon thread that exits this process once `parent_pid` is no longer its parent.
+
+    The parent passes its pid (`initargs=(os.getpid(),)`): a spawned worker takes seconds to import its
+    libraries, and a service killed meanwhile has already re-parented it when the watchdog starts."""
 
     def watch() -> None:
         while True:
-            time.sleep(check_every_s)
-            if os.getppid() != parent:
+            if os.getppid() != parent_pid:
                 os._exit(1)
+            time.sleep(check_every_s)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -34,7 +35,7 @@ class CheckRunner:
         if workers > 0:
             # spawn: the service process runs threads and an event loop that a fork would copy half-way
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=exit_with_parent)
+                                             initializer=exit_with_parent, initargs=(os.getpid(),))
 
     async def warm_up(self) -> None:
         """Load the name model where it will run, before the first batch needs it."""

@@ -41,12 +41,12 @@ RECOMPUTE_LOCK = 0x5A1_7E5E  # pg advisory lock id: one recomputing replica at a
 RECOMPUTE_NICENESS = 10  # the recompute is background work: the pipeline's processes come first
 
 
-def limit_threads(threads: int) -> None:
+def limit_threads(threads: int, service_pid: int) -> None:
     """The worker process's initializer: bound the native thread pools (k-means, BLAS), yield the cores to
     the pipeline's processes, and end with the service."""
     from threadpoolctl import threadpool_limits
 
-    exit_with_parent()
+    exit_with_parent(service_pid)
     threadpool_limits(limits=threads)
     os.nice(RECOMPUTE_NICENESS)
 
@@ -143,7 +143,7 @@ class Recomputer:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=limit_threads,
-                                                 initargs=(self.settings.worker_threads,))
+                                                 initargs=(self.settings.worker_threads, os.getpid()))
         return self._executor
 
     def close(self) -> None:

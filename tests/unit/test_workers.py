@@ -20,7 +20,7 @@ SERVICE = textwrap.dedent("""
 
     if __name__ == "__main__":
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=exit_with_parent, initargs=(0.1,))
+                                   initializer=exit_with_parent, initargs=(os.getpid(), 0.1))
         pool.submit(busy)
         time.sleep(120)
 """)
@@ -59,3 +59,19 @@ def test_a_service_process_uses_one_native_math_thread():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": os.getcwd(), "OPENBLAS_NUM_THREADS": "2"})
     assert result.stdout.strip() == "1"
+
+
+def test_a_worker_whose_service_died_while_it_was_starting_exits():
+    """A spawned worker imports for seconds before its initializer runs; if its service was killed meanwhile,
+    it has already been re-parented when the watchdog starts, and must still end."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that is nobody's parent any more, as the dead service's
+    worker = subprocess.Popen(
+        [sys.executable, "-c", f"import time; from shared.workers import exit_with_parent; "
+                               f"exit_with_parent({gone.pid}, 0.1); time.sleep(60)"],
+        env={**os.environ, "PYTHONPATH": os.getcwd()}, stderr=subprocess.PIPE, text=True)
+    try:
+        _, errors = worker.communicate(timeout=30)
+    finally:
+        worker.kill()
+    assert (worker.returncode, errors) == (1, "")  # ended by the watchdog, not by an error
