@@ -24,7 +24,7 @@ def test_closing_the_recomputer_stops_a_recompute_in_hand(monkeypatch):
     recomputer = worker.Recomputer(classifiers=None, activity=worker.Activity())
     executor = recomputer.executor()
     assert executor.submit(os.getpid).result(timeout=60) != os.getpid()  # the worker process is up
-    recomputer.executor().submit(time.sleep, 600)  # a recompute that would take ten minutes
+    executor.submit(time.sleep, 600)  # a recompute that would take ten minutes
     [process] = executor._processes.values()
     recomputer.close()
     process.join(timeout=30)
