@@ -155,7 +155,7 @@ class Recomputer:
         workers = list(self._executor._processes.values())  # `terminate_workers()` from Python 3.14 on
         self._executor.shutdown(wait=False, cancel_futures=True)
         for process in workers:
-            process.terminate()
+            process.kill()  # SIGKILL: it holds nothing to clean up, and a blocked SIGTERM would not end it
         self._executor = None
 
     async def run(self, runtime) -> None:
