@@ -116,6 +116,12 @@ class Activity:
     def __init__(self, window_s: float = 10.0) -> None:
         self.window_s = window_s
         self._counted: deque[tuple[float, int]] = deque()
+        self._watching_since = time.monotonic()
+
+    def known(self) -> bool:
+        """Whether this replica has watched a whole window: until then its rate says nothing (a replica that
+        has just started, with a backlog waiting, has counted nothing yet)."""
+        return time.monotonic() - self._watching_since >= self.window_s
 
     def record(self, count: int) -> None:
         self._counted.append((time.monotonic(), count))
@@ -182,8 +188,8 @@ class Recomputer:
 
     def due_after_s(self) -> float:
         """How long a scope's oldest change waits before its recompute: the debounce, or while the pipeline
-        is busy, `max_defer_s`."""
-        if self.activity.per_s() > self.settings.busy_per_s:
+        is busy (or, just after this replica started, may be), `max_defer_s`."""
+        if not self.activity.known() or self.activity.per_s() > self.settings.busy_per_s:
             return max(self.settings.debounce_s, self.settings.max_defer_s)
         return self.settings.debounce_s
 

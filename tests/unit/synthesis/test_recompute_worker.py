@@ -33,8 +33,9 @@ def test_closing_the_recomputer_stops_a_recompute_in_hand(monkeypatch):
 
 
 def test_a_recompute_waits_while_the_pipeline_is_busy_and_not_longer_than_the_cap(monkeypatch):
-    """Decisions come first: while this replica counts more than `busy_per_s` contributions a second, a due
-    recompute waits up to `max_defer_s`; once the pipeline is quiet again, the debounce alone applies."""
+    """Decisions come first: while this replica counts more than `busy_per_s` contributions a second, or has
+    not yet watched a whole window since it started, a due recompute waits up to `max_defer_s`; once the
+    pipeline is quiet, the debounce alone applies."""
     from services.synthesis import worker
     from services.synthesis.settings import SynthesisSettings
 
@@ -44,7 +45,9 @@ def test_a_recompute_waits_while_the_pipeline_is_busy_and_not_longer_than_the_ca
                         lambda: SynthesisSettings(debounce_s=10, busy_per_s=20, max_defer_s=300))
     activity = worker.Activity(window_s=10)
     recomputer = worker.Recomputer(classifiers=None, activity=activity)
-    assert recomputer.due_after_s() == 10
+    assert recomputer.due_after_s() == 300  # just started: a backlog may be waiting, nothing counted yet
+    clock[0] += 10
+    assert recomputer.due_after_s() == 10  # a whole quiet window watched
 
     for _ in range(10):  # 210 contributions in the last 10 s: 21/s
         activity.record(21)
