@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+import numpy as np
 
 from services.moderation import store
 
@@ -31,17 +32,33 @@ OVERLAP = timedelta(seconds=2)
 @dataclass
 class _Window:
     seen_at: datetime  # the database's time when this window was last read
-    entries: deque[tuple[datetime, int, UUID]] = field(default_factory=deque)  # oldest first
+    entries: deque[tuple[datetime, UUID]] = field(default_factory=deque)  # oldest first
     ids: set[UUID] = field(default_factory=set)
+    # The entries' signatures as one array, kept up to date from what was added and trimmed since it was
+    # last asked for: building it afresh for each batch cost more than the checks of a small batch.
+    _signatures: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _added: list[int] = field(default_factory=list)
+    _trimmed: int = 0
 
     def add(self, received_at: datetime, signature: int, contribution_id: UUID) -> None:
         if contribution_id not in self.ids:
             self.ids.add(contribution_id)
-            self.entries.append((received_at, signature, contribution_id))
+            self.entries.append((received_at, contribution_id))
+            self._added.append(signature)
 
     def trim(self, since: datetime, limit: int) -> None:
         while self.entries and (len(self.entries) > limit or self.entries[0][0] <= since):
-            self.ids.discard(self.entries.popleft()[2])
+            self.ids.discard(self.entries.popleft()[1])
+            self._trimmed += 1
+
+    def signatures(self) -> np.ndarray:
+        """The signatures of the entries, oldest first."""
+        if self._added or self._trimmed:
+            added = np.asarray(self._added, dtype=np.int64)
+            self._signatures = np.concatenate([self._signatures, added])[self._trimmed:]
+            self._added.clear()
+            self._trimmed = 0
+        return self._signatures
 
 
 class FloodWindows:
@@ -51,7 +68,7 @@ class FloodWindows:
         self.overlap = overlap
         self._windows: dict[str, _Window] = {}
 
-    async def signatures(self, conn: asyncpg.Connection, territories: Sequence[str]) -> dict[str, list[int]]:
+    async def signatures(self, conn: asyncpg.Connection, territories: Sequence[str]) -> dict[str, np.ndarray]:
         """The recent signatures of each territory, oldest first (the domain's `find_floods` input)."""
         now = await conn.fetchval("SELECT now()")
         unread = [t for t in territories if t not in self._windows]
@@ -72,5 +89,5 @@ class FloodWindows:
         for territory in territories:
             window = self._windows[territory]
             window.trim(now - self.window, self.limit)
-            out[territory] = [signature for _, signature, _ in window.entries]
+            out[territory] = window.signatures()
         return out

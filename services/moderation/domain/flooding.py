@@ -67,13 +67,16 @@ def find_floods(
     flags: list[list[Flag]] = [[] for _ in items]
     signatures: list[int | None] = [None for _ in items]
     new_signatures: dict[str, list[int]] = {}
-    windows = {territory: np.asarray(list(signatures), dtype=np.int64) for territory, signatures in recent_signatures.items()}
+    windows: dict[str, np.ndarray] = {}
     for index, (territory, text) in enumerate(items):
         if word_count(text) < MIN_WORDS:
             continue
         signature = signatures[index] = simhash(text)
         earlier = new_signatures.setdefault(territory, [])
-        candidates = [windows[territory]] if territory in windows and len(windows[territory]) else []
+        window = windows.get(territory)
+        if window is None:  # a window can hold 5,000 signatures: each is made an array once per batch
+            window = windows[territory] = np.asarray(recent_signatures.get(territory, ()), dtype=np.int64)
+        candidates = [window] if len(window) else []
         if earlier:
             candidates.append(np.asarray(earlier, dtype=np.int64))
         distance = 65

@@ -22,6 +22,10 @@ async def _insert(conn: asyncpg.Connection, territory: str, signature: int, age:
     )
 
 
+def _lists(signatures: dict) -> dict[str, list[int]]:
+    return {territory: window.tolist() for territory, window in signatures.items()}
+
+
 async def _windows_follow_what_replicas_commit(database_url: str) -> None:
     territory, quiet = f"fw-{secrets.token_hex(3)}", f"fw-{secrets.token_hex(3)}"
     as_moderation = {"search_path": "moderation"}
@@ -33,20 +37,20 @@ async def _windows_follow_what_replicas_commit(database_url: str) -> None:
         await _insert(replica, territory, 3)
         windows = FloodWindows(limit=3)
 
-        assert await windows.signatures(conn, [territory, quiet]) == {territory: [2, 3], quiet: []}
+        assert _lists(await windows.signatures(conn, [territory, quiet])) == {territory: [2, 3], quiet: []}
 
         await _insert(replica, territory, 4)
         await _insert(replica, quiet, 5)
         async with conn.transaction():  # read from within a batch's transaction, as the handler does
-            assert await windows.signatures(conn, [territory, quiet]) == {territory: [2, 3, 4], quiet: [5]}
+            assert _lists(await windows.signatures(conn, [territory, quiet])) == {territory: [2, 3, 4], quiet: [5]}
 
         await _insert(replica, territory, 6)
-        assert (await windows.signatures(conn, [territory]))[territory] == [3, 4, 6], "the newest 3 are kept"
-        assert (await windows.signatures(conn, [territory]))[territory] == [3, 4, 6], "read twice, kept once"
+        assert (await windows.signatures(conn, [territory]))[territory].tolist() == [3, 4, 6], "the newest 3 are kept"
+        assert (await windows.signatures(conn, [territory]))[territory].tolist() == [3, 4, 6], "read twice, kept once"
 
         # a batch that began before the last read and committed after it (its rows are dated from its start)
         await _insert(replica, territory, 7, timedelta(seconds=1))
-        assert (await windows.signatures(conn, [territory]))[territory] == [4, 6, 7]
+        assert (await windows.signatures(conn, [territory]))[territory].tolist() == [4, 6, 7]
     finally:
         await replica.close()
         await conn.close()
