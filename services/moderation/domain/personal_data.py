@@ -479,8 +479,12 @@ def could_hold_person_name(text: str) -> bool:
 
 
 # A sentence ends at . ! ? … followed by a space, unless the period closes an initial or a title
-# ("J. Dupont", "M. Martin", "Mme. Durand"); a line break ends one too.
-_SENTENCE_END = re.compile(r"(?<!\b[A-ZÀ-Ý])(?<!\bM)(?<!\bMme)(?<!\bMlle)(?<!\bDr)(?<!\bPr)(?<!\bSt)[.!?…]+\s+|\n+")
+# ("J. Dupont", "M. Martin", "Mme. Durand"); a line break ends one too. The lookahead in front only says
+# what either branch starts with: without it the seven lookbehinds are tried at every character, ten
+# times slower.
+_SENTENCE_END = re.compile(
+    r"(?=[.!?…\n])(?:(?<!\b[A-ZÀ-Ý])(?<!\bM)(?<!\bMme)(?<!\bMlle)(?<!\bDr)(?<!\bPr)(?<!\bSt)[.!?…]+\s+|\n+)"
+)
 
 
 def name_windows(text: str) -> list[tuple[int, int]]:
