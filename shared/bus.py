@@ -480,9 +480,18 @@ class BatchOutcome:
 Parser = Callable[[bytes], Any]
 
 
+class Unprocessable(Exception):
+    """Raised by a consumer for an event that no retry will make processable (it names something that
+    cannot be): the event is dead-lettered at once, with this reason."""
+
+
 async def _nak_or_dead_letter(msg: Any, bus: Bus, durable: str, exc: Exception, outcome: BatchOutcome) -> None:
     deliveries = msg.metadata.num_delivered
-    if deliveries >= bus.settings.max_deliver:
+    if isinstance(exc, Unprocessable):
+        await bus.dead_letter(msg, durable, f"unprocessable: {exc}")
+        await msg.ack()
+        outcome.dead_lettered += 1
+    elif deliveries >= bus.settings.max_deliver:
         await bus.dead_letter(msg, durable, f"failed {deliveries} times: {_short(exc)}")
         await msg.ack()
         outcome.dead_lettered += 1

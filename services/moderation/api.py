@@ -85,6 +85,20 @@ async def post_appeal(contribution_id: str, appeal: AppealIn, request: Request,
     return {"appeal_id": appeal_id, "contribution_id": contribution_id, "status": "appealed"}
 
 
+class AxisIn(BaseModel):
+    axis: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="one of the axes of the contribution's framework")
+
+
+@router.post("/v1/contributions/{contribution_id}/axis", tags=["moderation"],
+             summary="Place a published contribution on another axis of its framework (the synthesis follows)")
+async def post_axis(contribution_id: str, choice: AxisIn, request: Request,
+                    moderator: Annotated[Moderator, Depends(api_moderator)]):
+    pool = request.app.state.runtime.db
+    await _visible_contribution(pool, contribution_id, moderator)
+    corrected = await commands.correct_axis(pool, contribution_id, axis=choice.axis, moderator=moderator.login)
+    return {"contribution_id": contribution_id, "axis": choice.axis, "changed": corrected is not None}
+
+
 @router.get("/v1/contributions/{contribution_id}", tags=["moderation"],
             summary="A contribution as moderators see it, with its decisions (audit log)")
 async def get_contribution(contribution_id: str, request: Request,
@@ -92,10 +106,14 @@ async def get_contribution(contribution_id: str, request: Request,
     pool = request.app.state.runtime.db
     contribution = await _visible_contribution(pool, contribution_id, moderator)
     decisions = await store.decisions_of(pool, contribution_id)
+    corrections = await store.axis_corrections_of(pool, contribution_id)
     return {
         "id": str(contribution["id"]), "territory": contribution["territory"], "status": contribution["status"],
         "flags": contribution["flags"], "redacted_body": contribution["redacted_body"],
+        "axis": corrections[-1]["axis"] if corrections else contribution["axis"],
         "decisions": [d["decision"] for d in decisions],
+        "axis_corrections": [{"axis": c["axis"], "previous_axis": c["previous_axis"], "corrected_by": c["corrected_by"],
+                              "corrected_at": c["corrected_at"].isoformat()} for c in corrections],
     }
 
 

@@ -7,6 +7,7 @@ from services.moderation.checks import CheckRunner
 from services.moderation.settings import get_moderation_settings
 from services.moderation.ui import routes as ui
 from shared.events import (
+    AxisCorrected,
     ContributionAppealed,
     ContributionHeld,
     ContributionPublished,
@@ -26,6 +27,7 @@ runtime.publishes(ContributionPublished, "A contribution made public (its publis
 runtime.publishes(ContributionRejected, "A contribution rejected, with the statement of reasons")
 runtime.publishes(ContributionHeld, "A contribution held for a person")
 runtime.publishes(ContributionAppealed, "A decision appealed: reopened for a network moderator")
+runtime.publishes(AxisCorrected, "A moderator placed a published contribution on another axis of its framework")
 
 
 @runtime.on_start

@@ -23,6 +23,7 @@ from services.moderation.domain.policy import TerritoryPolicy
 from services.moderation.domain.statement import build_statement
 from services.moderation.flood_windows import FloodWindows
 from shared.events import (
+    AxisCorrected,
     CloudEvent,
     ContributionAppealed,
     ContributionHeld,
@@ -253,6 +254,34 @@ def _published_text(contribution: dict[str, Any], outcome: Outcome) -> tuple[str
     if outcome == Outcome.PUBLISHED_REDACTED:
         return contribution["redacted_title"] or None, contribution["redacted_body"]
     return contribution["title"] or None, contribution["body"]
+
+
+async def correct_axis(pool: asyncpg.Pool, contribution_id: str, *, axis: str, moderator: str) -> AxisCorrected | None:
+    """A moderator places a published contribution on another axis of its framework: kept, and announced
+    (`contribution.axis-corrected`) so that the synthesis moves it in its counts and learns from it.
+    Choosing the axis it already has changes nothing (None)."""
+    async with pool.acquire() as conn, conn.transaction():
+        contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
+        if contribution is None:
+            raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
+        if contribution["status"] not in {outcome.value for outcome in PUBLIC_OUTCOMES}:
+            raise Problem(409, "Not published", "only a published contribution is counted on an axis: decide first")
+        framework = await store.framework_of(conn, contribution["consultation"]) or {}
+        allowed = [entry["id"] for entry in framework.get("axes", [])]
+        if axis not in allowed:
+            raise Problem(422, "Not an axis of this framework",
+                          f"{axis!r} is not an axis of the framework of this contribution's consultation",
+                          allowed=allowed)
+        corrections = await store.axis_corrections_of(conn, contribution_id)
+        current = corrections[-1]["axis"] if corrections else contribution["axis"]
+        if axis == current:
+            return None
+        correction_id, now = str(uuid.uuid4()), utcnow()
+        await store.insert_axis_correction(conn, correction_id, contribution_id, axis, current, moderator, now)
+        event = AxisCorrected(territory=contribution["territory"], country=contribution["country"],
+                              contribution_id=contribution_id, axis=axis, corrected_by=moderator, corrected_at=now)
+        await add_events(conn, [(event, correction_id)], source=SOURCE)
+    return event
 
 
 async def appeal(pool: asyncpg.Pool, contribution_id: str, *, reason: str, filed_by: str) -> str:

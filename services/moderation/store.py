@@ -308,3 +308,24 @@ async def session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str) -> d
 
 async def close_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str) -> None:
     await conn.execute("DELETE FROM sessions WHERE token_hash = $1", token_hash)
+
+
+async def framework_of(conn: asyncpg.Connection | asyncpg.Pool, consultation_id: str) -> dict | None:
+    return await conn.fetchval("SELECT framework FROM consultations WHERE id = $1", consultation_id)
+
+
+async def axis_corrections_of(conn: asyncpg.Connection | asyncpg.Pool, contribution_id: str) -> list[dict[str, Any]]:
+    """The axis corrections of a contribution, oldest first: the last one is its axis now."""
+    rows = await conn.fetch(
+        "SELECT * FROM axis_corrections WHERE contribution_id = $1 ORDER BY corrected_at, id", contribution_id
+    )
+    return [dict(row) for row in rows]
+
+
+async def insert_axis_correction(conn: asyncpg.Connection, correction_id: str, contribution_id: str, axis: str,
+                                 previous_axis: str | None, corrected_by: str, corrected_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO axis_corrections (id, contribution_id, axis, previous_axis, corrected_by, corrected_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        correction_id, contribution_id, axis, previous_axis, corrected_by, corrected_at,
+    )

@@ -1,5 +1,6 @@
 """Synthesis's use cases, one transaction each: take published contributions in (axis assigned at once),
-withdraw rejected ones, record a person's axis correction, store a recompute."""
+withdraw rejected ones, record a person's axis correction (made here or announced by moderation), store a
+recompute."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -7,7 +8,14 @@ from typing import Any
 
 from services.synthesis import store
 from services.synthesis.classifiers import ClassifierCache
-from shared.events import AxisCorrected, ContributionPublished, SynthesisUpdated, deterministic_event_id, utcnow
+from shared.bus import Unprocessable
+from shared.events import (
+    AxisCorrected,
+    ContributionPublished,
+    SynthesisUpdated,
+    deterministic_event_id,
+    utcnow,
+)
 from shared.frameworks import Framework
 from shared.outbox import add_events
 
@@ -15,7 +23,8 @@ SOURCE = "synthesis"
 
 
 class NotKnownYet(RuntimeError):
-    """A contribution arrived before its consultation's framework: retried shortly."""
+    """An event arrived before what it needs (a consultation's framework, a counted contribution): retried
+    shortly."""
 
 
 async def add_published(conn, contributions: Sequence[ContributionPublished], classifiers: ClassifierCache) -> None:
@@ -78,26 +87,54 @@ class NotAnAxis(ValueError):
 
 
 async def correct_axis(conn, contribution_id: str, axis: str, corrected_by: str) -> dict[str, Any]:
-    """A person places a contribution on an axis: recorded, counted, announced, and learnt from at the next
-    recompute (the correction becomes a training example of its framework's classifier)."""
+    """A person places a contribution on an axis through the API: recorded, counted, announced, and learnt
+    from at the next recompute (the correction becomes a training example of its framework's classifier)."""
     row = await store.contribution_for_update(conn, contribution_id)
     if row is None:
         raise UnknownContribution(contribution_id)
-    allowed = [a["id"] for a in (row["framework"] or {}).get("axes", [])]
-    if axis not in allowed:
-        raise NotAnAxis(axis, allowed)
+    _check_axis(row, axis)
     corrected_at = utcnow()
-    await store.record_correction(conn, contribution_id, axis, corrected_by, corrected_at)
-    key = (row["territory"], row["country"], row["kind"], row["author_role"], row["channel"])
-    await store.add_counts(conn, [(key[0], key[1], row["axis"], *key[2:])], sign=-1)
-    await store.add_counts(conn, [(key[0], key[1], axis, *key[2:])])
+    await _place_on_axis(conn, row, axis, corrected_by, corrected_at)
     event = AxisCorrected(territory=row["territory"], country=row["country"], contribution_id=contribution_id,
                           axis=axis, corrected_by=corrected_by, corrected_at=corrected_at)
     await add_events(conn, [(event, deterministic_event_id("axis-corrected", contribution_id,
                                                             corrected_at.isoformat()))], source=SOURCE)
-    await store.request_recompute(conn, store.scopes_of([(row["territory"], row["country"])]))
     return {"id": contribution_id, "axis": axis, "previous_axis": row["axis"] or store.UNCLASSIFIED,
             "axis_source": "person", "corrected_by": corrected_by, "corrected_at": corrected_at.isoformat()}
+
+
+async def apply_axis_corrections(conn, corrections: Sequence[AxisCorrected]) -> None:
+    """Corrections announced by another service (a moderator's, from the moderation UI), placed and learnt
+    from as the API's are, and not announced again. A correction older than the one recorded is left out
+    (two corrections of one contribution may arrive out of order); one for a contribution the synthesis
+    has not counted yet waits for it (`NotKnownYet`, retried)."""
+    for correction in corrections:
+        row = await store.contribution_for_update(conn, correction.contribution_id)
+        if row is None:
+            raise NotKnownYet(f"contribution {correction.contribution_id} not counted yet")
+        try:
+            _check_axis(row, correction.axis)
+        except NotAnAxis as exc:
+            raise Unprocessable(str(exc)) from exc
+        latest = await store.latest_correction_at(conn, correction.contribution_id)
+        if latest is not None and latest >= correction.corrected_at:
+            continue
+        await _place_on_axis(conn, row, correction.axis, correction.corrected_by, correction.corrected_at)
+
+
+def _check_axis(row: dict[str, Any], axis: str) -> None:
+    allowed = [a["id"] for a in (row["framework"] or {}).get("axes", [])]
+    if axis not in allowed:
+        raise NotAnAxis(axis, allowed)
+
+
+async def _place_on_axis(conn, row: dict[str, Any], axis: str, corrected_by: str, corrected_at) -> None:
+    """Record a person's axis, move the contribution in the counts, and ask for its scopes' recompute."""
+    await store.record_correction(conn, str(row["id"]), axis, corrected_by, corrected_at)
+    key = (row["territory"], row["country"], row["kind"], row["author_role"], row["channel"])
+    await store.add_counts(conn, [(key[0], key[1], row["axis"], *key[2:])], sign=-1)
+    await store.add_counts(conn, [(key[0], key[1], axis, *key[2:])])
+    await store.request_recompute(conn, store.scopes_of([(row["territory"], row["country"])]))
 
 
 async def store_recompute(conn, documents: dict[tuple[str, str], dict[str, Any]],

@@ -7,7 +7,12 @@ from services.synthesis import commands, store
 from services.synthesis.classifiers import ClassifierCache
 from services.synthesis.worker import Activity
 from shared.db import claim_new_events
-from shared.events import CloudEvent, ConsultationOpened, TerritoryRegistered
+from shared.events import (
+    AxisCorrected,
+    CloudEvent,
+    ConsultationOpened,
+    TerritoryRegistered,
+)
 
 
 def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
@@ -36,6 +41,15 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
             new = await claim_new_events(conn, "synthesis-published", [e.id for e in events])
             await commands.add_published(conn, [e.data for e in events if e.id in new], classifiers)
         activity.record(len(new))
+
+    @runtime.consumer("palabre.contribution.axis-corrected.>", "synthesis-axis-corrections")
+    async def record_axis_corrections(events: list[CloudEvent[AxisCorrected]]) -> None:
+        """Moves each contribution a moderator placed on another axis, and learns from it; the corrections
+        made through this service's own API are already applied."""
+        async with runtime.db.acquire() as conn, conn.transaction():
+            new = await claim_new_events(conn, "synthesis-axis-corrections", [e.id for e in events])
+            await commands.apply_axis_corrections(
+                conn, [e.data for e in events if e.id in new and e.source != commands.SOURCE])
 
     @runtime.consumer("palabre.contribution.rejected.>", "synthesis-rejected")
     async def withdraw_rejected(events: list[CloudEvent[Any]]) -> None:

@@ -263,6 +263,11 @@ async def contribution_for_update(conn: asyncpg.Connection, contribution_id: str
     return dict(row) if row else None
 
 
+async def latest_correction_at(conn: asyncpg.Connection, contribution_id: str) -> datetime | None:
+    return await conn.fetchval("SELECT corrected_at FROM axis_corrections WHERE contribution_id = $1",
+                               contribution_id)
+
+
 async def record_correction(conn: asyncpg.Connection, contribution_id: str, axis: str, corrected_by: str,
                             corrected_at) -> None:
     await conn.execute(

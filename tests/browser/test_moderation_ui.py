@@ -5,6 +5,7 @@ import re
 import secrets
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -131,6 +132,32 @@ def test_editing_a_redaction_is_checked_for_personal_data(stack, page):
     assert published["published_text"] == ("Je propose un comité d'éthique. Contactez-moi via la plateforme, "
                                            "la mairie a mon accord.")
     assert "paul.martin" not in str(published)
+
+
+def test_a_moderator_corrects_the_axis_of_a_published_contribution(stack, page):
+    territory = Territory(stack, ["Qui contrôle les modèles d'IA achetés par la ville, et qui peut les arrêter ?"])
+    sign_in(page, territory.moderator)
+    page.goto(f"/contributions/{territory.ids[0]}")
+    expect(page.locator("#axis-now")).to_contain_text("La source n'a pas donné d'axe")
+    expect(page.locator("#axis-form")).to_have_count(0)  # held: not counted on any axis yet
+    page.locator("#publish").click()
+    territory.wait_status(0, "published")
+
+    page.goto(f"/contributions/{territory.ids[0]}")
+    page.locator("#axis-choice").select_option("maitrise")
+    page.get_by_role("button", name="Corriger l'axe").click()
+    expect(page.locator(".notice")).to_contain_text("Axe corrigé")
+    expect(page.locator("#axis-now")).to_contain_text("Comment en garantir la maîtrise ?")
+    expect(page.locator("#axis-now")).to_contain_text(f"corrigé par {territory.moderator}")
+    expect(page.locator("#audit .axis-row")).to_contain_text("non classé → Comment en garantir la maîtrise ?")
+    expect(page.locator("#axis-choice")).to_have_value("maitrise")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "contribution-axis.png"), full_page=True)
+
+    view = wait_for(lambda: (r := httpx.get(f"{stack.url('synthesis')}/v1/contributions/{territory.ids[0]}",
+                                            timeout=10)).status_code == 200 and r.json()["axis"] == "maitrise"
+                    and r.json(), what="the synthesis to follow the moderator's correction")
+    assert (view["axis_source"], view["corrected_by"]) == ("person", territory.moderator)
 
 
 def test_bulk_rejection_of_obvious_spam(stack, page):

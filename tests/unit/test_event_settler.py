@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import structlog
 from structlog.testing import capture_logs
 
-from shared.bus import CONTRIBUTION_HEADER, MSG_ID_HEADER, EventSettler
+from shared.bus import CONTRIBUTION_HEADER, MSG_ID_HEADER, EventSettler, Unprocessable
 
 log = structlog.get_logger()
 
@@ -104,3 +104,18 @@ async def test_an_invalid_message_is_dead_lettered_with_its_reason_and_the_other
     assert (outcome.processed, outcome.dead_lettered) == (2, 1)
     [(data, reason)] = bus.dead_letters
     assert data == b"garbage" and reason.startswith("invalid event:") and "not an event" in reason
+
+
+async def test_an_unprocessable_event_is_dead_lettered_at_its_first_delivery_and_a_failing_one_retried():
+    async def process(events):
+        if any(e.id == "evt-1" for e in events):
+            raise Unprocessable("axis 'x' is not an axis of this framework")
+        if any(e.id == "evt-2" for e in events):
+            raise ValueError("not known yet")
+
+    bus = Bus()
+    messages = [Message(0), Message(1), Message(2)]
+    outcome = await _settler(process, bus).settle(messages)
+    assert (outcome.processed, outcome.dead_lettered, outcome.retried) == (1, 1, 1)
+    assert bus.dead_letters == [(b"1", "unprocessable: axis 'x' is not an axis of this framework")]
+    assert messages[1].acked and not messages[2].acked and messages[2].nak_delay is not None

@@ -44,7 +44,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-NOTICES = {"decided", "bulk", "appealed", "signed-out", "no-more"}
+NOTICES = {"decided", "bulk", "appealed", "signed-out", "no-more", "axis-corrected", "axis-unchanged"}
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,6 +73,10 @@ class DecisionForm(BaseModel):
 
 class AppealForm(BaseModel):
     reason: str = Field(min_length=1, max_length=4000)
+
+
+class AxisForm(BaseModel):
+    axis: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 def _filters(request: Request, moderator: auth.SignedIn, source: dict[str, Any] | None = None) -> QueueFilters:
@@ -332,6 +336,8 @@ async def _contribution_page(request: Request, moderator: auth.SignedIn, contrib
     contribution_id = str(contribution["id"])
     decisions = await store.decisions_of(pool, contribution_id)
     appeals = await store.appeals_of(pool, contribution_id)
+    axis_corrections = await store.axis_corrections_of(pool, contribution_id)
+    framework = await store.framework_of(pool, contribution["consultation"]) or {}
     draft_body = edited_body if edited_body is not None else (contribution["redacted_body"] or contribution["body"])
     draft_title = edited_title if edited_title is not None else (
         contribution["redacted_title"] if contribution["redacted_title"] is not None else contribution["title"])
@@ -344,7 +350,18 @@ async def _contribution_page(request: Request, moderator: auth.SignedIn, contrib
         may_decide=_may_decide(moderator, contribution), draft_body=draft_body, draft_title=draft_title,
         grounds=rejection_grounds(), error=error, form_facts=form_facts,
         flag_grounds=list(dict.fromkeys(flag["ground"] for flag in contribution["flags"])),
+        axes=(axes := _axis_choices(framework, _language(request, moderator))), axis_labels=dict(axes),
+        axis_corrections=axis_corrections,
+        axis=axis_corrections[-1]["axis"] if axis_corrections else contribution["axis"],
+        may_correct_axis=moderator.may_act_on(contribution["territory"])
+        and contribution["status"] in {outcome.value for outcome in commands.PUBLIC_OUTCOMES},
     )
+
+
+def _axis_choices(framework: dict[str, Any], language: str) -> list[tuple[str, str]]:
+    """(id, label) of each axis of a framework, labelled in the moderator's language where it has one."""
+    return [(axis["id"], (language == "en" and axis.get("label_en")) or axis["label"])
+            for axis in framework.get("axes", [])]
 
 
 async def _visible(request: Request, moderator: auth.SignedIn, contribution_id: str) -> dict[str, Any] | None:
@@ -453,6 +470,32 @@ async def decide(contribution_id: str, request: Request) -> Response:
             edited_body=decision.redacted_body, edited_title=decision.redacted_title, form_facts=decision.facts,
         )
     return await _next_in_queue(request, filters, contribution, "decided")
+
+
+@router.post("/contributions/{contribution_id}/axis")
+async def correct_axis(contribution_id: str, request: Request) -> Response:
+    moderator = await auth.signed_in(request)
+    if moderator is None:
+        return _sign_in_redirect(request)
+    form = await _form(request)
+    if not auth.csrf_valid(request, moderator.csrf_token, form.get("csrf_token")):
+        return _refused(request, moderator)
+    contribution = await _visible(request, moderator, contribution_id)
+    if contribution is None:
+        return _not_found(request, moderator)
+    filters = _filters(request, moderator, form)
+    try:
+        choice = AxisForm.model_validate(form)
+        corrected = await commands.correct_axis(request.app.state.runtime.db, contribution_id, axis=choice.axis,
+                                                moderator=moderator.login)
+    except ValidationError:
+        return await _contribution_page(request, moderator, contribution, filters, status=422,
+                                        error="error.not-an-axis")
+    except Problem as problem:
+        error = "error.axis-unpublished" if problem.status == 409 else "error.not-an-axis"
+        return await _contribution_page(request, moderator, contribution, filters, status=problem.status, error=error)
+    notice = "axis-corrected" if corrected else "axis-unchanged"
+    return RedirectResponse(f"/contributions/{contribution_id}?{filters.query(notice=notice)}", status_code=303)
 
 
 @router.post("/contributions/{contribution_id}/appeal")
