@@ -153,6 +153,9 @@ class AttackPattern:
     score: float
     # When the pattern names its insult (group `y`), a suspect word alone lowers the score to this.
     score_if_mild: float | None = None
+    # Sets of words the text must each share a word with, or the pattern cannot match: the targets and
+    # insults it names (`TARGET`, `INSULT`) always stand as whole words, and most texts hold none.
+    needs: tuple[frozenset[str], ...] = ()
 
 
 _THREAT_VERBS = (
@@ -167,52 +170,57 @@ def attack_patterns() -> tuple[AttackPattern, ...]:
     lexicon = load_lexicon()
     banned = lexicon.insult_words("banned")
     suspect = lexicon.insult_words("suspect")
-    insult = _alternation(banned | suspect | lexicon.dehumanising)
+    insult_words = banned | suspect | lexicon.dehumanising
+    insult = _alternation(insult_words)
     target = _alternation(lexicon.targets)
     dehuman = _alternation(lexicon.dehumanising)
     threat_verbs = canonical_pattern(_THREAT_VERBS)
 
-    def compile_(pattern: str) -> re.Pattern[str]:
+    def attack(name: str, ground: str, pattern: str, score: float, score_if_mild: float | None = None) -> AttackPattern:
         body = canonical_pattern(pattern).replace("INSULT", insult).replace("TARGET", target).replace("DEHUMAN", dehuman)
         body = body.replace("THREATVERB", threat_verbs)
         # Whole words only: the pattern starts with the space before its first word (see `find_attack_patterns`), and
         # the search jumps from space to space instead of trying every character.
-        return re.compile(rf" (?:{body})(?![^ ])")
+        regex = re.compile(rf" (?:{body})(?![^ ])")
+        # DEHUMAN is left out: in `(sont)? ?(DEHUMAN)` its word may be glued to the one before.
+        needs = tuple(words for placeholder, words in (("TARGET", lexicon.targets), ("INSULT", insult_words))
+                      if placeholder in pattern)
+        return AttackPattern(name, ground, regex, score, score_if_mild, needs)
 
     return (
         # Threats aimed at someone.
-        AttackPattern("threat-first-person", GroundId.THREAT, compile_(
-            r"(je|j|on|nous) (vais|va|vas|allons|veux|voudrais|vait) (te|t|vous|le|la|les|lui|leur) (THREATVERB)"), 0.92),
-        AttackPattern("threat-you-will", GroundId.THREAT, compile_(
-            r"(tu|vous|t) (vas|allez|va) (mourir|crever|le payer|souffrir|finir au cimetiere|finir a l hopital)"), 0.85),
-        AttackPattern("threat-where-you-live", GroundId.THREAT, compile_(
-            r"(je|j|on|nous) (sais|sait|savons|connais|connait) (ou|l adresse|ton adresse|votre adresse) (tu|t|vous)? ?(habites|habitez|vis|vivez|dors|dormez|travailles|travaillez)?"), 0.9),
-        AttackPattern("threat-call-to-kill", GroundId.THREAT, compile_(
-            r"(il faut|faut|faudrait|il faudrait|on devrait|on va) (tous )?(les|le|la|leur|tous les|toutes les) ?(\w+ )?(tuer|pendre|fusiller|bruler|gazer|exterminer|guillotiner|lyncher|decapiter|egorger|massacrer)"), 0.9),
-        AttackPattern("threat-death-to", GroundId.THREAT, compile_(r"mort (aux|au|a la|a l) \w+"), 0.9),
-        AttackPattern("threat-bullet", GroundId.THREAT, compile_(r"(une )?balle dans (la|ta|sa|leur|votre) (tete|tronche|gueule)"), 0.9),
-        AttackPattern("threat-burn", GroundId.THREAT, compile_(
-            r"(bruler|incendier|faire sauter|plastiquer|cramer) (la|les|leur|leurs|cette) (mairie|mairies|prefecture|prefectures|maison|maisons|permanence|voiture|voitures)"), 0.8),
-        AttackPattern("threat-en", GroundId.THREAT, compile_(
-            r"(i|we|i ll|we ll|ill) (will|am going to|are going to|gonna)? ?(kill|shoot|hurt|find|rape) (you|him|her|them)"), 0.9),
-        AttackPattern("threat-de", GroundId.THREAT, compile_(r"(ich|wir) (bringe|bringen|mache|machen) (dich|euch|sie) (um|kalt|fertig)"), 0.9),
+        attack("threat-first-person", GroundId.THREAT,
+            r"(je|j|on|nous) (vais|va|vas|allons|veux|voudrais|vait) (te|t|vous|le|la|les|lui|leur) (THREATVERB)", 0.92),
+        attack("threat-you-will", GroundId.THREAT,
+            r"(tu|vous|t) (vas|allez|va) (mourir|crever|le payer|souffrir|finir au cimetiere|finir a l hopital)", 0.85),
+        attack("threat-where-you-live", GroundId.THREAT,
+            r"(je|j|on|nous) (sais|sait|savons|connais|connait) (ou|l adresse|ton adresse|votre adresse) (tu|t|vous)? ?(habites|habitez|vis|vivez|dors|dormez|travailles|travaillez)?", 0.9),
+        attack("threat-call-to-kill", GroundId.THREAT,
+            r"(il faut|faut|faudrait|il faudrait|on devrait|on va) (tous )?(les|le|la|leur|tous les|toutes les) ?(\w+ )?(tuer|pendre|fusiller|bruler|gazer|exterminer|guillotiner|lyncher|decapiter|egorger|massacrer)", 0.9),
+        attack("threat-death-to", GroundId.THREAT, r"mort (aux|au|a la|a l) \w+", 0.9),
+        attack("threat-bullet", GroundId.THREAT, r"(une )?balle dans (la|ta|sa|leur|votre) (tete|tronche|gueule)", 0.9),
+        attack("threat-burn", GroundId.THREAT,
+            r"(bruler|incendier|faire sauter|plastiquer|cramer) (la|les|leur|leurs|cette) (mairie|mairies|prefecture|prefectures|maison|maisons|permanence|voiture|voitures)", 0.8),
+        attack("threat-en", GroundId.THREAT,
+            r"(i|we|i ll|we ll|ill) (will|am going to|are going to|gonna)? ?(kill|shoot|hurt|find|rape) (you|him|her|them)", 0.9),
+        attack("threat-de", GroundId.THREAT, r"(ich|wir) (bringe|bringen|mache|machen) (dich|euch|sie) (um|kalt|fertig)", 0.9),
         # Hate aimed at a group.
-        AttackPattern("hate-dirty-group", GroundId.HATE, compile_(r"(sale|sales|salle|salles) (TARGET)"), 0.92),
-        AttackPattern("hate-group-are", GroundId.HATE, compile_(
-            r"(tous |toutes )?(les|ces|des) (TARGET) (sont|c est|ce sont|restent) (tous |toutes |vraiment |que |juste )?(des |de |du )?(?P<y>INSULT)"), 0.9, 0.6),
-        AttackPattern("hate-out", GroundId.HATE, compile_(
-            r"((dehors|a la porte|expulsez|expulser|renvoyez|renvoyer|virez|virer|degagez) (les |tous les |ces )(TARGET))|((les )?(TARGET) dehors)"), 0.85),
-        AttackPattern("hate-not-here", GroundId.HATE, compile_(
-            r"(les|ces) (TARGET) (n ont|n a) (rien a faire|pas leur place|pas a etre) (ici|en france|chez nous|dans notre pays)"), 0.8),
-        AttackPattern("hate-dehumanise-group", GroundId.HATE, compile_(
-            r"(les|ces|des) (TARGET) (sont|c est|ce sont)? ?(comme )?(des |de la |une )?(DEHUMAN)"), 0.85),
+        attack("hate-dirty-group", GroundId.HATE, r"(sale|sales|salle|salles) (TARGET)", 0.92),
+        attack("hate-group-are", GroundId.HATE,
+            r"(tous |toutes )?(les|ces|des) (TARGET) (sont|c est|ce sont|restent) (tous |toutes |vraiment |que |juste )?(des |de |du )?(?P<y>INSULT)", 0.9, 0.6),
+        attack("hate-out", GroundId.HATE,
+            r"((dehors|a la porte|expulsez|expulser|renvoyez|renvoyer|virez|virer|degagez) (les |tous les |ces )(TARGET))|((les )?(TARGET) dehors)", 0.85),
+        attack("hate-not-here", GroundId.HATE,
+            r"(les|ces) (TARGET) (n ont|n a) (rien a faire|pas leur place|pas a etre) (ici|en france|chez nous|dans notre pays)", 0.8),
+        attack("hate-dehumanise-group", GroundId.HATE,
+            r"(les|ces|des) (TARGET) (sont|c est|ce sont)? ?(comme )?(des |de la |une )?(DEHUMAN)", 0.85),
         # Insults aimed at a person or a group.
-        AttackPattern("insult-you-are", GroundId.INSULT, compile_(
+        attack("insult-you-are", GroundId.INSULT,
             r"(vous etes|vous n etes que|t es|tu es|t est|tu n es qu|tu n es que|t es qu|espece d|espece de|bande d|bande de|sont que des|quel|quelle|quels|you are|you re|ur|du bist|ihr seid) "
-            r"((tous|toutes|vraiment|qu|que|un|une|des|de|d|a|an|ein|eine|gros|grosse|sale|sales|pauvre|pauvres|vieux|vieille|bande|sacre|sacree|big|stupid|fucking|juste|rien|qu un|qu une) ){0,4}(?P<y>INSULT)"),
+            r"((tous|toutes|vraiment|qu|que|un|une|des|de|d|a|an|ein|eine|gros|grosse|sale|sales|pauvre|pauvres|vieux|vieille|bande|sacre|sacree|big|stupid|fucking|juste|rien|qu un|qu une) ){0,4}(?P<y>INSULT)",
             0.9, 0.7),
-        AttackPattern("insult-all-x-are", GroundId.INSULT, compile_(
-            r"(tous|toutes) (les|ces|nos|vos) \w+( \w+)? (sont|c est|ce sont) (tous |toutes |vraiment |que |juste )?(des |de )(?P<y>INSULT)"),
+        attack("insult-all-x-are", GroundId.INSULT,
+            r"(tous|toutes) (les|ces|nos|vos) \w+( \w+)? (sont|c est|ce sont) (tous |toutes |vraiment |que |juste )?(des |de )(?P<y>INSULT)",
             0.9, 0.4),
     )
 
@@ -222,7 +230,10 @@ def find_attack_patterns(canonical: CanonicalText, lexicon: Lexicon | None = Non
     mild_words = lexicon.insult_words("suspect")
     flags = []
     spaced = " " + canonical.text  # a match at offset i of `spaced` starts at offset i of the text
+    words = set(canonical.words)
     for pattern in attack_patterns():
+        if any(words.isdisjoint(needed) for needed in pattern.needs):
+            continue
         for match in pattern.regex.finditer(spaced):
             score = pattern.score
             if pattern.score_if_mild is not None and "y" in match.groupdict():

@@ -48,3 +48,24 @@ def test_attack_spans_cover_the_words(sample):
     assert [sample[f.start:f.end] for f in flags if f.term == "threat-first-person"] == [
         re.search(r"(?i)je vais te tuer", sample).group()
     ]
+
+
+ATTACK_TEXTS = TEXTS + [
+    "Les immigrés sont des parasites, sales immigrés, dehors les immigrés",
+    "Tous les élus sont des connards. Vous êtes des abrutis !",
+    "Ces musulmans n'ont rien à faire ici ; les juifs sont comme des rats",
+    "Les migrants sontrats et tu es vraiment un con",
+]
+
+
+@pytest.mark.parametrize("sample", ATTACK_TEXTS)
+def test_attack_patterns_skipped_for_missing_words_would_not_match(sample, monkeypatch):
+    from dataclasses import replace
+
+    from services.moderation.domain import abuse
+
+    canonical = CanonicalText(sample)
+    expected_with_skips = find_attack_patterns(canonical)
+    every_pattern = tuple(replace(p, needs=()) for p in abuse.attack_patterns())
+    monkeypatch.setattr(abuse, "attack_patterns", lambda: every_pattern)
+    assert find_attack_patterns(canonical) == expected_with_skips
