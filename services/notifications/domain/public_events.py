@@ -9,9 +9,10 @@
   CloudEvents `dataref` attribute points at the full public resource.
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from shared.events import (
     CloudEvent,
@@ -81,7 +82,7 @@ def _envelope(event: CloudEvent[Any], *, event_id: str, event_type: str, data: d
 
 
 def _dumps(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return orjson.dumps(document, default=str)
 
 
 def fit_payload(document: dict[str, Any], max_bytes: int, text_fields: tuple[str, ...] = ("text",)) -> bytes:
