@@ -446,10 +446,14 @@ def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[
 
 
 _CAPITALISED_WORD = r"[A-ZÀ-Ý][\wÀ-ÿ'’\-]*"
-_CAPITALISED = re.compile(rf"(?<![\w\-]){_CAPITALISED_WORD}")
+# The same word where no word character or hyphen comes before it. The lookbehind is written after the
+# capital, spanning it, so that the pattern starts with the capital: the search then jumps from capital to
+# capital instead of trying the lookbehind at every character (twice as fast).
+_WORD_START_CAPITALISED_WORD = r"[A-ZÀ-Ý](?<![\w\-].)[\wÀ-ÿ'’\-]*"
+_CAPITALISED = re.compile(_WORD_START_CAPITALISED_WORD)
 # Two capitalised words in a row, particles ("de la", "d'") allowed between them; overlapping pairs.
 _CAPITALISED_PAIR = re.compile(
-    rf"(?<![\w\-])({_CAPITALISED_WORD})\s+(?:(?i:de|du|le|la|van|von|der|ben|el|di|da)\s+|d['’]\s*)*"
+    rf"({_WORD_START_CAPITALISED_WORD})\s+(?:(?i:de|du|le|la|van|von|der|ben|el|di|da)\s+|d['’]\s*)*"
     rf"(?=({_CAPITALISED_WORD}))"
 )
 
