@@ -53,12 +53,16 @@ async def add_published(conn, contributions: Sequence[ContributionPublished], cl
 
 async def assign_axes(conn, contributions: Sequence[ContributionPublished], frameworks: dict[str, Any],
                       classifiers: ClassifierCache) -> list[tuple[str | None, str, float | None]]:
-    """(axis, where it came from, confidence) for each contribution, classifying per framework in batches."""
+    """(axis, where it came from, confidence) for each contribution, classifying per framework in batches.
+    A person's correction comes first: a contribution withdrawn on appeal, then published again, keeps it."""
     out: list[tuple[str | None, str, float | None]] = [(None, "classifier", None)] * len(contributions)
+    corrected = await store.corrected_axes(conn, [c.contribution_id for c in contributions])
     to_classify: dict[str, list[int]] = {}
     for i, c in enumerate(contributions):
-        framework = frameworks[c.consultation]
-        if c.axis and c.axis in {axis["id"] for axis in framework["axes"]}:
+        axes = {axis["id"] for axis in frameworks[c.consultation]["axes"]}
+        if corrected.get(c.contribution_id) in axes:
+            out[i] = (corrected[c.contribution_id], "person", None)
+        elif c.axis and c.axis in axes:
             out[i] = (c.axis, "source", 1.0)
         else:
             to_classify.setdefault(c.consultation, []).append(i)

@@ -263,6 +263,13 @@ async def contribution_for_update(conn: asyncpg.Connection, contribution_id: str
     return dict(row) if row else None
 
 
+async def corrected_axes(conn: asyncpg.Connection, contribution_ids: Sequence[str]) -> dict[str, str]:
+    """The axis a person gave each of these contributions, for those a person corrected."""
+    rows = await conn.fetch("SELECT contribution_id::text, axis FROM axis_corrections "
+                            "WHERE contribution_id = ANY($1::uuid[])", list(contribution_ids))
+    return {row["contribution_id"]: row["axis"] for row in rows}
+
+
 async def latest_correction_at(conn: asyncpg.Connection, contribution_id: str) -> datetime | None:
     return await conn.fetchval("SELECT corrected_at FROM axis_corrections WHERE contribution_id = $1",
                                contribution_id)

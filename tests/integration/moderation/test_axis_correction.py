@@ -76,6 +76,25 @@ def test_a_moderator_moves_a_published_contribution_and_the_synthesis_follows(st
     # announced once: by moderation, not again by the synthesis that applied it
     assert asyncio.run(announced(stack, f"palabre.contribution.axis-corrected.fr.{territory}")) == 1
 
+    # rejected on appeal (out of the synthesis), then published again on a second appeal: still where the
+    # person placed it
+    for outcome, grounds in (("rejected", ["spam"]), ("published", [])):
+        assert appeal_and_decide(stack, contribution_id, outcome, grounds).status_code == 200
+        wait_for(lambda: axis_counts(stack, territory).get("maitrise") == (1 if outcome == "published" else 0),
+                 what=f"synthesis to follow the contribution {outcome} on appeal")
+    view = synthesis_view(stack, contribution_id)
+    assert (view["axis"], view["axis_source"]) == ("maitrise", "person")
+    assert axis_counts(stack, territory)["opportunites"] == 0
+
+
+def appeal_and_decide(stack, contribution_id: str, outcome: str, grounds: list[str]) -> httpx.Response:
+    moderation = stack.url("moderation")
+    appeal = httpx.post(f"{moderation}/v1/contributions/{contribution_id}/appeal", headers=stack.admin_headers,
+                        json={"reason": "Décision contestée."}, timeout=30)
+    assert appeal.status_code == 201, appeal.text
+    return httpx.post(f"{moderation}/v1/contributions/{contribution_id}/decision", headers=stack.admin_headers,
+                      json={"outcome": outcome, "grounds": grounds, "facts": "Recours examiné."}, timeout=30)
+
 
 def test_a_correction_naming_no_axis_of_the_framework_is_dead_lettered_with_its_reason(stack):
     suffix = secrets.token_hex(3)
