@@ -110,7 +110,7 @@ async def get_contribution(contribution_id: str, request: Request,
     return {
         "id": str(contribution["id"]), "territory": contribution["territory"], "status": contribution["status"],
         "flags": contribution["flags"], "redacted_body": contribution["redacted_body"],
-        "axis": corrections[-1]["axis"] if corrections else contribution["axis"],
+        "axis": commands.axis_now(contribution, corrections),
         "decisions": [d["decision"] for d in decisions],
         "axis_corrections": [{"axis": c["axis"], "previous_axis": c["previous_axis"], "corrected_by": c["corrected_by"],
                               "corrected_at": c["corrected_at"].isoformat()} for c in corrections],

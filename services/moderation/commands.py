@@ -168,6 +168,12 @@ def _value(enum_value: Any) -> str | None:
 
 
 PUBLIC_OUTCOMES = (Outcome.PUBLISHED, Outcome.PUBLISHED_REDACTED)
+PUBLIC_STATUSES = frozenset(outcome.value for outcome in PUBLIC_OUTCOMES)
+
+
+def axis_now(contribution: Mapping[str, Any], axis_corrections: Sequence[Mapping[str, Any]]) -> str | None:
+    """A contribution's axis: the latest moderator's correction (oldest first), else the source's."""
+    return axis_corrections[-1]["axis"] if axis_corrections else contribution["axis"]
 
 
 def _text_to_publish(contribution: dict[str, Any], outcome: Outcome, redacted_title: str | None,
@@ -264,7 +270,7 @@ async def correct_axis(pool: asyncpg.Pool, contribution_id: str, *, axis: str, m
         contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
         if contribution is None:
             raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
-        if contribution["status"] not in {outcome.value for outcome in PUBLIC_OUTCOMES}:
+        if contribution["status"] not in PUBLIC_STATUSES:
             raise Problem(409, "Not published", "only a published contribution is counted on an axis: decide first")
         framework = await store.framework_of(conn, contribution["consultation"]) or {}
         allowed = [entry["id"] for entry in framework.get("axes", [])]
@@ -272,8 +278,7 @@ async def correct_axis(pool: asyncpg.Pool, contribution_id: str, *, axis: str, m
             raise Problem(422, "Not an axis of this framework",
                           f"{axis!r} is not an axis of the framework of this contribution's consultation",
                           allowed=allowed)
-        corrections = await store.axis_corrections_of(conn, contribution_id)
-        current = corrections[-1]["axis"] if corrections else contribution["axis"]
+        current = axis_now(contribution, await store.axis_corrections_of(conn, contribution_id))
         if axis == current:
             return None
         correction_id, now = str(uuid.uuid4()), utcnow()

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from services.moderation import commands, store
+from services.moderation.api import AxisIn
 from services.moderation.domain.charter import Action, load_charter
 from services.moderation.ui import auth
 from services.moderation.ui.highlight import pieces
@@ -73,10 +74,6 @@ class DecisionForm(BaseModel):
 
 class AppealForm(BaseModel):
     reason: str = Field(min_length=1, max_length=4000)
-
-
-class AxisForm(BaseModel):
-    axis: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 def _filters(request: Request, moderator: auth.SignedIn, source: dict[str, Any] | None = None) -> QueueFilters:
@@ -352,9 +349,9 @@ async def _contribution_page(request: Request, moderator: auth.SignedIn, contrib
         flag_grounds=list(dict.fromkeys(flag["ground"] for flag in contribution["flags"])),
         axes=(axes := _axis_choices(framework, _language(request, moderator))), axis_labels=dict(axes),
         axis_corrections=axis_corrections,
-        axis=axis_corrections[-1]["axis"] if axis_corrections else contribution["axis"],
+        axis=commands.axis_now(contribution, axis_corrections),
         may_correct_axis=moderator.may_act_on(contribution["territory"])
-        and contribution["status"] in {outcome.value for outcome in commands.PUBLIC_OUTCOMES},
+        and contribution["status"] in commands.PUBLIC_STATUSES,
     )
 
 
@@ -485,7 +482,7 @@ async def correct_axis(contribution_id: str, request: Request) -> Response:
         return _not_found(request, moderator)
     filters = _filters(request, moderator, form)
     try:
-        choice = AxisForm.model_validate(form)
+        choice = AxisIn.model_validate(form)
         corrected = await commands.correct_axis(request.app.state.runtime.db, contribution_id, axis=choice.axis,
                                                 moderator=moderator.login)
     except ValidationError:
