@@ -246,10 +246,11 @@ def find_attack_patterns(canonical: CanonicalText, lexicon: Lexicon | None = Non
     return flags
 
 
-def find_abuse(text: str, language: str = "fr") -> list[Flag]:
-    """Lexicon terms and attack patterns in `text`, each with its ground and a score."""
+def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) -> list[Flag]:
+    """Lexicon terms and attack patterns in `text`, each with its ground and a score. `folded_text` is
+    `fold(text)` when the caller has it already."""
     if not text:
         return []
-    canonical = CanonicalText(text)
+    canonical = CanonicalText(text, folded_text)
     lexicon = load_lexicon()
     return find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon)

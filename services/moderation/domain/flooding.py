@@ -24,8 +24,8 @@ NEAR_DISTANCE = 3  # bits out of 64
 _WORDS = re.compile(r"\w+")
 
 
-def _features(text: str) -> list[str]:
-    words = _WORDS.findall(fold(text))
+def _features(folded_text: str) -> list[str]:
+    words = _WORDS.findall(folded_text)
     if len(words) < 3:
         return words
     return list(map(" ".join, zip(words, words[1:], words[2:])))
@@ -35,9 +35,10 @@ def word_count(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
-def simhash(text: str) -> int:
-    """A 64-bit simhash of `text`, as a signed integer."""
-    features = _features(text)
+def simhash(text: str, folded_text: str | None = None) -> int:
+    """A 64-bit simhash of `text`, as a signed integer. `folded_text` is `fold(text)` when the caller has
+    it already."""
+    features = _features(fold(text) if folded_text is None else folded_text)
     if not features:
         return 0
     digests = b"".join([blake2b(f.encode(), digest_size=8).digest() for f in features])
@@ -61,9 +62,10 @@ def find_floods(
     items: Sequence[tuple[str, str]],
     recent_signatures: dict[str, Sequence[int]],
     max_distance: int = NEAR_DISTANCE,
+    folded_texts: Sequence[str] | None = None,
 ) -> Floods:
     """Flag each (territory, text) that nearly repeats a recent text of its territory or an earlier one of
-    the batch."""
+    the batch. `folded_texts` are the texts folded (`fold`), when the caller has them already."""
     flags: list[list[Flag]] = [[] for _ in items]
     signatures: list[int | None] = [None for _ in items]
     new_signatures: dict[str, list[int]] = {}
@@ -71,7 +73,7 @@ def find_floods(
     for index, (territory, text) in enumerate(items):
         if word_count(text) < MIN_WORDS:
             continue
-        signature = signatures[index] = simhash(text)
+        signature = signatures[index] = simhash(text, None if folded_texts is None else folded_texts[index])
         earlier = new_signatures.setdefault(territory, [])
         window = windows.get(territory)
         if window is None:  # a window can hold 5,000 signatures: each is made an array once per batch

@@ -50,10 +50,12 @@ def framework_vocabulary(framework: Framework) -> frozenset[str]:
     return _framework_stems(framework.model_dump_json())
 
 
-def find_off_topic(text: str, framework: Framework | None, vocabulary: frozenset[str] | None = None) -> list[Flag]:
+def find_off_topic(text: str, framework: Framework | None, vocabulary: frozenset[str] | None = None,
+                   folded_text: str | None = None) -> list[Flag]:
+    """`folded_text` is `fold(text)` when the caller has it already."""
     if not text or framework is None:
         return []
-    words = [w for w in _WORD.findall(fold(text)) if w not in _STOP]
+    words = [w for w in _WORD.findall(fold(text) if folded_text is None else folded_text) if w not in _STOP]
     if len(words) < MIN_CONTENT_WORDS:
         return []
     vocabulary = vocabulary if vocabulary is not None else framework_vocabulary(framework)

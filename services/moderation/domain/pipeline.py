@@ -23,6 +23,7 @@ from .off_topic import find_off_topic
 from .policy import TerritoryPolicy, decide
 from .spam import find_electoral_propaganda, find_spam
 from .statement import StatementOfReasons, build_statement
+from .text import fold
 from .unintelligible import find_unintelligible
 
 
@@ -55,13 +56,13 @@ class ModerationResult(BaseModel):
         return None
 
 
-def _content_checks(text: str, language: str, framework: Framework | None) -> list[Flag]:
+def _content_checks(text: str, folded_text: str, language: str, framework: Framework | None) -> list[Flag]:
     return (
-        find_abuse(text, language)
+        find_abuse(text, language, folded_text)
         + find_spam(text)
         + find_electoral_propaganda(text)
         + find_unintelligible(text)
-        + find_off_topic(text, framework)
+        + find_off_topic(text, framework, folded_text=folded_text)
     )
 
 
@@ -88,8 +89,10 @@ def check_batch(
         title_entities, body_entities = entities[: len(items)], entities[len(items):]
     else:
         title_entities = body_entities = [[] for _ in items]
+    # Folded once here for the checks that read folded text (flooding, abuse, off-topic).
+    folded_bodies = [fold(body) for body in bodies]
     floods = find_floods(
-        [(item.territory, item.body) for item in items], dict(recent_signatures)
+        [(item.territory, item.body) for item in items], dict(recent_signatures), folded_texts=folded_bodies
     )
     results = []
     for index, item in enumerate(items):
@@ -100,8 +103,10 @@ def check_batch(
         if known:
             title_data = personal_data.mask_repeats(title, title_data, known)
             body_data = personal_data.mask_repeats(body, body_data, known)
-        title_flags = [f.in_field("title") for f in title_data + _content_checks(title, item.language, None)]
-        body_flags = body_data + _content_checks(body, item.language, item.framework) + floods.flags[index]
+        title_checks = _content_checks(title, fold(title), item.language, None)
+        title_flags = [f.in_field("title") for f in title_data + title_checks]
+        body_flags = body_data + _content_checks(body, folded_bodies[index], item.language, item.framework) \
+            + floods.flags[index]
         flags = title_flags + body_flags
         policy = policy_by_territory.get(item.territory) or TerritoryPolicy()
         decision = decide(flags, policy, charter)

@@ -149,8 +149,9 @@ class CanonicalText:
 
     __slots__ = ("_folded_text", "_tokens", "folded_words", "words", "text", "_starts")
 
-    def __init__(self, text: str):
-        self._folded_text = fold(text)
+    def __init__(self, text: str, folded_text: str | None = None):
+        """`folded_text` is `fold(text)` when the caller has it already."""
+        self._folded_text = fold(text) if folded_text is None else folded_text
         if _may_spell(self._folded_text):
             self._tokens = _tokens_with_spelled(self._folded_text)
             self.folded_words = [token.folded for token in self._tokens]
