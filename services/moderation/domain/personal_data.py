@@ -17,7 +17,7 @@ from stdnum.fr import nir as stdnum_nir
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
-from .text import fold
+from .text import by_first_letter, fold
 
 CHECK = "personal-data"
 NETWORK_REGIONS = ("FR", "BE", "CA", "CI", "MA", "CM", "DE")
@@ -192,11 +192,13 @@ def find_nirs(text: str) -> list[Flag]:
 
 # --- postal addresses -------------------------------------------------------------------------------
 
-_STREET_TYPES = (
-    r"rue|avenue|av\.|bd|boulevard|place|impasse|all[ée]e|chemin|route|quai|cours|square|passage|"
-    r"r[ée]sidence|lotissement|cit[ée]|rond-point|voie|sentier|esplanade|promenade|faubourg|hameau|"
-    r"lieu-dit|parvis|villa|chauss[ée]e|dr[èe]ve|rang|mont[ée]e|chemin|sq\.|pl\."
+_STREET_TYPE_WORDS = (
+    "rue", "avenue", r"av\.", "bd", "boulevard", "place", "impasse", "all[ée]e", "chemin", "route", "quai", "cours",
+    "square", "passage", "r[ée]sidence", "lotissement", "cit[ée]", "rond-point", "voie", "sentier", "esplanade",
+    "promenade", "faubourg", "hameau", "lieu-dit", "parvis", "villa", "chauss[ée]e", "dr[èe]ve", "rang", "mont[ée]e",
+    "chemin", r"sq\.", r"pl\.",
 )
+_STREET_TYPES = by_first_letter(_STREET_TYPE_WORDS)
 _HOUSE_NUMBER = r"\d{1,4}(?:\s?(?:bis|ter|quater|[abcBC])\b)?"
 _NAME_WORD = r"(?:[dlDL][’']\s?)?[\wÀ-ÿ][\wÀ-ÿ’'\-]*"
 _STREET_STOP = {
@@ -215,13 +217,14 @@ _POSTCODE_CITY = re.compile(
     r"(?:\s+[A-ZÀ-Ý][\wÀ-ÿ’'\-]*(?:[\s\-](?:sur|sous|en|lès|les|le|la|de|du|d’|d'|[A-ZÀ-Ý][\wÀ-ÿ’'\-]*)){0,3})?"
     r"(?:\s+(?:cedex|CEDEX|Cedex)(?:\s\d{1,2})?)?"
 )
+# The next three patterns start with a lookahead naming their first character, as the cue patterns below.
 _STANDALONE_POSTCODE_CITY = re.compile(
-    r"(?<![\d\w€$])(?:\d{5}|2[AB]\d{3})\s+[A-ZÀ-Ý][\wÀ-ÿ’'\-]+(?:[\s\-](?:sur|sous|en|lès|les|le|la|de|du|d’|d'|[A-ZÀ-Ý][\wÀ-ÿ’'\-]*)){0,3}"
+    r"(?=\d)(?<![\d\w€$])(?:\d{5}|2[AB]\d{3})\s+[A-ZÀ-Ý][\wÀ-ÿ’'\-]+(?:[\s\-](?:sur|sous|en|lès|les|le|la|de|du|d’|d'|[A-ZÀ-Ý][\wÀ-ÿ’'\-]*)){0,3}"
     r"(?:\s+[Cc][Ee][Dd][Ee][Xx](?:\s\d{1,2})?)?"
 )
-_CANADIAN_POSTCODE = re.compile(r"(?<![\w])[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d(?![\w])")
+_CANADIAN_POSTCODE = re.compile(r"(?=[ABCEGHJ-NPRSTVXY])(?<![\w])[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d(?![\w])")
 _GERMAN_STREET = re.compile(
-    r"(?<![\w])[A-ZÄÖÜ][\wäöüß\-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)\s+\d{1,4}\s?[a-z]?(?![\w])"
+    r"(?=[A-ZÄÖÜ])(?<![\w])[A-ZÄÖÜ][\wäöüß\-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)\s+\d{1,4}\s?[a-z]?(?![\w])"
 )
 
 

@@ -10,6 +10,7 @@ import re
 
 from .charter import GroundId
 from .flags import Flag
+from .text import by_first_letter
 
 CHECK_SPAM = "spam"
 CHECK_ELECTORAL = "electoral-propaganda"
@@ -18,24 +19,6 @@ _URL = re.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]{2,}\.(?:com|net|org|fr|be|ca|ma|ci|cm|de|io|biz|info|shop|store|xyz|top|ru|cn|ly|gl|co)(?:/[^\s<>\"']*)?\b"
 )
 _SHORTENER = re.compile(r"(?i)\b(?:bit\.ly|tinyurl\.com|goo\.gl|t\.co|ow\.ly|is\.gd|cutt\.ly|shorturl\.at)\b")
-def _by_first_letter(alternatives: tuple[str, ...]) -> str:
-    """The alternatives as one regex alternation, those starting with the same letter gathered under it
-    ("promo", "prix", "cliquez" -> "p(?:romo|rix)|c(?:liquez)"). Under IGNORECASE the regex engine tries
-    every alternative at every word start, the ones with another first letter too; gathered, it tries one
-    group per first letter (the promotions pattern takes half the time). The matches are the same:
-    alternatives of different first characters never match at the same place, and each keeps its rank
-    among those of its letter. An alternative starting otherwise than with a letter stays whole."""
-    groups: dict[str, list[str]] = {}
-    for alternative in alternatives:
-        first = alternative[0]
-        if first.isalpha() and alternative[1:2] not in ("?", "*", "+", "{"):
-            groups.setdefault(first, []).append(alternative[1:])
-        else:
-            groups.setdefault(alternative, []).append("")
-    return "|".join(first if rests == [""] else first + "(?:" + "|".join(rests) + ")"
-                    for first, rests in groups.items())
-
-
 _PROMOTIONS = (
     "promo", "promos", "promotion", "promotions", "code promo", "soldes", r"r[ée]duction de \d+", r"-\d{1,2} ?%",
     r"\d{1,2} ?% de r[ée]duction",
@@ -50,7 +33,7 @@ _PROMOTIONS = (
     "sans engagement", "essai gratuit",
     "free shipping", "discount", "limited offer", "special offer", "earn money", "make money", "sale now",
 )
-_PROMO = re.compile(rf"(?i)(?<!\w)(?:{_by_first_letter(_PROMOTIONS)})(?!\w)")
+_PROMO = re.compile(rf"(?i)(?<!\w)(?:{by_first_letter(_PROMOTIONS)})(?!\w)")
 _PRICE = re.compile(r"(?i)(?<!\w)\d+(?:[.,]\d{1,2})? ?(?:€|euros?|eur|\$|usd|fcfa|dh)(?!\w)|(?<!\w)(?:€|\$) ?\d+")
 _PHONE_LIKE = re.compile(r"\+?\d(?:[\s.\-]?\d){7,}")
 _SHOUTING = re.compile(r"\b[A-ZÀ-Ý]{4,}\b")
@@ -115,7 +98,7 @@ _CALLS_TO_VOTE = (
     "aux (?:municipales|législatives|européennes|présidentielles?|régionales|départementales),? votez",
 )
 _ELECTORAL = re.compile(
-    rf"(?i)(?<!\w)(?:{_by_first_letter(_CALLS_TO_VOTE)})"
+    rf"(?i)(?<!\w)(?:{by_first_letter(_CALLS_TO_VOTE)})"
     r"(?!\w)(?![ -]?(?:blanc|nul|obligatoire|électronique|par|à|en ligne|des|-vous|-tu))"
 )
 

@@ -74,15 +74,16 @@ def test_attack_patterns_skipped_for_missing_words_would_not_match(sample, monke
 SPAM_TEXTS = [
     "PROMO !!! -20 % sur tout, code promo ici, 15% de réduction, ſoldes, Prix cassés, cliquez",
     "Votez pour notre liste aux municipales. Élisez-nous ! votez blanc, ma liste aux élections",
+    "12 rue de la Paix, 3 bis Allée des Roses, Rue de la Loi 16, 4 Chaussée d'Ixelles, av. Foch, pl. Stanislas",
     "aux municipales, votez Dupont ; rejoignez la campagne, soutenez le candidat, cryptomonnaies",
 ]
 
 
 @pytest.mark.parametrize("sample", SPAM_TEXTS + TEXTS)
 def test_alternatives_gathered_by_first_letter_match_as_listed(sample):
-    from services.moderation.domain import spam
+    from services.moderation.domain import personal_data, spam
 
-    for alternatives in (spam._PROMOTIONS, spam._CALLS_TO_VOTE):
+    for alternatives in (spam._PROMOTIONS, spam._CALLS_TO_VOTE, personal_data._STREET_TYPE_WORDS):
         listed = re.compile(rf"(?i)(?<!\w)(?:{'|'.join(alternatives)})(?!\w)")
-        gathered = re.compile(rf"(?i)(?<!\w)(?:{spam._by_first_letter(alternatives)})(?!\w)")
+        gathered = re.compile(rf"(?i)(?<!\w)(?:{text.by_first_letter(alternatives)})(?!\w)")
         assert [m.span() for m in gathered.finditer(sample)] == [m.span() for m in listed.finditer(sample)]
