@@ -1,5 +1,7 @@
 """PostgreSQL helpers: one asyncpg pool per service, scoped to the service's own schema."""
 
+import asyncio
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -95,3 +97,57 @@ async def bulk_insert(
     select = ", ".join(f"u.{name}::jsonb" if kind == "jsonb" else f"u.{name}" for name, kind in columns)
     sql = f"INSERT INTO {table} ({names}) SELECT {select} FROM unnest({params}) AS u({names}) {suffix}"  # nosec B608 # code constants; values are bind parameters
     return await conn.fetch(sql, *arrays)
+
+
+class Wakeup:
+    """Wakes a loop that looks for work in the database when PostgreSQL notifies `channel`.
+
+    Use: `clear()`, look for work, and when there was less than a full batch, `wait(timeout)`. Cleared before
+    looking, not after, a notification that arrives while the loop looks is kept, and the wait returns at
+    once. The LISTEN has a connection of its own, listened again after it is lost (a database restart), so
+    that waking stays immediate instead of falling back to the timeout for good."""
+
+    def __init__(self, pool: asyncpg.Pool, channel: str) -> None:
+        self.pool = pool
+        self.channel = channel
+        self._event = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+
+    def set(self, *_: Any) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    async def wait(self, timeout: float) -> None:
+        """Until notified (or `set()`), at most `timeout` seconds."""
+        if not self.listening:
+            await self._listen()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+
+    @property
+    def listening(self) -> bool:
+        try:
+            return self._conn is not None and not self._conn.is_closed()
+        except asyncpg.InterfaceError:  # the pool has taken back a connection that was lost
+            return False
+
+    async def _listen(self) -> None:
+        await self.close()
+        try:
+            self._conn = await self.pool.acquire()
+            await self._conn.add_listener(self.channel, self.set)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            await self.close()  # the database is away: the timeout wakes the loop meanwhile
+            return
+        self._event.set()  # notifications may have been missed while no one listened: look once more
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            await conn.remove_listener(self.channel, self.set)
+        with contextlib.suppress(Exception):
+            await self.pool.release(conn)

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from shared.bus import Bus, crash_point, event_headers
-from shared.db import bulk_insert
+from shared.db import Wakeup, bulk_insert
 from shared.events import CloudEvent, EventData, envelope
 from shared.logging import get_logger
 
@@ -48,32 +48,23 @@ class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, bus: Bus, schema: str) -> None:
         self.pool = pool
         self.bus = bus
-        self.channel = f"{schema}_outbox"
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup(pool, f"{schema}_outbox")
         self._task: asyncio.Task | None = None
-        self._listener: asyncpg.Connection | None = None
         self.published = 0
 
     async def start(self) -> None:
-        self._listener = await self.pool.acquire()
-        await self._listener.add_listener(self.channel, self._on_notify)
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.channel}")
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._wakeup.channel}")
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.remove_listener(self.channel, self._on_notify)
-            await self.pool.release(self._listener)
-
-    def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
+        await self._wakeup.close()
 
     async def _run(self) -> None:
         while True:
+            self._wakeup.clear()
             try:
                 sent = await self.relay_once()
             except Exception as exc:  # noqa: BLE001 - the relay must outlive a bus or database outage
@@ -81,9 +72,7 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
                 continue
             if sent < RELAY_BATCH:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                await self._wakeup.wait(timeout=1.0)
 
     async def relay_once(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -36,6 +36,7 @@ from services.notifications.domain.webhooks import (
     parse_retry_after,
     signature_headers,
 )
+from shared.db import Wakeup
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,7 +45,8 @@ MAX_IN_FLIGHT = 256
 MAX_RESPONSE_BYTES = 64 * 1024  # a longer answer is not read: its connection is closed instead
 CLAIM_AT_LEAST = 32
 RECORD_EVERY_S = 0.05
-IDLE_POLL_S = 0.1
+DELIVERIES_CHANNEL = "notifications_deliveries"  # notified when deliveries are inserted (migration 0004)
+IDLE_POLL_S = 1.0  # retries and expired leases come due on their own; new deliveries and freed slots wake it
 
 
 class TokenBucket:
@@ -90,7 +92,7 @@ class DeliveryWorker:
         self.in_flight: dict[str, int] = defaultdict(int)
         self.limits: dict[str, SubscriptionLimits] = {}
         self.results: list[dict[str, Any]] = []
-        self.slot_freed = asyncio.Event()
+        self.wakeup = Wakeup(runtime.db, DELIVERIES_CHANNEL)  # new deliveries, and slots freed here
         registry = runtime.metrics.registry
         self.sent = _metric(registry, Counter, "palabre_webhook_attempts_total", "Webhook attempts by outcome",
                             ["outcome"])
@@ -116,13 +118,12 @@ class DeliveryWorker:
                     if free <= 0:
                         continue
                     busy = [s for s, n in self.in_flight.items() if n >= self._limits_of(s).max_in_flight]
+                    self.wakeup.clear()
                     due = await store.claim_due_deliveries(
                         self.runtime.db, free, per_subscription=self.settings.webhook_concurrency, busy=busy,
                         lease_s=self.settings.webhook_lease_s)
                     if not due:
-                        self.slot_freed.clear()
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self.slot_freed.wait(), IDLE_POLL_S)
+                        await self.wakeup.wait(IDLE_POLL_S)
                         continue
                     for delivery in due:
                         subscription = str(delivery["subscription_id"])
@@ -137,6 +138,7 @@ class DeliveryWorker:
             recorder.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await recorder
+            await self.wakeup.close()
 
     def _limits_of(self, subscription: str, delivery: dict[str, Any] | None = None) -> "SubscriptionLimits":
         """The subscription's limits, as its latest claimed delivery gave them (a change takes effect then)."""
@@ -157,7 +159,7 @@ class DeliveryWorker:
             del self.in_flight[subscription]
         if not task.cancelled() and task.exception() is not None:
             log.error("webhook delivery task failed", error=str(task.exception()))
-        self.slot_freed.set()
+        self.wakeup.set()
 
     async def _deliver(self, client: aiohttp.ClientSession, delivery: dict[str, Any]) -> None:
         limits = self._limits_of(str(delivery["subscription_id"]))
