@@ -232,7 +232,7 @@ def find_attack_patterns(canonical: CanonicalText, lexicon: Lexicon | None = Non
     spaced = " " + canonical.text  # a match at offset i of `spaced` starts at offset i of the text
     words = set(canonical.words)
     for pattern in attack_patterns():
-        if any(words.isdisjoint(needed) for needed in pattern.needs):
+        if pattern.needs and any(words.isdisjoint(needed) for needed in pattern.needs):
             continue
         for match in pattern.regex.finditer(spaced):
             score = pattern.score
