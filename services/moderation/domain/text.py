@@ -144,8 +144,8 @@ def _word_forms(matched: str) -> tuple[str, str, int] | None:
 class CanonicalText:
     """The canonical words of a text joined by single spaces, with a way back to original offsets.
 
-    The words' offsets (`tokens`) only matter once something matched, which is rare: unless the text
-    spells a word out, they are found on first use."""
+    The words' offsets (`tokens`, and where each word starts in `text`) only matter once something matched,
+    which is rare: unless the text spells a word out, they are found on first use."""
 
     __slots__ = ("_folded_text", "_tokens", "folded_words", "words", "text", "_starts")
 
@@ -162,7 +162,14 @@ class CanonicalText:
             self.folded_words = [f[0] for f in forms]
             self.words = [f[1] for f in forms]
         self.text = " ".join(self.words)
-        self._starts = list(accumulate([len(word) + 1 for word in self.words[:-1]], initial=0)) if self.words else []
+        self._starts: list[int] | None = None
+
+    @property
+    def _word_starts(self) -> list[int]:
+        if self._starts is None:
+            lengths = [len(word) + 1 for word in self.words[:-1]]
+            self._starts = list(accumulate(lengths, initial=0)) if self.words else []
+        return self._starts
 
     @property
     def tokens(self) -> list[Token]:
@@ -172,12 +179,12 @@ class CanonicalText:
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of `self.text` (covering whole words) to a span of the original text."""
-        first = bisect_right(self._starts, start) - 1
-        last = bisect_right(self._starts, max(start, end - 1)) - 1
+        first = bisect_right(self._word_starts, start) - 1
+        last = bisect_right(self._word_starts, max(start, end - 1)) - 1
         return self.tokens[first].start, self.tokens[last].end
 
     def token_index(self, position: int) -> int:
-        return bisect_right(self._starts, position) - 1
+        return bisect_right(self._word_starts, position) - 1
 
 
 def by_first_letter(alternatives: tuple[str, ...]) -> str:
