@@ -472,7 +472,8 @@ def could_hold_person_name(text: str) -> bool:
     """
     for match in _CAPITALISED.finditer(text):
         word = match.group(0)
-        if (_is_first_name(word) or any(_is_first_name(part) for part in word.split("-"))) \
+        # Each part of a hyphenated word is looked up too ("Jean-Pierre"); a word without a hyphen is its only part.
+        if (_is_first_name(word) or "-" in word and any(_is_first_name(part) for part in word.split("-"))) \
                 and _bare(word) not in not_person_names():
             return True
     for match in _CAPITALISED_PAIR.finditer(text):
