@@ -64,7 +64,8 @@ def find_emails(text: str) -> list[Flag]:
 # --- phone numbers ----------------------------------------------------------------------------------
 
 # A run of at least 8 digits, possibly grouped by spaces, dots, dashes, slashes or brackets.
-_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s./\-()]{0,3}\d){7,}")
+# The lookahead names the characters a run starts with: the search skips the others at once.
+_DIGIT_RUN = re.compile(r"(?=[+(\d])\+?\(?\d(?:[\s./\-()]{0,3}\d){7,}")
 _AFTER_AMOUNT = re.compile(r"\s?(?:€|euros?|eur\b|\$|dollars?|francs?|fcfa|dh|dirhams?|%|habitants|km|m2|m²|tonnes|kwh)", re.I)
 
 
@@ -174,8 +175,8 @@ def find_ibans(text: str) -> list[Flag]:
     return flags
 
 
-_NIR_CANDIDATE = re.compile(
-    r"(?<![\w])[1-478][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[ABab])[\s.]?\d{3}[\s.]?\d{3}[\s.]?\d{2}(?![\w])"
+_NIR_CANDIDATE = re.compile(  # the lookahead as in `_DIGIT_RUN`
+    r"(?=[1-478])(?<![\w])[1-478][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[ABab])[\s.]?\d{3}[\s.]?\d{3}[\s.]?\d{2}(?![\w])"
 )
 
 
