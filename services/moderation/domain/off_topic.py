@@ -7,6 +7,7 @@ speaks only about texts long enough for silence on every axis to mean something.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from shared.frameworks import Framework
@@ -51,14 +52,16 @@ def framework_vocabulary(framework: Framework) -> frozenset[str]:
 
 
 def find_off_topic(text: str, framework: Framework | None, vocabulary: frozenset[str] | None = None,
-                   folded_text: str | None = None) -> list[Flag]:
-    """`folded_text` is `fold(text)` when the caller has it already."""
+                   folded_text: str | None = None,
+                   vocabulary_of: Callable[[Framework], frozenset[str]] = framework_vocabulary) -> list[Flag]:
+    """`folded_text` is `fold(text)` when the caller has it already. Without `vocabulary`, the framework's
+    is asked of `vocabulary_of` when the text is long enough to need it."""
     if not text or framework is None:
         return []
     words = [w for w in _WORD.findall(fold(text) if folded_text is None else folded_text) if w not in _STOP]
     if len(words) < MIN_CONTENT_WORDS:
         return []
-    vocabulary = vocabulary if vocabulary is not None else framework_vocabulary(framework)
+    vocabulary = vocabulary if vocabulary is not None else vocabulary_of(framework)
     shared = sum(w[:STEM_LENGTH] in vocabulary for w in words)
     if shared / len(words) >= 0.02 or shared >= 2:
         return []

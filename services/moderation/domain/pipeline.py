@@ -6,7 +6,7 @@ back. The name model runs once over the whole batch (`nlp.pipe`); everything els
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel
 
@@ -19,7 +19,7 @@ from .abuse import find_abuse
 from .charter import Charter, load_charter
 from .flags import Flag
 from .flooding import find_floods
-from .off_topic import find_off_topic
+from .off_topic import find_off_topic, framework_vocabulary
 from .policy import TerritoryPolicy, decide
 from .spam import find_electoral_propaganda, find_spam
 from .statement import StatementOfReasons, build_statement
@@ -56,13 +56,19 @@ class ModerationResult(BaseModel):
         return None
 
 
-def _content_checks(text: str, folded_text: str, language: str, framework: Framework | None) -> list[Flag]:
+def _content_checks(
+    text: str,
+    folded_text: str,
+    language: str,
+    framework: Framework | None,
+    vocabulary_of: Callable[[Framework], frozenset[str]] = framework_vocabulary,
+) -> list[Flag]:
     return (
         find_abuse(text, language, folded_text)
         + find_spam(text)
         + find_electoral_propaganda(text)
         + find_unintelligible(text)
-        + find_off_topic(text, framework, folded_text=folded_text)
+        + find_off_topic(text, framework, folded_text=folded_text, vocabulary_of=vocabulary_of)
     )
 
 
@@ -94,6 +100,15 @@ def check_batch(
     floods = find_floods(
         [(item.territory, item.body) for item in items], dict(recent_signatures), folded_texts=folded_bodies
     )
+    # Each framework's off-topic vocabulary, once per batch (`framework_vocabulary` serialises the framework
+    # to find it in its cache). By object: the items of a batch usually share one, alive until we return.
+    vocabularies: dict[int, frozenset[str]] = {}
+
+    def vocabulary_of(framework: Framework) -> frozenset[str]:
+        if id(framework) not in vocabularies:
+            vocabularies[id(framework)] = framework_vocabulary(framework)
+        return vocabularies[id(framework)]
+
     results = []
     for index, item in enumerate(items):
         title, body = titles[index], bodies[index]
@@ -105,7 +120,8 @@ def check_batch(
             body_data = personal_data.mask_repeats(body, body_data, known)
         title_checks = _content_checks(title, fold(title), item.language, None)
         title_flags = [f.in_field("title") for f in title_data + title_checks]
-        body_flags = body_data + _content_checks(body, folded_bodies[index], item.language, item.framework) \
+        body_flags = body_data \
+            + _content_checks(body, folded_bodies[index], item.language, item.framework, vocabulary_of) \
             + floods.flags[index]
         flags = title_flags + body_flags
         policy = policy_by_territory.get(item.territory) or TerritoryPolicy()
