@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -411,8 +412,19 @@ async def skip(contribution_id: str, request: Request):
     return await _next_in_queue(request, _filters(request, moderator), contribution, "")
 
 
-@router.post("/contributions/{contribution_id}/decide")
-async def decide(contribution_id: str, request: Request) -> Response:
+@dataclass
+class _Posted:
+    """A form posted about one contribution, by a signed-in moderator who may see it."""
+
+    moderator: auth.SignedIn
+    contribution: dict[str, Any]
+    form: dict[str, Any]
+    filters: QueueFilters
+
+
+async def _posted(request: Request, contribution_id: str) -> _Posted | Response:
+    """What a form posted about a contribution brings, or the answer that refuses it: to the sign-in, a
+    missing or foreign CSRF token, a contribution that is not there (or not of the moderator's territory)."""
     moderator = await auth.signed_in(request)
     if moderator is None:
         return _sign_in_redirect(request)
@@ -422,7 +434,15 @@ async def decide(contribution_id: str, request: Request) -> Response:
     contribution = await _visible(request, moderator, contribution_id)
     if contribution is None:
         return _not_found(request, moderator)
-    filters = _filters(request, moderator, form)
+    return _Posted(moderator, contribution, form, _filters(request, moderator, form))
+
+
+@router.post("/contributions/{contribution_id}/decide")
+async def decide(contribution_id: str, request: Request) -> Response:
+    posted = await _posted(request, contribution_id)
+    if isinstance(posted, Response):
+        return posted
+    moderator, contribution, form, filters = posted.moderator, posted.contribution, posted.form, posted.filters
     if not _may_decide(moderator, contribution):
         return await _contribution_page(request, moderator, contribution, filters, status=403,
                                         error="error.network-only")
@@ -471,16 +491,10 @@ async def decide(contribution_id: str, request: Request) -> Response:
 
 @router.post("/contributions/{contribution_id}/axis")
 async def correct_axis(contribution_id: str, request: Request) -> Response:
-    moderator = await auth.signed_in(request)
-    if moderator is None:
-        return _sign_in_redirect(request)
-    form = await _form(request)
-    if not auth.csrf_valid(request, moderator.csrf_token, form.get("csrf_token")):
-        return _refused(request, moderator)
-    contribution = await _visible(request, moderator, contribution_id)
-    if contribution is None:
-        return _not_found(request, moderator)
-    filters = _filters(request, moderator, form)
+    posted = await _posted(request, contribution_id)
+    if isinstance(posted, Response):
+        return posted
+    moderator, contribution, form, filters = posted.moderator, posted.contribution, posted.form, posted.filters
     try:
         choice = AxisIn.model_validate(form)
         corrected = await commands.correct_axis(request.app.state.runtime.db, contribution_id, axis=choice.axis,
@@ -497,16 +511,10 @@ async def correct_axis(contribution_id: str, request: Request) -> Response:
 
 @router.post("/contributions/{contribution_id}/appeal")
 async def file_appeal(contribution_id: str, request: Request) -> Response:
-    moderator = await auth.signed_in(request)
-    if moderator is None:
-        return _sign_in_redirect(request)
-    form = await _form(request)
-    if not auth.csrf_valid(request, moderator.csrf_token, form.get("csrf_token")):
-        return _refused(request, moderator)
-    contribution = await _visible(request, moderator, contribution_id)
-    if contribution is None:
-        return _not_found(request, moderator)
-    filters = _filters(request, moderator, form)
+    posted = await _posted(request, contribution_id)
+    if isinstance(posted, Response):
+        return posted
+    moderator, contribution, form, filters = posted.moderator, posted.contribution, posted.form, posted.filters
     try:
         appeal = AppealForm.model_validate(form)
         await commands.appeal(request.app.state.runtime.db, contribution_id, reason=appeal.reason.strip(),
