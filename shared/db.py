@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -41,6 +41,13 @@ async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_
         reset=_reset_on_release,
         server_settings={"search_path": f"{schema},public", "application_name": f"palabre-{schema}"},
     )
+
+
+@contextlib.asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection inside a transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
 
 
 async def claim_new_events(conn: asyncpg.Connection, consumer: str, event_ids: Iterable[str]) -> set[str]:

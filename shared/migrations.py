@@ -84,3 +84,34 @@ def plumbing_sql(schema: str) -> str:
     CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox
         FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
     """
+
+
+def outbox_handover_sql(schema: str) -> str:
+    """Outbox rows handed over to their writer (`OutboxRelay.transaction`) wake no relay: the trigger
+    notifies only for an insert that holds other rows."""
+    return f"""
+    ALTER TABLE outbox ADD COLUMN handed_over boolean NOT NULL DEFAULT false;
+    DROP TRIGGER outbox_inserted ON outbox;
+    CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM inserted WHERE NOT handed_over) THEN
+            PERFORM pg_notify('{schema}_outbox', '');
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox REFERENCING NEW TABLE AS inserted
+        FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
+    """
+
+
+def outbox_handover_downgrade_sql(schema: str) -> str:
+    return f"""
+    DROP TRIGGER outbox_inserted ON outbox;
+    CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{schema}_outbox', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
+    ALTER TABLE outbox DROP COLUMN handed_over;
+    """

@@ -4,17 +4,23 @@ A service writes its events with `add_events` inside the transaction that change
 publishes them to JetStream with `Nats-Msg-Id` = the CloudEvent id and deletes them once JetStream has
 acknowledged. A crash between the publish and the delete re-publishes on restart; JetStream's duplicate
 window and the consumers' processed-event records make that second publish a no-op.
+
+The busy paths (consumer batches, intake's grouped writes) open their transaction with
+`OutboxRelay.transaction()`: their events are handed over, that is published by the writer itself right
+after the commit, and the relay loop is not woken for them. The loop takes a handed-over row only once it
+is `HANDOVER_GRACE_S` old: the writer crashed or the bus was away.
 """
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
 
 from shared.bus import Bus, crash_point, event_headers
-from shared.db import Wakeup, bulk_insert
+from shared.db import Wakeup, bulk_insert, transaction
 from shared.events import CloudEvent, EventData, envelope
 from shared.logging import get_logger
 
@@ -22,7 +28,14 @@ log = get_logger(__name__)
 
 RELAY_BATCH = 1000
 PUBLISH_ACK_TIMEOUT_S = 10.0
-OUTBOX_COLUMNS = (("event_id", "text"), ("subject", "text"), ("payload", "bytea"), ("headers", "jsonb"))
+HANDOVER_GRACE_S = 5.0
+OUTBOX_COLUMNS = (("event_id", "text"), ("subject", "text"), ("payload", "bytea"), ("headers", "jsonb"),
+                  ("handed_over", "boolean"))
+
+# The rows queued by the transaction of `OutboxRelay.transaction()` in progress in this task, if any.
+_handed_over: ContextVar["list[OutboxRow] | None"] = ContextVar("outbox_handed_over", default=None)
+
+OutboxRow = tuple[str, str, bytes, dict[str, str]]  # event id, subject, payload, headers
 
 
 async def add_events(
@@ -35,10 +48,13 @@ async def add_events(
     envelopes = [envelope(data, source=source, event_id=event_id) for data, event_id in events]
     if not envelopes:
         return envelopes
-    # one statement: one notification trigger and one execution, however many events
-    await bulk_insert(conn, "outbox", OUTBOX_COLUMNS, [
-        (ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce)) for ce in envelopes
-    ], suffix="ON CONFLICT (event_id) DO NOTHING")
+    handed_over = _handed_over.get()
+    rows = [(ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce)) for ce in envelopes]
+    # one statement: one execution however many events, and one notification unless they are handed over
+    await bulk_insert(conn, "outbox", OUTBOX_COLUMNS, [(*row, handed_over is not None) for row in rows],
+                      suffix="ON CONFLICT (event_id) DO NOTHING")
+    if handed_over is not None:
+        handed_over.extend(rows)
     return envelopes
 
 
@@ -75,21 +91,52 @@ class OutboxRelay:
                 await self._wakeup.wait(timeout=1.0)
 
     async def relay_once(self) -> int:
+        """Publish what the outbox holds, oldest first. The rows are deleted in the transaction that
+        publishes them: a failed publish rolls the delete back."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                "SELECT id, event_id, subject, payload, headers FROM outbox "
-                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                RELAY_BATCH,
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                "WHERE NOT handed_over OR created_at < now() - make_interval(secs => $2) "
+                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, event_id, subject, payload, headers",
+                RELAY_BATCH, HANDOVER_GRACE_S,
             )
             if not rows:
                 return 0
-            acks = [
-                await self.bus.js.publish_async(row["subject"], row["payload"], headers=row["headers"])
-                for row in rows
-            ]
-            # a PubAck lost with a restarting server never comes: give up and publish again (de-duplicated)
-            await asyncio.wait_for(asyncio.gather(*acks), timeout=PUBLISH_ACK_TIMEOUT_S)
-            crash_point(self.bus.settings, "outbox.after_publish")
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+            rows = sorted(rows, key=lambda row: row["id"])
+            await self._publish([(row["event_id"], row["subject"], row["payload"], row["headers"]) for row in rows])
         self.published += len(rows)
         return len(rows)
+
+    async def _publish(self, rows: list[OutboxRow]) -> None:
+        acks = [await self.bus.js.publish_async(subject, payload, headers=headers)
+                for _, subject, payload, headers in rows]
+        # a PubAck lost with a restarting server never comes: give up and publish again (de-duplicated)
+        await asyncio.wait_for(asyncio.gather(*acks), timeout=PUBLISH_ACK_TIMEOUT_S)
+        crash_point(self.bus.settings, "outbox.after_publish")
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction whose events this process publishes right after its commit, in place of the
+        relay loop: a notification and three round trips fewer per transaction, and the events reach the
+        bus a hop sooner. What it cannot publish (the bus away, a crash) the loop takes after
+        `HANDOVER_GRACE_S`. The events are those of the whole transaction: no savepoint may roll back
+        `add_events` inside it."""
+        rows: list[OutboxRow] = []
+        token = _handed_over.set(rows)
+        try:
+            async with transaction(self.pool) as conn:
+                yield conn
+        finally:
+            _handed_over.reset(token)
+        if rows:
+            await self.publish_committed(rows)
+
+    async def publish_committed(self, rows: list[OutboxRow]) -> None:
+        """Publish committed outbox rows and delete them; on failure they stay for the relay loop."""
+        try:
+            await self._publish(rows)
+            await self.pool.execute("DELETE FROM outbox WHERE event_id = ANY($1::text[])", [row[0] for row in rows])
+        except Exception as exc:  # noqa: BLE001 - committed: the relay loop publishes them after the grace
+            log.warning("handed-over events left to the outbox relay", events=len(rows), error=str(exc))
+            return
+        self.published += len(rows)

@@ -218,6 +218,12 @@ class ServiceRuntime:
                                    asyncapi=self.asyncapi)
         return app
 
+    def transaction(self):
+        """A transaction on the service's database; the outbox events it adds are published right after
+        its commit (`OutboxRelay.transaction`)."""
+        assert self.relay is not None, "service not started"  # nosec B101 # type narrowing, used after start()
+        return self.relay.transaction()
+
     @property
     def db(self) -> asyncpg.Pool:
         assert self.pool is not None, "service not started"  # nosec B101 # type narrowing, used after start()

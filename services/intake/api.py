@@ -143,7 +143,8 @@ async def submit_contributions(request: Request, territory: Annotated[dict, Depe
         items = ContributionBatch.model_validate(payload).contributions if batch else [_single.validate_python(payload)]
     except ValidationError as exc:
         raise validation_problem(exc) from exc
-    result = await commands.submit(runtime_of(request).db, territory, items, batch=batch)
+    runtime = runtime_of(request)
+    result = await commands.submit(runtime.db, territory, items, batch=batch, relay=runtime.relay)
     return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates}, status_code=202)
 
 

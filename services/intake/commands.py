@@ -16,6 +16,7 @@ from services.intake.domain.contribution import ContributionIn
 from services.intake.domain.language import detect_languages
 from services.intake.domain.registry import ConsultationIn, TerritoryIn, default_consultation_id
 from shared.auth import hash_api_key, new_api_key
+from shared.db import transaction
 from shared.events import (
     ConsultationClosed,
     ConsultationOpened,
@@ -27,7 +28,7 @@ from shared.events import (
 )
 from shared.frameworks import Framework, default_framework, shipped_frameworks
 from shared.http import Problem
-from shared.outbox import add_events
+from shared.outbox import OutboxRelay, add_events
 from shared.settings import Settings
 
 SOURCE = "/palabre/intake"
@@ -254,21 +255,22 @@ def _prepare(territory: dict[str, Any], consultations: list[dict[str, Any]], ite
     return prepared
 
 
-async def _store(pool, prepared: _Prepared) -> set[str]:
+async def _store(pool, prepared: _Prepared, relay: OutboxRelay | None = None) -> set[str]:
     """Insert the new rows and queue their events, in one transaction; returns the ids inserted."""
-    return (await _store_together(pool, [prepared]))[0]
+    return (await _store_together(pool, [prepared], relay))[0]
 
 
-async def _store_together(pool, batches: Sequence[_Prepared]) -> list[set[str]]:
+async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay | None = None) -> list[set[str]]:
     """Several requests' rows in one transaction; for each request, the ids it inserted. An id sent by two
-    of them is the first one's (the other sees a duplicate), as within one request."""
+    of them is the first one's (the other sees a duplicate), as within one request. With the service's
+    `relay`, the events are published right after the commit."""
     rows: dict[str, tuple] = {}
     owner: dict[str, int] = {}
     for number, prepared in enumerate(batches):
         for row in prepared.rows:
             if row[0] not in rows:
                 rows[row[0]], owner[row[0]] = row, number
-    async with pool.acquire() as conn, conn.transaction():
+    async with relay.transaction() if relay else transaction(pool) as conn:
         inserted = await store.insert_contributions(conn, list(rows.values()))
         await add_events(
             conn,
@@ -291,8 +293,9 @@ class GroupCommit:
     request of the group is written alone, so one bad request fails only itself.
     """
 
-    def __init__(self, pool) -> None:
+    def __init__(self, pool, relay: OutboxRelay | None = None) -> None:
         self.pool = pool
+        self.relay = relay
         self._queue: list[tuple[_Prepared, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
@@ -308,7 +311,7 @@ class GroupCommit:
             while self._queue:
                 group, self._queue = self._queue, []
                 try:
-                    results = await _store_together(self.pool, [prepared for prepared, _ in group])
+                    results = await _store_together(self.pool, [prepared for prepared, _ in group], self.relay)
                 except Exception:  # noqa: BLE001 - isolate the request that fails, below
                     results = None
                 for index, (prepared, done) in enumerate(group):
@@ -318,7 +321,7 @@ class GroupCommit:
                         done.set_result(results[index])
                         continue
                     try:
-                        done.set_result(await _store(self.pool, prepared))
+                        done.set_result(await _store(self.pool, prepared, self.relay))
                     except Exception as exc:  # noqa: BLE001 - the request's own error, answered to it
                         done.set_exception(exc)
         finally:
@@ -328,10 +331,10 @@ class GroupCommit:
 _group_commits: dict[int, GroupCommit] = {}  # by pool (asyncpg pools cannot be weakly referenced)
 
 
-def _group_commit(pool) -> GroupCommit:
+def _group_commit(pool, relay: OutboxRelay | None) -> GroupCommit:
     commit = _group_commits.get(id(pool))
-    if commit is None or commit.pool is not pool:
-        commit = _group_commits[id(pool)] = GroupCommit(pool)
+    if commit is None or commit.pool is not pool or commit.relay is not relay:
+        commit = _group_commits[id(pool)] = GroupCommit(pool, relay)
     return commit
 
 
@@ -343,8 +346,10 @@ def _item_problem(errors: list[ItemError], *, batch: bool) -> Problem:
                    errors=listed[:200])
 
 
-async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *, batch: bool = False) -> SubmitResult:
+async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *, batch: bool = False,
+                 relay: OutboxRelay | None = None) -> SubmitResult:
     """Store new contributions and emit `contribution.submitted` for each; re-sends are duplicates.
+    With the service's `relay`, the events are published right after the commit.
 
     All or nothing: one item that does not fit the territory (unknown axis, closed consultation) refuses
     the request, listing every such item.
@@ -354,7 +359,7 @@ async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *
         prepared = _prepare(territory, await _consultations(pool, territory["id"], fresh=True), items)
     if prepared.errors:
         raise _item_problem(prepared.errors, batch=batch)
-    inserted = await _group_commit(pool).store(prepared)
+    inserted = await _group_commit(pool, relay).store(prepared)
     result = SubmitResult()
     seen: set[str] = set()
     for row in prepared.rows:

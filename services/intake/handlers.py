@@ -16,7 +16,7 @@ def register(runtime) -> None:
         @runtime.consumer(f"{model.subject_prefix}.>", durable,
                           description=f"Records {model.event_type} as the contribution's status")
         async def record_decisions(events: list[CloudEvent[Any]], durable: str = durable) -> None:
-            async with runtime.db.acquire() as conn, conn.transaction():
+            async with runtime.transaction() as conn:
                 new = await claim_new_events(conn, durable, [e.id for e in events])
                 await apply(conn, [e for e in events if e.id in new])
 

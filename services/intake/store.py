@@ -1,6 +1,5 @@
 """Intake's SQL. Bulk paths use one multi-row statement (unnest), never a round trip per row."""
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -8,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from services.intake.domain.registry import ConsultationIn, TerritoryIn
-from shared.db import bulk_insert
+from shared.db import bulk_insert, json_text
 from shared.frameworks import Framework
 
 CONTRIBUTION_COLUMNS = [
@@ -114,7 +113,7 @@ async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) 
     if not decisions:
         return
     ids, statuses, payloads, decided, titles, texts = (list(c) for c in zip(*decisions, strict=True))
-    payloads = [json.dumps(payload, ensure_ascii=False) for payload in payloads]
+    payloads = [json_text(payload) for payload in payloads]
     await conn.execute(
         """
         UPDATE contributions AS c

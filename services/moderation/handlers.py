@@ -15,7 +15,7 @@ def register(runtime, checks: CheckRunner) -> None:
     @runtime.consumer("palabre.territory.registered.>", "moderation-territories")
     async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
         """Keeps each territory's moderation mode and automatic-rejection grounds."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "moderation-territories", [e.id for e in events])
             for event in events:
                 if event.id in new:
@@ -24,7 +24,7 @@ def register(runtime, checks: CheckRunner) -> None:
     @runtime.consumer("palabre.consultation.opened.>", "moderation-consultations")
     async def record_consultations(events: list[CloudEvent[ConsultationOpened]]) -> None:
         """Keeps each consultation's framework (for the off-topic check)."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "moderation-consultations", [e.id for e in events])
             for event in events:
                 if event.id in new:
@@ -33,7 +33,7 @@ def register(runtime, checks: CheckRunner) -> None:
     @runtime.consumer("palabre.contribution.submitted.>", "moderation-submitted")
     async def moderate(events: list[CloudEvent[Any]]) -> None:
         """Runs the charter checks over each batch of submitted contributions and emits the decisions."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "moderation-submitted", [e.id for e in events])
             await commands.moderate_submitted(conn, [e for e in events if e.id in new], flood_windows,
                                               check=checks.check)

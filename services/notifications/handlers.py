@@ -50,7 +50,7 @@ def register(runtime) -> None:
         """Each published contribution: a feed item, its delivery to matching subscriptions, and the
         decision to the territory's own system."""
         links = links_of(runtime)
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             fresh = await publish_to_partners(
                 conn, "notifications-published", events,
                 lambda e: [public_events.from_published(e, links, max_bytes),
@@ -62,7 +62,7 @@ def register(runtime) -> None:
             ])
 
     async def notify_decision(consumer: str, events: list[CloudEvent[Any]]) -> None:
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             await publish_to_partners(conn, consumer, events,
                                       lambda e: [public_events.decision_taken(e, max_bytes)])
 
@@ -80,7 +80,7 @@ def register(runtime) -> None:
     async def notify_synthesis(events: list[CloudEvent[SynthesisUpdated]]) -> None:
         """A new synthesis version: kept for the open data, and delivered to matching subscriptions."""
         links = links_of(runtime)
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             fresh = await publish_to_partners(conn, "notifications-syntheses", events,
                                               lambda e: [public_events.from_synthesis(e, links, max_bytes)])
             await store.insert_syntheses(conn, [
@@ -92,14 +92,14 @@ def register(runtime) -> None:
     @runtime.consumer("palabre.consultation.>", "notifications-consultations")
     async def notify_consultation(events: list[CloudEvent[ConsultationOpened | ConsultationClosed]]) -> None:
         """A consultation opened or closed: delivered to matching subscriptions."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             await publish_to_partners(conn, "notifications-consultations", events,
                                       lambda e: [public_events.from_consultation(e, max_bytes)])
 
     @runtime.consumer("palabre.territory.registered.>", "notifications-territories")
     async def keep_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
         """Territories, for the licence of their open data."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "notifications-territories", [e.id for e in events])
             latest = {e.data.territory: e for e in events if e.id in new}
             await store.upsert_territories(conn, [

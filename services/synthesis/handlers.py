@@ -19,7 +19,7 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     @runtime.consumer("palabre.territory.registered.>", "synthesis-territories")
     async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
         """Keeps territory names and countries for the network, country and territory scopes."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "synthesis-territories", [e.id for e in events])
             for event in events:
                 if event.id in new:
@@ -28,7 +28,7 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     @runtime.consumer("palabre.consultation.opened.>", "synthesis-consultations")
     async def record_consultations(events: list[CloudEvent[ConsultationOpened]]) -> None:
         """Keeps each consultation's framework: its axes are what contributions are classified into."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "synthesis-consultations", [e.id for e in events])
             for event in events:
                 if event.id in new:
@@ -37,7 +37,7 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     @runtime.consumer("palabre.contribution.published.>", "synthesis-published")
     async def count_published(events: list[CloudEvent[Any]]) -> None:
         """Adds each published contribution to the live counts, with its axis (the source's, or classified)."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "synthesis-published", [e.id for e in events])
             await commands.add_published(conn, [e.data for e in events if e.id in new], classifiers)
         activity.record(len(new))
@@ -46,7 +46,7 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     async def record_axis_corrections(events: list[CloudEvent[AxisCorrected]]) -> None:
         """Moves each contribution a moderator placed on another axis, and learns from it; the corrections
         made through this service's own API are already applied."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "synthesis-axis-corrections", [e.id for e in events])
             await commands.apply_axis_corrections(
                 conn, [e.data for e in events if e.id in new and e.source != commands.SOURCE])
@@ -54,6 +54,6 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     @runtime.consumer("palabre.contribution.rejected.>", "synthesis-rejected")
     async def withdraw_rejected(events: list[CloudEvent[Any]]) -> None:
         """A contribution rejected after it was published (on appeal) leaves the synthesis."""
-        async with runtime.db.acquire() as conn, conn.transaction():
+        async with runtime.transaction() as conn:
             new = await claim_new_events(conn, "synthesis-rejected", [e.id for e in events])
             await commands.withdraw(conn, [e.data.contribution_id for e in events if e.id in new])

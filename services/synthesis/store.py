@@ -104,7 +104,8 @@ async def request_recompute(conn: asyncpg.Connection, scopes: set[tuple[str, str
     ordered = sorted(scopes)
     await conn.execute(
         "INSERT INTO recompute_requests (scope, key, asked) SELECT *, $3 FROM unnest($1::text[], $2::text[]) "
-        "ON CONFLICT (scope, key) DO UPDATE SET asked = recompute_requests.asked OR EXCLUDED.asked",
+        # a pending request is left as it is (no row version written) unless a person now asks for it
+        "ON CONFLICT (scope, key) DO UPDATE SET asked = true WHERE EXCLUDED.asked AND NOT recompute_requests.asked",
         [s for s, _ in ordered], [k for _, k in ordered], asked,
     )
 

@@ -1,0 +1,16 @@
+"""Intake: outbox rows its busy paths publish themselves after the commit wake no relay."""
+
+from alembic import op
+
+from shared.migrations import outbox_handover_downgrade_sql, outbox_handover_sql
+
+revision = "0003"
+down_revision = "0002"
+
+
+def upgrade() -> None:
+    op.execute(outbox_handover_sql("intake"))
+
+
+def downgrade() -> None:
+    op.execute(outbox_handover_downgrade_sql("intake"))

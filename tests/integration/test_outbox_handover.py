@@ -1,0 +1,98 @@
+"""The outbox hand-over on a real PostgreSQL and JetStream: a transaction opened with
+`OutboxRelay.transaction()` publishes its events right after the commit without waking the relay loop;
+other transactions still wake it; and what the writer could not publish, the loop publishes once the
+grace has passed, not before."""
+
+import asyncio
+import secrets
+from types import SimpleNamespace
+from typing import ClassVar
+
+import asyncpg
+
+from shared.db import create_pool, transaction
+from shared.events import EventData
+from shared.migrations import outbox_handover_sql, plumbing_sql
+from shared.outbox import OutboxRelay, add_events
+
+
+class Probe(EventData):
+    event_type: ClassVar[str] = "test.outbox-probe.v1"
+    subject_prefix: ClassVar[str] = "test.outbox-probe"
+    subject: str
+    n: int
+
+    def bus_subject(self) -> str:
+        return self.subject
+
+
+async def _stream_count(js, stream: str) -> int:
+    return (await js.stream_info(stream)).state.messages
+
+
+async def _handover(stack) -> None:
+    tag = secrets.token_hex(4)
+    schema, stream, late_stream = f"test_handover_{tag}", f"TEST_HANDOVER_{tag}", f"TEST_HANDOVER_LATE_{tag}"
+    subject, late_subject = f"test.handover.{tag}.x", f"test.handover-late.{tag}.x"
+    admin = await asyncpg.connect(stack.database_url)
+    await admin.execute(f'CREATE SCHEMA "{schema}"; SET search_path TO "{schema}";'
+                        + plumbing_sql(schema) + outbox_handover_sql(schema))
+    notified: list[str] = []
+    await admin.add_listener(f"{schema}_outbox", lambda *args: notified.append(args[-1]))
+    nc = await stack.nats_connect()
+    js = nc.jetstream(timeout=5)
+    await js.add_stream(name=stream, subjects=[subject])
+    pool = await create_pool(stack.database_url, schema, max_size=3)
+    relay = OutboxRelay(pool, SimpleNamespace(js=js, settings=SimpleNamespace(crash_point=None)), schema)
+    try:
+        async with relay.transaction() as conn:
+            await add_events(conn, [(Probe(subject=subject, n=1), None), (Probe(subject=subject, n=2), None)],
+                             source="test")
+            assert await _stream_count(js, stream) == 0, "nothing is published before the commit"
+        assert await _stream_count(js, stream) == 2, "published right after the commit"
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+        await asyncio.sleep(0.5)
+        assert notified == [], "a handed-over insert wakes no relay"
+
+        async with transaction(pool) as conn:
+            await add_events(conn, [(Probe(subject=subject, n=3), None)], source="test")
+        await asyncio.sleep(0.5)
+        assert len(notified) == 1, "another writer's insert wakes the relay"
+        assert await relay.relay_once() == 1
+        assert await _stream_count(js, stream) == 3
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+        # the writer cannot publish (no stream takes the subject yet): the committed row stays for the loop
+        async with relay.transaction() as conn:
+            await add_events(conn, [(Probe(subject=late_subject, n=4), None)], source="test")
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE handed_over") == 1
+        await js.add_stream(name=late_stream, subjects=[late_subject])
+        assert await relay.relay_once() == 0, "within the grace the row is still its writer's"
+        await pool.execute("UPDATE outbox SET created_at = now() - interval '1 minute'")
+        assert await relay.relay_once() == 1, "past the grace the loop publishes it"
+        assert await _stream_count(js, late_stream) == 1
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+        # a transaction that fails publishes nothing and leaves nothing
+        try:
+            async with relay.transaction() as conn:
+                await add_events(conn, [(Probe(subject=subject, n=5), None)], source="test")
+                raise RuntimeError("the state change failed")
+        except RuntimeError:
+            pass
+        assert await _stream_count(js, stream) == 3
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+    finally:
+        await pool.close()
+        for name in (stream, late_stream):
+            try:
+                await js.delete_stream(name)
+            except Exception:  # noqa: BLE001 - the late stream may not exist if the test failed early
+                pass
+        await nc.close()
+        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await admin.close()
+
+
+def test_handed_over_events_are_published_after_the_commit_and_leftovers_by_the_relay(stack):
+    asyncio.run(_handover(stack))
