@@ -4,6 +4,7 @@ other transactions still wake it; and what the writer could not publish, the loo
 grace has passed, not before."""
 
 import asyncio
+import contextlib
 import secrets
 from types import SimpleNamespace
 from typing import ClassVar
@@ -12,7 +13,7 @@ import asyncpg
 
 from shared.db import create_pool, transaction
 from shared.events import EventData
-from shared.migrations import outbox_handover_sql, plumbing_sql
+from shared.migrations import OUTBOX_HANDOVER_SQL, plumbing_sql
 from shared.outbox import OutboxRelay, add_events
 
 
@@ -36,7 +37,7 @@ async def _handover(stack) -> None:
     subject, late_subject = f"test.handover.{tag}.x", f"test.handover-late.{tag}.x"
     admin = await asyncpg.connect(stack.database_url)
     await admin.execute(f'CREATE SCHEMA "{schema}"; SET search_path TO "{schema}";'
-                        + plumbing_sql(schema) + outbox_handover_sql(schema))
+                        + plumbing_sql(schema) + OUTBOX_HANDOVER_SQL)
     notified: list[str] = []
     await admin.add_listener(f"{schema}_outbox", lambda *args: notified.append(args[-1]))
     nc = await stack.nats_connect()
@@ -85,10 +86,8 @@ async def _handover(stack) -> None:
     finally:
         await pool.close()
         for name in (stream, late_stream):
-            try:
+            with contextlib.suppress(Exception):  # the late stream does not exist if the test failed early
                 await js.delete_stream(name)
-            except Exception:  # noqa: BLE001 - the late stream may not exist if the test failed early
-                pass
         await nc.close()
         await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await admin.close()

@@ -349,11 +349,22 @@ async def _contribution_page(request: Request, moderator: auth.SignedIn, contrib
         grounds=rejection_grounds(), error=error, form_facts=form_facts,
         flag_grounds=list(dict.fromkeys(flag["ground"] for flag in contribution["flags"])),
         axes=(axes := _axis_choices(framework, _language(request, moderator))), axis_labels=dict(axes),
-        axis_corrections=axis_corrections,
+        axis_corrections=axis_corrections, audit=audit_trail(decisions, axis_corrections, appeals),
         axis=commands.axis_now(contribution, axis_corrections),
         may_correct_axis=moderator.may_act_on(contribution["territory"])
         and contribution["status"] in commands.PUBLIC_STATUSES,
     )
+
+
+def audit_trail(decisions: list[dict[str, Any]], axis_corrections: list[dict[str, Any]],
+                appeals: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """A contribution's decisions, axis corrections and appeals as ("decision" | "axis" | "appeal", row), in
+    the order they happened (an appeal at the time it was filed). Sorting is stable: rows of one kind at
+    the same instant keep their order."""
+    entries = [("decision", row["decided_at"], row) for row in decisions]
+    entries += [("axis", row["corrected_at"], row) for row in axis_corrections]
+    entries += [("appeal", row["filed_at"], row) for row in appeals]
+    return [(kind, row) for kind, _, row in sorted(entries, key=lambda entry: entry[1])]
 
 
 def _axis_choices(framework: dict[str, Any], language: str) -> list[tuple[str, str]]:

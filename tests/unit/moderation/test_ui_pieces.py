@@ -1,12 +1,14 @@
 """The UI's pure parts: flagged spans cut into pieces (escaped by the template), the string catalogues."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jinja2
 
 from services.moderation.ui.highlight import pieces
 from services.moderation.ui.i18n import CATALOGUE_DIR, LANGUAGES, catalogue
+from services.moderation.ui.routes import audit_trail
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "services" / "moderation" / "ui"
 
@@ -55,3 +57,16 @@ def test_both_catalogues_hold_every_string_the_ui_uses():
     assert used, "no string found: the pattern no longer matches the templates"
     assert used - keys["fr"] == set()
     assert sorted(p.stem for p in CATALOGUE_DIR.glob("*.json")) == sorted(LANGUAGES)
+
+
+def test_the_audit_trail_lists_decisions_axis_corrections_and_appeals_in_the_order_they_happened():
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    at = [start + timedelta(minutes=m) for m in range(6)]
+    decisions = [{"decided_at": at[0], "who": "automated"}, {"decided_at": at[3], "who": "appeal ruling"}]
+    corrections = [{"corrected_at": at[1], "who": "first correction"}, {"corrected_at": at[5], "who": "second"}]
+    appeals = [{"filed_at": at[2], "who": "appeal"}]
+    trail = audit_trail(decisions, corrections, appeals)
+    assert [(kind, row["who"]) for kind, row in trail] == [
+        ("decision", "automated"), ("axis", "first correction"), ("appeal", "appeal"),
+        ("decision", "appeal ruling"), ("axis", "second"),
+    ]

@@ -2,15 +2,15 @@
 
 from alembic import op
 
-from shared.migrations import outbox_handover_downgrade_sql, outbox_handover_sql
+from shared.migrations import OUTBOX_HANDOVER_DOWNGRADE_SQL, OUTBOX_HANDOVER_SQL
 
 revision = "0005"
 down_revision = "0004"
 
 
 def upgrade() -> None:
-    op.execute(outbox_handover_sql("notifications"))
+    op.execute(OUTBOX_HANDOVER_SQL)
 
 
 def downgrade() -> None:
-    op.execute(outbox_handover_downgrade_sql("notifications"))
+    op.execute(OUTBOX_HANDOVER_DOWNGRADE_SQL)
