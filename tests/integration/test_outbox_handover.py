@@ -50,6 +50,7 @@ async def _handover(stack) -> None:
             await add_events(conn, [(Probe(subject=subject, n=1), None), (Probe(subject=subject, n=2), None)],
                              source="test")
             assert await _stream_count(js, stream) == 0, "nothing is published before the commit"
+        await relay.handovers_done()
         assert await _stream_count(js, stream) == 2, "published right after the commit"
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
         await asyncio.sleep(0.5)
@@ -66,6 +67,7 @@ async def _handover(stack) -> None:
         # the writer cannot publish (no stream takes the subject yet): the committed row stays for the loop
         async with relay.transaction() as conn:
             await add_events(conn, [(Probe(subject=late_subject, n=4), None)], source="test")
+        await relay.handovers_done()
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE handed_over") == 1
         await js.add_stream(name=late_stream, subjects=[late_subject])
         assert await relay.relay_once() == 0, "within the grace the row is still its writer's"
@@ -81,6 +83,7 @@ async def _handover(stack) -> None:
                 raise RuntimeError("the state change failed")
         except RuntimeError:
             pass
+        await relay.handovers_done()
         assert await _stream_count(js, stream) == 3
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
     finally:
