@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -32,10 +33,18 @@ HANDOVER_GRACE_S = 5.0
 OUTBOX_COLUMNS = (("event_id", "text"), ("subject", "text"), ("payload", "bytea"), ("headers", "jsonb"),
                   ("handed_over", "boolean"))
 
-# The rows queued by the transaction of `OutboxRelay.transaction()` in progress in this task, if any.
-_handed_over: ContextVar["list[OutboxRow] | None"] = ContextVar("outbox_handed_over", default=None)
-
 OutboxRow = tuple[str, str, bytes, dict[str, str]]  # event id, subject, payload, headers
+
+
+@dataclass
+class _Handover:
+    """The connection of the `OutboxRelay.transaction()` in progress in this task, and the rows it queued."""
+
+    conn: asyncpg.Connection
+    rows: list[OutboxRow] = field(default_factory=list)
+
+
+_handover: ContextVar[_Handover | None] = ContextVar("outbox_handover", default=None)
 
 
 async def add_events(
@@ -48,13 +57,14 @@ async def add_events(
     envelopes = [envelope(data, source=source, event_id=event_id) for data, event_id in events]
     if not envelopes:
         return envelopes
-    handed_over = _handed_over.get()
+    handover = _handover.get()
+    handed_over = handover is not None and handover.conn is conn  # not another connection's transaction
     rows = [(ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce)) for ce in envelopes]
     # one statement: one execution however many events, and one notification unless they are handed over
-    await bulk_insert(conn, "outbox", OUTBOX_COLUMNS, [(*row, handed_over is not None) for row in rows],
+    await bulk_insert(conn, "outbox", OUTBOX_COLUMNS, [(*row, handed_over) for row in rows],
                       suffix="ON CONFLICT (event_id) DO NOTHING")
-    if handed_over is not None:
-        handed_over.extend(rows)
+    if handed_over:
+        handover.rows.extend(rows)
     return envelopes
 
 
@@ -95,7 +105,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish what the outbox holds, oldest first. The rows are deleted in the transaction that
         publishes them: a failed publish rolls the delete back."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with transaction(self.pool) as conn:
             rows = await conn.fetch(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
                 "WHERE NOT handed_over OR created_at < now() - make_interval(secs => $2) "
@@ -121,17 +131,18 @@ class OutboxRelay:
         """A transaction whose events this process publishes right after its commit (in a task of its own),
         in place of the relay loop: a notification and three round trips fewer per transaction, and the
         events reach the bus a hop sooner. What it cannot publish (the bus away, a crash) the loop takes after
-        `HANDOVER_GRACE_S`. The events are those of the whole transaction: no savepoint may roll back
-        `add_events` inside it."""
-        rows: list[OutboxRow] = []
-        token = _handed_over.set(rows)
-        try:
-            async with transaction(self.pool) as conn:
-                yield conn
-        finally:
-            _handed_over.reset(token)
-        if rows:  # in the background: the writer's caller (an HTTP answer, the ack of a batch) waits for the commit only
-            task = asyncio.create_task(self.publish_committed(rows))
+        `HANDOVER_GRACE_S`. Handed over are the events `add_events` writes on this transaction's connection,
+        and all of them: no savepoint inside it may roll back an `add_events`."""
+        async with self.pool.acquire() as conn:
+            handover = _Handover(conn)
+            token = _handover.set(handover)
+            try:
+                async with conn.transaction():
+                    yield conn
+            finally:
+                _handover.reset(token)
+        if handover.rows:  # in the background: the caller (an HTTP answer, a batch's ack) waits for the commit only
+            task = asyncio.create_task(self.publish_committed(handover.rows))
             self._handovers.add(task)
             task.add_done_callback(self._handovers.discard)
 

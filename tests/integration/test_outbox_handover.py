@@ -1,7 +1,7 @@
 """The outbox hand-over on a real PostgreSQL and JetStream: a transaction opened with
 `OutboxRelay.transaction()` publishes its events right after the commit without waking the relay loop;
-other transactions still wake it; and what the writer could not publish, the loop publishes once the
-grace has passed, not before."""
+other transactions (another connection's too) still wake it; what the writer could not publish, the loop
+publishes once the grace has passed, not before; a failed transaction publishes nothing."""
 
 import asyncio
 import contextlib
@@ -76,15 +76,23 @@ async def _handover(stack) -> None:
         assert await _stream_count(js, late_stream) == 1
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
 
+        # inside a hand-over transaction, what another connection's transaction writes is not handed over
+        async with relay.transaction(), transaction(pool) as other:
+            await add_events(other, [(Probe(subject=subject, n=5), None)], source="test")
+        await relay.handovers_done()
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE NOT handed_over") == 1
+        assert await relay.relay_once() == 1
+        assert await _stream_count(js, stream) == 4
+
         # a transaction that fails publishes nothing and leaves nothing
         try:
             async with relay.transaction() as conn:
-                await add_events(conn, [(Probe(subject=subject, n=5), None)], source="test")
+                await add_events(conn, [(Probe(subject=subject, n=6), None)], source="test")
                 raise RuntimeError("the state change failed")
         except RuntimeError:
             pass
         await relay.handovers_done()
-        assert await _stream_count(js, stream) == 3
+        assert await _stream_count(js, stream) == 4
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
     finally:
         await pool.close()
