@@ -10,6 +10,7 @@ import json
 import math
 import shutil
 import subprocess  # nosec B404 # fixed argv only, never a shell
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -48,6 +49,8 @@ def bench(
     """Measure throughput, latency, import, synthesis, webhooks and CPU against the machine's ceilings."""
     from bench.stack import DURABILITY_PROFILES
 
+    if profile and not _py_spy().exists():
+        raise typer.BadParameter("--profile needs py-spy: pip install -e '.[profiling]'", param_hint="--profile")
     names = list(DURABILITY_PROFILES) if durability == "all" else [n.strip() for n in durability.split(",") if n]
     unknown = [n for n in names if n not in DURABILITY_PROFILES]
     if unknown or not names:
@@ -167,9 +170,15 @@ async def _with_replicas(stack, receiver, network, replicas: int, contributions:
                                                                        prefix=f"r{replicas}-")}
 
 
+def _py_spy() -> Path:
+    """py-spy from the PATH, else beside this Python (the `profiling` extra)."""
+    found = shutil.which("py-spy")
+    return Path(found) if found else Path(sys.executable).parent / "py-spy"
+
+
 def _start_profiles(stack, root: Path) -> list[tuple[str, subprocess.Popen, Path]]:
     """py-spy (sampling, non-blocking) attached to every service process for the pipeline run."""
-    py_spy = shutil.which("py-spy") or str(Path(__import__("sys").executable).parent / "py-spy")
+    py_spy = str(_py_spy())
     profiles = []
     target = Path("var/bench/profiles")
     target.mkdir(parents=True, exist_ok=True)
