@@ -282,6 +282,11 @@ def print_table(figures: dict[str, Any]) -> None:
     latency = figures["decision_latency_ms"]
     table.add_row(f"submission → decision at {details['latency']['offered_per_s']:.0f}/s, p50 / p95 / p99",
                   f"{latency['p50']:.0f} / {latency['p95']:.0f} / {latency['p99']:.0f} ms", "p99 < 250 ms", "")
+    at_rate = details["latency"].get("cpu_s_per_1000_by_part")
+    if at_rate:
+        table.add_row(f"  CPU at that rate: {details['latency']['cores_busy']:.2f} of {details['latency']['cores']}"
+                      " cores busy; CPU-seconds per 1,000 contributions, one per request",
+                      ", ".join(f"{part} {seconds:.2f}" for part, seconds in at_rate.items()), "", "")
     imported = details.get("import")
     if imported and "error" in imported:
         table.add_row("import", f"failed: {imported['error'][:80]}", "100,000 rows < 2 min", "")

@@ -363,6 +363,8 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
             except (RuntimeError, ValueError) as exc:
                 failures.append(str(exc))
 
+    parts = {**stack.pids_by_part(), "load generator": [os.getpid()]}
+    cpu_before = {part: cpu_seconds(pids) for part, pids in parts.items()}
     async with load_client(64, 60) as client:
         started = time.perf_counter()
         tasks = []
@@ -377,12 +379,18 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
         await until(lambda: _true(all(cid in watch.decided for cid in sent_at)), timeout, "decisions")
     except TimeoutError:
         pass
+    cpu_by_part = {part: cpu_spent(cpu_before[part], cpu_seconds(pids)) for part, pids in parts.items()}
+    window_s = time.perf_counter() - started
     latencies = np.array([(watch.decided[cid][1] - at) * 1000 for cid, at in sent_at.items() if cid in watch.decided])
     await watch.stop()
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if len(latencies) else (float("nan"),) * 3
     return {"offered_per_s": rate, "sent": len(sent_at), "decided": int(len(latencies)),
             "failed_requests": len(failures), "p50": float(p50), "p95": float(p95), "p99": float(p99),
-            "max": float(latencies.max()) if len(latencies) else float("nan")}
+            "max": float(latencies.max()) if len(latencies) else float("nan"),
+            # how much of the machine this rate takes, the bench's own load generator included
+            "cores_busy": sum(cpu_by_part.values()) / window_s, "cores": os.cpu_count(),
+            "cpu_s_per_1000_by_part": {part: seconds / max(1, len(sent_at)) * 1000
+                                       for part, seconds in cpu_by_part.items()}}
 
 
 async def webhook_fan_out(stack: Stack, receiver: ReceiverProcess, *, subscriptions: int = 1000,
