@@ -1,7 +1,8 @@
+import numpy as np
 import pytest
 
 from shared.frameworks import default_framework
-from services.synthesis.domain.classify import AxisClassifier, PrototypeClassifier
+from services.synthesis.domain.classify import AxisClassifier, PrototypeClassifier, multinomial_proba, tfidf_rows
 
 PROBES = {
     "sobriete": "La consommation d'électricité des centres de données et leur empreinte carbone m'inquiètent.",
@@ -21,6 +22,21 @@ def classifier(phrases):
 @pytest.mark.parametrize("axis", sorted(PROBES))
 def test_clear_french_probes_land_on_their_axis(classifier, axis):
     assert classifier.predict([PROBES[axis]])[0].axis == axis
+
+
+def test_lean_transform_and_probabilities_equal_scikit_learns_bit_for_bit(classifier, phrases):
+    """The live path skips scikit-learn's input checks; what it computes must stay exactly what
+    `TfidfVectorizer.transform` and `LogisticRegression.predict_proba` compute (a change in either fails here)."""
+    texts = [p for ps in phrases.values() for p in ps][:300] + list(PROBES.values())
+    texts += ["", "Zorglub zorglub zorglub", "données données personnelles données", texts[0] + " " + texts[0]]
+    docs = classifier.lemmatizer.docs(texts, learn=False)
+    for batch in (docs, docs[:1], docs[-4:]):
+        expected = classifier.vectorizer.transform(batch)
+        got = tfidf_rows(classifier.vectorizer, batch)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        for part in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(got, part), getattr(expected, part)), part
+        assert np.array_equal(multinomial_proba(classifier.model, got), classifier.model.predict_proba(expected))
 
 
 def test_no_evidence_means_not_classified(classifier):
