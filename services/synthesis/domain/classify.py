@@ -48,7 +48,10 @@ def _vectorizer(max_features: int) -> TfidfVectorizer:
 def tfidf_rows(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sparse.csr_matrix:
     """`vectorizer.transform(docs)` bit for bit (same counts, sublinear tf, idf and l2 norm, in the same
     order and dtype), without scikit-learn's input checks: those cost about a millisecond a call, most of
-    the work for the few contributions of a live batch (a unit test holds the two equal)."""
+    the work for the few contributions of a live batch (a unit test holds the two equal). A vectorizer set
+    otherwise than `_vectorizer` makes it (binary counts, another norm, no idf) goes through scikit-learn."""
+    if vectorizer.binary or vectorizer.norm != "l2" or not vectorizer.use_idf:
+        return vectorizer.transform(docs)
     analyze = vectorizer.build_analyzer()
     vocabulary = vectorizer.vocabulary_
     indices: list[int] = []

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from shared.frameworks import default_framework
 from services.synthesis.domain.classify import AxisClassifier, PrototypeClassifier, multinomial_proba, tfidf_rows
@@ -37,6 +38,9 @@ def test_lean_transform_and_probabilities_equal_scikit_learns_bit_for_bit(classi
         for part in ("indptr", "indices", "data"):
             assert np.array_equal(getattr(got, part), getattr(expected, part)), part
         assert np.array_equal(multinomial_proba(classifier.model, got), classifier.model.predict_proba(expected))
+    for settings in ({"binary": True}, {"norm": "l1"}, {"use_idf": False}):  # set otherwise: still the same
+        vectorizer = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True, **settings).fit(docs)
+        assert np.array_equal(tfidf_rows(vectorizer, docs).toarray(), vectorizer.transform(docs).toarray())
 
 
 def test_no_evidence_means_not_classified(classifier):
