@@ -363,8 +363,7 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
             except (RuntimeError, ValueError) as exc:
                 failures.append(str(exc))
 
-    parts = {**stack.pids_by_part(), "load generator": [os.getpid()]}
-    cpu_before = {part: cpu_seconds(pids) for part, pids in parts.items()}
+    cpu_before = {part: cpu_seconds(pids) for part, pids in _parts_with_load_generator(stack).items()}
     async with load_client(64, 60) as client:
         started = time.perf_counter()
         tasks = []
@@ -379,7 +378,8 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
         await until(lambda: _true(all(cid in watch.decided for cid in sent_at)), timeout, "decisions")
     except TimeoutError:
         pass
-    cpu_by_part = {part: cpu_spent(cpu_before[part], cpu_seconds(pids)) for part, pids in parts.items()}
+    cpu_by_part = {part: cpu_spent(cpu_before.get(part, {}), cpu_seconds(pids))
+                   for part, pids in _parts_with_load_generator(stack).items()}
     window_s = time.perf_counter() - started
     latencies = np.array([(watch.decided[cid][1] - at) * 1000 for cid, at in sent_at.items() if cid in watch.decided])
     await watch.stop()
@@ -391,6 +391,10 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
             "cores_busy": sum(cpu_by_part.values()) / window_s, "cores": os.cpu_count(),
             "cpu_s_per_1000_by_part": {part: seconds / max(1, len(sent_at)) * 1000
                                        for part, seconds in cpu_by_part.items()}}
+
+
+def _parts_with_load_generator(stack: Stack) -> dict[str, list[int]]:
+    return {**stack.pids_by_part(), "load generator": [os.getpid()]}
 
 
 async def webhook_fan_out(stack: Stack, receiver: ReceiverProcess, *, subscriptions: int = 1000,

@@ -204,11 +204,17 @@ class Stack:
     # --- CPU accounting -----------------------------------------------------------------------
 
     def pids_by_part(self) -> dict[str, list[int]]:
-        """Live pids grouped by what they run: each service (its replicas together), NATS, PostgreSQL."""
+        """Live pids grouped by what they run: each service (its replicas together), the processes a service
+        started (`<service> workers`: synthesis's recompute, moderation's name recognisers), NATS, PostgreSQL.
+
+        Call it again at the end of a measurement: a worker started meanwhile is counted from its start."""
         parts: dict[str, list[int]] = {}
         for (service, _replica), p in self.processes.items():
             if p.process and p.process.poll() is None:
                 parts.setdefault(service, []).append(p.process.pid)
+                workers = _descendants(p.process.pid)
+                if workers:
+                    parts.setdefault(f"{service} workers", []).extend(workers)
         parts["nats"] = [node.process.pid for node in self.nats_nodes if node.process and node.process.poll() is None]
         parts["postgresql"] = self.postgres.pids() if self.postgres else []
         return parts
@@ -250,6 +256,13 @@ class Stack:
     async def nats_connect(self, **options: Any) -> nats.NATS:
         options = {"connect_timeout": 10, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5, **options}
         return await nats.connect(**NatsAddress.parse(self.nats_url).connect_options(), **options)
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:  # the service ended meanwhile
+        return []
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
