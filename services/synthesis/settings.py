@@ -26,7 +26,8 @@ class SynthesisSettings(BaseSettings):
     )
     max_defer_s: float = Field(
         default=300.0, ge=0,
-        description="The longest a due recompute waits for the pipeline to quieten down",
+        description="The longest a due recompute waits for the pipeline to quieten down; also the longest, "
+        "in all, a recompute already running is stopped while the pipeline is busy",
     )
     poll_s: float = Field(default=0.5, gt=0, description="How often the recompute worker looks for due scopes")
     worker_threads: int = Field(

@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -110,18 +110,23 @@ async def request_recompute(conn: asyncpg.Connection, scopes: set[tuple[str, str
     )
 
 
+class ClaimedScopes(NamedTuple):
+    scopes: list[tuple[str, str]]  # (scope, key), sorted
+    asked: bool  # a person asked for one of them
+
+
 async def claim_due_requests(conn: asyncpg.Connection, debounce_s: float,
-                             rest_factor: float = 0.0) -> list[tuple[str, str]]:
+                             rest_factor: float = 0.0) -> ClaimedScopes:
     """Take the requests older than the debounce, and those a person asked for, unless the last recompute
     (by any replica) finished less than `rest_factor` times its own duration ago."""
     rows = await conn.fetch(
         "DELETE FROM recompute_requests WHERE (scope, key) IN (SELECT scope, key FROM recompute_requests "
         "WHERE (asked OR requested_at <= now() - make_interval(secs => $1)) AND NOT EXISTS (SELECT 1 FROM "
         "last_recompute WHERE now() < finished_at + make_interval(secs => seconds * $2)) FOR UPDATE SKIP LOCKED) "
-        "RETURNING scope, key",
+        "RETURNING scope, key, asked",
         float(debounce_s), float(rest_factor),
     )
-    return sorted((row["scope"], row["key"]) for row in rows)
+    return ClaimedScopes(sorted((row["scope"], row["key"]) for row in rows), any(row["asked"] for row in rows))
 
 
 async def record_recompute(conn: asyncpg.Connection, seconds: float, scopes: int, contributions: int) -> None:

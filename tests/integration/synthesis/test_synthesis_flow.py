@@ -440,8 +440,10 @@ async def test_recomputes_rest_in_proportion_to_the_last_one(stack, network):
         await conn.execute("INSERT INTO recompute_requests (scope, key, requested_at) "
                            "VALUES ('territory', 'rest-check', now() - interval '1 hour')")
         await conn.execute("UPDATE last_recompute SET finished_at = now() - interval '20 seconds', seconds = 10")
-        assert ("territory", "rest-check") not in await store.claim_due_requests(conn, 0, 3.0)
-        assert ("territory", "rest-check") in await store.claim_due_requests(conn, 0, 1.0)
+        assert ("territory", "rest-check") not in (await store.claim_due_requests(conn, 0, 3.0)).scopes
+        claimed = await store.claim_due_requests(conn, 0, 1.0)
+        assert ("territory", "rest-check") in claimed.scopes
+        assert not claimed.asked  # a change, not a person's request
 
 
 async def test_a_recompute_a_person_asked_for_is_due_at_once_while_changes_wait(stack, network):
@@ -454,6 +456,7 @@ async def test_a_recompute_a_person_asked_for_is_due_at_once_while_changes_wait(
         await store.request_recompute(conn, {("territory", "changed-then-asked")})
         await store.request_recompute(conn, {("territory", "changed-then-asked")}, asked=True)
         claimed = await store.claim_due_requests(conn, 300, 1.0)
-        assert ("territory", "asked") in claimed
-        assert ("territory", "changed-then-asked") in claimed
-        assert ("territory", "changed") not in claimed
+        assert claimed.asked
+        assert ("territory", "asked") in claimed.scopes
+        assert ("territory", "changed-then-asked") in claimed.scopes
+        assert ("territory", "changed") not in claimed.scopes

@@ -1,3 +1,4 @@
+import asyncio
 import multiprocessing
 import os
 import time
@@ -83,3 +84,63 @@ def test_activity_forgets_old_batches_even_when_nobody_asks_for_the_rate(monkeyp
         activity.record(50)
         clock[0] += 1
     assert len(activity._counted) <= 11
+
+
+def _status(pid: int) -> str:
+    return psutil.Process(pid).status()
+
+
+async def _until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_recompute_in_hand_is_stopped_while_the_pipeline_is_busy_and_goes_on_when_it_is_quiet(monkeypatch):
+    """A recompute started in a lull must not take the cores from decisions when the load comes back: its
+    worker process is stopped while this replica counts more than `busy_per_s`, and continued after."""
+    from services.synthesis import worker
+    from services.synthesis.settings import SynthesisSettings
+
+    monkeypatch.setattr(worker, "get_synthesis_settings",
+                        lambda: SynthesisSettings(busy_per_s=20, max_defer_s=300, poll_s=0.02))
+    rate = [50.0]
+    activity = worker.Activity()
+    monkeypatch.setattr(activity, "per_s", lambda: rate[0])
+    recomputer = worker.Recomputer(classifiers=None, activity=activity)
+    try:
+        executor = recomputer.executor()
+        executor.submit(os.getpid).result(timeout=60)  # the worker process is up
+        recompute = asyncio.get_running_loop().run_in_executor(executor, time.sleep, 1.0)
+        [pid] = worker._worker_pids(executor)
+        pausing = asyncio.create_task(recomputer.pause_while_busy(recompute, [pid]))
+        await _until(lambda: _status(pid) == psutil.STATUS_STOPPED)
+        await asyncio.sleep(1.5)
+        assert not recompute.done()  # a second's work, stopped for longer
+        rate[0] = 5.0  # quiet
+        paused_s = await asyncio.wait_for(pausing, 30)
+        await asyncio.wait_for(recompute, 30)
+        assert paused_s >= 1.5
+        assert _status(pid) != psutil.STATUS_STOPPED
+    finally:
+        recomputer.close()
+
+
+async def test_a_recompute_in_hand_is_stopped_no_longer_than_the_cap(monkeypatch):
+    from services.synthesis import worker
+    from services.synthesis.settings import SynthesisSettings
+
+    monkeypatch.setattr(worker, "get_synthesis_settings",
+                        lambda: SynthesisSettings(busy_per_s=20, max_defer_s=1.0, poll_s=0.02))
+    activity = worker.Activity()
+    monkeypatch.setattr(activity, "per_s", lambda: 1000.0)  # busy all along
+    recomputer = worker.Recomputer(classifiers=None, activity=activity)
+    try:
+        executor = recomputer.executor()
+        recompute = asyncio.get_running_loop().run_in_executor(executor, time.sleep, 0.5)
+        paused_s = await asyncio.wait_for(recomputer.pause_while_busy(recompute, worker._worker_pids(executor)), 30)
+        assert recompute.done()
+        assert 1.0 <= paused_s < 5.0
+    finally:
+        recomputer.close()
