@@ -35,13 +35,7 @@ def _alive(pid: int) -> bool:
         return stat.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_a_pool_worker_exits_when_its_service_is_killed(tmp_path):
-    script = tmp_path / "service.py"
-    script.write_text(SERVICE)
-    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": os.getcwd()})
-    worker = int(service.stdout.readline())
-    assert _alive(worker)
+def _kill_and_expect_the_worker_gone(service: subprocess.Popen, worker: int) -> None:
     service.send_signal(signal.SIGKILL)
     service.wait()
     deadline = time.monotonic() + 10
@@ -50,6 +44,16 @@ def test_a_pool_worker_exits_when_its_service_is_killed(tmp_path):
     if _alive(worker):
         os.kill(worker, signal.SIGKILL)
         raise AssertionError("the worker outlived its service")
+
+
+def test_a_pool_worker_exits_when_its_service_is_killed(tmp_path):
+    script = tmp_path / "service.py"
+    script.write_text(SERVICE)
+    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": os.getcwd()})
+    worker = int(service.stdout.readline())
+    assert _alive(worker)
+    _kill_and_expect_the_worker_gone(service, worker)
 
 
 def test_a_stopped_pool_worker_exits_when_its_service_is_killed(tmp_path):
@@ -61,14 +65,7 @@ def test_a_stopped_pool_worker_exits_when_its_service_is_killed(tmp_path):
                                env={**os.environ, "PYTHONPATH": os.getcwd()})
     worker = int(service.stdout.readline())
     os.kill(worker, signal.SIGSTOP)
-    service.send_signal(signal.SIGKILL)
-    service.wait()
-    deadline = time.monotonic() + 10
-    while _alive(worker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _alive(worker):
-        os.kill(worker, signal.SIGKILL)
-        raise AssertionError("the stopped worker outlived its service")
+    _kill_and_expect_the_worker_gone(service, worker)
 
 
 def test_a_service_process_uses_one_native_math_thread():
