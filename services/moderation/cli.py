@@ -8,7 +8,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .evaluation import CASES_PATH, benchmark, benchmark_runner, default_lille_dir, evaluate, evaluate_lille, load_cases, read_lille_comments
+from . import hatecheck
+from .evaluation import (
+    CASES_PATH,
+    benchmark,
+    benchmark_runner,
+    default_lille_dir,
+    evaluate,
+    evaluate_hatecheck_dir,
+    evaluate_lille,
+    load_cases,
+    read_lille_comments,
+)
 
 app = typer.Typer(help="Moderation: the charter checks, measured.", no_args_is_help=True)
 console = Console()
@@ -22,8 +33,13 @@ def _percent(value: float) -> str:
 def evaluate_command(
     cases: Path = typer.Option(CASES_PATH, "--cases", help="Labelled cases, one JSON object a line."),
     lille_dir: Path = typer.Option(None, "--lille-dir", help="Folder of the Lille Grand Débat Decidim export."),
+    hatecheck_dir: Path = typer.Option(None, "--hatecheck-dir", help="Folder of Multilingual HateCheck's development half."),
+    part: str = typer.Option("report", "--part", help="HateCheck part: report (never tuned on) or tuning."),
 ) -> None:
-    """Personal-data recall and precision, violations caught, clean contributions wrongly held."""
+    """Personal-data recall and precision, violations caught, clean contributions wrongly held; HateCheck
+    per language and functionality; the Lille comments held."""
+    if part not in ("report", "tuning"):
+        raise typer.BadParameter("report or tuning", param_hint="--part")
     report = evaluate(load_cases(cases))
     table = Table(title=f"Charter checks on {report.cases} labelled cases ({cases.name})")
     table.add_column("measure")
@@ -46,6 +62,8 @@ def evaluate_command(
         if values:
             console.print(f"[yellow]{label}:[/] {', '.join(values)}")
 
+    _print_hatecheck(hatecheck_dir or hatecheck.default_dir(), part)
+
     directory = lille_dir or default_lille_dir()
     if not (directory / "commentaires_debats.csv").exists():
         console.print(f"[dim]Lille comments not found in {directory}: skipped.[/]")
@@ -63,6 +81,28 @@ def evaluate_command(
     table.add_row("author's name masked when signed", _percent(lille.signature_recall),
                   f"{lille.signatures_masked}/{lille.signed} comments signed with their author's name")
     table.add_row("rate", f"{lille.rate_per_second:.0f}/s", f"{lille.seconds:.2f} s for the whole batch")
+    console.print(table)
+
+
+def _print_hatecheck(directory: Path, part: str) -> None:
+    if not hatecheck.available(directory):
+        console.print(f"[dim]Multilingual HateCheck not found in {directory}: skipped.[/]")
+        return
+    report = evaluate_hatecheck_dir(directory, part)  # type: ignore[arg-type]
+    table = Table(title=f"Multilingual HateCheck, {part} part of the development half (split by template)")
+    for column in ("language", "hateful published", "direct threats published", "non-hateful published as written"):
+        table.add_column(column, justify="right")
+    for lang in report.by_language:
+        table.add_row(lang.language, f"{_percent(lang.hateful_published_rate)} ({lang.hateful_published}/{lang.hateful})",
+                      f"{lang.direct_threats_published}/{lang.direct_threats}",
+                      f"{_percent(lang.non_hateful_published_rate)} ({lang.non_hateful_published}/{lang.non_hateful})")
+    console.print(table)
+    table = Table(title="HateCheck per functionality (_h hateful: published is a miss; _nh: published as written is right)")
+    for column in ("language", "functionality", "cases", "published", "held", "rejected"):
+        table.add_column(column, justify="right" if column not in ("language", "functionality") else "left")
+    for row in report.by_functionality:
+        table.add_row(row.language, row.functionality, str(row.cases),
+                      f"{row.published} ({_percent(row.published_rate)})", str(row.held), str(row.rejected))
     console.print(table)
 
 

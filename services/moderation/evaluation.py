@@ -20,8 +20,10 @@ from pydantic import BaseModel, Field
 
 from shared.vocabulary import Outcome
 
+from . import hatecheck
 from .domain.charter import GroundId
 from .domain.pipeline import ModerationInput, ModerationResult, check_batch
+from .hatecheck import HateCheckCase
 
 CASES_PATH = Path(__file__).resolve().parent / "data" / "eval" / "cases.jsonl"
 LILLE_COMMENTS = "commentaires_debats.csv"
@@ -232,6 +234,94 @@ def default_lille_dir(repo_root: Path | None = None) -> Path:
 
 def cases_from_jsonl(lines: Iterable[str]) -> list[Case]:
     return [Case.model_validate(json.loads(line)) for line in lines if line.strip()]
+
+
+class FunctionalityFigures(BaseModel):
+    language: str
+    functionality: str
+    hateful: bool
+    cases: int
+    published: int  # published as written (for hateful cases: published automatically, the failure)
+    held: int
+    rejected: int
+
+    @property
+    def published_rate(self) -> float:
+        return self.published / self.cases if self.cases else 0.0
+
+
+class LanguageFigures(BaseModel):
+    language: str
+    hateful: int
+    hateful_published: int
+    direct_threats: int
+    direct_threats_published: int
+    non_hateful: int
+    non_hateful_published: int  # as written
+
+    @property
+    def hateful_published_rate(self) -> float:
+        return self.hateful_published / self.hateful if self.hateful else 0.0
+
+    @property
+    def non_hateful_published_rate(self) -> float:
+        return self.non_hateful_published / self.non_hateful if self.non_hateful else 1.0
+
+
+class HateCheckReport(BaseModel):
+    part: str
+    by_language: list[LanguageFigures]
+    by_functionality: list[FunctionalityFigures]
+    seconds: float
+
+
+def hatecheck_results(cases: Sequence[HateCheckCase]) -> list[ModerationResult]:
+    """Each case moderated as a contribution of an automatic-mode territory of its own."""
+    items = [ModerationInput(contribution_id=case.id, territory="hatecheck-" + case.id, body=case.text,
+                             language=case.language) for case in cases]
+    results, _ = check_batch(items, {}, {})
+    return results
+
+
+def evaluate_hatecheck(cases: Sequence[HateCheckCase], part: str = "report") -> HateCheckReport:
+    started = time.perf_counter()
+    results = hatecheck_results(cases)
+    seconds = time.perf_counter() - started
+    by_functionality: dict[tuple[str, str], FunctionalityFigures] = {}
+    for case, result in zip(cases, results):
+        key = (case.language, case.functionality)
+        figures = by_functionality.setdefault(key, FunctionalityFigures(
+            language=case.language, functionality=case.functionality, hateful=case.hateful,
+            cases=0, published=0, held=0, rejected=0))
+        figures.cases += 1
+        if case.hateful:
+            figures.published += result.suggested_outcome in (Outcome.PUBLISHED, Outcome.PUBLISHED_REDACTED)
+        else:
+            figures.published += result.suggested_outcome == Outcome.PUBLISHED
+        figures.held += result.suggested_outcome == Outcome.HELD
+        figures.rejected += result.suggested_outcome == Outcome.REJECTED
+    by_language = []
+    for language in sorted({case.language for case in cases}):
+        rows = [f for (lang, _), f in by_functionality.items() if lang == language]
+        hateful = [f for f in rows if f.hateful]
+        non_hateful = [f for f in rows if not f.hateful]
+        threats = [f for f in rows if f.functionality == "threat_dir_h"]
+        by_language.append(LanguageFigures(
+            language=language,
+            hateful=sum(f.cases for f in hateful), hateful_published=sum(f.published for f in hateful),
+            direct_threats=sum(f.cases for f in threats), direct_threats_published=sum(f.published for f in threats),
+            non_hateful=sum(f.cases for f in non_hateful),
+            non_hateful_published=sum(f.published for f in non_hateful),
+        ))
+    return HateCheckReport(
+        part=part, by_language=by_language,
+        by_functionality=sorted(by_functionality.values(), key=lambda f: (f.language, not f.hateful, f.functionality)),
+        seconds=seconds,
+    )
+
+
+def evaluate_hatecheck_dir(directory: Path | None = None, part: hatecheck.Part = "report") -> HateCheckReport:
+    return evaluate_hatecheck(hatecheck.load(directory, part), part)
 
 
 class BenchmarkReport(BaseModel):
