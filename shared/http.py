@@ -59,6 +59,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
+        if any(error["type"] == "json_invalid" for error in errors):
+            return problem_response(400, "Malformed JSON", errors[0]["detail"], instance=request.url.path,
+                                    type_="https://palabre.org/problems/malformed-json")
         detail = "; ".join(f"{e['pointer'] or '/'}: {e['detail']}" for e in errors[:10])
         return problem_response(422, "Invalid request", detail, instance=request.url.path,
                                 type_="https://palabre.org/problems/validation", errors=errors[:100])
@@ -149,3 +152,68 @@ class RequestMetrics:
             path = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.http_requests.labels(scope["method"], path, str(status)).inc()
             self.metrics.http_latency.labels(path).observe(time.perf_counter() - started)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "Request too large")
+        self.limit = limit
+
+
+class BodyLimit:
+    """Refuses a request body above `limit` bytes (`limits` by path) with a 413 problem: at once when its
+    Content-Length says so, before any authentication; otherwise as soon as the bytes read pass it, so an
+    endless chunked body is never held whole."""
+
+    def __init__(self, app, limit: int, limits: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.limit = limit
+        self.limits = limits or {}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get(scope["path"], self.limit)
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            await _too_large(limit, scope, send)
+            return
+        received = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def noting_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, noting_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large(limit, scope, send)
+
+
+async def _too_large(limit: int, scope, send) -> None:
+    response = problem_response(413, "Request too large", f"at most {limit} bytes per request",
+                                instance=scope["path"], headers={"Connection": "close"})
+    await response(scope, _no_body, send)
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.disconnect"}
+
+
+def install_body_limit(app: FastAPI, limit: int, limits: dict[str, int] | None = None) -> None:
+    """Outermost, so that an oversize body is refused before routing, authentication or reading it."""
+    app.add_middleware(BodyLimit, limit=limit, limits=limits)

@@ -30,7 +30,7 @@ from shared.bus import (
 )
 from shared.db import create_pool
 from shared.events import EventData, envelope_for_subject, parse_event
-from shared.http import Metrics, install_operational_routes, install_problem_handlers
+from shared.http import Metrics, install_body_limit, install_operational_routes, install_problem_handlers
 from shared.logging import configure_logging, get_logger
 from shared.outbox import OutboxRelay
 from shared.settings import Settings, get_settings
@@ -201,7 +201,9 @@ class ServiceRuntime:
                         description=self.description)
         return spec.to_specification().to_jsonable()
 
-    def create_app(self, **fastapi_kwargs: Any) -> FastAPI:
+    def create_app(self, *, max_body_bytes: int | None = None, body_limits: dict[str, int] | None = None,
+                   **fastapi_kwargs: Any) -> FastAPI:
+        """`max_body_bytes` (default `settings.max_request_bytes`) caps request bodies, `body_limits` by path."""
         @contextlib.asynccontextmanager
         async def lifespan(app: FastAPI):
             await self.start()
@@ -216,6 +218,7 @@ class ServiceRuntime:
         install_problem_handlers(app)
         install_operational_routes(app, metrics=self.metrics, alive=self.alive, ready=self.ready,
                                    asyncapi=self.asyncapi)
+        install_body_limit(app, max_body_bytes or self.settings.max_request_bytes, body_limits)
         return app
 
     def transaction(self):

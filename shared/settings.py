@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         default=50.0, gt=0, description="Requests per second allowed per territory (token bucket, per process)"
     )
     intake_rate_burst: int = Field(default=200, ge=1, description="Burst allowed per territory")
+    max_request_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest request body of moderation, synthesis and notifications"
+    )
     intake_max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest JSON request body")
     intake_max_import_bytes: int = Field(default=64 * 1024 * 1024, description="Largest imported file")
     webhook_retry_schedule_s: list[float] = Field(

@@ -24,6 +24,7 @@ async def write_nats_users(runtime: ServiceRuntime) -> None:
     await sync_users_file(runtime.db, runtime.settings)
 
 
-app = runtime.create_app()
+app = runtime.create_app(max_body_bytes=runtime.settings.intake_max_request_bytes,
+                         body_limits={"/v1/imports": runtime.settings.intake_max_import_bytes})
 app.include_router(api.router)
 api.document_request_bodies(app)
