@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import httpx
 import orjson
 
-from shared.embedded import free_port, wait_for_port
+from palabre.embedded import free_port, wait_for_port
 
 records: list[tuple[str, str | None, str | None, float]] = []
 

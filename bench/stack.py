@@ -18,7 +18,8 @@ import nats
 import psutil
 
 from shared.bus import NatsAddress
-from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess, free_port
+from palabre.embedded import NatsServer, Postgres, ServiceProcess, free_port
+from palabre.registry import SERVICE_NAMES
 
 if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
     _runtime_dir = Path(tempfile.gettempdir()) / f"palabre-runtime-{os.getuid()}"
@@ -73,7 +74,7 @@ class Stack:
                                           sync_interval=durability.nats_sync_interval)]
         self.postgres: Postgres | None = None
         self.processes: dict[tuple[str, int], ServiceProcess] = {}
-        self.ports = {name: free_port() for name in SERVICES}
+        self.ports = {name: free_port() for name in SERVICE_NAMES}
 
     # --- infrastructure -----------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class Stack:
 
     def start_all(self, replicas: dict[str, int] | None = None) -> Stack:
         started = [self.start_service(name, replica, wait=False)
-                   for name in SERVICES for replica in range((replicas or {}).get(name, 1))]
+                   for name in SERVICE_NAMES for replica in range((replicas or {}).get(name, 1))]
         for process in started:
             process.wait_ready(timeout=120)
         return self

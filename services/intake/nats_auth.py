@@ -9,17 +9,14 @@ is off: there, give territories NATS accounts or JWT users through the cluster's
 """
 
 import asyncio
+import json
+import os
 import secrets
+import signal
+from pathlib import Path
 
 from services.intake import store
 from shared.bus import NatsAddress
-from shared.embedded import (
-    hash_nats_password,
-    nats_password_matches,
-    read_nats_auth_file,
-    signal_nats_reload,
-    write_nats_auth_file,
-)
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -123,3 +120,58 @@ async def sync_users_file(pool, settings: Settings) -> bool:
         log.warning("nats-server not signalled: no live pid in the pid file", pid_file=str(settings.nats_pid_file))
     log.info("nats users file written", territory_users=len(users) - 1, reloaded=reloaded)
     return reloaded
+
+
+# nats-server's users file: written here, and first by the embedded server (palabre.embedded).
+
+
+def hash_nats_password(password: str) -> str:
+    """bcrypt, which nats-server checks itself: the users file never holds a password in clear."""
+    import bcrypt
+
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+
+
+def nats_password_matches(password: str, password_hash: str) -> bool:
+    import bcrypt
+
+    try:
+        return bcrypt.checkpw(password.encode(), password_hash.encode())
+    except ValueError:  # not a bcrypt hash
+        return False
+
+
+_AUTH_FILE_START, _AUTH_FILE_END = "authorization { users = ", " }\n"
+
+
+def read_nats_auth_file(path: Path) -> list[dict] | None:
+    """The users in a file `write_nats_auth_file` wrote; None when there is none or it is not one of ours."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    if not (text.startswith(_AUTH_FILE_START) and text.endswith(_AUTH_FILE_END)):
+        return None
+    try:
+        users = json.loads(text[len(_AUTH_FILE_START):-len(_AUTH_FILE_END)])
+    except ValueError:
+        return None
+    return users if isinstance(users, list) else None
+
+
+def write_nats_auth_file(path: Path, users: list[dict]) -> None:
+    """Write nats-server's `authorization` block atomically (readers never see half a file), mode 0600."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(f"{_AUTH_FILE_START}{json.dumps(users, indent=1)}{_AUTH_FILE_END}")
+    temporary.chmod(0o600)
+    os.replace(temporary, path)
+
+
+def signal_nats_reload(pid_file: Path) -> bool:
+    """Ask the nats-server whose pid is in `pid_file` to reload its configuration (SIGHUP)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError):
+        return False
+    return True

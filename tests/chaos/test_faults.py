@@ -8,7 +8,7 @@ import pytest
 
 from bench.receiver import ReceiverProcess
 from bench.stack import DURABILITY_PROFILES, Stack
-from shared.embedded import SERVICES
+from palabre.registry import SERVICE_NAMES
 from tests.chaos.accounting import Load, account, network
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1200)]
@@ -30,7 +30,7 @@ async def test_every_service_killed_and_both_servers_restarted_under_load(chaos_
     keys = network(stack, receiver, TERRITORIES)
     load = Load(stack, keys, count=4000, per_second=100).start()
     time.sleep(3)
-    for name in SERVICES:
+    for name in SERVICE_NAMES:
         stack.kill(name)
         time.sleep(1.5)
         stack.start_service(name)

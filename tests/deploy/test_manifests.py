@@ -13,10 +13,11 @@ from compose_spec import PyOptions
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
+from palabre.registry import SERVICE_NAMES as SERVICES
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SERVICES_DIR = DEPLOY.parent / "services"
 KUBERNETES_VERSION = "1.31"
-SERVICES = ("intake", "moderation", "synthesis", "notifications")
 
 
 def documents() -> list[tuple[str, dict]]:

@@ -7,7 +7,8 @@ import nats
 import pytest
 
 from shared.bus import ConnectionWatch, NatsAddress
-from shared.embedded import NatsServer, free_port, hash_nats_password, write_nats_auth_file
+from palabre.embedded import NatsServer, free_port
+from services.intake.nats_auth import hash_nats_password, write_nats_auth_file
 from tests.harness import async_wait_for
 
 

@@ -5,6 +5,7 @@ import json
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from palabre.registry import SERVICE_NAMES
 from tests.harness import wait_for
 
 
@@ -143,7 +144,7 @@ def test_a_key_reaches_only_its_own_territory(stack):
 
 
 def test_every_service_is_observable(stack):
-    for service in ("intake", "moderation", "synthesis", "notifications"):
+    for service in SERVICE_NAMES:
         health = httpx.get(f"{stack.url(service)}/healthz")
         assert health.status_code == 200 and health.json()["checks"] == {"bus": True, "consumers": True}
         ready = httpx.get(f"{stack.url(service)}/readyz")

@@ -9,7 +9,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 
 from shared.bus import BatchOutcome, ConnectionWatch, PullConsumer, StreamSpec, connect_nats
-from shared.embedded import NatsServer, free_port
+from palabre.embedded import NatsServer, free_port
 from shared.settings import Settings
 from tests.harness import async_wait_for
 

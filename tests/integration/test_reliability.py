@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from palabre.registry import SERVICE_NAMES
 from shared.bus import DEAD_LETTER_STREAM, DLQ_REASON, EVENTS_STREAM
 from shared.events import ContributionSubmitted, envelope, utcnow
 from tests.harness import Stack, async_wait_for, wait_for
@@ -201,7 +202,7 @@ async def test_a_restarted_intake_leaves_the_nats_users_alone(own_stack):
     wait_for(lambda: reloads() > before, what="nats-server to reload the new users")
 
 
-@pytest.mark.parametrize("service", ["intake", "moderation", "synthesis", "notifications"])
+@pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_a_stopped_service_shuts_down_by_itself(own_stack, service):
     """SIGTERM (what Kubernetes sends): consumers finish the batch in hand, connections close, the process
     exits 0 on its own, before the harness would have to kill it."""

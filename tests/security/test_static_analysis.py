@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TARGETS = ("services", "shared", "bench")
+TARGETS = ("palabre", "services", "shared", "bench")
 BARE_NOSEC = re.compile(r"#\s*nosec\b(?!:?\s*B\d{3})")
 
 

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-SERVICES = ("intake", "moderation", "synthesis", "notifications")
+from palabre.registry import SERVICE_NAMES as SERVICES
 
 
 def _document(service: str) -> dict:

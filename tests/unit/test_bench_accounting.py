@@ -6,7 +6,7 @@ import psutil
 
 from bench.measure import _parts_with_load_generator
 from bench.stack import Stack, cpu_seconds, cpu_spent
-from shared.embedded import ServiceProcess
+from palabre.embedded import ServiceProcess
 
 # a service that starts a worker process burning CPU, as synthesis starts its recompute
 SERVICE_WITH_WORKER = (

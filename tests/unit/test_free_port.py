@@ -1,6 +1,6 @@
 import socket
 
-from shared.embedded import _ephemeral_port_range, free_port
+from palabre.embedded import _ephemeral_port_range, free_port
 
 
 def test_free_ports_are_distinct_bindable_and_outside_the_ephemeral_range():

@@ -70,7 +70,7 @@ def test_a_stopped_pool_worker_exits_when_its_service_is_killed(tmp_path):
 
 def test_a_service_process_uses_one_native_math_thread():
     """BLAS pools of several threads per service spin for the cores the other services need."""
-    probe = ("from shared.cli import single_threaded_native_math; single_threaded_native_math(); "
+    probe = ("from palabre.cli import single_threaded_native_math; single_threaded_native_math(); "
              "from threadpoolctl import threadpool_info; print(max(i['num_threads'] for i in threadpool_info()))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": os.getcwd(), "OPENBLAS_NUM_THREADS": "2"})

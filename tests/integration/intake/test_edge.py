@@ -8,7 +8,7 @@ import unicodedata
 import httpx
 import pytest
 
-from shared.embedded import ServiceProcess, free_port
+from palabre.embedded import ServiceProcess, free_port
 from tests.harness import async_wait_for
 
 PROBLEM = "application/problem+json"

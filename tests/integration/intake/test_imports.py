@@ -63,7 +63,7 @@ async def test_lille_exports_import_through_the_cli_with_a_progress_bar(intake_s
 
     def palabre_import(path, chunk_rows: int) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "shared.cli", "import", str(path), "--territory", "lille-cli", "--format",
+            [sys.executable, "-m", "palabre.cli", "import", str(path), "--territory", "lille-cli", "--format",
              "decidim", "--chunk-rows", str(chunk_rows), "--key", key, "--intake-url", intake_stack.url("intake")],
             capture_output=True, text=True, timeout=600, cwd=REPO, env={**_env(), "COLUMNS": "200"},
         )

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook
 
 from shared.bus import event_headers
-from shared.embedded import free_port
+from palabre.embedded import free_port
 from shared.events import (
     ContributionPublished,
     Decision,

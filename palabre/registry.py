@@ -1,0 +1,57 @@
+"""The services of Palabre, in one place: what `palabre serve`, `palabre up`, the bench, the AsyncAPI
+export and the configuration reference iterate over."""
+
+import importlib
+from dataclasses import dataclass
+
+from pydantic_settings import BaseSettings
+
+from shared.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    app_module: str  # holds `app` (FastAPI) and `runtime`
+    settings_class: str | None = None  # "module:Class" of the service's own settings, beside the shared ones
+    cli_module: str | None = None  # holds a Typer `app` mounted as `palabre <name>`
+
+    @property
+    def default_port(self) -> int:
+        return Settings.model_fields[f"{self.name}_port"].default
+
+    @property
+    def port(self) -> int:
+        """The port configured here (`PALABRE_<NAME>_PORT`), or the default."""
+        return get_settings().port_of(self.name)
+
+    def load_app_module(self):
+        return importlib.import_module(self.app_module)
+
+    def load_settings_class(self) -> type[BaseSettings] | None:
+        if self.settings_class is None:
+            return None
+        module, _, name = self.settings_class.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def load_cli_module(self):
+        return importlib.import_module(self.cli_module) if self.cli_module else None
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("intake", "services.intake.app", cli_module="services.intake.cli"),
+    Service("moderation", "services.moderation.app", "services.moderation.settings:ModerationSettings",
+            cli_module="services.moderation.cli"),
+    Service("synthesis", "services.synthesis.app", "services.synthesis.settings:SynthesisSettings",
+            cli_module="services.synthesis.cli"),
+    Service("notifications", "services.notifications.app"),
+)
+
+SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
+
+
+def service(name: str) -> Service:
+    for candidate in SERVICES:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"unknown service {name!r}; the services are {', '.join(SERVICE_NAMES)}")
