@@ -18,27 +18,48 @@ def synthesis() -> None:
 
 @app.command()
 def evaluate(data_dir: Path = typer.Option(None, "--data-dir", help="folder holding decidim-lille-grand-debat/")) -> None:
-    """Axis assignment against the Lille authors' categories; silhouette, stability, traceability."""
-    from .evaluation import DEFAULT_DATA_DIR, LILLE, evaluate_axes, evaluate_synthesis, grand_debat_framework, load_lille
+    """Axis assignment across sources (fitted on the Lille proposals, scored on the Lille debate comments);
+    silhouette, stability, traceability."""
+    from .evaluation import (
+        DEFAULT_DATA_DIR,
+        LILLE,
+        evaluate_axes,
+        evaluate_synthesis,
+        grand_debat_framework,
+        load_lille,
+        load_lille_comments,
+    )
 
     data_dir = data_dir or DEFAULT_DATA_DIR
     if not (data_dir / LILLE / "propositions-libres.csv").exists():
         typer.echo(f"no data at {data_dir / LILLE}", err=True)
         raise typer.Exit(2)
     proposals = load_lille(data_dir)
+    comments = load_lille_comments(data_dir)
     framework = grand_debat_framework()
     console = Console()
-    table = Table(title=f"Axis assignment — {sum(1 for p in proposals if p.axis)} Lille proposals with a theme")
-    for column in ("method", "accuracy", "macro-F1", "coverage", "accuracy when assigned"):
+    results = evaluate_axes(proposals, comments, framework)
+    table = Table(title=f"Axis assignment across sources — fitted on {sum(1 for p in proposals if p.axis)} "
+                        f"Lille proposals with a theme, scored on {len(comments)} Lille debate comments")
+    for column in ("method", "accuracy", "macro-F1", "coverage"):
         table.add_column(column)
-    results = evaluate_axes(proposals, framework)
     for method, r in results.items():
-        table.add_row(method, f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}", f"{r['coverage']:.3f}",
-                      f"{r['accuracy_assigned']:.3f}")
+        table.add_row(method, f"{r.accuracy:.3f}", f"{r.macro_f1:.3f}", f"{r.coverage:.3f}")
     console.print(table)
-    share = results["self-trained"].get("autre_sujet_unclassified")
-    if share is not None:
-        console.print(f"'Autre sujet' proposals left unclassified by the self-trained model: {share:.0%}")
+    for method, r in list(results.items())[-2:]:
+        table = Table(title=f"Per axis — {method}")
+        for column in ("axis", "precision", "recall", "F1", "support"):
+            table.add_column(column)
+        for axis, m in r.per_axis.items():
+            table.add_row(axis, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+        console.print(table)
+        table = Table(title=f"Confusion (rows: the debate's theme) — {method}")
+        table.add_column("")
+        for axis in [*r.axes, "non classé"]:
+            table.add_column(axis[:14])
+        for axis, row in zip(r.axes, r.confusion):
+            table.add_row(axis[:14], *[str(n) for n in row])
+        console.print(table)
     s = evaluate_synthesis(proposals, framework)
     table = Table(title="Synthesis")
     table.add_column("measure")

@@ -6,6 +6,11 @@ own words: it pseudo-labels the contributions the prototypes place with a clear 
 axes), adds the seed terms as tiny labelled documents and the known examples (axes given by the source,
 corrections made by a person, weighted higher), trains a logistic regression, and repeats once with the
 regression's confident predictions. Below `threshold` the answer is None ("non classé"), never forced.
+
+A contribution that answers a question (a debate's question, where the source gives one) is placed on the
+mean of three probability vectors, equal weights: its own text's, the question's, and the mean of what every
+contribution of the fitting corpus answering that question says (the debate as a whole). On arrival, a
+question the fitting corpus did not hold counts its own text only (text and question, halves).
 """
 
 from __future__ import annotations
@@ -150,8 +155,33 @@ class PrototypeClassifier:
     def scores(self, X: sparse.csr_matrix) -> np.ndarray:
         return self.prototype_scores(X)
 
-    def predict_docs(self, docs: Sequence[str]) -> list[Assignment]:
-        return self._assign(self.scores(self.transform(docs)))
+    def predict_docs(self, docs: Sequence[str], questions: Sequence[str] | None = None) -> list[Assignment]:
+        """`questions`: for each doc, the lemmatised question it answers ("" for none)."""
+        S = self.scores(self.transform(docs))
+        if questions is not None and any(questions):
+            S = self._with_questions(S, questions)
+        return self._assign(S)
+
+    def _with_questions(self, S: np.ndarray, questions: Sequence[str]) -> np.ndarray:
+        priors = self.question_priors(sorted({q for q in questions if q}))
+        out = S.copy()
+        for i, q in enumerate(questions):
+            if q and q in priors:
+                prior, parts = priors[q]
+                out[i] = (S[i] + prior) / (1 + parts)
+        return out
+
+    def question_priors(self, questions: Sequence[str]) -> dict[str, tuple[np.ndarray, int]]:
+        """For each question, (summed probability vectors, how many): the question's own text's, plus the
+        mean over its answers in the fitting corpus when it held any."""
+        known = getattr(self, "_question_priors", {})
+        unknown = [q for q in questions if q not in known]
+        out = {q: known[q] for q in questions if q in known}
+        if unknown:
+            for q, row in zip(unknown, self.scores(self.transform(unknown))):
+                if row.any():
+                    out[q] = (row, 1)
+        return out
 
     def predict(self, texts: Sequence[str]) -> list[Assignment]:
         return self.predict_docs(self.lemmatizer.docs(list(texts)))
@@ -184,7 +214,34 @@ class AxisClassifier(PrototypeClassifier):
         self.C = C
         self.max_iter = max_iter
 
-    def fit_docs(self, docs: Sequence[str], examples: Sequence[tuple[str, str]] = ()):
+    def fit_docs(self, docs: Sequence[str], examples: Sequence[tuple[str, str]] = (),
+                 questions: Sequence[str] | None = None):
+        """`questions`: for each doc, the lemmatised question it answers ("" for none)."""
+        self._fit_model(docs, examples)
+        self._question_priors = self._debate_priors(docs, questions) if questions is not None else {}
+        return self
+
+    def _debate_priors(self, docs: Sequence[str], questions: Sequence[str]) -> dict[str, tuple[np.ndarray, int]]:
+        members: dict[str, list[int]] = {}
+        for i, q in enumerate(questions):
+            if q:
+                members.setdefault(q, []).append(i)
+        if not members:
+            return {}
+        asked = sorted(members)
+        own = self.scores(self.transform(asked))
+        priors = {}
+        for q, row in zip(asked, own):
+            answers = self.scores(self.transform([docs[i] for i in members[q]]))
+            answered = answers[answers.any(axis=1)]
+            parts = [row] if row.any() else []
+            if len(answered):
+                parts.append(answered.mean(axis=0))
+            if parts:
+                priors[q] = (np.sum(parts, axis=0), len(parts))
+        return priors
+
+    def _fit_model(self, docs: Sequence[str], examples: Sequence[tuple[str, str]]) -> None:
         super().fit_docs(docs, examples)
         sample_idx = _evenly(len(docs), self.fit_sample * 2)
         X = self.transform([docs[i] for i in sample_idx]) if len(sample_idx) else None
@@ -213,7 +270,6 @@ class AxisClassifier(PrototypeClassifier):
             if X is None:
                 break
             confidence = self._proba(X)
-        return self
 
     def _pseudo_labels(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The most clearly placed rows of each axis (by margin between best and second), balanced."""
