@@ -1,6 +1,7 @@
 """Synthesis's JSON API (DESIGN §5), its exports (Markdown, PDF) and the axis corrections."""
 
 import asyncio
+import importlib.util
 import hmac
 import uuid
 from typing import Annotated
@@ -93,6 +94,9 @@ async def export_manifesto(fmt: str, request: Request):
 def _format(fmt: str) -> str:
     if fmt not in ("md", "pdf"):
         raise Problem(404, "Unknown format", f"exports are .md or .pdf, not .{fmt}")
+    if fmt == "pdf" and importlib.util.find_spec("weasyprint") is None:
+        raise Problem(501, "PDF export not installed",
+                      "this installation has no PDF renderer (install palabre[pdf]); the .md export is available")
     return fmt
 
 
