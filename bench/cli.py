@@ -207,6 +207,7 @@ def summary(results: dict[str, Any], main: str) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "pipeline_contributions_per_s": run["pipeline"]["contributions_per_s"],
         "decision_latency_ms": {k: run["latency"][k] for k in ("p50", "p95", "p99")},
+        "decision_undecided": run["latency"].get("undecided"),
         "import_rows_per_s": run.get("import", {}).get("rows_per_s"),
         "synthesis": {size: ({k: v for k, v in r.items() if k in ("seconds", "peak_gib", "error")})
                       for size, r in results.get("synthesis", {}).items()},
@@ -282,6 +283,9 @@ def print_table(figures: dict[str, Any]) -> None:
     latency = figures["decision_latency_ms"]
     table.add_row(f"submission → decision at {details['latency']['offered_per_s']:.0f}/s, p50 / p95 / p99",
                   f"{latency['p50']:.0f} / {latency['p95']:.0f} / {latency['p99']:.0f} ms", "p99 < 250 ms", "")
+    table.add_row("  undecided when the window closed, each counted as the whole window",
+                  f"{details['latency'].get('undecided', 0):,} of {details['latency']['sent']:,}"
+                  f" ({details['latency']['failed_requests']:,} refused by intake)", "0", "")
     at_rate = details["latency"].get("cpu_s_per_1000_by_part")
     if at_rate:
         table.add_row(f"  CPU at that rate: {details['latency']['cores_busy']:.2f} of {details['latency']['cores']}"

@@ -28,7 +28,7 @@ from nats.js.api import StorageType, StreamConfig
 
 from bench.load import TERRITORIES, batches, clean_contribution, contribution
 from bench.receiver import ReceiverProcess
-from bench.stack import INFRA_PARTS, Stack, cpu_seconds, cpu_spent
+from bench.stack import INFRA_PARTS, Stack, cpu_by_part, cpu_sample
 from shared.bus import CONTRIBUTION_HEADER
 
 DECISION_SUBJECTS = ("palabre.contribution.published.>", "palabre.contribution.rejected.>",
@@ -208,7 +208,7 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
     for territory, items in batches(count, batch, territories, prefix=prefix, seed=hash(prefix) % 1000):
         queue.put_nowait((territory, items))
     ids: set[str] = set()
-    parts_before = {part: cpu_seconds(pids) for part, pids in stack.pids_by_part().items()}
+    cpu_before = cpu_sample(stack.pids_by_part())
 
     async def sender(client: aiohttp.ClientSession) -> None:
         while not queue.empty():
@@ -226,8 +226,8 @@ async def pipeline_throughput(stack: Stack, receiver: ReceiverProcess, network: 
     delivered_at = await until(lambda: _true(delivered(receiver, prefix) >= len(published)), timeout,
                                "every published contribution delivered to the webhook receiver", interval=0.5)
     finished = max(decided_at, counted_at, delivered_at)
-    by_part = {part: cpu_spent(parts_before.get(part, {}), cpu_seconds(pids)) / len(ids) * 1000
-               for part, pids in stack.pids_by_part().items()}
+    by_part = {part: seconds / len(ids) * 1000
+               for part, seconds in cpu_by_part(cpu_before, cpu_sample(stack.pids_by_part())).items()}
     await watch.stop()
     outcomes: dict[str, int] = {}
     for cid in ids:
@@ -363,7 +363,7 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
             except (RuntimeError, ValueError) as exc:
                 failures.append(str(exc))
 
-    cpu_before = {part: cpu_seconds(pids) for part, pids in _parts_with_load_generator(stack).items()}
+    cpu_before = cpu_sample(_parts_with_load_generator(stack))
     async with load_client(64, 60) as client:
         started = time.perf_counter()
         tasks = []
@@ -378,19 +378,30 @@ async def decision_latency(stack: Stack, network: Network, *, rate: float = 200.
         await until(lambda: _true(all(cid in watch.decided for cid in sent_at)), timeout, "decisions")
     except TimeoutError:
         pass
-    cpu_by_part = {part: cpu_spent(cpu_before.get(part, {}), cpu_seconds(pids))
-                   for part, pids in _parts_with_load_generator(stack).items()}
+    spent = cpu_by_part(cpu_before, cpu_sample(_parts_with_load_generator(stack)))
     window_s = time.perf_counter() - started
-    latencies = np.array([(watch.decided[cid][1] - at) * 1000 for cid, at in sent_at.items() if cid in watch.decided])
+    decided_at = {cid: at for cid, (_, at) in watch.decided.items()}
     await watch.stop()
+    latencies, undecided = decision_latencies_ms(sent_at, decided_at, len(failures), window_s)
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if len(latencies) else (float("nan"),) * 3
-    return {"offered_per_s": rate, "sent": len(sent_at), "decided": int(len(latencies)),
-            "failed_requests": len(failures), "p50": float(p50), "p95": float(p95), "p99": float(p99),
+    return {"offered_per_s": rate, "sent": len(sent_at) + len(failures), "decided": len(latencies) - undecided,
+            "undecided": undecided, "failed_requests": len(failures),
+            "p50": float(p50), "p95": float(p95), "p99": float(p99),
             "max": float(latencies.max()) if len(latencies) else float("nan"),
             # how much of the machine this rate takes, the bench's own load generator included
-            "cores_busy": sum(cpu_by_part.values()) / window_s, "cores": os.cpu_count(),
+            "cores_busy": sum(spent.values()) / window_s, "cores": os.cpu_count(),
             "cpu_s_per_1000_by_part": {part: seconds / max(1, len(sent_at)) * 1000
-                                       for part, seconds in cpu_by_part.items()}}
+                                       for part, seconds in spent.items()}}
+
+
+def decision_latencies_ms(sent_at: dict[str, float], decided_at: dict[str, float], refused: int,
+                          window_s: float) -> tuple[np.ndarray, int]:
+    """One latency per contribution sent, and how many were never decided: a decided one from its scheduled
+    send to its decision; one still undecided when the window closes, or refused by intake, counts as the
+    whole window, so that a pipeline that stops deciding cannot make its percentiles look better."""
+    decided = [(decided_at[cid] - at) * 1000 for cid, at in sent_at.items() if cid in decided_at]
+    undecided = len(sent_at) - len(decided) + refused
+    return np.array(decided + [window_s * 1000] * undecided, dtype=float), undecided
 
 
 def _parts_with_load_generator(stack: Stack) -> dict[str, list[int]]:

@@ -17,9 +17,9 @@ import httpx
 import nats
 import psutil
 
-from shared.bus import NatsAddress
 from palabre.embedded import NatsServer, Postgres, ServiceProcess, free_port
 from palabre.registry import SERVICE_NAMES
+from shared.bus import NatsAddress
 
 if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
     _runtime_dir = Path(tempfile.gettempdir()) / f"palabre-runtime-{os.getuid()}"
@@ -266,20 +266,46 @@ def _descendants(pid: int) -> list[int]:
         return []
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds of each live process (a vanished one is left out)."""
-    seconds = {}
-    for pid in pids:
-        try:
-            times = psutil.Process(pid).cpu_times()
-        except psutil.Error:
-            continue
-        seconds[pid] = times.user + times.system
-    return seconds
+@dataclass(frozen=True)
+class CpuSample:
+    """CPU seconds of every live process of each part, at one moment."""
+
+    own: dict[int, float]  # what the process spent itself (user + system)
+    reaped: dict[int, float]  # what its children spent, once they ended and it waited for them
+    part_of: dict[int, str]
 
 
-def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+def cpu_sample(parts: dict[str, list[int]]) -> CpuSample:
+    own, reaped, part_of = {}, {}, {}
+    for part, pids in parts.items():
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:  # ended meanwhile: counted through its parent (see `cpu_by_part`)
+                continue
+            own[pid] = times.user + times.system
+            reaped[pid] = times.children_user + times.children_system
+            part_of[pid] = part
+    return CpuSample(own, reaped, part_of)
+
+
+def cpu_by_part(before: CpuSample, after: CpuSample) -> dict[str, float]:
+    """CPU seconds each part spent between two samples, processes that ended in between included.
+
+    When a process ends, the kernel adds all it spent to its parent's `reaped` time once the parent waits
+    for it: that growth is counted (to `<service> workers` for a service's children), and what the ended
+    process had spent before the first sample is taken off, so only the window is counted. A process that
+    both started and ended in the window is counted the same way, through its parent."""
+    spent: dict[str, float] = {}
+    for pid, seconds in after.own.items():
+        part = after.part_of[pid]
+        spent[part] = spent.get(part, 0.0) + seconds - before.own.get(pid, 0.0)
+        children = f"{part} workers" if part in SERVICE_NAMES else part
+        spent[children] = spent.get(children, 0.0) + after.reaped[pid] - before.reaped.get(pid, 0.0)
+    for pid in before.own.keys() - after.own.keys():
+        part = before.part_of[pid]
+        spent[part] = spent.get(part, 0.0) - before.own[pid] - before.reaped[pid]
+    return spent
 
 
 def wait_until(probe, timeout: float, *, what: str, interval: float = 0.2):
