@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
+from .statements import find_statements
 from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
 
 CHECK = "abuse"
@@ -253,4 +254,5 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) 
         return []
     canonical = CanonicalText(text, folded_text)
     lexicon = load_lexicon()
-    return find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon)
+    return find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon) \
+        + find_statements(text, language, canonical)

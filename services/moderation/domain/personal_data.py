@@ -418,13 +418,14 @@ def _is_unknown_name_word(word: str) -> bool:
     return len(stripped) <= 2 or not is_known_word(stripped)
 
 
-def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[Flag]:
+def names_from_entities(text: str, entities: Iterable[tuple[int, int]], language: str = "fr") -> list[Flag]:
     """Keep the recogniser's PER entities that look like a private person's name.
 
     The small French model tags many capitalised words as persons (sentence-initial verbs, "Education
     Nationale"); an entity is kept when it holds a known first name, or when every word is capitalised,
     none is a common French word and it is not a place, a role or a public figure.
-    `could_hold_person_name` relies on these rules: change both together.
+    `could_hold_person_name` relies on these rules: change both together. In German every noun is
+    capitalised ("Alle Frauen"), so there only an entity holding a first name is kept.
     """
     flags = []
     for start, end in entities:
@@ -446,7 +447,7 @@ def names_from_entities(text: str, entities: Iterable[tuple[int, int]]) -> list[
         if has_first_name:
             flags.append(_flag("name", start, end, score=0.85, detail="entity"))
             continue
-        if len(content) >= 2 and all(_is_unknown_name_word(w) for w in content):
+        if len(content) >= 2 and all(_is_unknown_name_word(w) for w in content) and language != "de":
             flags.append(_flag("name", start, end, score=0.7, detail="entity"))
     return flags
 
@@ -565,13 +566,13 @@ def resolve_overlaps(flags: list[Flag]) -> list[Flag]:
     return sorted(kept, key=lambda f: f.start)
 
 
-def find_personal_data(text: str, person_entities: Iterable[tuple[int, int]] = ()) -> list[Flag]:
+def find_personal_data(text: str, person_entities: Iterable[tuple[int, int]] = (), language: str = "fr") -> list[Flag]:
     """Every personal datum of `text`. `person_entities` are the PER spans the name model found in it."""
     if not text:
         return []
     flags = find_emails(text) + find_ibans(text) + find_nirs(text) + find_phones(text) + find_addresses(text)
     flags += find_name_cues(text)
-    flags += names_from_entities(text, person_entities)
+    flags += names_from_entities(text, person_entities, language)
     flags = resolve_overlaps(flags)
     return mask_repeats(text, flags, known_data(text, flags))
 

@@ -112,8 +112,8 @@ def check_batch(
     results = []
     for index, item in enumerate(items):
         title, body = titles[index], bodies[index]
-        title_data = personal_data.find_personal_data(title, title_entities[index])
-        body_data = personal_data.find_personal_data(body, body_entities[index])
+        title_data = personal_data.find_personal_data(title, title_entities[index], item.language)
+        body_data = personal_data.find_personal_data(body, body_entities[index], item.language)
         known = {**personal_data.known_data(title, title_data), **personal_data.known_data(body, body_data)}
         if known:
             title_data = personal_data.mask_repeats(title, title_data, known)

@@ -1,0 +1,409 @@
+"""Hateful and threatening statements: what a sentence says about a group, a role or a person.
+
+The words are ordinary ("tuer", "les femmes", "rats"); the violation is in how a sentence puts them
+together. A sentence is flagged when it holds a target (a protected group, a role, a person named by a
+pronoun) and something said of it: violence (`threat`), hatred or disgust, a vile attribute, a
+dehumanising comparison, an exclusion, a life said to be worth nothing (`hate`). The flag spans the
+stretch from target to cue, so a moderator sees the statement itself.
+
+What keeps a sentence published: negation before the cue ("je ne déteste pas", "ich hasse sie nicht"),
+counter-speech (the cue inside quotation marks, or reported with a verb of saying or denouncing), a cue
+with no person or group near it (a threat to a sandwich, swearing at no one), and a negative attribute said
+of a group that the charter does not protect (professions are protected from dehumanisation only).
+
+Spelling evasions: the text's canonical words already undo case, accents, leetspeak, repeated letters and
+letters spelled out one by one; here, words of the lexicon also match with one letter missing, added,
+changed or two letters swapped, and when glued to their neighbours ("tuerce", "ichhasse"). Such a match is
+weaker evidence: the contribution is held, not rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+from .charter import DATA_DIR, GroundId
+from .flags import Flag
+from .text import CanonicalText, canonical_word
+
+CHECK = "statements"
+LEXICON_PATH = DATA_DIR / "lexicon" / "statements.txt"
+SURE = 0.95  # a clear statement: rejected where the territory lets the machine reject on that ground
+WEAK = 0.7  # held for a person (spelling evasions, attributes alone, unclear frames)
+
+# Forms of a French verb of the first group, from its stem (tu-er).
+_ER_ENDINGS = ("er", "e", "es", "ent", "ons", "ez", "é", "ée", "és", "ées", "erai", "eras", "era", "erons",
+               "erez", "eront", "erais", "erait", "eraient", "ais", "ait", "aient", "ant", "ions", "iez")
+# Words a glued token may be cut into besides the lexicon's own.
+_GLUE_WORDS = frozenset(canonical_word(w) for w in (
+    "a au aux ce cet cette ces me te se de des du d les la le l un une tous toutes tout juste vraiment plus "
+    "tellement si tres ich du er wir einfach so sehr viel alle diese diesen dieser den die das mich dich euch "
+    "wirklich nur komplett putain putains endlich"
+).split())
+_FILLERS = frozenset(canonical_word(w) for w in (
+    "absolument vraiment tellement tous toutes tout juste simplement carrement completement bien donc "
+    "alle wirklich einfach so endlich doch"
+).split())
+# Common words one letter away from a word of the lexicon ("fils" and "filles").
+_NEVER_MISSPELT = frozenset(canonical_word(w) for w in (
+    "fils file files pays pire rien sous tres pour dans sans tout vers leur mais bien ceux elle elles celle "
+    "sein seine mein meine dein deine wenn denn dann chine voile voiles reve reves signe signes tant filer ete prendre rappeler"
+).split())
+_NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucune rien nul nulle personne guere".split())
+_NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts".split())
+_NEGATION_EN = frozenset("not never no don t doesn t isn".split())
+_NEAR_CHARS = 40
+_COPULA = frozenset(canonical_word(w) for w in (
+    "sont est c ce comme que qu sind ist seid bist wie als are is like"
+).split())
+_MORE_OR_LESS = frozenset(canonical_word(w) for w in "moins plus weniger mehr".split())
+_COMPARATIVE = frozenset(canonical_word(w) for w in "aussi autant als".split())
+# Verbs after which a negation refuses what follows ("ne tolérerai jamais que…", "nicht zulassen, dass…").
+_REFUSAL = frozenset(canonical_word(w) for w in (
+    "tolerer tolererai tolerons tolerer accepter accepterai accepterons laisser laisserons permettre "
+    "dulden zulassen zusehen zuschauen verdient verdienen sollte sollten"
+).split())
+# Quotation marks that open and close a quoted stretch.
+_QUOTES = re.compile(r"[\"«“„»”]")
+_SENTENCE_END = re.compile(r"[.!?;:]+(?:\s|$)|\n")
+_POSITIVE_FRAME = frozenset(canonical_word(w) for w in (
+    "admires admirer adore adorons aime aimons respecte respecter proteger protegeons defendre fier fiere "
+    "fiers heureux heureuse merveilleux merveilleuses formidable formidables genial geniaux incroyable "
+    "incroyables gentils gentilles intelligents intelligentes brillants courageux courageuses bienvenus "
+    "bienvenue enrichissent richesse chance soutenir soutien accueillir egalite remercier merci "
+    "liebe lieben ehren gelobt schutzen respektieren stolz grossartig wunderbar toll klug mutig willkommen "
+    "bereicherung danke love respect proud great wonderful"
+).split())
+
+
+@dataclass(frozen=True, eq=False)
+class StatementLexicon:
+    sections_of: dict[str, frozenset[str]]  # canonical word -> its sections
+    phrases: dict[str, tuple[tuple[tuple[str, ...], str], ...]]  # first word -> (words, section), longest first
+    fuzzy_index: dict[str, frozenset[str]]  # a word or one of its one-letter deletions -> lexicon words
+    phrase_words: frozenset[str]  # every word of every phrase
+
+    def tags(self, word: str) -> frozenset[str]:
+        return self.sections_of.get(word, frozenset())
+
+
+def _expand(term: str) -> list[str]:
+    if term.endswith("~"):
+        stem = term[:-1][:-2]
+        return [stem + ending for ending in _ER_ENDINGS if stem + ending not in _NOT_A_FORM]
+    return [term]
+
+
+_NOT_A_FORM = {"violent"}  # "violent" is an adjective far more often than a form of "violer"
+
+
+_PHRASE_LISTS = ("exclusion", "negated-worth")
+
+
+@cache
+def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
+    sections: dict[str, set[str]] = {}
+    phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    section, one_phrase_a_line = "", False
+    listed: set[str] = set()  # words as written in the file (a verb's other forms are not misspelt)
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("["):
+            header = line.strip("[]")
+            section = header.removesuffix("-phrase")
+            one_phrase_a_line = header.endswith("-phrase") or section in _PHRASE_LISTS
+            continue
+        for entry in ([line] if one_phrase_a_line else line.split()):
+            listed.add(canonical_word(entry.rstrip("~")))
+            for form in _expand(entry):
+                words = tuple(canonical_word(w) for w in re.findall(r"[\w-]+", form.replace("'", " ")))
+                if len(words) == 1:
+                    sections.setdefault(words[0], set()).add(section)
+                elif words:
+                    phrases.setdefault(words[0], []).append((words, section))
+    fuzzy: dict[str, set[str]] = {}
+    # Phrases' words ("mort" of "mort à") may be misspelt too.
+    misspellable = {w for w, ws in sections.items() if not ws <= {"person", "frame"} and w in listed} \
+        | {w for entries in phrases.values() for words, _ in entries for w in words}
+    for word in misspellable:
+        if len(word) >= 4:
+            for key in {word, *_deletions(word)}:
+                fuzzy.setdefault(key, set()).add(word)
+    return StatementLexicon(
+        sections_of={w: frozenset(s) for w, s in sections.items()},
+        phrases={w: tuple(sorted(p, key=lambda e: -len(e[0]))) for w, p in phrases.items()},
+        fuzzy_index={k: frozenset(v) for k, v in fuzzy.items()},
+        phrase_words=frozenset(w for entries in phrases.values() for words, _ in entries for w in words),
+    )
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_swap(a: str, b: str) -> bool:
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+@lru_cache(maxsize=100_000)
+def _fuzzy_match(word: str) -> str | None:
+    """The lexicon word `word` misspells, if any: one letter missing (from a word of 4 letters or more),
+    two neighbours swapped, or one letter added to a word of 6 or more. A changed letter is not enough
+    ("faire" is not "maire"), nor is any word that phrases or glue are made of."""
+    lexicon = load_statement_lexicon()
+    if len(word) < 3 or word in lexicon.sections_of or word in lexicon.phrase_words or word in _GLUE_WORDS \
+            or word in _NEVER_MISSPELT:
+        return None
+    candidates: set[str] = set(lexicon.fuzzy_index.get(word, ()))
+    for key in _deletions(word):
+        candidates |= lexicon.fuzzy_index.get(key, frozenset())
+    for candidate in sorted(candidates):
+        if len(word) >= 4 and len(candidate) == len(word) + 1 and word in _deletions(candidate):
+            return candidate
+        if len(candidate) >= 7 and len(word) == len(candidate) + 1 and candidate in _deletions(word):
+            return candidate
+        if _one_swap(word, candidate):
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=100_000)
+def _glued_parts(word: str) -> tuple[str, ...] | None:
+    """`tuerce` -> (`tuer`, `ce`): a word cut into two to four lexicon or function words, at least one of
+    them from the lexicon (targets and pronouns aside)."""
+    lexicon = load_statement_lexicon()
+    if len(word) < 5 or word in lexicon.sections_of:
+        return None
+    known = lexicon.sections_of
+
+    def cut(rest: str, depth: int) -> tuple[str, ...] | None:
+        if rest in known or rest in _GLUE_WORDS or rest in lexicon.phrase_words:
+            return (rest,)
+        if depth == 0:
+            return None
+        for i in range(len(rest) - 1, 0, -1):
+            head = rest[:i]
+            if ((head in known or head in lexicon.phrases) and len(head) >= 3) or head in _GLUE_WORDS:
+                # Repeated letters were collapsed: "plus|stupides" reads "plustupides".
+                tail = cut(rest[i:], depth - 1) or cut(rest[i - 1:], depth - 1)
+                if tail:
+                    return (head, *tail)
+        return None
+
+    parts = cut(word, 3)
+    if parts and len(parts) >= 2 and all(len(p) >= 2 or p == "a" for p in parts) \
+            and any(known.get(p, frozenset()) - {"person", "frame"} or (p in lexicon.phrases and len(p) >= 4)
+                    for p in parts):
+        return parts
+    return None
+
+
+@dataclass
+class _Word:
+    text: str  # canonical form (or the lexicon word it misspells)
+    start: int
+    end: int
+    tags: frozenset[str]
+    evasion: bool = False
+
+
+def _words(canonical: CanonicalText, lexicon: StatementLexicon) -> list[_Word]:
+    words = []
+    for token, word in zip(canonical.tokens, canonical.words):
+        tags = lexicon.tags(word)
+        if tags:
+            words.append(_Word(word, token.start, token.end, tags))
+            continue
+        parts = _glued_parts(word)
+        if parts:
+            words.extend(_Word(part, token.start, token.end, lexicon.tags(part), evasion=True) for part in parts)
+            continue
+        misspelt = _fuzzy_match(word)
+        if misspelt:
+            words.append(_Word(misspelt, token.start, token.end, lexicon.tags(misspelt), evasion=True))
+            continue
+        words.append(_Word(word, token.start, token.end, frozenset()))
+    return words
+
+
+def _phrase_end(texts: list[str], i: int, phrase: tuple[str, ...]) -> int | None:
+    """Index of the last word of `phrase` read from `texts[i]`, allowing up to two filler words between
+    its words ("ne valent absolument rien", "peuvent tous aller se faire…"), or None."""
+    j = i
+    for k, word in enumerate(phrase):
+        skipped = 0
+        while k and j < len(texts) and texts[j] != word and texts[j] in _FILLERS and skipped < 2:
+            j += 1
+            skipped += 1
+        if j >= len(texts) or texts[j] != word:
+            return None
+        j += 1
+    return j - 1
+
+
+def _phrase_tags(words: list[_Word], lexicon: StatementLexicon) -> None:
+    """Tag the first word of every phrase found with the phrase's section (and span the whole phrase)."""
+    texts = [w.text for w in words]
+    for i, word in enumerate(words):
+        for phrase, section in lexicon.phrases.get(word.text, ()):
+            end = _phrase_end(texts, i, phrase)
+            if end is not None:
+                words[i] = _Word(word.text, word.start, words[end].end, word.tags | {section},
+                                 word.evasion or any(w.evasion for w in words[i:end + 1]))
+                break
+
+
+CUE_GROUNDS = {
+    "doxxing": GroundId.THREAT,
+    "violence": GroundId.THREAT,
+    "hate-emotion": GroundId.HATE,
+    "dehumanising": GroundId.HATE,
+    "exclusion": GroundId.HATE,
+    "negated-worth": GroundId.HATE,
+    "attribute": GroundId.HATE,
+}
+_TARGETS_OF = {
+    # Which targets each cue needs: violence against anyone; hatred, exclusion, vile attributes and
+    # worthless lives said of protected groups; dehumanisation of any group, professions included.
+    "violence": {"group", "role", "person"},
+    "doxxing": set(),
+    "hate-emotion": {"group"},
+    "exclusion": {"group"},
+    "negated-worth": {"group"},
+    "attribute": {"group"},
+    "dehumanising": {"group", "role"},
+}
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.end()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _quoted(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    marks = [m.start() for m in _QUOTES.finditer(text, start, end)]
+    return [(marks[i], marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
+
+
+def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
+    """A negation before the cue in its sentence (near it, or after a verb of refusal), or after it in
+    German ("Ich hasse Juden nicht"). A comparison is no negation: "nul n'est aussi… que", "nichts als"."""
+    negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
+    texts = [w.text for w in words]
+
+    def negating(i: int) -> bool:
+        return texts[i] in negations and not _COMPARATIVE.intersection(texts[i + 1:i + 4])
+
+    if any(negating(i) for i in range(max(0, cue_index - 4), cue_index)):
+        return True
+    for i in range(cue_index):
+        if negating(i) and any(v in _REFUSAL for v in texts[i + 1:min(i + 4, cue_index)]):
+            return True
+    if language == "de":
+        return any(negating(i) for i in range(cue_index + 1, len(texts)))
+    return False
+
+
+def _beside(pronoun: int, verb: int, language: str) -> bool:
+    if language == "de":
+        return abs(pronoun - verb) <= 2
+    return 0 < verb - pronoun <= 2
+
+
+def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], language: str,
+                     earlier_targets: Sequence[_Word] = ()) -> list[Flag]:
+    """`earlier_targets`: the groups and roles of the sentence before, which a pronoun of this one may
+    stand for ("Des X se sont moqués de moi. J'avais envie de les tuer.")."""
+    quotes = _quoted(text, *sentence)
+
+    def in_quote(word: _Word) -> bool:
+        return any(a < word.start < b for a, b in quotes)
+
+    texts = [w.text for w in words]
+    reported = any("frame" in w.tags for w in words)
+    positive = bool(_POSITIVE_FRAME.intersection(texts))
+    flags = []
+    for index, cue in enumerate(words):
+        for section, ground in CUE_GROUNDS.items():
+            if section not in cue.tags:
+                continue
+            wanted = _TARGETS_OF[section]
+            # A pronoun is a target only beside the verb: before it in French ("le tuer", where "tuer les"
+            # holds an article), on either side in German ("dich erschießen", "töte dich").
+            targets = [w for i, w in enumerate(words) if w is not cue and w.tags & wanted
+                       and (w.tags & wanted - {"person"} or _beside(i, index, language))]
+            if targets and all(t.tags & wanted == {"person"} for t in targets):
+                targets += [t for t in earlier_targets if t.tags & wanted]
+            if section == "violence":
+                # The victim stands near the violence ("tuer tous les X", "les X devraient être tués").
+                targets = [t for t in targets if abs(t.start - cue.start) <= _NEAR_CHARS]
+            if wanted and not targets:
+                continue
+            if section == "dehumanising" and not _COPULA.intersection(texts[max(0, index - 4):index]):
+                continue  # "sont des rats", "comme des chiens", "schlimmer als Krebs"; not "bien-être animal"
+            if quotes and in_quote(cue):
+                continue  # quoted to be discussed or denounced
+            if reported:
+                continue  # "menacer de tuer…", "dénoncer la haine des…", "zu sagen, dass du … hasst"
+            if section == "negated-worth" and _MORE_OR_LESS.intersection(texts[index:index + 6]):
+                continue  # "ne valent pas moins que celles des autres"
+            if section != "negated-worth" and _negated(words, index, language):
+                continue
+            if positive and (section == "attribute" or cue.evasion):
+                continue
+            target = min(targets, key=lambda w: abs(w.start - cue.start)) if targets else cue
+            if not sentence[0] <= target.start < sentence[1]:
+                target = cue  # a pronoun's group named in the sentence before: the span stays in this one
+            start, end = min(target.start, cue.start), max(target.end, cue.end)
+            evasion = cue.evasion or target.evasion
+            score = WEAK if evasion or section == "attribute" else SURE
+            named = "/".join(sorted(set().union(*(t.tags & wanted for t in targets)))) if targets else "anyone"
+            flags.append(Flag(check=CHECK, ground=ground, start=start, end=end, score=score,
+                              term=f"{section}+{named}", detail="evasion" if evasion else "statement"))
+            break
+    return flags
+
+
+def find_statements(text: str, language: str = "fr", canonical: CanonicalText | None = None) -> list[Flag]:
+    """Flags for the hateful and threatening statements of `text`, at most one per ground and sentence."""
+    if not text:
+        return []
+    lexicon = load_statement_lexicon()
+    canonical = canonical or CanonicalText(text)
+    words_all = canonical.words
+    if not any(lexicon.sections_of.get(w) or len(w) >= 4 for w in words_all):
+        return []
+    words = _words(canonical, lexicon)
+    if not any(w.tags - {"person", "frame", "group", "role"} for w in words) \
+            and not any(w.text in lexicon.phrases for w in words):
+        return []
+    _phrase_tags(words, lexicon)
+    flags: list[Flag] = []
+    earlier: list[_Word] = []
+    for sentence in _sentences(text):
+        in_sentence = [w for w in words if sentence[0] <= w.start < sentence[1]]
+        if in_sentence:
+            flags.extend(_dedupe(_statement_flags(text, sentence, in_sentence, language, earlier)))
+            earlier = [w for w in in_sentence if w.tags & {"group", "role"}]
+    return flags
+
+
+def _dedupe(flags: Sequence[Flag]) -> list[Flag]:
+    best: dict[str, Flag] = {}
+    for flag in flags:
+        if flag.ground not in best or flag.score > best[flag.ground].score:
+            best[flag.ground] = flag
+    return list(best.values())

@@ -1,0 +1,70 @@
+import pytest
+
+from services.moderation.domain.pipeline import ModerationInput, check_batch
+from services.moderation.domain.policy import TerritoryPolicy
+from services.moderation.domain.statements import SURE, WEAK, find_statements
+from shared.vocabulary import ModerationMode, Outcome
+
+
+def grounds(text, language="fr"):
+    return {(f.ground, f.score) for f in find_statements(text, language)}
+
+
+@pytest.mark.parametrize("text,language,ground", [
+    ("Je vais poignarder un musulman demain.", "fr", "threat"),
+    ("Les réfugiés devraient tous être tués.", "fr", "threat"),
+    ("Je veux le tuer.", "fr", "threat"),
+    ("Je sais où il habite.", "fr", "threat"),
+    ("Ich werde diesen Juden umbringen.", "de", "threat"),
+    ("Je déteste les femmes.", "fr", "hate"),
+    ("Les migrants n'ont pas leur place dans nos services publics.", "fr", "hate"),
+    ("Les fonctionnaires sont des parasites.", "fr", "hate"),
+    ("Ich hasse Schwule.", "de", "hate"),
+])
+def test_statements_of_violence_and_hatred_are_flagged_sure(text, language, ground):
+    assert (ground, SURE) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Je veux t u e r tous les réfugiés.", "fr"),
+    ("Je veux teur tous les réfugiés.", "fr"),
+    ("Ich h4sse Juden.", "de"),
+])
+def test_spelling_evasions_are_caught(text, language):
+    assert find_statements(text, language)
+
+
+def test_a_misspelt_cue_is_weaker_evidence():
+    assert grounds("Mrot à tous les homos.") == {("threat", WEAK)}
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Je ne déteste pas les femmes.", "fr"),
+    ("Ich hasse Juden nicht.", "de"),
+    ("Il devrait être en prison pour avoir dit \"les musulmans devraient tous être tués\".", "fr"),
+    ("Nous devons dénoncer la haine des homos dans notre société.", "fr"),
+    ("J'adore les réfugiés.", "fr"),
+    ("Je déteste les embouteillages.", "fr"),
+    ("Il faut supprimer les niches fiscales et tuer le projet de rocade.", "fr"),
+    ("La maire a pris une décision désastreuse pour les agents.", "fr"),
+    ("Putain, quelle journée.", "fr"),
+    ("Les associations de personnes handicapées demandent des guichets humains.", "fr"),
+])
+def test_contrast_cases_are_not_flagged(text, language):
+    assert find_statements(text, language) == []
+
+
+def test_the_span_covers_target_and_cue():
+    text = "Franchement, je vais poignarder un musulman demain."
+    (flag,) = find_statements(text)
+    assert text[flag.start:flag.end] == "poignarder un musulman"
+
+
+def test_a_sure_threat_is_rejected_in_automatic_mode_where_allowed_and_held_in_strict_mode():
+    item = ModerationInput(contribution_id="c1", territory="t", body="Les élus devraient tous être pendus.")
+    allowed = TerritoryPolicy(auto_reject_grounds=frozenset({"threat"}))
+    (result,), _ = check_batch([item], {"t": allowed}, {}, detect_names=False)
+    assert result.outcome == Outcome.REJECTED and result.grounds == ["threat"]
+    (result,), _ = check_batch([item], {"t": TerritoryPolicy(mode=ModerationMode.STRICT)}, {}, detect_names=False)
+    assert result.outcome == Outcome.HELD and result.suggested_outcome == Outcome.HELD
+    assert "menace" in result.statement.facts_and_circumstances.lower()
