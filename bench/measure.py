@@ -154,11 +154,13 @@ def load_client(connections: int, timeout_s: float) -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=timeout_s))
 
 
-async def post_batch(client: aiohttp.ClientSession, stack: Stack, key: str, items: list[dict]) -> list[str]:
-    """POST a batch; retried while the service answers 5xx or is unreachable (idempotent by external_id)."""
+async def post_batch(client: aiohttp.ClientSession, stack: Stack, key: str, items: list[dict], *,
+                     attempts: int = 60) -> list[str]:
+    """POST a batch; retried while the service answers 5xx or is unreachable (idempotent by external_id),
+    `attempts` times (60: about a minute)."""
     body = orjson.dumps({"contributions": items} if len(items) > 1 else items[0])
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    for attempt in range(60):
+    for attempt in range(attempts):
         try:
             async with client.post(f"{stack.url('intake')}/v1/contributions", data=body, headers=headers) as response:
                 status, text = response.status, await response.read()
@@ -171,7 +173,7 @@ async def post_batch(client: aiohttp.ClientSession, stack: Stack, key: str, item
         if status < 500:
             raise RuntimeError(f"intake refused a batch: {status} {text[:500].decode(errors='replace')}")
         await asyncio.sleep(min(2.0, 0.1 * (attempt + 1)))
-    raise RuntimeError("intake kept failing for one minute")
+    raise RuntimeError(f"intake kept failing ({attempts} attempts)")
 
 
 async def until(probe, timeout: float, what: str, interval: float = 0.2) -> float:

@@ -185,6 +185,18 @@ class Stack:
         self.postgres.restart(immediate=immediate)
         assert self.postgres.url == url, "PostgreSQL came back on another socket"  # nosec B101 # bench/test helper, never run with -O
 
+    def stop_postgres(self) -> None:
+        """Stop PostgreSQL as a crash would and leave it down (`start_postgres` brings it back)."""
+        assert self.postgres  # nosec B101 # bench/test helper, never run with -O
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.postgres.directory,
+               user=self.postgres.server.system_user)
+
+    def start_postgres(self) -> None:
+        """Start again a PostgreSQL that `stop_postgres` stopped, on the same socket."""
+        self.restart_postgres(immediate=False)
+
     def stop(self) -> None:
         for process in self.processes.values():
             process.stop()

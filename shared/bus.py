@@ -5,7 +5,10 @@ The discipline every consumer follows (see `EventSettler`):
 - the events of one fetch are processed together in one database transaction, which also records the
   processed event ids and the outgoing events (outbox); they are acked only after that transaction commits;
 - a failing batch is retried event by event, so that one poison event cannot hold back the others;
-  a failing event is nak'ed with a growing delay and dead-lettered after `max_deliver` attempts.
+  a failing event is nak'ed with a growing delay and dead-lettered after `max_deliver` attempts;
+- an error of the database or the bus (`not_the_events_fault`) is never an event's fault: the consumer
+  keeps the messages in hand, fetches nothing more, and settles them again once the outage is over
+  (`PullConsumer._wait_out`), however long it lasts; nothing is nak'ed or dead-lettered for it.
 
 Consumers run in a plain loop (`PullConsumer`): wait for a first message, take whatever else is waiting
 up to `batch_size`, settle them as one batch, fetch again. FastStream only describes them in the AsyncAPI document: its subscriber handed each
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import nats
 import structlog
 from faststream import AckPolicy
@@ -80,6 +84,8 @@ DLQ_REASON = "Palabre-Dlq-Reason"
 DLQ_SUBJECT = "Palabre-Dlq-Subject"
 DLQ_CONSUMER = "Palabre-Dlq-Consumer"
 DLQ_DELIVERIES = "Palabre-Dlq-Deliveries"
+DLQ_EVENT_ID = "Palabre-Dlq-Event-Id"
+REPLAY_FOR = "Palabre-Replay-For"  # a dead letter published again: only this durable consumer takes it
 CONTRIBUTION_HEADER = "Palabre-Contribution-Id"
 MSG_ID_HEADER = "Nats-Msg-Id"
 
@@ -203,12 +209,16 @@ async def _declare_streams(js: JetStreamContext, settings: Settings) -> None:
 
 
 def consumer_config(durable: str, settings: Settings, *, ack_wait_s: float = 30.0) -> ConsumerConfig:
+    """JetStream itself never gives up on a message (`max_deliver` -1): the settler bounds an event's failed
+    attempts (`settings.max_deliver`) and dead-letters it, with its reason. JetStream's own bound would leave
+    a message that outages (a restarted nats-server, killed consumers) had redelivered that many times
+    undelivered, without a word."""
     return ConsumerConfig(
         durable_name=durable,
         ack_policy=JsAckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=ack_wait_s,
-        max_deliver=settings.max_deliver,
+        max_deliver=-1,
         max_ack_pending=20_000,
     )
 
@@ -324,6 +334,7 @@ class Bus:
             DLQ_SUBJECT: msg.subject,
             DLQ_CONSUMER: durable,
             DLQ_DELIVERIES: str(meta.num_delivered),
+            **({DLQ_EVENT_ID: ids["event_id"]} if "event_id" in ids else {}),
         }
         await self.js.publish(f"palabre.dlq.{durable}", msg.data, headers=headers)
         log.warning("event dead-lettered", consumer=durable, subject=msg.subject, reason=reason[:300], **ids)
@@ -378,6 +389,8 @@ class EventSettler:
                 failed = batch_exc
                 if len(batch) > 1:
                     log.warning("batch failed, retrying event by event", error=_short(batch_exc))
+        if failed is not None and not_the_events_fault(failed):
+            raise InfrastructureUnavailable(_short(failed)) from failed
         if failed is None:
             crash_point(bus.settings, "consumer.after_commit")
             await asyncio.gather(*(msg.ack() for msg, _ in batch))
@@ -388,6 +401,8 @@ class EventSettler:
                 try:
                     await self.process([event])
                 except Exception as exc:  # noqa: BLE001
+                    if not_the_events_fault(exc):  # this one and the rest are settled after the outage
+                        raise InfrastructureUnavailable(_short(exc)) from exc
                     await _nak_or_dead_letter(msg, bus, self.durable, exc, outcome)
                     continue
                 crash_point(bus.settings, "consumer.after_commit")
@@ -397,6 +412,8 @@ class EventSettler:
 
 FETCH_WAIT_S = 1.0
 MORE_WAIT_S = 0.005
+OUTAGE_FIRST_WAIT_S = 0.5
+OUTAGE_MAX_WAIT_S = 10.0  # under a third of `ack_wait`: the held messages are kept in progress in time
 
 
 @dataclass
@@ -434,16 +451,72 @@ class PullConsumer:
                 log.debug("fetch failed", consumer=self.durable, error=_short(exc))
                 await asyncio.sleep(0.5)
                 continue
+            messages = await self._drop_replays_for_others(messages)
+            if not messages:
+                continue
             started = time.perf_counter()
             try:
                 outcome = await self.settle(messages)
             except Exception as exc:  # noqa: BLE001 - unacked messages come back after ack_wait
+                if not_the_events_fault(exc):
+                    outcome = await self._wait_out(messages, exc, stopping)
+                    if self.on_settled and outcome is not None:
+                        self.on_settled(outcome, len(messages), time.perf_counter() - started)
+                    continue
                 log.exception("batch not settled; its messages will be redelivered", consumer=self.durable,
                               error=_short(exc))
                 await asyncio.sleep(1.0)
                 continue
             if self.on_settled:
                 self.on_settled(outcome, len(messages), time.perf_counter() - started)
+
+    async def _wait_out(self, messages: list[Any], exc: Exception,
+                        stopping: asyncio.Event) -> "BatchOutcome | None":
+        """The database or the bus is away: keep the messages not yet settled in hand (telling JetStream
+        they are in progress, so that it neither redelivers them nor counts a delivery), fetch nothing
+        more, and settle them again after a capped back-off, until the outage is over or the service
+        stops (then JetStream redelivers them after `ack_wait`)."""
+        wait_s = OUTAGE_FIRST_WAIT_S
+        since = time.monotonic()
+        log.warning("database or bus away: holding the events in hand and waiting", consumer=self.durable,
+                    events=sum(not m.is_acked for m in messages), error=_short(exc))
+        while not stopping.is_set():
+            pending = [m for m in messages if not m.is_acked]
+            if not pending:
+                return None
+            with contextlib.suppress(Exception):  # the bus may be the part that is away
+                await asyncio.gather(*(m.in_progress() for m in pending))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), wait_s)
+            if stopping.is_set():
+                break
+            try:
+                outcome = await self.settle(pending)
+            except Exception as still:  # noqa: BLE001 - anything else: as a batch that was not settled
+                if not not_the_events_fault(still):
+                    log.exception("batch not settled; its messages will be redelivered", consumer=self.durable,
+                                  error=_short(still))
+                    return None
+                wait_s = min(OUTAGE_MAX_WAIT_S, wait_s * 2)
+                log.info("database or bus still away", consumer=self.durable, events=len(pending),
+                         away_s=round(time.monotonic() - since, 1), next_try_s=wait_s, error=_short(still))
+                continue
+            log.warning("outage over: held events settled", consumer=self.durable, events=len(pending),
+                        away_s=round(time.monotonic() - since, 1))
+            return outcome
+        return None
+
+    async def _drop_replays_for_others(self, messages: list[Any]) -> list[Any]:
+        """A dead letter published again (`palabre dlq replay`) is for the consumer that dead-lettered it:
+        the other consumers of its subject ack it and leave it alone."""
+        kept = []
+        for msg in messages:
+            target = (msg.headers or {}).get(REPLAY_FOR)
+            if target is not None and target != self.durable:
+                await msg.ack()
+            else:
+                kept.append(msg)
+        return kept
 
     @staticmethod
     async def _more(subscription: Any, up_to: int) -> list[Any]:
@@ -478,6 +551,40 @@ class BatchOutcome:
 
 
 Parser = Callable[[bytes], Any]
+
+
+class InfrastructureUnavailable(Exception):
+    """The database or the bus is away while a batch is settled: the consumer waits for it, holding the
+    messages not yet settled, instead of blaming the events."""
+
+
+NOT_THE_EVENTS_FAULT: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, no socket (a stopped PostgreSQL), nats-py's TimeoutError
+    TimeoutError,  # a pool or a publish waited too long
+    asyncpg.PostgresConnectionError,  # class 08: the connection failed or was lost
+    asyncpg.InterfaceError,  # the connection or the pool closed under the transaction
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shut down, starting up, crashed
+    asyncpg.InsufficientResourcesError,  # class 53: too many connections, disk full
+    asyncpg.TransactionRollbackError,  # class 40: a deadlock or serialization failure, retried as a whole
+    nats.errors.ConnectionClosedError,
+    nats.errors.NoRespondersError,
+    nats.js.errors.ServiceUnavailableError,
+    InfrastructureUnavailable,
+)
+
+
+def not_the_events_fault(exc: BaseException) -> bool:
+    """True for an error of the database or the bus (or one raised because of such an error): waiting
+    mends it, and the event is not to blame."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Unprocessable):
+            return False
+        if isinstance(exc, NOT_THE_EVENTS_FAULT):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class Unprocessable(Exception):

@@ -4,7 +4,9 @@ The event is a CloudEvent of type `palabre.contribution.proposed.v1` whose `data
 one contribution as the HTTP API takes them (`ContributionProposed`). The territory is the one of the
 subject, which NATS permissions tie to the publisher's credentials; a `territory` in the payload is
 refused, never believed. Invalid events go to the dead-letter stream with their reason; valid ones are
-stored like HTTP input (a re-sent contribution is a duplicate and changes nothing).
+stored like HTTP input (a re-sent contribution is a duplicate and changes nothing). While the database is
+away the consumer holds the events JetStream has taken and waits (`PullConsumer`): none is dead-lettered
+for an outage.
 """
 
 from collections import defaultdict
@@ -15,7 +17,7 @@ from pydantic import ValidationError
 from services.intake import commands, store
 from services.intake.domain.contribution import ContributionIn
 from services.intake.nats_auth import INTAKE_SUBJECT_PREFIX
-from shared.bus import Bus, BatchOutcome, retry_delay_s
+from shared.bus import BatchOutcome, Bus, InfrastructureUnavailable, not_the_events_fault, retry_delay_s
 from shared.events import CloudEvent, envelope_model
 from shared.logging import get_logger
 
@@ -81,7 +83,9 @@ async def take_in(messages: list[Any], *, pool, bus: Bus) -> BatchOutcome:
                 continue
             result = await commands.import_rows(pool, {"id": territory["id"], "country": territory["country"]},
                                                 [item for _, item in entries])
-        except Exception as exc:  # noqa: BLE001 - transient (database, bus): retried, then dead-lettered
+        except Exception as exc:  # noqa: BLE001 - the database or the bus away: waited out; else retried
+            if not_the_events_fault(exc):  # JetStream has taken them: an outage must not lose them
+                raise InfrastructureUnavailable(_short(exc)) from exc
             for msg, _ in entries:
                 await _nak_or_dead_letter(msg, bus, exc, outcome)
             continue
