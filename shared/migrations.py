@@ -1,114 +1,88 @@
-"""Schema migrations with Alembic: one schema and one migration history per service.
+"""Schema migrations: one PostgreSQL schema and one ordered list of SQL files per service.
 
-Each service keeps its revisions in `services/<name>/migrations/versions/`; its `env.py` calls
-`run_alembic_env`. Migrations are applied at start-up under an advisory lock, so replicas starting
-together apply them once.
+A service keeps its migrations in `migrations/NNNN_name.sql`. At start-up, under an advisory lock (replicas
+starting together apply them once), each file not yet recorded in the schema's `schema_migrations` table
+runs in a transaction of its own with its record. A schema migrated by Alembic before (an
+`alembic_version` table) is adopted: the versions up to Alembic's are recorded as applied, not re-run.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command, context
-from alembic.config import Config
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
-
-SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
+import asyncpg
 
 
-def sqlalchemy_url(database_url: str) -> str:
-    for prefix in ("postgresql://", "postgres://"):
-        if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix):]
-    return database_url
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    sql: str
 
 
-def alembic_config(database_url: str, service: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
-    config.attributes["schema"] = service
-    return config
+def read_migrations(directory: Path) -> list[Migration]:
+    """The `NNNN_name.sql` files of `directory`, in order; a duplicate version is an error."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        version, _, name = path.stem.partition("_")
+        if not (version.isdigit() and name):
+            raise ValueError(f"{path}: a migration is named NNNN_name.sql")
+        found.append(Migration(version, name, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"{directory}: two migrations share a version ({versions})")
+    return found
 
 
-def upgrade(database_url: str, service: str) -> None:
-    command.upgrade(alembic_config(database_url, service), "head")
-
-
-def run_alembic_env() -> None:
-    """Body of every service's `migrations/env.py` (online mode only)."""
-    config = context.config
-    schema = config.attributes["schema"]
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=NullPool)
-    with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(hashtext(:schema))"), {"schema": schema})
+async def upgrade(database_url: str, schema: str, directory: Path) -> list[str]:
+    """Apply the migrations of `directory` not yet applied to `schema`; returns the versions applied."""
+    migrations = read_migrations(directory)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", schema)
         try:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            connection.execute(text(f'SET search_path TO "{schema}", public'))
-            connection.commit()
-            context.configure(
-                connection=connection,
-                version_table_schema=schema,
-                transaction_per_migration=True,
-            )
-            with context.begin_transaction():
-                context.run_migrations()
-            connection.commit()
+            return await _upgrade_locked(conn, schema, migrations)
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(hashtext(:schema))"), {"schema": schema})
-            connection.commit()
-    engine.dispose()
+            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", schema)
+    finally:
+        await conn.close()
 
 
-def plumbing_sql(schema: str) -> str:
-    """Tables every service needs: processed events (idempotency) and the transactional outbox."""
-    return f"""
-    CREATE TABLE processed_events (
-        consumer text NOT NULL,
-        event_id text NOT NULL,
-        processed_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (consumer, event_id)
-    );
-    CREATE TABLE outbox (
-        id bigserial PRIMARY KEY,
-        event_id text NOT NULL UNIQUE,
-        subject text NOT NULL,
-        payload bytea NOT NULL,
-        headers jsonb NOT NULL DEFAULT '{{}}',
-        created_at timestamptz NOT NULL DEFAULT now()
-    );
-    CREATE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM pg_notify('{schema}_outbox', '');
-        RETURN NULL;
-    END $$;
-    CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox
-        FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
-    """
+async def _upgrade_locked(conn: asyncpg.Connection, schema: str, migrations: list[Migration]) -> list[str]:
+    quoted = '"' + schema.replace('"', '""') + '"'
+    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
+    await conn.execute(f"SET search_path TO {quoted}, public")
+    await conn.execute("""
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version text PRIMARY KEY,
+            name text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )""")
+    applied = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+    if not applied:
+        applied = await _adopt_alembic_history(conn, schema, migrations)
+    done = []
+    for migration in migrations:
+        if migration.version in applied:
+            continue
+        async with conn.transaction():
+            await conn.execute(migration.sql)
+            await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                               migration.version, migration.name)
+        done.append(migration.version)
+    return done
 
 
-# Outbox rows handed over to their writer (`OutboxRelay.transaction`) wake no relay: the trigger notifies
-# `<schema>_outbox` only for an insert that holds other rows.
-OUTBOX_HANDOVER_SQL = """
-    ALTER TABLE outbox ADD COLUMN handed_over boolean NOT NULL DEFAULT false;
-    DROP TRIGGER outbox_inserted ON outbox;
-    CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF EXISTS (SELECT 1 FROM inserted WHERE NOT handed_over) THEN
-            PERFORM pg_notify(TG_TABLE_SCHEMA || '_outbox', '');
-        END IF;
-        RETURN NULL;
-    END $$;
-    CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox REFERENCING NEW TABLE AS inserted
-        FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
-"""
-
-OUTBOX_HANDOVER_DOWNGRADE_SQL = """
-    DROP TRIGGER outbox_inserted ON outbox;
-    CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM pg_notify(TG_TABLE_SCHEMA || '_outbox', '');
-        RETURN NULL;
-    END $$;
-    CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
-    ALTER TABLE outbox DROP COLUMN handed_over;
-"""
+async def _adopt_alembic_history(conn: asyncpg.Connection, schema: str, migrations: list[Migration]) -> set[str]:
+    """Versions Alembic applied to this schema (revisions were named by the same numbers), recorded here."""
+    if await conn.fetchval("SELECT to_regclass(format('%I.alembic_version', $1::text)) IS NULL", schema):
+        return set()
+    quoted = '"' + schema.replace('"', '""') + '"'
+    head = await conn.fetchval(f"SELECT version_num FROM {quoted}.alembic_version")  # nosec B608 # quoted identifier
+    if head is None:
+        return set()
+    adopted = [m for m in migrations if m.version <= head]
+    if not adopted or adopted[-1].version != head:
+        raise RuntimeError(f"schema {schema}: Alembic is at {head!r}, which no migration file matches")
+    await conn.executemany("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                           [(m.version, m.name) for m in adopted])
+    return {m.version for m in adopted}

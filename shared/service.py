@@ -8,6 +8,7 @@ declares the streams, starts the outbox relay and then the consumers.
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -40,8 +41,10 @@ log = get_logger(__name__)
 CONSUMER_STOP_S = 10.0
 
 class ServiceRuntime:
-    def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str) -> None:
+    def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str,
+                 migrations: Path) -> None:
         self.name = name
+        self.migrations = migrations  # the service's NNNN_name.sql files
         self.settings = settings or get_settings()
         self.title = title
         self.description = description
@@ -122,7 +125,7 @@ class ServiceRuntime:
         configure_logging(self.name, self.settings.log_level)
         if not self.settings.database_url:
             raise RuntimeError("PALABRE_DATABASE_URL is not set")
-        await asyncio.to_thread(migrations.upgrade, self.settings.database_url, self.name)
+        await migrations.upgrade(self.settings.database_url, self.name, self.migrations)
         self.pool = await create_pool(self.settings.database_url, self.name, max_size=12)
         self.bus = await Bus.connect(self.settings, self.name)
         await declare_streams(self.bus.js, self.settings)

@@ -1,5 +1,7 @@
 """Intake: wiring and start-up."""
 
+from pathlib import Path
+
 from services.intake import api, handlers
 from services.intake.nats_auth import sync_users_file
 from shared.events import ConsultationClosed, ConsultationOpened, ContributionSubmitted, TerritoryRegistered
@@ -7,6 +9,7 @@ from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
     "intake",
+    migrations=Path(__file__).parent / "migrations",
     title="Palabre intake",
     description="Takes contributions in from territory systems (HTTP, files, bus), validates and stores them, "
     "and answers what became of each.",

@@ -1,5 +1,7 @@
 """Moderation: wiring and start-up."""
 
+from pathlib import Path
+
 from fastapi.staticfiles import StaticFiles
 
 from services.moderation import api, handlers
@@ -17,6 +19,7 @@ from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
     "moderation",
+    migrations=Path(__file__).parent / "migrations",
     title="Palabre moderation",
     description="Applies the shared charter to every contribution, with a statement of reasons for each "
     "decision, a queue for moderators, and appeals.",

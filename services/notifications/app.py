@@ -1,5 +1,7 @@
 """Notifications: wiring and start-up."""
 
+from pathlib import Path
+
 from services.notifications import api, handlers, public_api
 from services.notifications.delivery import DeliveryWorker
 from services.notifications.mailer import Mailer
@@ -7,6 +9,7 @@ from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
     "notifications",
+    migrations=Path(__file__).parent / "migrations",
     title="Palabre notifications",
     description="Feeds partners: signed webhooks (Standard Webhooks), JSON Feed and Atom, e-mail digests, "
     "open data. Only what is public.",

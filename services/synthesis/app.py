@@ -1,5 +1,7 @@
 """Synthesis: wiring and start-up."""
 
+from pathlib import Path
+
 from services.synthesis import api, handlers
 from services.synthesis.classifiers import ClassifierCache
 from services.synthesis.settings import get_synthesis_settings
@@ -10,6 +12,7 @@ from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
     "synthesis",
+    migrations=Path(__file__).parent / "migrations",
     title="Palabre synthesis",
     description="What the network says, axis by axis, for each territory, country and the whole network; "
     "every quote traceable to a published contribution.",

@@ -6,6 +6,7 @@ publishes once the grace has passed, not before; a failed transaction publishes 
 import asyncio
 import contextlib
 import secrets
+from pathlib import Path
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -13,8 +14,10 @@ import asyncpg
 
 from shared.db import create_pool, transaction
 from shared.events import EventData
-from shared.migrations import OUTBOX_HANDOVER_SQL, plumbing_sql
+from shared.migrations import upgrade
 from shared.outbox import OutboxRelay, add_events
+
+INTAKE_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "intake" / "migrations"
 
 
 class Probe(EventData):
@@ -35,9 +38,8 @@ async def _handover(stack) -> None:
     tag = secrets.token_hex(4)
     schema, stream, late_stream = f"test_handover_{tag}", f"TEST_HANDOVER_{tag}", f"TEST_HANDOVER_LATE_{tag}"
     subject, late_subject = f"test.handover.{tag}.x", f"test.handover-late.{tag}.x"
+    await upgrade(stack.database_url, schema, INTAKE_MIGRATIONS)  # an outbox as the services have it
     admin = await asyncpg.connect(stack.database_url)
-    await admin.execute(f'CREATE SCHEMA "{schema}"; SET search_path TO "{schema}";'
-                        + plumbing_sql(schema) + OUTBOX_HANDOVER_SQL)
     notified: list[str] = []
     await admin.add_listener(f"{schema}_outbox", lambda *args: notified.append(args[-1]))
     nc = await stack.nats_connect()
