@@ -11,14 +11,19 @@ from rich.table import Table
 from . import hatecheck
 from .evaluation import (
     CASES_PATH,
+    SNAPSHOT_PATH,
     benchmark,
     benchmark_runner,
+    compare_outcomes,
+    current_outcomes,
     default_lille_dir,
     evaluate,
     evaluate_hatecheck_dir,
     evaluate_lille,
     load_cases,
+    load_snapshot,
     read_lille_comments,
+    write_snapshot,
 )
 
 app = typer.Typer(help="Moderation: the charter checks, measured.", no_args_is_help=True)
@@ -62,6 +67,12 @@ def evaluate_command(
         if values:
             console.print(f"[yellow]{label}:[/] {', '.join(values)}")
 
+    own = [case for case in load_cases(cases) if case.id.startswith("charter-")]
+    if own:
+        charter = evaluate(own)
+        console.print(f"Charter situations ({len(own)} cases: officials, agents, public services, the network's "
+                      f"countries): violations held {charter.violations_caught}/{charter.violations}, clean published "
+                      f"as written {charter.clean - charter.clean_wrongly_held}/{charter.clean}")
     _print_hatecheck(hatecheck_dir or hatecheck.default_dir(), part)
 
     directory = lille_dir or default_lille_dir()
@@ -104,6 +115,29 @@ def _print_hatecheck(directory: Path, part: str) -> None:
         table.add_row(row.language, row.functionality, str(row.cases),
                       f"{row.published} ({_percent(row.published_rate)})", str(row.held), str(row.rejected))
     console.print(table)
+
+
+@app.command("snapshot")
+def snapshot_command(
+    write: bool = typer.Option(False, "--write", help="Write today's outcomes as the reviewed snapshot."),
+    hatecheck_dir: Path = typer.Option(None, "--hatecheck-dir", help="Folder of Multilingual HateCheck's development half."),
+) -> None:
+    """Compare every labelled case's outcome with the reviewed snapshot (data/eval/expected_outcomes.jsonl);
+    with --write, after reviewing the differences, make today's outcomes the snapshot."""
+    directory = hatecheck_dir or hatecheck.default_dir()
+    hatecheck_cases = hatecheck.load(directory) if hatecheck.available(directory) else []
+    current = current_outcomes(load_cases(), hatecheck_cases)
+    sources = {"cases", "hatecheck"} if hatecheck_cases else {"cases"}
+    drift = compare_outcomes(load_snapshot(), current, sources)
+    for label, values in (("changed", drift.changed), ("relabelled", drift.relabelled), ("added", drift.added),
+                          ("removed", drift.removed)):
+        console.print(f"{label}: {len(values)}")
+        for value in values[:200]:
+            console.print(f"  {value}", markup=False)
+    if write:
+        kept = [o for o in load_snapshot() if o.source not in sources]
+        write_snapshot(sorted(kept + current, key=lambda o: (o.source, o.id)))
+        console.print(f"written: {SNAPSHOT_PATH}")
 
 
 @app.command("bench")

@@ -26,6 +26,7 @@ from .domain.pipeline import ModerationInput, ModerationResult, check_batch
 from .hatecheck import HateCheckCase
 
 CASES_PATH = Path(__file__).resolve().parent / "data" / "eval" / "cases.jsonl"
+SNAPSHOT_PATH = Path(__file__).resolve().parent / "data" / "eval" / "expected_outcomes.jsonl"
 LILLE_COMMENTS = "commentaires_debats.csv"
 BLOCKING = {Outcome.HELD, Outcome.REJECTED}
 
@@ -322,6 +323,73 @@ def evaluate_hatecheck(cases: Sequence[HateCheckCase], part: str = "report") -> 
 
 def evaluate_hatecheck_dir(directory: Path | None = None, part: hatecheck.Part = "report") -> HateCheckReport:
     return evaluate_hatecheck(hatecheck.load(directory, part), part)
+
+
+class ExpectedOutcome(BaseModel):
+    """What the checks decide on one labelled case, as a person reviewed it (the drift guard's snapshot)."""
+
+    id: str
+    source: str  # "cases" (data/eval/cases.jsonl) or "hatecheck"
+    label: str  # the case's label: violation/clean/personal-data, or the HateCheck functionality
+    outcome: str  # the automatic-mode outcome
+    grounds: list[str]
+
+
+def _case_label(case: Case) -> str:
+    if case.violation:
+        return "violation:" + ",".join(case.grounds)
+    return "personal-data" if case.personal_data else "clean"
+
+
+def current_outcomes(cases: Sequence[Case], hatecheck_cases: Sequence[HateCheckCase] = ()) -> list[ExpectedOutcome]:
+    """Every labelled case's outcome as the checks decide it today, sorted by source and id."""
+    results, _ = check_batch(_inputs(cases), {}, {})
+    outcomes = [ExpectedOutcome(id=case.id, source="cases", label=_case_label(case),
+                                outcome=result.suggested_outcome.value, grounds=result.grounds)
+                for case, result in zip(cases, results)]
+    outcomes += [ExpectedOutcome(id=case.id, source="hatecheck", label=f"{case.functionality} ({case.part})",
+                                 outcome=result.suggested_outcome.value, grounds=result.grounds)
+                 for case, result in zip(hatecheck_cases, hatecheck_results(hatecheck_cases))]
+    return sorted(outcomes, key=lambda o: (o.source, o.id))
+
+
+def load_snapshot(path: Path = SNAPSHOT_PATH) -> list[ExpectedOutcome]:
+    if not path.exists():
+        return []
+    return [ExpectedOutcome.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_snapshot(outcomes: Sequence[ExpectedOutcome], path: Path = SNAPSHOT_PATH) -> None:
+    path.write_text("".join(o.model_dump_json() + "\n" for o in outcomes), encoding="utf-8")
+
+
+class Drift(BaseModel):
+    changed: list[str]  # same label, another outcome or other grounds: what the guard is for
+    relabelled: list[str]  # the label changed: the snapshot must be reviewed again
+    added: list[str]
+    removed: list[str]
+
+    @property
+    def clean(self) -> bool:
+        return not (self.changed or self.relabelled or self.added or self.removed)
+
+
+def compare_outcomes(expected: Sequence[ExpectedOutcome], current: Sequence[ExpectedOutcome],
+                     sources: set[str] | None = None) -> Drift:
+    """Differences between the reviewed snapshot and today's outcomes, for the given sources only."""
+    sources = sources or {o.source for o in (*expected, *current)}
+    before = {(o.source, o.id): o for o in expected if o.source in sources}
+    now = {(o.source, o.id): o for o in current if o.source in sources}
+    changed, relabelled = [], []
+    for key in sorted(before.keys() & now.keys()):
+        old, new = before[key], now[key]
+        if old.label != new.label:
+            relabelled.append(f"{key[0]}/{key[1]}: label {old.label!r} -> {new.label!r}")
+        elif (old.outcome, old.grounds) != (new.outcome, new.grounds):
+            changed.append(f"{key[0]}/{key[1]} [{old.label}]: {old.outcome} {old.grounds} -> {new.outcome} {new.grounds}")
+    return Drift(changed=changed, relabelled=relabelled,
+                 added=[f"{s}/{i}" for s, i in sorted(now.keys() - before.keys())],
+                 removed=[f"{s}/{i}" for s, i in sorted(before.keys() - now.keys())])
 
 
 class BenchmarkReport(BaseModel):

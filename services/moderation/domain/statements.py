@@ -40,7 +40,7 @@ _ER_ENDINGS = ("er", "e", "es", "ent", "ons", "ez", "é", "ée", "és", "ées", 
 # Words a glued token may be cut into besides the lexicon's own.
 _GLUE_WORDS = frozenset(canonical_word(w) for w in (
     "a au aux ce cet cette ces me te se de des du d les la le l un une tous toutes tout juste vraiment plus "
-    "tellement si tres ich du er wir einfach so sehr viel alle diese diesen dieser den die das mich dich euch "
+    "tellement si tres ich du wir einfach so sehr viel alle diese diesen dieser den die das mich dich euch "
     "wirklich nur komplett putain putains endlich"
 ).split())
 _FILLERS = frozenset(canonical_word(w) for w in (
@@ -55,7 +55,8 @@ _NEVER_MISSPELT = frozenset(canonical_word(w) for w in (
 _NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucune rien nul nulle personne guere".split())
 _NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts".split())
 _NEGATION_EN = frozenset("not never no don t doesn t isn".split())
-_NEAR_CHARS = 40
+_NEAR_WORDS = 8
+_ARTICLES = frozenset(canonical_word(w) for w in "le la les l un une des du de d ce cet cette ces the a an".split())
 _COPULA = frozenset(canonical_word(w) for w in (
     "sont est c ce comme que qu sind ist seid bist wie als are is like"
 ).split())
@@ -317,9 +318,23 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
     return False
 
 
+def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
+    """After the verb, an article and a word that names no one ("tuer le projet")."""
+    j = verb + 1
+    while j < len(words) and words[j].start < words[verb].end:  # past the rest of a phrase
+        j += 1
+    while j < len(words) and words[j].text in _FILLERS:
+        j += 1
+    if j >= len(words) or words[j].text not in _ARTICLES:
+        return False
+    while j < len(words) and words[j].text in _ARTICLES:
+        j += 1
+    return j < len(words) and not words[j].tags & wanted
+
+
 def _beside(pronoun: int, verb: int, language: str) -> bool:
     if language == "de":
-        return abs(pronoun - verb) <= 2
+        return abs(pronoun - verb) <= 3
     return 0 < verb - pronoun <= 2
 
 
@@ -333,6 +348,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
         return any(a < word.start < b for a, b in quotes)
 
     texts = [w.text for w in words]
+    position = {id(w): i for i, w in enumerate(words)}
     reported = any("frame" in w.tags for w in words)
     positive = bool(_POSITIVE_FRAME.intersection(texts))
     flags = []
@@ -348,8 +364,11 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if targets and all(t.tags & wanted == {"person"} for t in targets):
                 targets += [t for t in earlier_targets if t.tags & wanted]
             if section == "violence":
-                # The victim stands near the violence ("tuer tous les X", "les X devraient être tués").
-                targets = [t for t in targets if abs(t.start - cue.start) <= _NEAR_CHARS]
+                # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
+                # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
+                targets = [t for t in targets if abs(position.get(id(t), index) - index) <= _NEAR_WORDS]
+                if language != "de" and _object_is_a_thing(words, index, wanted):
+                    continue
             if wanted and not targets:
                 continue
             if section == "dehumanising" and not _COPULA.intersection(texts[max(0, index - 4):index]):
@@ -375,6 +394,29 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                               term=f"{section}+{named}", detail="evasion" if evasion else "statement"))
             break
     return flags
+
+
+def quoted_counter_speech(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
+    """Quoted stretches of the sentences that report or denounce what they quote ("il a écrit « … »,
+    c'est inacceptable"): insults and patterns found there are not the author's own."""
+    if not _QUOTES.search(text):
+        return []
+    lexicon = load_statement_lexicon()
+    canonical = canonical or CanonicalText(text)
+    spans = []
+    for sentence in _sentences(text):
+        quotes = _quoted(text, *sentence)
+        if not quotes:
+            continue
+        framed = False
+        for token, word in zip(canonical.tokens, canonical.words):
+            if sentence[0] <= token.start < sentence[1] and not any(a < token.start < b for a, b in quotes):
+                if "frame" in lexicon.tags(word):
+                    framed = True
+                    break
+        if framed:
+            spans.extend(quotes)
+    return spans
 
 
 def find_statements(text: str, language: str = "fr", canonical: CanonicalText | None = None) -> list[Flag]:
