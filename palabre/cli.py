@@ -40,8 +40,8 @@ def serve(name: str = typer.Argument(..., metavar="SERVICE", help=" or ".join(SE
 def single_threaded_native_math() -> None:
     """One BLAS/OpenMP thread in a service process. Its numerical work (the name recogniser, the
     classifier) is small matrix products in a thread beside the event loop; on a busy machine a pool of
-    BLAS threads per process spins for cores the other services need (measured: decision p50 772 → 317 ms
-    at 200/s on 2 cores). Worker processes set their own limit."""
+    BLAS threads per process spins for cores the other services need (docs/operations.md has the figures).
+    Worker processes set their own limit."""
     import numpy  # noqa: F401 - the limit applies to the libraries already loaded
     from threadpoolctl import threadpool_limits
 
@@ -141,6 +141,18 @@ def asyncapi(output: Path = typer.Option(Path("asyncapi"), help="Folder for one 
         path = output / f"{entry.name}.json"
         path.write_text(json.dumps(runtime.asyncapi(), indent=2, ensure_ascii=False))
         console.print(f"wrote {path}")
+
+
+docs_app = typer.Typer(help="Documents generated from the code.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("configuration")
+def docs_configuration() -> None:
+    """Write docs/configuration.md from the settings classes."""
+    from palabre.configuration import write
+
+    console.print(f"wrote {write()}")
 
 
 def _mount_service_commands() -> None:

@@ -13,7 +13,7 @@ The discipline every consumer follows (see `EventSettler`):
 Consumers run in a plain loop (`PullConsumer`): wait for a first message, take whatever else is waiting
 up to `batch_size`, settle them as one batch, fetch again. FastStream only describes them in the AsyncAPI document: its subscriber handed each
 message of a fetch to its own task, through its context and middlewares, and that machinery alone was
-13–30 % of each consumer's CPU under load (py-spy); its batch subscriber re-fetched with a shrinking
+a large share of each consumer's CPU under load (docs/operations.md); its batch subscriber re-fetched with a shrinking
 timeout, leaving orphaned pull requests whose messages then waited `ack_wait` before redelivery.
 """
 
@@ -423,8 +423,7 @@ class PullConsumer:
     same durable: JetStream spreads the messages between their fetches.
 
     Not one `fetch(batch_size)`: when it has to wait for a first message, nats-py's fetch then waits for
-    the batch to fill or its timeout to pass, which held a lone message up to a second (the decision p50
-    at 200 contributions/s was 250 ms)."""
+    the batch to fill or its timeout to pass, which held a lone message up to a second."""
 
     subject: str
     durable: str

@@ -20,10 +20,10 @@ class Settings(BaseSettings):
     )
     var_dir: Path = Field(default=Path("var"), description="Where embedded servers keep their data")
     host: str = Field(default="127.0.0.1", description="Address the HTTP servers bind to")
-    intake_port: int = SERVICE_PORTS["intake"]
-    moderation_port: int = SERVICE_PORTS["moderation"]
-    synthesis_port: int = SERVICE_PORTS["synthesis"]
-    notifications_port: int = SERVICE_PORTS["notifications"]
+    intake_port: int = Field(default=SERVICE_PORTS["intake"], description="HTTP port of intake")
+    moderation_port: int = Field(default=SERVICE_PORTS["moderation"], description="HTTP port of moderation")
+    synthesis_port: int = Field(default=SERVICE_PORTS["synthesis"], description="HTTP port of synthesis")
+    notifications_port: int = Field(default=SERVICE_PORTS["notifications"], description="HTTP port of notifications")
     public_base_url: str | None = Field(
         default=None, description="Base URL used in links sent to partners (defaults to the local ports)"
     )
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     allow_private_webhooks: bool = Field(
         default=False, description="Allow webhook targets on private or loopback addresses"
     )
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", description="Log level of the JSON logs (structlog)")
     batch_size: int = Field(default=500, description="Events pulled per JetStream fetch")
     max_deliver: int = Field(default=8, description="Deliveries before an event is dead-lettered")
     duplicate_window_s: int = Field(default=3600, description="JetStream de-duplication window")

@@ -8,8 +8,8 @@ its `max_rate_per_s` per second (the service's `webhook_concurrency` and `webhoo
 asked otherwise), and the claim never takes more than that for one subscription, so one slow or failing
 endpoint delays no other.
 
-Requests go through aiohttp: its C parser costs about 0.1 ms of CPU per request where httpx's pool cost
-close to 3 ms with hundreds of connections open. Unless private targets are allowed, its resolver is
+Requests go through aiohttp: its C parser costs a small fraction of the CPU per request that httpx's pool
+cost with hundreds of connections open (docs/operations.md). Unless private targets are allowed, its resolver is
 `PublicAddressResolver`: the address a connection uses is the one that was checked.
 """
 

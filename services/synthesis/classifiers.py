@@ -1,6 +1,6 @@
 """The axis classifiers a synthesis process holds in memory, one per framework (id and version).
 
-Fitting a classifier costs about 6 ms of CPU per text of its corpus, so fitted classifiers are kept in the
+Fitting a classifier tags every text of its corpus, which is costly, so fitted classifiers are kept in the
 database (`axis_classifiers`) and shared: a replica or a restarted process loads the latest one instead of
 fitting its own. Only when none was ever stored is one fitted, from the published corpus of its framework,
 the first time a contribution without an axis needs it. The recompute worker refits each classifier on the

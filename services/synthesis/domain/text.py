@@ -120,9 +120,9 @@ class TaggedTexts:
 class Lemmatizer:
     """Maps texts to content lemmas, keeping a form → lemma cache.
 
-    Learning a form runs the tagger over texts where it occurs (about 6 ms a text); `docs(learn=False)`
-    takes the model's lookup table for forms not learned yet instead (0.1 ms a text, the same lemma for
-    90 % of forms), which is what classifying each new contribution on arrival can afford.
+    Learning a form runs the tagger over texts where it occurs; `docs(learn=False)` takes the model's
+    lookup table for forms not learned yet instead (much cheaper, and the same lemma for most forms), which
+    is what classifying each new contribution on arrival can afford.
     For a given sequence of texts the result is a function of that sequence only (callers sort their
     inputs), so two runs over the same input agree.
     """
