@@ -245,7 +245,7 @@ class ServiceProcess:
         )
         return self
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
