@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from palabre import dlq
 from palabre.registry import SERVICE_NAMES, SERVICES, service
 from shared.settings import get_settings
 
@@ -181,6 +182,8 @@ def _mount_bench() -> None:
 
 
 _mount_bench()
+
+app.add_typer(dlq.app, name="dlq")
 
 
 if __name__ == "__main__":

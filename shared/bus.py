@@ -53,13 +53,20 @@ from shared.settings import Settings
 log = get_logger(__name__)
 
 
+GIB = 1024**3
+
+
 @dataclass(frozen=True)
 class StreamSpec:
+    """A stream and its limits (the reasons are in docs/durability.md). When a stream is full, JetStream
+    refuses new messages (`DiscardPolicy.NEW`) rather than dropping old ones a consumer may not have taken:
+    the outbox keeps the events until there is room, and a territory system is told its publish failed."""
+
     name: str
     subjects: list[str]
     description: str
-    max_age_s: int = 0  # 0: kept until limits
-    max_msgs: int = -1
+    max_bytes: int = -1  # -1: no limit
+    max_age_s: int | None = None  # None: `settings.stream_max_age_s`
 
 
 EVENTS_STREAM = StreamSpec(
@@ -71,12 +78,15 @@ EVENTS_STREAM = StreamSpec(
         "palabre.synthesis.>",
     ],
     "Every domain event of the network",
+    max_bytes=12 * GIB,
 )
 INTAKE_STREAM = StreamSpec(
-    "PALABRE_INTAKE", ["palabre.intake.>"], "Contributions proposed by territory systems on the bus"
+    "PALABRE_INTAKE", ["palabre.intake.>"], "Contributions proposed by territory systems on the bus",
+    max_bytes=4 * GIB,
 )
 DEAD_LETTER_STREAM = StreamSpec(
-    "PALABRE_DLQ", ["palabre.dlq.>"], "Events that could not be processed, with their reason"
+    "PALABRE_DLQ", ["palabre.dlq.>"], "Events that could not be processed, with their reason",
+    max_bytes=1 * GIB, max_age_s=90 * 86400,
 )
 STREAMS = [EVENTS_STREAM, INTAKE_STREAM, DEAD_LETTER_STREAM]
 
@@ -193,11 +203,11 @@ async def _declare_streams(js: JetStreamContext, settings: Settings) -> None:
             description=spec.description,
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
-            discard=DiscardPolicy.OLD,
+            discard=DiscardPolicy.NEW,
             num_replicas=settings.stream_replicas,
             duplicate_window=float(settings.duplicate_window_s),
-            max_age=float(spec.max_age_s),
-            max_msgs=spec.max_msgs,
+            max_age=float(spec.max_age_s or settings.stream_max_age_s),
+            max_bytes=spec.max_bytes,
         )
         try:
             await js.stream_info(spec.name)
@@ -335,6 +345,7 @@ class Bus:
             DLQ_CONSUMER: durable,
             DLQ_DELIVERIES: str(meta.num_delivered),
             **({DLQ_EVENT_ID: ids["event_id"]} if "event_id" in ids else {}),
+            **({CONTRIBUTION_HEADER: ids["contribution_id"]} if "contribution_id" in ids else {}),
         }
         await self.js.publish(f"palabre.dlq.{durable}", msg.data, headers=headers)
         log.warning("event dead-lettered", consumer=durable, subject=msg.subject, reason=reason[:300], **ids)

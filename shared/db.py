@@ -72,6 +72,34 @@ async def claim_new_events(conn: asyncpg.Connection, consumer: str, event_ids: I
     return {row["event_id"] for row in rows}
 
 
+PRUNE_BATCH = 10_000
+PROCESSED_EVENTS_MARGIN_S = 86400
+
+
+def processed_events_horizon_s(stream_max_age_s: int) -> int:
+    """How long a processed-event record is kept: a consumer can be handed an event again only while the
+    stream keeps it (its record is written after its publication), so a day beyond the streams' max age.
+    A replayed dead letter goes only to the consumer that gave up on it, which holds no record of it."""
+    return stream_max_age_s + PROCESSED_EVENTS_MARGIN_S
+
+
+async def prune_processed_events(pool: asyncpg.Pool, older_than_s: float) -> int:
+    """Delete the processed-event records older than `older_than_s`, a batch per statement (short locks;
+    no index on `processed_at`, which would cost every event's insert: the oldest rows come first in the
+    table, so each batch finds them early). Returns how many were deleted."""
+    deleted = 0
+    while True:
+        status = await pool.execute(
+            "DELETE FROM processed_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM processed_events "
+            "WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2))",
+            float(older_than_s), PRUNE_BATCH,
+        )
+        count = int(status.split()[-1])
+        deleted += count
+        if count < PRUNE_BATCH:
+            return deleted
+
+
 def rows_as_dicts(rows: Iterable[asyncpg.Record]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 

@@ -29,7 +29,7 @@ from shared.bus import (
     describe_consumer,
     describing_broker,
 )
-from shared.db import create_pool
+from shared.db import create_pool, processed_events_horizon_s, prune_processed_events
 from shared.events import EventData, envelope_for_subject, parse_event
 from shared.http import Metrics, install_body_limit, install_operational_routes, install_problem_handlers
 from shared.logging import configure_logging, get_logger
@@ -39,6 +39,18 @@ from shared.settings import Settings, get_settings
 log = get_logger(__name__)
 
 CONSUMER_STOP_S = 10.0
+PRUNE_EVERY_S = 3600.0
+
+
+async def prune_processed_events_hourly(runtime: "ServiceRuntime") -> None:
+    """Processed-event records beyond the de-duplication horizon go, so that the table does not grow for ever."""
+    horizon_s = processed_events_horizon_s(runtime.settings.stream_max_age_s)
+    while True:
+        deleted = await prune_processed_events(runtime.db, horizon_s)
+        if deleted:
+            log.info("processed-event records pruned", deleted=deleted, older_than_s=horizon_s)
+        await asyncio.sleep(PRUNE_EVERY_S)
+
 
 class ServiceRuntime:
     def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str,
@@ -55,7 +67,7 @@ class ServiceRuntime:
         self.pool: asyncpg.Pool | None = None
         self.bus: Bus | None = None
         self.relay: OutboxRelay | None = None
-        self.background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = []
+        self.background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = [prune_processed_events_hourly]
         self._tasks: list[asyncio.Task] = []
         self._on_start: list[Callable[["ServiceRuntime"], Awaitable[None]]] = []
         self._stopping = asyncio.Event()

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     max_deliver: int = Field(default=8, description="Deliveries before an event is dead-lettered")
     duplicate_window_s: int = Field(default=3600, description="JetStream de-duplication window")
     stream_replicas: int = Field(default=1, description="JetStream stream replicas (3 on a cluster)")
+    stream_max_age_s: int = Field(
+        default=14 * 86400, gt=0,
+        description="How long the event and intake streams keep a message (docs/durability.md); processed-event "
+        "records are kept a day longer",
+    )
     nats_sync_interval: str = Field(
         default="1s", description="Embedded nats-server fsync interval ('always' for every write)"
     )

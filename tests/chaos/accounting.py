@@ -26,8 +26,34 @@ from shared.events import contribution_id_for
 FINAL = {"published", "published-redacted", "rejected", "held"}
 
 
+class InBackground:
+    """Sends in a thread of its own (`_send_all`); `join()` returns what was sent, seq -> territory, or
+    raises what stopped it."""
+
+    sent: dict[int, str]
+    error: BaseException | None
+
+    def start(self):
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._send_all())
+        except BaseException as exc:  # noqa: BLE001 - reported by join()
+            self.error = exc
+
+    def join(self, timeout: float = 600) -> dict[int, str]:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), f"{type(self).__name__} did not finish"
+        if self.error:
+            raise self.error
+        return self.sent
+
+
 @dataclass
-class Load:
+class Load(InBackground):
     """Contributions sent in the background at a steady pace, each retried until intake accepts it."""
 
     stack: Stack
@@ -39,17 +65,6 @@ class Load:
     first: int = 0  # the first sequence number
     sent: dict[int, str] = field(default_factory=dict)  # seq -> territory
     error: BaseException | None = None
-
-    def start(self) -> Load:
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._send_all())
-        except BaseException as exc:  # noqa: BLE001 - reported by join()
-            self.error = exc
 
     async def _send_all(self) -> None:
         rng = random.Random(42)
@@ -66,16 +81,10 @@ class Load:
                 if ahead > 0:
                     await asyncio.sleep(ahead)
 
-    def join(self, timeout: float = 600) -> dict[int, str]:
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "the load did not finish"
-        if self.error:
-            raise self.error
-        return self.sent
 
 
 @dataclass
-class BusLoad:
+class BusLoad(InBackground):
     """Contributions proposed on the bus (`palabre.intake.<territory>`) with each territory's own NATS
     credentials, at a steady pace; one counts as sent once JetStream has acknowledged it."""
 
@@ -85,17 +94,6 @@ class BusLoad:
     first: int = 0
     sent: dict[int, str] = field(default_factory=dict)
     error: BaseException | None = None
-
-    def start(self) -> BusLoad:
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._send_all())
-        except BaseException as exc:  # noqa: BLE001 - reported by join()
-            self.error = exc
 
     async def _send_all(self) -> None:
         rng = random.Random(7)
@@ -119,12 +117,6 @@ class BusLoad:
             for nc in connections.values():
                 await nc.close()
 
-    def join(self, timeout: float = 900) -> dict[int, str]:
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "the bus load did not finish"
-        if self.error:
-            raise self.error
-        return self.sent
 
 
 async def _connect_as(credentials: dict) -> nats.NATS:
