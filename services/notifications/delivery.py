@@ -3,6 +3,9 @@ every attempt.
 
 Driven by the table, not by memory: a claimed delivery is leased (`webhook_lease_s`), so a worker that
 dies leaves it due again and another worker (or the restarted one) sends it, with the same `webhook-id`.
+An endpoint that answers 2xx again after failures gets the deliveries that wait for a retry at once, in
+order (`store.release_waiting_deliveries`); one that stays down keeps the retry schedule.
+
 Each delivery is its own task: a subscription has at most its `max_in_flight` requests in flight and
 its `max_rate_per_s` per second (the service's `webhook_concurrency` and `webhook_rate_per_s` unless it
 asked otherwise), and the claim never takes more than that for one subscription, so one slow or failing
@@ -184,6 +187,24 @@ class DeliveryWorker:
                 continue
             for row in disabled:
                 log.warning("subscription disabled", subscription=str(row["id"]), reason=row["disabled_reason"])
+            await self._release_recovered(batch)
+
+    async def _release_recovered(self, results: list[dict[str, Any]]) -> None:
+        """Endpoints that answered 2xx get their deliveries waiting for a retry now, in order, at their
+        rate; an endpoint that stays down keeps the retry schedule."""
+        recovered = {r["subscription_id"] for r in results if r["status"] == "delivered"}
+        if not recovered:
+            return
+        try:
+            released = await store.release_waiting_deliveries(self.runtime.db, recovered,
+                                                               self.settings.webhook_lease_s)
+        except Exception as exc:  # noqa: BLE001 - they keep their schedule; the next success tries again
+            log.warning("releasing waiting deliveries failed", error=str(exc))
+            return
+        if released:
+            log.info("endpoint answers again: waiting deliveries released", deliveries=released,
+                     subscriptions=len(recovered))
+            self.wakeup.set()
 
     async def _send(self, client: aiohttp.ClientSession, delivery: dict[str, Any]) -> dict[str, Any]:
         result = {"id": delivery["id"], "subscription_id": delivery["subscription_id"], "status_code": None,

@@ -23,8 +23,9 @@ async def insert_partner(pool: asyncpg.Pool, *, id: str, name: str, email: str |
     status = await pool.execute(
         """
         INSERT INTO partners (id, name, email, territory, key_hash, digest, digest_territories, digest_countries,
-                              digest_axes, last_digest_at, last_digest_seq)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), (SELECT coalesce(max(seq), 0) FROM feed_items))
+                              digest_axes, last_digest_at, last_digest_seq, digest_snapshot)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), (SELECT coalesce(max(seq), 0) FROM feed_items),
+                pg_current_snapshot())
         ON CONFLICT (id) DO NOTHING
         """,
         id, name, email, territory, key_hash, digest, digest_territories, digest_countries, digest_axes,
@@ -295,6 +296,21 @@ async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]],
         return disabled
 
 
+async def release_waiting_deliveries(pool: asyncpg.Pool, recovered: Sequence[Any], lease_s: float) -> int:
+    """An endpoint that answered 2xx again gets its deliveries that wait for a retry at once, oldest first:
+    each becomes due at its creation time, so claims take them in that order, before newer ones. Leased
+    deliveries (due again within `lease_s`: in flight somewhere) are left alone, so none is sent twice."""
+    status = await pool.execute(
+        """
+        UPDATE deliveries SET next_attempt_at = created_at
+        WHERE subscription_id = ANY($1::uuid[]) AND status = 'pending'
+          AND next_attempt_at > now() + make_interval(secs => $2)
+        """,
+        list(recovered), lease_s,
+    )
+    return int(status.split()[-1])
+
+
 async def deliveries_of(pool: asyncpg.Pool, subscription_id: str, limit: int = 100) -> list[dict[str, Any]]:
     rows = await pool.fetch(
         """
@@ -329,20 +345,108 @@ async def partner(pool: asyncpg.Pool, partner_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-async def digest_items(conn: asyncpg.Connection, partner: dict[str, Any], after_seq: int,
-                       limit: int = 500) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
+DIGEST_NOT_YET_SEEN = """
+    (f.inserted_xid IS NULL AND f.seq > $1)
+    OR ($2::text::pg_snapshot IS NULL AND f.inserted_xid IS NOT NULL)
+    OR (f.inserted_xid >= pg_snapshot_xmin($2::text::pg_snapshot) AND NOT pg_visible_in_snapshot(f.inserted_xid, $2::text::pg_snapshot))
+"""
+"""Feed items the partner's previous digest could not see: inserted by a transaction its snapshot ($2) did
+not see committed, whatever their seq (two replicas commit out of seq order). Rows from before the snapshot
+cursor have no `inserted_xid` and are read by the seq cursor ($1) they had."""
+
+
+async def claim_digest(pool: asyncpg.Pool, partner_id: str, period_s: float | None) -> dict[str, Any] | None:
+    """Take the partner's digest (when due, unless `period_s` is None) and the feed items it covers, and
+    move its cursor to this moment's snapshot, in one committed transaction before anything is sent: two
+    replicas never take the same items, and a crash while sending does not send them again. None when
+    the digest is not due or another replica is taking it."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        snapshot = await conn.fetchval("SELECT pg_current_snapshot()::text")  # the transaction's own
+        partner = await conn.fetchrow(
+            """
+            SELECT *, digest_snapshot::text AS previous_snapshot FROM partners
+            WHERE id = $1 AND email IS NOT NULL
+              AND ($2::float8 IS NULL OR (digest <> 'none' AND (
+                   last_digest_at IS NULL OR last_digest_at <= now() - make_interval(secs => $2))))
+            FOR UPDATE SKIP LOCKED
+            """,
+            partner_id, period_s,
+        )
+        if partner is None:
+            return None
+        partner = dict(partner)
+        rows = await conn.fetch(
+            f"""
+            SELECT f.seq, f.contribution_id, f.territory, f.country, f.axis, f.title, f.text, f.occurred_at
+            FROM feed_items f
+            WHERE f.event_type = 'contribution.published' AND ({DIGEST_NOT_YET_SEEN})
+              AND (cardinality($3::text[]) = 0 OR f.territory = ANY($3::text[]))
+              AND (cardinality($4::text[]) = 0 OR f.country::text = ANY($4::text[]))
+              AND (cardinality($5::text[]) = 0 OR f.axis = ANY($5::text[]))
+            ORDER BY f.seq
+            """,  # nosec B608 # a constant SQL fragment; values are bind parameters
+            partner["last_digest_seq"], partner["previous_snapshot"], partner["digest_territories"],
+            partner["digest_countries"], partner["digest_axes"],
+        )
+        items = [dict(row) for row in rows]
+        digest_id = None
+        if items:
+            digest_id = await conn.fetchval(
+                "INSERT INTO digests (partner, from_seq, to_seq, items, status) VALUES ($1, $2, $3, $4, 'sending') "
+                "RETURNING id", partner_id, items[0]["seq"], items[-1]["seq"], len(items))
+        await conn.execute(
+            """
+            UPDATE partners SET last_digest_at = now(), digest_snapshot = $2::text::pg_snapshot,
+                last_digest_seq = (SELECT coalesce(max(seq), 0) FROM feed_items WHERE inserted_xid IS NULL)
+            WHERE id = $1
+            """,
+            partner_id, snapshot,
+        )
+    return {"partner": partner, "items": items, "digest_id": digest_id, "snapshot": snapshot}
+
+
+async def digest_sent(pool: asyncpg.Pool, digest_id: int) -> None:
+    await pool.execute("UPDATE digests SET status = 'sent', sent_at = now() WHERE id = $1", digest_id)
+
+
+async def digest_not_sent(pool: asyncpg.Pool, claimed: dict[str, Any]) -> None:
+    """The SMTP server refused the digest: its items go back to the partner's next digest."""
+    partner = claimed["partner"]
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE digests SET status = 'failed' WHERE id = $1", claimed["digest_id"])
+        await conn.execute(
+            "UPDATE partners SET digest_snapshot = $2::text::pg_snapshot, last_digest_at = $3 "
+            "WHERE id = $1 AND digest_snapshot::text = $4",
+            partner["id"], partner["previous_snapshot"], partner["last_digest_at"], claimed["snapshot"])
+
+
+async def claim_notice(pool: asyncpg.Pool, max_attempts: int, tried: Sequence[int]) -> dict[str, Any] | None:
+    """Take the oldest notice to send, committed before it is sent: a crash while it is sent leaves it
+    claimed, never sent twice."""
+    row = await pool.fetchrow(
         """
-        SELECT seq, contribution_id, territory, country, axis, title, text, occurred_at FROM feed_items
-        WHERE event_type = 'contribution.published' AND seq > $1
-          AND (cardinality($2::text[]) = 0 OR territory = ANY($2::text[]))
-          AND (cardinality($3::text[]) = 0 OR country::text = ANY($3::text[]))
-          AND (cardinality($4::text[]) = 0 OR axis = ANY($4::text[]))
-        ORDER BY seq LIMIT $5
+        UPDATE partner_notices n SET claimed_at = now(), attempts = n.attempts + 1
+        FROM partners p
+        WHERE n.id = (SELECT n2.id FROM partner_notices n2 JOIN partners p2 ON p2.id = n2.partner
+                      WHERE n2.sent_at IS NULL AND n2.claimed_at IS NULL AND n2.attempts < $1
+                        AND p2.email IS NOT NULL AND NOT (n2.id = ANY($2::bigint[]))
+                      ORDER BY n2.id LIMIT 1 FOR UPDATE OF n2 SKIP LOCKED)
+          AND p.id = n.partner
+        RETURNING n.id, n.subject, n.body, p.id AS partner, p.name, p.email
         """,
-        after_seq, partner["digest_territories"], partner["digest_countries"], partner["digest_axes"], limit,
+        max_attempts, list(tried),
     )
-    return [dict(row) for row in rows]
+    return dict(row) if row else None
+
+
+async def notice_sent(pool: asyncpg.Pool, notice_id: int) -> None:
+    await pool.execute("UPDATE partner_notices SET sent_at = now() WHERE id = $1", notice_id)
+
+
+async def notice_not_sent(pool: asyncpg.Pool, notice_id: int, error: str) -> None:
+    """The SMTP server refused it: tried again at the next round."""
+    await pool.execute("UPDATE partner_notices SET claimed_at = NULL, last_error = $2 WHERE id = $1",
+                       notice_id, error[:500])
 
 
 # --- open data --------------------------------------------------------------------------------------

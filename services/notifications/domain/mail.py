@@ -2,7 +2,7 @@
 what was published since the last one. Plain text; only published content."""
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -27,11 +27,6 @@ def subscription_disabled_notice(subscription: dict[str, Any]) -> tuple[str, str
 
 def digest_period(frequency: str, daily_s: float, weekly_s: float) -> timedelta | None:
     return {"daily": timedelta(seconds=daily_s), "weekly": timedelta(seconds=weekly_s)}.get(frequency)
-
-
-def digest_is_due(frequency: str, last_sent: datetime | None, now: datetime, daily_s: float, weekly_s: float) -> bool:
-    period = digest_period(frequency, daily_s, weekly_s)
-    return period is not None and (last_sent is None or last_sent + period <= now)
 
 
 def excerpt(text: str, limit: int = DIGEST_EXCERPT_CHARS) -> str:

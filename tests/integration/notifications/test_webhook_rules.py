@@ -103,9 +103,7 @@ def test_feed_validators():
 
 
 def test_digest_periods():
-    now = datetime(2026, 3, 1, tzinfo=UTC)
-    assert mail.digest_is_due("daily", now - timedelta(days=1), now, 86400, 604800)
-    assert not mail.digest_is_due("daily", now - timedelta(hours=23), now, 86400, 604800)
-    assert not mail.digest_is_due("weekly", now - timedelta(days=6), now, 86400, 604800)
-    assert not mail.digest_is_due("none", None, now, 86400, 604800)
+    assert mail.digest_period("daily", 86400, 604800) == timedelta(days=1)
+    assert mail.digest_period("weekly", 86400, 604800) == timedelta(days=7)
+    assert mail.digest_period("none", 86400, 604800) is None
     assert mail.excerpt("mot " * 500, 50).endswith("…") and len(mail.excerpt("mot " * 500, 50)) == 50
