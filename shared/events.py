@@ -150,6 +150,8 @@ class ContributionFields(TerritoryScoped):
     external_id: str
     consultation: str
     axis: str | None = None
+    question: str | None = Field(default=None, max_length=1000,
+                                 description="the question or debate the contribution answers, where the source gives one")
     kind: Kind | None = None
     author_role: AuthorRole | None = None
     channel: Channel | None = None
@@ -221,6 +223,8 @@ class SynthesisUpdated(EventData):
     version: int
     contributions_count: int
     computed_at: datetime
+    axes_moved: int = Field(default=0, description="contributions this recompute moved to another axis "
+                                                   "(network-wide; each move is in the contribution's axis history)")
 
     def bus_subject(self) -> str:
         if self.scope == "network":

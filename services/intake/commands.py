@@ -248,7 +248,8 @@ def _prepare(territory: dict[str, Any], consultations: list[dict[str, Any]], ite
         prepared.indexes.append(index)
         prepared.events.setdefault(contribution_id, ContributionSubmitted(
             contribution_id=contribution_id, external_id=item.external_id, territory=territory["id"],
-            country=territory["country"], consultation=consultation, axis=item.axis, kind=item.kind,
+            country=territory["country"], consultation=consultation, axis=item.axis, question=item.question,
+            kind=item.kind,
             author_role=item.author_role, channel=item.channel, language=language, title=item.title,
             body=item.body, submitted_at=submitted_at, author_ref=item.author_ref,
         ))

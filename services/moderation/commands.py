@@ -111,7 +111,7 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
             [flag.model_dump(mode="json") for flag in result.flags], result.redacted_title, result.redacted_body,
             [span.model_dump(mode="json") for span in result.redactions], result.flood_signature,
             result.outcome.value,
-            None if result.outcome == Outcome.HELD else now,
+            None if result.outcome == Outcome.HELD else now, contribution.question,
         ))
         decision_rows.append(_decision_row(contribution.contribution_id, decision))
         outgoing.append(decision_event(contribution, decision, result.redacted_title, result.redacted_body))
@@ -138,8 +138,8 @@ def decision_event(contribution: Any, decision: Decision, title: str | None, tex
         contribution_id=str(contribution.contribution_id if hasattr(contribution, "contribution_id")
                             else contribution["id"]),
         **{key: _field(contribution, key) for key in (
-            "external_id", "territory", "country", "consultation", "axis", "kind", "author_role", "channel",
-            "language", "submitted_at")},
+            "external_id", "territory", "country", "consultation", "axis", "question", "kind", "author_role",
+            "channel", "language", "submitted_at")},
     )
     if decision.outcome in (Outcome.PUBLISHED, Outcome.PUBLISHED_REDACTED):
         event = ContributionPublished(**common, title=title, text=text or "", published_at=decision.decided_at,

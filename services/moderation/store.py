@@ -75,7 +75,7 @@ CONTRIBUTION_COLUMNS = [
     ("consultation", "text"), ("axis", "text"), ("kind", "text"), ("author_role", "text"), ("channel", "text"),
     ("language", "text"), ("title", "text"), ("body", "text"), ("submitted_at", "timestamptz"),
     ("flags", "jsonb"), ("redacted_title", "text"), ("redacted_body", "text"), ("redacted_spans", "jsonb"),
-    ("signature", "int8"), ("status", "text"), ("decided_at", "timestamptz"),
+    ("signature", "int8"), ("status", "text"), ("decided_at", "timestamptz"), ("question", "text"),
 ]
 DECISION_COLUMNS = [
     ("id", "uuid"), ("contribution_id", "uuid"), ("outcome", "text"), ("grounds", "jsonb"), ("automated", "bool"),

@@ -108,16 +108,24 @@ def _contribution_uuid(contribution_id: str) -> str:
 
 
 @router.get("/v1/contributions/{contribution_id}", tags=["syntheses"],
-            summary="The axis assigned to a published contribution, where it came from, and its sub-theme")
+            summary="The axis assigned to a published contribution, where it came from, its sub-theme, and "
+                    "every move of its axis since it arrived (old axis, new axis, classifier version or person, time)")
 async def contribution_axis(contribution_id: str, request: Request):
-    row = await store.contribution(_pool(request), _contribution_uuid(contribution_id))
+    contribution_id = _contribution_uuid(contribution_id)
+    row = await store.contribution(_pool(request), contribution_id)
     if row is None:
         raise Problem(404, "Unknown contribution", f"no published contribution {contribution_id!r}")
     labels = {a["id"]: a["label"] for a in (row["framework"] or {}).get("axes", [])}
+    history = [{"changed_at": h["changed_at"].isoformat(), "previous_axis": h["previous_axis"] or store.UNCLASSIFIED,
+                "axis": h["axis"] or store.UNCLASSIFIED, "axis_source": h["axis_source"],
+                "classifier_version": h["classifier_version"], "confidence": h["confidence"],
+                "changed_by": h["changed_by"]}
+               for h in await store.axis_history(_pool(request), contribution_id)]
     return {"id": str(row["id"]), "territory": row["territory"], "country": row["country"],
             "axis": row["axis"] or store.UNCLASSIFIED, "axis_label": labels.get(row["axis"], "Non classé"),
             "axis_source": row["axis_source"], "confidence": row["axis_confidence"],
-            "corrected_by": row["corrected_by"], "subtheme": row["subtheme"]}
+            "corrected_by": row["corrected_by"], "subtheme": row["subtheme"], "question": row["question"],
+            "axis_history": history}
 
 
 class AxisCorrectionIn(BaseModel):

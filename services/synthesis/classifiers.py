@@ -45,6 +45,11 @@ def dump_classifier(classifier: AxisClassifier) -> bytes:
         classifier.lemmatizer = lemmatizer
 
 
+def classifier_version(key: str, model: bytes) -> str:
+    """Names a fitted classifier in the axis history: its framework and a digest of the stored model."""
+    return f"{key}#{hashlib.sha256(model).hexdigest()[:12]}"
+
+
 def load_classifier(model: bytes) -> AxisClassifier:
     """Only for a model this process pickled itself, or whose seal was checked (`ClassifierCache.unseal`)."""
     return pickle.loads(model)  # nosec B301 # own pickles, or sealed ones checked first (see module)
@@ -91,13 +96,15 @@ class ClassifierCache:
         self.replace({key: c for key, c in loaded.items() if c is not None}, {})
         return sorted(key for key, c in loaded.items() if c is not None)
 
-    async def classify(self, conn, framework: Framework, texts: Sequence[str]) -> list[Assignment]:
+    async def classify(self, conn, framework: Framework, texts: Sequence[str],
+                       questions: Sequence[str | None] | None = None) -> list[Assignment]:
         classifier = await self._classifier(conn, framework)
-        return await asyncio.to_thread(self._predict, classifier, list(texts))
+        return await asyncio.to_thread(self._predict, classifier, list(texts), questions)
 
-    def _predict(self, classifier: AxisClassifier, texts: list[str]) -> list[Assignment]:
+    def _predict(self, classifier: AxisClassifier, texts: list[str],
+                 questions: Sequence[str | None] | None = None) -> list[Assignment]:
         """On arrival: forms the fitting corpus did not teach are looked up, not tagged (see Lemmatizer)."""
-        return classifier.predict_docs(self.lemmatizer.docs(texts, learn=False))
+        return classifier.predict_docs(self.lemmatizer.docs(texts, learn=False), questions, self.lemmatizer)
 
     async def _classifier(self, conn, framework: Framework) -> AxisClassifier:
         key = framework_key(framework)
@@ -125,6 +132,7 @@ class ClassifierCache:
     def _fit(self, framework: Framework, corpus: list[tuple]) -> AxisClassifier:
         rows = [PublishedContribution(id=cid, territory="", country="", kind=Kind.ATTENTE, text=text, axis=axis,
                                       axis_source=AxisSource(source) if source in set(AxisSource) else None)
-                for cid, text, axis, source in corpus]
+                for cid, text, axis, source, _ in corpus]
         docs = self.lemmatizer.docs([r.text for r in rows])
-        return fit_classifier(framework, docs, training_examples(rows, set(framework.axis_ids())))
+        return fit_classifier(framework, docs, training_examples(rows, set(framework.axis_ids())), self.lemmatizer,
+                              [question for *_, question in corpus])

@@ -24,6 +24,7 @@ def evaluate(data_dir: Path = typer.Option(None, "--data-dir", help="folder hold
         DEFAULT_DATA_DIR,
         LILLE,
         evaluate_axes,
+        evaluate_stability,
         evaluate_synthesis,
         grand_debat_framework,
         load_lille,
@@ -60,6 +61,13 @@ def evaluate(data_dir: Path = typer.Option(None, "--data-dir", help="folder hold
         for axis, row in zip(r.axes, r.confusion):
             table.add_row(axis[:14], *[str(n) for n in row])
         console.print(table)
+    table = Table(title="Stability — both sources in the order written, a recompute every 100 arrivals "
+                        "(the service's reclassify)")
+    for column in ("contributions", "axes moved", "share moved", "accuracy on the comments so far"):
+        table.add_column(column)
+    for r in evaluate_stability(proposals, comments, framework, data_dir=data_dir):
+        table.add_row(str(r["contributions"]), str(r["moved"]), f"{r['moved_share']:.1%}", f"{r['accuracy']:.3f}")
+    console.print(table)
     s = evaluate_synthesis(proposals, framework)
     table = Table(title="Synthesis")
     table.add_column("measure")

@@ -43,7 +43,7 @@ async def add_published(conn, contributions: Sequence[ContributionPublished], cl
             contribution.contribution_id, contribution.territory, contribution.country, contribution.consultation,
             _value(contribution.kind), _value(contribution.author_role), _value(contribution.channel),
             contribution.language, contribution.title, contribution.text, contribution.submitted_at,
-            contribution.published_at, contribution.axis, axis, source, confidence,
+            contribution.published_at, contribution.axis, axis, source, confidence, contribution.question,
         ))
     inserted = await store.insert_published(conn, rows)
     await store.add_counts(conn, inserted)
@@ -68,7 +68,8 @@ async def assign_axes(conn, contributions: Sequence[ContributionPublished], fram
             to_classify.setdefault(c.consultation, []).append(i)
     for consultation, indices in to_classify.items():
         framework = Framework.model_validate(frameworks[consultation])
-        found = await classifiers.classify(conn, framework, [contributions[i].text for i in indices])
+        found = await classifiers.classify(conn, framework, [contributions[i].text for i in indices],
+                                           [contributions[i].question for i in indices])
         for i, assignment in zip(indices, found, strict=True):
             out[i] = (assignment.axis, "classifier", assignment.confidence)
     return out
@@ -142,11 +143,12 @@ async def _place_on_axis(conn, row: dict[str, Any], axis: str, corrected_by: str
 
 
 async def store_recompute(conn, documents: dict[tuple[str, str], dict[str, Any]],
-                          changes: Sequence[tuple[str, str | None, str | None, float]],
+                          changes: Sequence[tuple[str, str | None, str | None, float, str]],
                           subthemes: dict[str, str | None]) -> list[tuple[str, str, int, datetime]]:
-    """Write one recompute: axes re-placed by the refitted classifier (counts moved), sub-themes, a new
-    version of each scope's synthesis, and a `synthesis.updated` event per scope."""
-    await store.move_axes(conn, changes)
+    """Write one recompute: axes re-placed by the refitted classifier (counts moved, each move in the
+    contribution's axis history), sub-themes, a new version of each scope's synthesis, and a
+    `synthesis.updated` event per scope saying how many contributions moved."""
+    moved = await store.move_axes(conn, changes)
     await store.write_subthemes(conn, subthemes)
     written, events = [], []
     for (scope, key), document in sorted(documents.items()):
@@ -156,7 +158,7 @@ async def store_recompute(conn, documents: dict[tuple[str, str], dict[str, Any]]
             await store.territory_country(conn, key) if scope == "territory" else None)
         events.append((SynthesisUpdated(scope=scope, key=key, country=country, version=version,
                                         contributions_count=document["contributions_count"],
-                                        computed_at=computed_at),
+                                        computed_at=computed_at, axes_moved=moved),
                        deterministic_event_id("synthesis-updated", scope, key, str(version))))
         written.append((scope, key, version, computed_at))
     await add_events(conn, events, source=SOURCE)

@@ -13,6 +13,7 @@ Also measured: sub-theme silhouette, stability under shuffled input, and traceab
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import random
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from shared.frameworks import Framework
 from shared.vocabulary import Kind
 
 from .domain.classify import AxisClassifier, PrototypeClassifier
-from .domain.models import PublishedContribution, Scope
+from .domain.models import AxisSource, PublishedContribution, Scope
+from .domain.recompute import MOVE_MARGIN, framework_key, reclassify
+from .domain.report import prepare
 from .domain.text import Lemmatizer, fold, is_traceable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -136,9 +139,7 @@ def evaluate_axes(proposals: list[LilleProposal], comments: list[LilleComment],
     lemmatizer = Lemmatizer()
     proposal_docs = lemmatizer.docs([p.text for p in proposals])
     comment_docs = lemmatizer.docs([c.text for c in comments])
-    question_of = dict(zip(sorted({c.question for c in comments}),
-                           lemmatizer.docs(sorted({c.question for c in comments}))))
-    questions = [question_of[c.question] for c in comments]
+    questions = [c.question for c in comments]
     corpus = proposal_docs + comment_docs
     examples = [(p.text, p.axis) for p in proposals if p.axis]
     y = [c.axis for c in comments]
@@ -153,12 +154,62 @@ def evaluate_axes(proposals: list[LilleProposal], comments: list[LilleComment],
     results["self-trained, text (on arrival)"] = score_axes(
         y, [a.axis for a in model.predict_docs(arrival_docs)], axes)
     results["self-trained, text + question (on arrival)"] = score_axes(
-        y, [a.axis for a in model.predict_docs(arrival_docs, questions)], axes)
+        y, [a.axis for a in model.predict_docs(arrival_docs, questions, Lemmatizer())], axes)
     refit = AxisClassifier(framework, lemmatizer=lemmatizer).fit_docs(
-        corpus, examples, [""] * len(proposal_docs) + questions)
+        corpus, examples, [None] * len(proposal_docs) + questions)
     results["refitted, text + question + debate (recompute)"] = score_axes(
         y, [a.axis for a in refit.predict_docs(comment_docs, questions)], axes)
     return results
+
+
+def arrival_order(proposals: list[LilleProposal], comments: list[LilleComment],
+                  data_dir: Path = DEFAULT_DATA_DIR) -> list[PublishedContribution]:
+    """Both Lille sources as one stream of published contributions in the order they were written: a
+    proposal carries its author's category as the source's axis, a comment the question it answers."""
+    with (Path(data_dir) / LILLE / "propositions-libres.csv").open(encoding="utf-8", newline="") as fh:
+        created = {row["id"]: row["created_at"] for row in csv.DictReader(fh, delimiter=";")}
+    stream = [(created.get(p.id, ""), f"p-{p.id}", PublishedContribution(
+        id=f"p-{int(p.id):05d}", territory="lille", country="FR", kind=Kind.PROPOSITION, text=p.text, axis=p.axis,
+        axis_source=AxisSource.SOURCE if p.axis else None)) for p in proposals]
+    stream += [(c.created_at, f"c-{c.id}", PublishedContribution(
+        id=f"c-{int(c.id):05d}", territory="lille", country="FR", kind=Kind.ATTENTE, text=c.text,
+        question=c.question)) for c in comments]
+    return [c for _, _, c in sorted(stream, key=lambda item: (item[0], item[1]))]
+
+
+def evaluate_stability(proposals: list[LilleProposal], comments: list[LilleComment], framework: Framework,
+                       first: int = 400, step: int = 100, margin: float = MOVE_MARGIN,
+                       data_dir: Path = DEFAULT_DATA_DIR) -> list[dict[str, float]]:
+    """Contributions arrive in the order written, placed on arrival by the last fitted classifier; every
+    `step` arrivals a recompute refits on the corpus so far and re-places what the classifier placed
+    (`reclassify`, the service's own path). Per recompute: the corpus size, the share of it moved, and the
+    accuracy on the comments so far against their debate's theme."""
+    stream = arrival_order(proposals, comments, data_dir)
+    theme = {f"c-{int(c.id):05d}": c.axis for c in comments}
+    lemmatizer = Lemmatizer()
+    frameworks_of = {c.id: framework for c in stream}
+    placed: list[PublishedContribution] = []
+    classifier, out = None, []  # the first recompute places what arrived before any classifier: not counted
+    for end in [*range(first, len(stream), step), len(stream)]:
+        arriving = stream[len(placed):end]
+        if classifier is not None:
+            todo = [c for c in arriving if c.axis_source != AxisSource.SOURCE]
+            found = classifier.predict_docs(Lemmatizer().docs([c.text for c in todo], learn=False),
+                                            [c.question for c in todo], lemmatizer)
+            assigned = {c.id: a.axis for c, a in zip(todo, found)}
+            arriving = [dataclasses.replace(c, axis=assigned[c.id], axis_source=AxisSource.CLASSIFIER
+                                            if assigned[c.id] else None) if c.id in assigned else c for c in arriving]
+        placed += arriving
+        corpus = prepare(placed, lemmatizer)
+        classifiers, changes, rows = reclassify(corpus, frameworks_of, lemmatizer, margin)
+        if classifier is not None:
+            scored = [(theme[c.id], c.axis or NONE) for c in rows if c.id in theme]
+            out.append({"contributions": len(placed), "moved": len(changes),
+                        "moved_share": len(changes) / len(placed),
+                        "accuracy": sum(t == a for t, a in scored) / len(scored)})
+        classifier = classifiers[framework_key(framework)]
+        placed = rows
+    return out
 
 
 def evaluate_synthesis(proposals: list[LilleProposal], framework: Framework) -> dict[str, float]:

@@ -39,7 +39,7 @@ PUBLISHED_COLUMNS = [
     ("id", "uuid"), ("territory", "text"), ("country", "bpchar"), ("consultation", "text"), ("kind", "text"),
     ("author_role", "text"), ("channel", "text"), ("language", "text"), ("title", "text"), ("text", "text"),
     ("submitted_at", "timestamptz"), ("published_at", "timestamptz"), ("source_axis", "text"), ("axis", "text"),
-    ("axis_source", "text"), ("axis_confidence", "float4"),
+    ("axis_source", "text"), ("axis_confidence", "float4"), ("question", "text"),
 ]
 
 
@@ -161,7 +161,7 @@ async def load_corpus(conn: asyncpg.Connection) -> list[tuple]:
     """Every published contribution as the recompute needs it, in id order."""
     rows = await conn.fetch(
         "SELECT id::text, territory, country::text, consultation, kind, author_role, channel, text, axis, "
-        "axis_source, subtheme FROM contributions ORDER BY id"
+        "axis_source, subtheme, question FROM contributions ORDER BY id"
     )
     return [tuple(row) for row in rows]
 
@@ -175,7 +175,7 @@ async def consultation_frameworks(conn) -> dict[str, tuple[str, dict]]:
 async def classifier_corpus(conn, framework_id: str, version: str, limit: int) -> list[tuple]:
     """Up to `limit` published contributions of a framework's consultations (id order: uuid5, well spread)."""
     rows = await conn.fetch(
-        "SELECT c.id::text, c.text, c.axis, c.axis_source FROM contributions c JOIN consultations k "
+        "SELECT c.id::text, c.text, c.axis, c.axis_source, c.question FROM contributions c JOIN consultations k "
         "ON k.id = c.consultation WHERE k.framework->>'id' = $1 AND k.framework->>'version' = $2 "
         "ORDER BY c.id LIMIT $3",
         framework_id, version, limit,
@@ -208,8 +208,10 @@ async def stored_classifiers(conn, keys: Sequence[str]) -> list[tuple[str, datet
     return [(row["framework_key"], row["fitted_at"], row["model"]) for row in rows]
 
 
-async def move_axes(conn: asyncpg.Connection, changes: Sequence[tuple[str, str | None, str | None, float]]) -> int:
-    """Apply the classifier's new placements (id, previous axis, axis, confidence) and move the counts.
+async def move_axes(conn: asyncpg.Connection,
+                    changes: Sequence[tuple[str, str | None, str | None, float, str]]) -> int:
+    """Apply the classifier's new placements (id, previous axis, axis, confidence, classifier version), move
+    the counts, and record each move in the contribution's axis history.
 
     A row changed meanwhile (corrected by a person, withdrawn) is left alone: the guard on the previous axis
     and on where it came from sees to that.
@@ -218,16 +220,34 @@ async def move_axes(conn: asyncpg.Connection, changes: Sequence[tuple[str, str |
         return 0
     moved = await conn.fetch(
         """
-        UPDATE contributions c SET axis = u.axis, axis_source = 'classifier', axis_confidence = u.confidence
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float4[]) AS u(id, previous, axis, confidence)
-        WHERE c.id = u.id AND c.axis IS NOT DISTINCT FROM u.previous AND c.axis_source IN ('classifier', 'none')
-        RETURNING c.territory, c.country, u.previous, u.axis, c.kind, c.author_role, c.channel
+        WITH moved AS (
+            UPDATE contributions c SET axis = u.axis, axis_source = 'classifier', axis_confidence = u.confidence
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float4[], $5::text[])
+                AS u(id, previous, axis, confidence, version)
+            WHERE c.id = u.id AND c.axis IS NOT DISTINCT FROM u.previous AND c.axis_source IN ('classifier', 'none')
+            RETURNING c.id, c.territory, c.country, u.previous, u.axis, c.kind, c.author_role, c.channel,
+                      u.confidence, u.version
+        ), recorded AS (
+            INSERT INTO axis_history (contribution_id, previous_axis, axis, axis_source, classifier_version, confidence)
+            SELECT id, previous, axis, 'classifier', version, confidence FROM moved
+        )
+        SELECT territory, country, previous, axis, kind, author_role, channel FROM moved
         """,
         [c[0] for c in changes], [c[1] for c in changes], [c[2] for c in changes], [c[3] for c in changes],
+        [c[4] for c in changes],
     )
     await add_counts(conn, [(r[0], r[1], r[2], r[4], r[5], r[6]) for r in moved], sign=-1)
     await add_counts(conn, [(r[0], r[1], r[3], r[4], r[5], r[6]) for r in moved])
     return len(moved)
+
+
+async def axis_history(pool, contribution_id: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT changed_at, previous_axis, axis, axis_source, classifier_version, confidence, changed_by "
+        "FROM axis_history WHERE contribution_id = $1 ORDER BY changed_at",
+        contribution_id,
+    )
+    return [dict(row) for row in rows]
 
 
 async def write_subthemes(conn: asyncpg.Connection, subthemes: dict[str, str | None]) -> None:
@@ -287,6 +307,12 @@ async def record_correction(conn: asyncpg.Connection, contribution_id: str, axis
         "INSERT INTO axis_corrections (contribution_id, axis, corrected_by, corrected_at) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (contribution_id) DO UPDATE SET axis = EXCLUDED.axis, corrected_by = EXCLUDED.corrected_by, "
         "corrected_at = EXCLUDED.corrected_at",
+        contribution_id, axis, corrected_by, corrected_at,
+    )
+    await conn.execute(
+        "WITH previous AS (SELECT axis FROM contributions WHERE id = $1) "
+        "INSERT INTO axis_history (contribution_id, previous_axis, axis, axis_source, changed_by, changed_at) "
+        "SELECT $1, previous.axis, $2, 'person', $3, $4 FROM previous",
         contribution_id, axis, corrected_by, corrected_at,
     )
     await conn.execute(
@@ -371,7 +397,7 @@ async def territory_exists(pool: asyncpg.Pool, territory: str) -> bool:
 async def contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
     row = await pool.fetchrow(
         "SELECT c.id, c.territory, c.country::text AS country, c.consultation, c.axis, c.axis_source, "
-        "c.axis_confidence, c.subtheme, c.kind, c.author_role, c.channel, c.title, c.text, c.published_at, "
+        "c.axis_confidence, c.subtheme, c.kind, c.author_role, c.channel, c.title, c.text, c.published_at, c.question, "
         "k.framework, a.corrected_by, a.corrected_at, t.name AS territory_name "
         "FROM contributions c LEFT JOIN consultations k ON k.id = c.consultation "
         "LEFT JOIN axis_corrections a ON a.contribution_id = c.id LEFT JOIN territories t ON t.id = c.territory "

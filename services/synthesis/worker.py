@@ -26,6 +26,7 @@ from services.synthesis import commands, store
 from services.synthesis.classifiers import (
     REFRESH_S,
     ClassifierCache,
+    classifier_version,
     dump_classifier,
     load_classifier,
 )
@@ -84,11 +85,11 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
     for consultation in sorted(consultations):
         territory_framework.setdefault(consultations[consultation][0], frameworks[consultation])
     contributions, frameworks_of, stored_subtheme = [], {}, {}
-    for cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme in rows:
+    for cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme, question in rows:
         contributions.append(PublishedContribution(
             id=cid, territory=territory, country=country, kind=kind or "-", text=text, axis=axis,
             axis_source=AxisSource(source) if source in {s.value for s in AxisSource} else None,
-            author_role=role or "-", channel=channel or "-"))
+            author_role=role or "-", channel=channel or "-", question=question))
         frameworks_of[cid] = frameworks.get(consultation, fallback)
         stored_subtheme[cid] = subtheme
     pairs = []
@@ -107,10 +108,12 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
     subthemes = {}
     if network is not None:
         subthemes = {cid: p.subtheme for cid, p in network.placements.items() if p.subtheme != stored_subtheme[cid]}
+    models = {key: dump_classifier(classifier) for key, classifier in result.classifiers.items()}
+    versions = {key: classifier_version(key, model) for key, model in models.items()}
     return {
-        "classifiers": {key: (dump_classifier(classifier), fitted_on[key])
-                        for key, classifier in result.classifiers.items()},
-        "changes": [(c.contribution_id, c.previous_axis, c.axis, c.confidence) for c in result.changes],
+        "classifiers": {key: (model, fitted_on[key]) for key, model in models.items()},
+        "changes": [(c.contribution_id, c.previous_axis, c.axis, c.confidence, versions.get(c.framework, c.framework))
+                    for c in result.changes],
         "documents": documents,
         "subthemes": subthemes,
         "seconds": time.perf_counter() - started,

@@ -29,6 +29,7 @@ from shared.vocabulary import AuthorRole, Channel, Kind
 
 BODY_MAX = 20_000
 TITLE_MAX = 300
+QUESTION_MAX = 1000
 EXTERNAL_ID_MAX = 200
 AUTHOR_REF_MAX = 200
 SLUG_MAX = 100
@@ -154,6 +155,7 @@ class ContributionIn(BaseModel):
     ]
     consultation: _optional(Slug) = None
     axis: _optional(Slug) = None
+    question: _optional(Annotated[str, StringConstraints(max_length=QUESTION_MAX), AfterValidator(_printable)]) = None
     kind: _optional(Kind) = None
     author_role: _optional(AuthorRole) = None
     channel: _optional(Channel) = None

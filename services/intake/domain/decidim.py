@@ -9,6 +9,8 @@ differently across versions (``author/id`` or ``author_id``, ``published_at`` or
 - ``body`` / ``title``: the first non-empty of ``<field>/<locale>`` in the preferred ``locales``, then
   ``<field>``, then any other locale (machine translations never). A locale column gives the language;
   so does a comments file's ``locale`` column. Rich-text HTML bodies become plain text.
+- ``question``: for comments, what they answer: the thread's root (``root_commentable_url``), else the
+  commented resource (``commentable_type`` and ``commentable_id``).
 - ``axis``: the category name (any locale, accent- and case-insensitive), else the category id, else a
   taxonomy name, looked up in ``category_to_axis``; unmapped → no axis.
 - ``author_ref``: HMAC of the author's id with ``author_key``; author names are never read.
@@ -195,6 +197,7 @@ def parse_decidim(
             "body": body,
             "submitted_at": submitted_at,
             "axis": axis,
+            "question": _commentable(cells) if comments else None,
             "author_ref": author_token(key, "decidim", author_id) if author_id and key else None,
         }
         sources = {"external_id": "id", "body": body_column or "body", "title": title_column or "title",
@@ -210,6 +213,14 @@ def parse_decidim(
         if detected:
             result.notes.append(f"language detected for {detected} rows")
     return result
+
+
+def _commentable(cells: Mapping[str, str]) -> str | None:
+    root = cell_text(cells.get("root_commentable_url")).strip()
+    if root:
+        return root
+    kind, key = cell_text(cells.get("commentable_type")).strip(), cell_text(cells.get("commentable_id")).strip()
+    return f"{kind}#{key}" if kind and key else None
 
 
 def _taxonomy_axis(

@@ -155,15 +155,17 @@ class PrototypeClassifier:
     def scores(self, X: sparse.csr_matrix) -> np.ndarray:
         return self.prototype_scores(X)
 
-    def predict_docs(self, docs: Sequence[str], questions: Sequence[str] | None = None) -> list[Assignment]:
-        """`questions`: for each doc, the lemmatised question it answers ("" for none)."""
+    def predict_docs(self, docs: Sequence[str], questions: Sequence[str | None] | None = None,
+                     lemmatizer: Lemmatizer | None = None) -> list[Assignment]:
+        """`questions`: for each doc, the question it answers, as the source gave it (None: none);
+        `lemmatizer` reads a question the fitting corpus did not hold (default: the classifier's own)."""
         S = self.scores(self.transform(docs))
         if questions is not None and any(questions):
-            S = self._with_questions(S, questions)
+            S = self._with_questions(S, questions, lemmatizer or self.lemmatizer)
         return self._assign(S)
 
-    def _with_questions(self, S: np.ndarray, questions: Sequence[str]) -> np.ndarray:
-        priors = self.question_priors(sorted({q for q in questions if q}))
+    def _with_questions(self, S: np.ndarray, questions: Sequence[str | None], lemmatizer: Lemmatizer) -> np.ndarray:
+        priors = self.question_priors(sorted({q for q in questions if q}), lemmatizer)
         out = S.copy()
         for i, q in enumerate(questions):
             if q and q in priors:
@@ -171,14 +173,16 @@ class PrototypeClassifier:
                 out[i] = (S[i] + prior) / (1 + parts)
         return out
 
-    def question_priors(self, questions: Sequence[str]) -> dict[str, tuple[np.ndarray, int]]:
+    def question_priors(self, questions: Sequence[str], lemmatizer: Lemmatizer
+                        ) -> dict[str, tuple[np.ndarray, int]]:
         """For each question, (summed probability vectors, how many): the question's own text's, plus the
         mean over its answers in the fitting corpus when it held any."""
         known = getattr(self, "_question_priors", {})
         unknown = [q for q in questions if q not in known]
         out = {q: known[q] for q in questions if q in known}
         if unknown:
-            for q, row in zip(unknown, self.scores(self.transform(unknown))):
+            docs = lemmatizer.docs(unknown, learn=False)
+            for q, row in zip(unknown, self.scores(self.transform(docs))):
                 if row.any():
                     out[q] = (row, 1)
         return out
@@ -215,13 +219,14 @@ class AxisClassifier(PrototypeClassifier):
         self.max_iter = max_iter
 
     def fit_docs(self, docs: Sequence[str], examples: Sequence[tuple[str, str]] = (),
-                 questions: Sequence[str] | None = None):
-        """`questions`: for each doc, the lemmatised question it answers ("" for none)."""
+                 questions: Sequence[str | None] | None = None):
+        """`questions`: for each doc, the question it answers as the source gave it (None: none)."""
         self._fit_model(docs, examples)
         self._question_priors = self._debate_priors(docs, questions) if questions is not None else {}
         return self
 
-    def _debate_priors(self, docs: Sequence[str], questions: Sequence[str]) -> dict[str, tuple[np.ndarray, int]]:
+    def _debate_priors(self, docs: Sequence[str], questions: Sequence[str | None]
+                       ) -> dict[str, tuple[np.ndarray, int]]:
         members: dict[str, list[int]] = {}
         for i, q in enumerate(questions):
             if q:
@@ -229,7 +234,7 @@ class AxisClassifier(PrototypeClassifier):
         if not members:
             return {}
         asked = sorted(members)
-        own = self.scores(self.transform(asked))
+        own = self.scores(self.transform(self.lemmatizer.docs(asked)))
         priors = {}
         for q, row in zip(asked, own):
             answers = self.scores(self.transform([docs[i] for i in members[q]]))

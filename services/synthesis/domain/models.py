@@ -41,6 +41,7 @@ class PublishedContribution:
     author_role: AuthorRole = AuthorRole.AUTRE
     channel: Channel = Channel.AUTRE
     submitted_at: datetime | None = None
+    question: str | None = None
 
 
 class Scope(BaseModel):
@@ -80,10 +81,14 @@ class ProposalCluster(BaseModel):
     """Proposals that say the same thing, across territories; the manifesto draft is the ranked list."""
 
     id: str
-    label: str
-    keywords: list[str]
+    label: str = Field(description="the representative proposal's own words, trimmed at a word boundary")
+    keywords: list[str] = Field(description="as written by the contributors, not lemmas")
     representative: Quote
     contributions_count: int
+    support_weighted: float = Field(0.0, description="support once repetition is discounted: the same thing said "
+                                                     "N times in one territory weighs 1")
+    coherence: float = Field(0.0, description="mean cosine of the cluster's proposals to its centre")
+    separation: float = Field(0.0, description="coherence minus the mean cosine to the nearest other centre")
     territories_count: int
     countries_count: int
     variants_count: int = Field(description="distinct proposals once near-duplicates are merged")

@@ -20,6 +20,10 @@ from .report import Analysis, Corpus, analyse_corpus, prepare
 from .text import Lemmatizer
 
 EXAMPLE_CAP = 30_000
+# A recompute moves a contribution the classifier placed only when its new best axis beats the axis it has by
+# this much probability: a refit on a slightly larger corpus otherwise flips the texts near a boundary back
+# and forth. Leaving "non classé" for an axis, or an axis no longer supported at all, always moves.
+MOVE_MARGIN = 0.25
 
 
 def framework_key(framework: Framework) -> str:
@@ -32,6 +36,7 @@ class AxisChange:
     previous_axis: str | None
     axis: str | None
     confidence: float
+    framework: str = ""  # the framework key of the classifier that moved it
 
 
 @dataclass
@@ -43,9 +48,19 @@ class RecomputeResult:
 
 
 def fit_classifier(framework: Framework, docs: Sequence[str], examples: Sequence[tuple[str, str]],
-                   lemmatizer: Lemmatizer | None = None) -> AxisClassifier:
-    """A classifier for `framework` fitted on lemmatised `docs` and (text, axis) examples."""
-    return AxisClassifier(framework, lemmatizer=lemmatizer).fit_docs(list(docs), list(examples))
+                   lemmatizer: Lemmatizer | None = None, questions: Sequence[str | None] | None = None
+                   ) -> AxisClassifier:
+    """A classifier for `framework` fitted on lemmatised `docs`, (text, axis) examples and the question each
+    doc answers."""
+    return AxisClassifier(framework, lemmatizer=lemmatizer).fit_docs(list(docs), list(examples), questions)
+
+
+def settled_axis(previous: str | None, assignment, margin: float = MOVE_MARGIN) -> str | None:
+    """The axis a contribution the classifier placed keeps after a refit (see `MOVE_MARGIN`)."""
+    if previous is None or assignment.axis == previous or previous not in assignment.scores:
+        return assignment.axis
+    kept = assignment.scores[previous]
+    return previous if kept > 0 and assignment.confidence - kept < margin else assignment.axis
 
 
 def training_examples(rows: Sequence[PublishedContribution], axis_ids: set[str],
@@ -57,8 +72,8 @@ def training_examples(rows: Sequence[PublishedContribution], axis_ids: set[str],
     return [(c.text, c.axis) for c in sorted(chosen, key=lambda c: c.id)]
 
 
-def reclassify(corpus: Corpus, frameworks_of: dict[str, Framework], lemmatizer: Lemmatizer | None = None
-               ) -> tuple[dict[str, AxisClassifier], list[AxisChange], list[PublishedContribution]]:
+def reclassify(corpus: Corpus, frameworks_of: dict[str, Framework], lemmatizer: Lemmatizer | None = None,
+               margin: float = MOVE_MARGIN) -> tuple[dict[str, AxisClassifier], list[AxisChange], list[PublishedContribution]]:
     """Refit one classifier per framework and re-place every contribution whose axis did not come from its
     source or a person; returns the classifiers, the axes that moved, and the rows as now placed.
     `frameworks_of` maps contribution id to its consultation's framework."""
@@ -75,19 +90,24 @@ def reclassify(corpus: Corpus, frameworks_of: dict[str, Framework], lemmatizer: 
         axis_ids = set(framework.axis_ids())
         member_rows = [corpus.rows[i] for i in members]
         clf = fit_classifier(framework, [corpus.docs[i] for i in members],
-                             training_examples(member_rows, axis_ids), lemmatizer)
+                             training_examples(member_rows, axis_ids), lemmatizer,
+                             [corpus.rows[i].question for i in members])
         classifiers[key] = clf
         placed = [i for i in members
                   if corpus.rows[i].axis_source not in (AxisSource.SOURCE, AxisSource.PERSON)
                   or corpus.rows[i].axis not in axis_ids]
         if not placed:
             continue
-        for i, assignment in zip(placed, clf.predict_docs([corpus.docs[i] for i in placed])):
+        found = clf.predict_docs([corpus.docs[i] for i in placed], [corpus.rows[i].question for i in placed])
+        for i, assignment in zip(placed, found):
             row = corpus.rows[i]
-            source = AxisSource.CLASSIFIER if assignment.axis else None
-            rows[i] = dataclasses.replace(row, axis=assignment.axis, axis_source=source)
-            if row.axis != assignment.axis:
-                changes.append(AxisChange(row.id, row.axis, assignment.axis, assignment.confidence))
+            previous = row.axis if row.axis in axis_ids and row.axis_source == AxisSource.CLASSIFIER else None
+            axis = settled_axis(previous, assignment, margin)
+            source = AxisSource.CLASSIFIER if axis else None
+            rows[i] = dataclasses.replace(row, axis=axis, axis_source=source)
+            if row.axis != axis:
+                confidence = assignment.scores.get(axis, assignment.confidence) if axis else assignment.confidence
+                changes.append(AxisChange(row.id, row.axis, axis, confidence, key))
     return classifiers, changes, rows
 
 
@@ -117,7 +137,7 @@ def recompute(contributions: Sequence[PublishedContribution], frameworks_of: dic
     lemmatizer = lemmatizer if lemmatizer is not None else Lemmatizer()
     corpus = prepare(contributions, lemmatizer)
     classifiers, changes, rows = reclassify(corpus, frameworks_of, lemmatizer)
-    placed = Corpus(rows, corpus.texts, corpus.docs, corpus.X, corpus.terms)
+    placed = dataclasses.replace(corpus, rows=rows)
     result = RecomputeResult(classifiers=classifiers, changes=changes)
     for scope, fallback in scopes:
         framework = scope_framework(scope, rows, frameworks_of, fallback)

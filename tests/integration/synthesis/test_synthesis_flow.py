@@ -120,9 +120,11 @@ def network(stack):
         ("democratie-citoyennete", "Reconnaître le vote blanc dans toutes les élections."),
         (None, "Créer un référendum d'initiative citoyenne au niveau local."),
     ]
+    answer = {"external_id": "gd-answer", "consultation": f"{debate}-grand-debat", "body": "Oui, sans hésiter.",
+              "question": "Faut-il reconnaître le vote blanc lors des élections ?"}
     response = stack.submit(keys[debate], {"contributions": [
         {"external_id": f"gd-{i}", "consultation": f"{debate}-grand-debat", "kind": "proposition", "body": text,
-         **({"axis": axis} if axis else {})} for i, (axis, text) in enumerate(debate_texts)]})
+         **({"axis": axis} if axis else {})} for i, (axis, text) in enumerate(debate_texts)] + [answer]})
     assert response.status_code == 202, response.text
     ids[debate] = [a["id"] for a in response.json()["accepted"]]
     statuses = {}
@@ -248,6 +250,17 @@ def test_axis_labels_come_from_the_scope_framework(stack, network):
     assert counts["transition-ecologique"] >= 2 and counts["democratie-citoyennete"] >= 1
 
 
+def test_the_question_answered_reaches_the_synthesis_and_places_a_short_answer(stack, network):
+    """Through intake and moderation, the question travels with the contribution; its few words place it."""
+    debate = network["debate"]
+    cid = network["ids"][debate][-1]  # submitted last
+    assert cid in network["published"], network["statuses"][cid]
+    placed = wait_for(lambda: (r := get(stack, f"/v1/contributions/{cid}")).status_code == 200 and r.json(), 60,
+                      what="the answer counted")
+    assert placed["question"] == "Faut-il reconnaître le vote blanc lors des élections ?"
+    assert (placed["axis"], placed["axis_source"]) == ("democratie-citoyennete", "classifier")
+
+
 async def test_a_person_corrects_an_axis(stack, network):
     slug = network["places"][1][0]
     path = f"/v1/syntheses/territories/{slug}"
@@ -282,6 +295,9 @@ async def test_a_person_corrects_an_axis(stack, network):
 
     placed = synthesis(stack, f"/v1/contributions/{cid}")
     assert (placed["axis"], placed["axis_source"]) == (target, "person")
+    move = placed["axis_history"][-1]
+    assert (move["previous_axis"], move["axis"], move["axis_source"], move["changed_by"]) == (
+        previous, target, "person", "network-admin")
     counts_after = {a["id"]: a["count"] for a in synthesis(stack, path)["axes"]}
     assert counts_after[target] == counts_before[target] + 1
     assert counts_after[previous] == counts_before[previous] - 1

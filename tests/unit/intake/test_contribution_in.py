@@ -170,3 +170,11 @@ def test_normalize_text_is_idempotent_on_examples():
     for text in ["  a\r\nb  ", "e\u0301", "\x00x\x00", "tab\there"]:
         once = normalize_text(text)
         assert normalize_text(once) == once
+
+
+def test_question_answered_is_optional_and_bounded():
+    assert ContributionIn.model_validate(VALID).question is None
+    question = "Faut-il reconnaître le vote blanc ?"
+    assert ContributionIn.model_validate({**VALID, "question": question}).question == question
+    assert ContributionIn.model_validate({**VALID, "question": "  "}).question is None
+    assert "question" in errors_of(question="q" * 1001)

@@ -146,6 +146,7 @@ def test_decidim_028_comments(author_key):
     assert first.contribution.external_id == "comment-515" and first.contribution.kind is None
     assert first.contribution.body == "D'accord avec la proposition"  # never the machine translation
     assert first.contribution.author_ref == author_token(author_key, "decidim", "9")
+    assert first.contribution.question == "Decidim::Proposals::Proposal#12"  # what the comment answers
     assert first.contribution.submitted_at == datetime(2024, 5, 2, 7, tzinfo=UTC)
     assert second.contribution.author_ref is None
     assert second.contribution.submitted_at == datetime(2024, 5, 2, 10, tzinfo=UTC)
@@ -190,6 +191,14 @@ def test_proposal_and_comment_with_the_same_number_do_not_collide(author_key):
     proposals = parse("id;title;body\n515;t;Une proposition\n", author_key).contributions
     comments = parse("id;body;commentable_id;depth\n515;Un commentaire;1;0\n", author_key).contributions
     assert proposals[0].external_id != comments[0].external_id == "comment-515"
+
+
+def test_a_comment_answers_its_threads_root(author_key):
+    url = "http://participation.example.org/processes/gd/f/112/debates/30"
+    text = ("id;body;commentable_id;commentable_type;root_commentable_url\n"
+            f"1;Oui au vote blanc;30;Decidim::Debates::Debate;{url}\n2;Moi aussi;1;Decidim::Comments::Comment;{url}\n")
+    assert [c.question for c in parse(text, author_key).contributions] == [url, url]
+    assert parse("id;title;body\n1;t;Une proposition\n", author_key).contributions[0].question is None
 
 
 def test_explicit_resource_overrides_detection(author_key):

@@ -73,19 +73,20 @@ def test_the_question_answered_places_a_text_that_says_little():
     classifier = AxisClassifier(framework).fit(corpus)
     lem = classifier.lemmatizer
     assert classifier.predict_docs(lem.docs([reply]))[0].axis is None
-    placed = classifier.predict_docs(lem.docs([reply]), lem.docs([question]))[0]
+    placed = classifier.predict_docs(lem.docs([reply]), [question])[0]
     assert placed.axis == "services-publics"
-    assert classifier.predict_docs(lem.docs([reply]), [""])[0].axis is None  # no question: as before
+    assert classifier.predict_docs(lem.docs([reply]), [None])[0].axis is None  # no question: as before
 
 
 def test_a_debate_is_learnt_from_what_is_said_under_it():
     """Refitted with the questions, a question's answers pull its unclear replies along with them."""
     framework = default_framework()
-    question = "Qu'en pensez-vous ?"  # says nothing of an axis by itself
+    question = "https://participation.example.org/debates/30"  # says nothing of an axis by itself
     answers = ["Les centres de données consomment trop d'électricité.",
                "L'empreinte carbone des serveurs doit baisser.", "Je partage cet avis."]
     classifier = AxisClassifier(framework)
     lem = classifier.lemmatizer
     docs = lem.docs(answers)
-    classifier.fit_docs(docs, (), lem.docs([question]) * len(answers))
-    assert classifier.predict_docs(docs[2:], lem.docs([question]))[0].axis == "sobriete"
+    assert classifier.fit_docs(docs).predict_docs(docs[2:], [question])[0].axis is None
+    classifier.fit_docs(docs, (), [question] * len(answers))
+    assert classifier.predict_docs(docs[2:], [question])[0].axis == "sobriete"

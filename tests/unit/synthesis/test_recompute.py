@@ -4,7 +4,8 @@ scopes take the framework their contributions answer; views drop quotes of withd
 import dataclasses
 
 from services.synthesis.domain.models import AxisSource, Scope
-from services.synthesis.domain.recompute import recompute, scope_framework
+from services.synthesis.domain.classify import Assignment
+from services.synthesis.domain.recompute import recompute, scope_framework, settled_axis
 from services.synthesis.views import axis_labels, keep_published
 from shared.frameworks import Framework, default_framework
 
@@ -119,3 +120,32 @@ def test_tagged_texts_keep_only_the_most_recent_ones():
     assert set(tagged._pairs) == {"Les élus décident.", "Les habitants votent."}
     assert tagged.tag(["Les habitants votent."], 16)[0][:2] == ("les", "le")
     assert len(tagged._names) <= 6, "the shared strings of texts let go are not kept for ever"
+
+
+def test_a_refit_moves_an_axis_only_for_a_clear_gain():
+    def found(axis, **scores):
+        return Assignment(axis, max(scores.values()), scores)
+
+    assert settled_axis("a", found("b", a=0.40, b=0.50), margin=0.25) == "a"  # a near tie: it stays
+    assert settled_axis("a", found("b", a=0.10, b=0.80), margin=0.25) == "b"
+    assert settled_axis(None, found("b", a=0.30, b=0.40), margin=0.25) == "b"  # from "non classé": placed
+    assert settled_axis("a", found(None, a=0.20, b=0.25), margin=0.25) == "a"
+    assert settled_axis("a", found(None, a=0.0, b=0.0), margin=0.25) is None  # no evidence left at all
+
+
+def test_a_recompute_never_overrides_a_person_and_records_each_move(network):
+    rows = [dataclasses.replace(c, axis="services-publics", axis_source=AxisSource.PERSON) if i % 5 == 0
+            else dataclasses.replace(c, axis="travail", axis_source=AxisSource.CLASSIFIER) if c.axis is None else c
+            for i, c in enumerate(network)]
+    result = recompute(rows, {c.id: default_framework() for c in rows}, [(Scope(), default_framework())])
+    placed = result.analyses[("network", "network")].placements
+    person = [c for c in rows if c.axis_source == AxisSource.PERSON]
+    assert person and all(placed[c.id].axis == "services-publics" for c in person)
+    before = {c.id: c.axis for c in rows}
+    assert result.changes  # the wrongly placed "travail" rows move, each move said
+    for change in result.changes:
+        assert change.previous_axis == before[change.contribution_id] == "travail"
+        assert placed[change.contribution_id].axis == change.axis != "travail"
+        assert change.framework == f"{default_framework().id}@{default_framework().version}"
+    unmoved = {c.id for c in rows} - {change.contribution_id for change in result.changes}
+    assert all(placed[i].axis == before[i] for i in unmoved)
