@@ -2,7 +2,12 @@
 
 Proposals with the same set of lemmas are one variant; variants closer than `duplicate_cosine` inside a
 cluster are merged too; clusters (k-means over variants, k by silhouette on a geometric grid up to `max_k`) are ranked by
-support: territories, then countries, then contributions.
+support: territories, then countries, then the support once repetition is discounted (one territory saying
+the same thing N times weighs 1, as La Grande Annotation weighted repeated answers by 1/N), then contributions.
+
+Each cluster is headed by its representative proposal's own words. Its coherence is the mean cosine of its
+variants to its centre; its separation, that minus their mean cosine to the nearest other centre. A cluster
+of several variants whose separation is below `min_separation` is closer to another than to itself: dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from sklearn.preprocessing import normalize
 
 from .models import ProposalCluster, Quote
 from .subthemes import cluster, top_terms
-from .text import quote
+from .text import heading, quote
 
 
 def _union_find_groups(sim: np.ndarray, threshold: float) -> list[int]:
@@ -39,7 +44,8 @@ def _union_find_groups(sim: np.ndarray, threshold: float) -> list[int]:
 def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence[str], ids: Sequence[str],
                       texts: Sequence[str], territories: Sequence[str], countries: Sequence[str],
                       axes: Sequence[str], max_k: int = 60, duplicate_cosine: float = 0.8,
-                      pairwise_cap: int = 3_000) -> tuple[list[ProposalCluster], np.ndarray]:
+                      pairwise_cap: int = 3_000, min_separation: float = 0.0
+                      ) -> tuple[list[ProposalCluster], np.ndarray]:
     """Ranked proposal clusters, and each row's cluster index in that ranking (-1: no known term)."""
     n = X.shape[0]
     labels_out = np.full(n, -1, dtype=np.int64)
@@ -65,7 +71,7 @@ def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence
     clustering = cluster(Xv, k_range if nv >= 6 else [])
     variant_label = clustering.labels
     row_label = variant_label[row_variant]
-    support = np.bincount(row_variant, minlength=nv)
+    centroids = clustering.centroids
     found = []
     for c in range(clustering.centroids.shape[0]):
         vs = np.flatnonzero(variant_label == c)
@@ -76,23 +82,35 @@ def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence
         if len(vs) <= pairwise_cap:
             block = Xv[vs]
             groups = _union_find_groups((block @ block.T).toarray(), duplicate_cosine)
-            variants_count = len(set(groups))
         else:
-            variants_count = len(vs)
-        centroid = clustering.centroids[c]
-        sims = np.asarray(Xv[vs] @ centroid).ravel()
-        # representative: the most supported variant, then the closest to the centroid, then smallest id
-        best = min(range(len(vs)), key=lambda j: (-int(support[vs[j]]), -round(float(sims[j]), 6),
-                                                  ids[reps[vs[j]]]))
+            groups = list(range(len(vs)))
+        variants_count = len(set(groups))
+        group_of = dict(zip(vs.tolist(), groups))
+        said = {(territories[r], group_of[int(row_variant[r])]) for r in rows}  # once per territory and thing
+        centroid = centroids[c]
+        to_centres = np.asarray(Xv[vs] @ centroids.T)
+        sims = to_centres[:, c]
+        coherence = float(sims.mean())
+        others = np.delete(to_centres.mean(axis=0), c)
+        separation = coherence - float(others.max()) if len(others) else coherence
+        if len(vs) > 1 and separation < min_separation:
+            continue
+        # representative: the variant said in the most territories (a flood in one counts once), then the
+        # closest to the centre, then the smallest id
+        spread = Counter(v for v, _ in {(int(row_variant[r]), territories[r]) for r in rows})
+        best = min(range(len(vs)), key=lambda j: (-spread[int(vs[j])], -round(float(sims[j]), 6), ids[reps[vs[j]]]))
         rep_row = int(reps[vs[best]])
         keywords = top_terms(centroid, terms, 8)
         member_territories = sorted({territories[r] for r in rows})
         member_countries = sorted({countries[r] for r in rows})
         found.append(dict(
-            label=", ".join(keywords[:3]) or "divers",
+            label=heading(texts[rep_row]),
             keywords=keywords,
             representative=Quote(contribution_id=ids[rep_row], text=quote(texts[rep_row])),
             contributions_count=int(len(rows)),
+            support_weighted=float(len(said)),
+            coherence=round(coherence, 4),
+            separation=round(separation, 4),
             territories_count=len(member_territories),
             countries_count=len(member_countries),
             variants_count=variants_count,
@@ -102,8 +120,8 @@ def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence
             contribution_ids=[ids[r] for r in rows],
             _cluster=c,
         ))
-    found.sort(key=lambda f: (-f["territories_count"], -f["countries_count"], -f["contributions_count"],
-                              f["label"], f["representative"].contribution_id))
+    found.sort(key=lambda f: (-f["territories_count"], -f["countries_count"], -f["support_weighted"],
+                              -f["contributions_count"], f["label"], f["representative"].contribution_id))
     clusters_out = []
     position = np.full(max(clustering.centroids.shape[0], 1), -1, dtype=np.int64)
     for rank, f in enumerate(found, start=1):

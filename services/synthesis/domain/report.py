@@ -118,6 +118,7 @@ class Corpus:
     docs: list[str]
     X: sparse.csr_matrix
     terms: list[str]
+    shown_terms: list[str] | None = None  # `terms` as written (see `Lemmatizer.written_forms`)
 
 
 def prepare(contributions: Sequence[PublishedContribution], lemmatizer: Lemmatizer | None = None,
@@ -128,7 +129,9 @@ def prepare(contributions: Sequence[PublishedContribution], lemmatizer: Lemmatiz
     texts = [c.text for c in rows]
     docs = lemmatizer.docs(texts)
     X, terms = _features(docs, max_features, fit_sample)
-    return Corpus(rows, texts, docs, X, terms)
+    forms = lemmatizer.written_forms([texts[i] for i in _evenly(len(texts), fit_sample)])
+    shown = [" ".join(forms.get(lemma, lemma) for lemma in term.split()) for term in terms]
+    return Corpus(rows, texts, docs, X, terms, shown)
 
 
 def analyse(contributions: Sequence[PublishedContribution], framework: Framework, scope: Scope | None = None,
@@ -152,7 +155,8 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
     """`analyse` over a prepared corpus. With `classify=False` the rows' axes are taken as they are (a
     service that assigns axes as contributions arrive), so the document agrees with its live counts."""
     scope = scope or Scope()
-    rows, texts, docs, X, terms = corpus.rows, corpus.texts, corpus.docs, corpus.X, corpus.terms
+    rows, texts, docs, X = corpus.rows, corpus.texts, corpus.docs, corpus.X
+    terms = corpus.shown_terms if corpus.shown_terms is not None else corpus.terms  # what keywords show
     placements = (assign_axes(rows, docs, framework, corrections, lemmatizer) if classify
                   else keep_axes(rows))
     axis_of = [p.axis for p in placements]

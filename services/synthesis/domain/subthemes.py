@@ -78,7 +78,7 @@ def top_terms(weights: np.ndarray, terms: Sequence[str], n: int) -> list[str]:
     out: list[str] = []
     for i in order:
         term = terms[i]
-        if any(term in chosen.split() for chosen in out if " " in chosen):
+        if term in out or any(term in chosen.split() for chosen in out if " " in chosen):
             continue
         out.append(term)
         if len(out) == n:

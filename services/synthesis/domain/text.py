@@ -179,6 +179,19 @@ class Lemmatizer:
                 out.append(lem)
         return out
 
+    def written_forms(self, texts: Sequence[str]) -> dict[str, str]:
+        """Each content lemma of `texts` → the form its writers used most (ties: the first in alphabetical
+        order), so that keywords read as written ("fiscalité", "transports en commun"), not as lemmas."""
+        stops = stop_words()
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for text in texts:
+            for form in tokens(text):
+                lem = self._lemma.get(form) or self._looked_up.get(form) or lookup_lemma(form)
+                lem = _fold_cached(lem)
+                if len(lem) > 1 and lem not in stops:
+                    counts[lem][form] += 1
+        return {lem: min(c.items(), key=lambda item: (-item[1], item[0]))[0] for lem, c in counts.items()}
+
     def docs(self, texts: Sequence[str], learn: bool = True) -> list[str]:
         """Each text as a space-joined string of content lemmas (the vectorisers' input)."""
         token_lists = [tokens(t) for t in texts]
@@ -202,6 +215,20 @@ def quote(text: str, limit: int = 320) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-") + "…"
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def heading(text: str, limit: int = 120) -> str:
+    """A heading taken from a contribution as written: its first sentence when that says enough (at least
+    20 characters), trimmed at a word boundary to about `limit` characters with an ellipsis. Always a prefix
+    of the text (or the prefix and an ellipsis), so it stays traceable."""
+    text = text.strip()
+    first = SENTENCE_END.split(text, maxsplit=1)[0]
+    if len(first) >= 20:
+        text = first
+    return quote(text, limit)
 
 
 def is_traceable(quoted: str, published: str) -> bool:

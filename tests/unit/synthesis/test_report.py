@@ -78,8 +78,29 @@ def test_near_duplicate_proposals_merge_across_territories(synthesis):
     compost = [p for p in synthesis.proposals if any(i.startswith("q") for i in p.contribution_ids)]
     assert len(compost) == 1 and compost[0].contributions_count == 12
     assert compost[0].variants_count < 12
-    ranks = [(p.territories_count, p.countries_count, p.contributions_count) for p in synthesis.proposals]
+    ranks = [(p.territories_count, p.countries_count, p.support_weighted) for p in synthesis.proposals]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def test_one_territory_saying_the_same_thing_twelve_times_weighs_one(synthesis):
+    compost = next(p for p in synthesis.proposals if any(i.startswith("q") for i in p.contribution_ids))
+    assert compost.contributions_count == 12 and compost.support_weighted == 1.0
+    for p in synthesis.proposals:  # each territory counts at least once, a repetition never more
+        assert p.territories_count <= p.support_weighted <= p.contributions_count
+
+
+def test_manifesto_headings_are_the_proposals_own_words_and_keywords_as_written(planted, synthesis):
+    published = {c.id: c.text for c in planted}
+    assert synthesis.proposals
+    for p in synthesis.proposals:
+        text = published[p.representative.contribution_id]
+        assert text.startswith(p.label.removesuffix("…")) and len(p.label) <= 121
+        assert p.coherence > 0
+    compost = next(p for p in synthesis.proposals if any(i.startswith("q") for i in p.contribution_ids))
+    assert compost.label.startswith("Composter les déchets verts")
+    words = {w for p in synthesis.proposals for k in p.keywords for w in k.split()}
+    words |= {w for a in synthesis.axes for s in a.subthemes for k in s.keywords for w in k.split()}
+    assert "déchets" in words and "dechet" not in words  # the form people wrote, accents kept
 
 
 def test_territory_scope(planted):
