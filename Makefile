@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test test-chaos bench chromium asyncapi clean
+.PHONY: install run test test-chaos bench chromium poppler asyncapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,14 @@ install: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The manifesto's PDF test turns a page into PNG with poppler's pdftoppm.
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
 run: install
 	$(VENV)/bin/palabre up
 
-test: install chromium
+test: install chromium poppler
 	$(PY) -m pytest -q -m "not chaos"
 
 test-chaos: install

@@ -85,10 +85,15 @@ async def export_manifesto(fmt: str, request: Request):
     if synthesis is None:
         raise Problem(404, "Not computed yet", "the network synthesis has not been computed yet; retry shortly")
     if fmt == "md":
-        return Response(manifesto_markdown(synthesis), media_type="text/markdown; charset=utf-8",
+        return Response(manifesto_markdown(synthesis, base_url=_site(request)), media_type="text/markdown; charset=utf-8",
                         headers={"Content-Disposition": 'inline; filename="manifeste.md"'})
-    pdf = await asyncio.to_thread(manifesto_pdf, synthesis)
+    pdf = await asyncio.to_thread(manifesto_pdf, synthesis, _site(request))
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="manifeste.pdf"'})
+
+
+def _site(request: Request) -> str:
+    """Where this service's pages are, for the links of an export (a contribution's page)."""
+    return str(request.base_url).rstrip("/")
 
 
 def _format(fmt: str) -> str:

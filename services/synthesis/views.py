@@ -42,7 +42,10 @@ def keep_published(document: dict[str, Any], published: dict[str, str]) -> dict[
     for p in document.get("proposals", []):
         rep = p["representative"]
         if rep["contribution_id"] in published and is_traceable(rep["text"], published[rep["contribution_id"]]):
-            proposals.append({**p, "contribution_ids": [i for i in p["contribution_ids"] if i in published]})
+            quotes = [q for q in p.get("quotes", [])
+                      if q["contribution_id"] in published and is_traceable(q["text"], published[q["contribution_id"]])]
+            proposals.append({**p, "quotes": quotes,
+                              "contribution_ids": [i for i in p["contribution_ids"] if i in published]})
     document["proposals"] = proposals
     return document
 

@@ -84,6 +84,7 @@ class ProposalCluster(BaseModel):
     label: str = Field(description="the representative proposal's own words, trimmed at a word boundary")
     keywords: list[str] = Field(description="as written by the contributors, not lemmas")
     representative: Quote
+    quotes: list[Quote] = Field(default_factory=list, description="other variants, from other territories first")
     contributions_count: int
     support_weighted: float = Field(0.0, description="support once repetition is discounted: the same thing said "
                                                      "N times in one territory weighs 1")

@@ -100,6 +100,12 @@ def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence
         spread = Counter(v for v, _ in {(int(row_variant[r]), territories[r]) for r in rows})
         best = min(range(len(vs)), key=lambda j: (-spread[int(vs[j])], -round(float(sims[j]), 6), ids[reps[vs[j]]]))
         rep_row = int(reps[vs[best]])
+        others, seen = [], {territories[rep_row]}
+        for j in sorted(range(len(vs)), key=lambda j: (-round(float(sims[j]), 6), ids[reps[vs[j]]])):
+            row = int(reps[vs[j]])
+            if j != best and groups[j] != groups[best] and territories[row] not in seen and len(others) < 2:
+                others.append(Quote(contribution_id=ids[row], text=quote(texts[row])))
+                seen.add(territories[row])
         keywords = top_terms(centroid, terms, 8)
         member_territories = sorted({territories[r] for r in rows})
         member_countries = sorted({countries[r] for r in rows})
@@ -107,6 +113,7 @@ def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence
             label=heading(texts[rep_row]),
             keywords=keywords,
             representative=Quote(contribution_id=ids[rep_row], text=quote(texts[rep_row])),
+            quotes=others,
             contributions_count=int(len(rows)),
             support_weighted=float(len(said)),
             coherence=round(coherence, 4),

@@ -68,7 +68,9 @@ def test_quotes_of_withdrawn_or_changed_contributions_are_dropped():
             {"contribution_id": "d", "text": "Mon courriel est x@y.fr"},
         ]}]}],
         "proposals": [
-            {"representative": {"contribution_id": "a", "text": "Publier le code."}, "contribution_ids": ["a", "b"]},
+            {"representative": {"contribution_id": "a", "text": "Publier le code."}, "contribution_ids": ["a", "b"],
+             "quotes": [{"contribution_id": "b", "text": "Un texte retiré."},
+                        {"contribution_id": "c", "text": "Un texte long coupé…"}]},
             {"representative": {"contribution_id": "b", "text": "Un texte retiré."}, "contribution_ids": ["b"]},
         ],
     }
@@ -76,7 +78,8 @@ def test_quotes_of_withdrawn_or_changed_contributions_are_dropped():
     kept = keep_published(document, published)
     assert [q["contribution_id"] for q in kept["axes"][0]["subthemes"][0]["quotes"]] == ["a", "c"]
     assert kept["proposals"] == [{"representative": {"contribution_id": "a", "text": "Publier le code."},
-                                  "contribution_ids": ["a"]}]
+                                  "contribution_ids": ["a"],
+                                  "quotes": [{"contribution_id": "c", "text": "Un texte long coupé…"}]}]
 
 
 def test_a_worker_that_kept_its_tagging_recomputes_the_same_and_tags_only_new_texts(network, monkeypatch):

@@ -1,11 +1,19 @@
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from shared.frameworks import default_framework
 from shared.vocabulary import Kind
-from services.synthesis.domain.export import manifesto_markdown, to_html, to_markdown, to_pdf
+from services.synthesis.domain.export import (
+    manifesto_markdown,
+    manifesto_pdf,
+    manifesto_sections,
+    to_html,
+    to_markdown,
+    to_pdf,
+)
 from services.synthesis.domain.models import PublishedContribution, Scope
 from services.synthesis.domain.report import analyse, build_synthesis
 from services.synthesis.domain.text import is_traceable
@@ -117,6 +125,35 @@ def test_exports(synthesis):
     md = to_markdown(synthesis)
     assert synthesis.proposals[0].representative.contribution_id in md
     assert manifesto_markdown(synthesis).startswith("# Projet de manifeste")
+
+
+def test_manifesto_reads_like_a_document(synthesis):
+    md = manifesto_markdown(synthesis, base_url="https://synthese.example.org")
+    sections = manifesto_sections(synthesis)
+    assert "## Sommaire" in md and sections
+    for anchor, title, claims in sections:  # one section per axis, listed in the contents, in framework order
+        assert f"[{title}](#{anchor})" in md and f"## {title}" in md
+        for p in claims:
+            assert f"### {p.label}" in md
+            assert f"(https://synthese.example.org/contributions/{p.representative.contribution_id})" in md
+    order = [a.label for a in synthesis.axes]
+    assert [t for _, t, _ in sections if t in order] == [t for t in order if t in {t for _, t, _ in sections}]
+    assert sum(len(c) for _, _, c in sections) == len(synthesis.proposals)
+
+
+def test_manifesto_pdf_pages_render(synthesis):
+    """Title page, contents, then the axes: the third page is kept as an image to look at."""
+    out = Path(__file__).resolve().parents[3] / "var" / "test-artefacts"
+    out.mkdir(parents=True, exist_ok=True)
+    pdf = out / "manifeste.pdf"
+    pdf.write_bytes(manifesto_pdf(synthesis))
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "3", "-l", "3", "-singlefile", str(pdf),  # noqa: S607
+                    str(out / "manifeste-page-3")], check=True)
+    png = (out / "manifeste-page-3.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "2", str(pdf), "-"], capture_output=True, text=True,  # noqa: S607
+                          check=True).stdout
+    assert "Projet de manifeste" in text and "Sommaire" in text
     assert to_pdf(synthesis)[:4] == b"%PDF"
 
 
