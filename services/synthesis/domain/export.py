@@ -87,6 +87,9 @@ def to_markdown(s: Synthesis) -> str:
             axes = ", ".join(f"{a.term} (z={a.z})" for a in d.axes) or "—"
             terms = ", ".join(f"{t.term} (z={t.z})" for t in d.terms) or "—"
             lines.append(f"- **{d.territory}** ({d.country}, {d.contributions_count}) : axes {axes} ; termes {terms}")
+            for said in d.said_more:
+                lines.append(f"  - *{_md_text(said.term)}* (z={said.z}) : « {_md_text(said.quote.text)} » "
+                             f"— `{said.quote.contribution_id}`")
     if s.convergences:
         lines += ["", "## Convergences", "", "| type | thème | territoires | pays | contributions |",
                   "|---|---|---:|---:|---:|"]

@@ -108,17 +108,28 @@ class Strength(BaseModel):
     z: float
 
 
+class SaidMore(BaseModel):
+    """Something a territory says more than the network, in its own contributors' words."""
+
+    term: str
+    z: float
+    count: int = Field(description="the territory's contributions that say it")
+    quote: Quote
+
+
 class TerritoryDistinctive(BaseModel):
     territory: str
     country: str
     contributions_count: int
     axes: list[Strength]
     terms: list[Strength]
+    said_more: list[SaidMore] = Field(default_factory=list, description="up to five, strongest first, each quoted")
 
 
 class Convergence(BaseModel):
     kind: Literal["subtheme", "proposal", "term"]
     label: str
+    quote: Quote | None = None
     axis: str | None = None
     keywords: list[str] = Field(default_factory=list)
     contributions_count: int

@@ -28,13 +28,15 @@ from .models import (
     FrameworkRef,
     Placement,
     PublishedContribution,
+    Quote,
+    SaidMore,
     Scope,
     Synthesis,
     TerritoryDistinctive,
 )
 from .proposals import proposal_clusters
 from .subthemes import subthemes
-from .text import Lemmatizer
+from .text import Lemmatizer, quote
 
 METHOD_VERSION = "synthesis-1"
 
@@ -191,9 +193,9 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
         [axis_of[i] or UNCLASSIFIED for i in props])
     for c_index, c in enumerate(clusters):
         conv.append(group_convergence("proposal", c.label, None, c.keywords, props[p_labels == c_index],
-                                      territories, countries))
+                                      territories, countries).model_copy(update={"quote": c.representative}))
 
-    distinctive = _distinctive(rows, axis_of, X, terms, scope, framework)
+    distinctive = _distinctive(rows, axis_of, X, terms, scope, framework, texts)
     conv += term_convergences(X[in_scope], terms, [territories[i] for i in in_scope],
                               [countries[i] for i in in_scope])
     synthesis = Synthesis(
@@ -212,8 +214,11 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
 
 
 def _distinctive(rows: Sequence[PublishedContribution], axis_of: Sequence[str | None], X: sparse.csr_matrix,
-                 terms: Sequence[str], scope: Scope, framework: Framework, top: int = 10) -> list[TerritoryDistinctive]:
-    """Each territory of the scope against the whole input, for axes and terms."""
+                 terms: Sequence[str], scope: Scope, framework: Framework, texts: Sequence[str] = (),
+                 top: int = 10, said_more: int = 5) -> list[TerritoryDistinctive]:
+    """Each territory of the scope against the whole input, for axes and terms; its `said_more` are its
+    strongest terms, each with the contribution of the territory that weighs the term most (ties: smallest
+    id), quoted as published."""
     names = sorted({c.territory for c in rows})
     if len(names) < 2:
         return []
@@ -232,16 +237,37 @@ def _distinctive(rows: Sequence[PublishedContribution], axis_of: Sequence[str | 
     a_delta, a_z = log_odds(axis_counts)
     country_of = {c.territory: c.country for c in rows}
     size = np.bincount(t_idx, minlength=len(names))
+    columns = X.tocsc()
+    position: dict[str, int] = {}
+    for j, term in enumerate(terms):
+        position.setdefault(term, j)
     out = []
     for i, name in enumerate(names):
         if scope.level == "territory" and name != scope.id:
             continue
         if scope.level == "country" and country_of[name] != scope.id:
             continue
+        strong = strongest(term_counts[i], t_delta[i], t_z[i], terms, n=top)
+        quoted, covered = [], set()
+        for s in strong:
+            j = position[s.term]
+            members = columns.indices[columns.indptr[j]:columns.indptr[j + 1]]
+            weights = columns.data[columns.indptr[j]:columns.indptr[j + 1]]
+            mine = [(-round(float(w), 6), rows[r].id, r) for r, w in zip(members, weights) if t_idx[r] == i]
+            if not mine or not texts:
+                continue
+            r = min(mine)[2]
+            if r in covered:  # another term already quoted this contribution: one quote, one thing
+                continue
+            covered.add(r)
+            quoted.append(SaidMore(term=s.term, z=s.z, count=s.count,
+                                   quote=Quote(contribution_id=rows[r].id, text=quote(texts[r]))))
+            if len(quoted) == said_more:
+                break
         out.append(TerritoryDistinctive(
             territory=name, country=country_of[name], contributions_count=int(size[i]),
             axes=strongest(axis_counts[i], a_delta[i], a_z[i], axis_ids, n=len(axis_ids)),
-            terms=strongest(term_counts[i], t_delta[i], t_z[i], terms, n=top)))
+            terms=strong, said_more=quoted))
     return out
 
 

@@ -82,6 +82,20 @@ def test_planted_singularity_and_convergence(synthesis):
     assert synthesis.convergences and synthesis.convergences[0].territories_count >= 3
 
 
+def test_what_a_territory_says_more_comes_with_its_own_words(planted, synthesis):
+    published = {c.id: c for c in planted}
+    quimperle = next(d for d in synthesis.distinctive if d.territory == "quimperle")
+    assert 1 <= len(quimperle.said_more) <= 5 and "compost" in quimperle.said_more[0].quote.text
+    for d in synthesis.distinctive:
+        for said in d.said_more:
+            quoted = published[said.quote.contribution_id]
+            assert quoted.territory == d.territory and is_traceable(said.quote.text, quoted.text)
+        assert len({s.quote.contribution_id for s in d.said_more}) == len(d.said_more)
+    proposals = [c for c in synthesis.convergences if c.kind == "proposal"]
+    assert proposals and all(c.quote and published[c.quote.contribution_id].territory in c.territories
+                             for c in proposals)
+
+
 def test_near_duplicate_proposals_merge_across_territories(synthesis):
     compost = [p for p in synthesis.proposals if any(i.startswith("q") for i in p.contribution_ids)]
     assert len(compost) == 1 and compost[0].contributions_count == 12
