@@ -34,7 +34,7 @@ from shared.events import EventData, envelope_for_subject, parse_event
 from shared.http import Metrics, install_body_limit, install_operational_routes, install_problem_handlers
 from shared.logging import configure_logging, get_logger
 from shared.outbox import OutboxRelay
-from shared.settings import Settings, get_settings
+from shared.settings import DEFAULT_SECRET_KEY, Settings, get_settings
 
 log = get_logger(__name__)
 
@@ -135,6 +135,9 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         configure_logging(self.name, self.settings.log_level)
+        if self.settings.secret_key == DEFAULT_SECRET_KEY and not self.settings.demo:
+            raise RuntimeError("PALABRE_SECRET_KEY is the default one: set a secret of your own (or "
+                               "PALABRE_DEMO=true for a demonstration)")
         if not self.settings.database_url:
             raise RuntimeError("PALABRE_DATABASE_URL is not set")
         await migrations.upgrade(self.settings.database_url, self.name, self.migrations)

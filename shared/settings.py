@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_SECRET_KEY = "change-me"  # refused outside demo mode
 SERVICE_PORTS = {"intake": 8001, "moderation": 8002, "synthesis": 8003, "notifications": 8004}
 
 
@@ -29,7 +30,7 @@ class Settings(BaseSettings):
     )
     admin_key: str | None = Field(default=None, description="Network-admin API key")
     secret_key: str = Field(
-        default="change-me", description="Signs sessions and derives opaque author references"
+        default=DEFAULT_SECRET_KEY, description="Signs sessions and derives opaque author references"
     )
     demo: bool = Field(default=False, description="Demo mode: demo network and loopback webhooks allowed")
     allow_private_webhooks: bool = Field(

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from services.moderation import commands, store
-from shared.auth import bearer_token, hash_api_key, verify_password
+from services.moderation.ui.auth import Throttled, check_password
+from shared.auth import bearer_token, hash_api_key, new_password_hash
 from shared.http import Problem
 from shared.vocabulary import Outcome
 
@@ -38,8 +39,13 @@ async def api_moderator(request: Request, authorization: Annotated[str | None, H
             login, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             login, password = "", ""
-        row = await runtime.db.fetchrow("SELECT * FROM moderators WHERE login = $1", login)
-        if row and verify_password(password, row["password_hash"]):
+        address = request.client.host if request.client else "unknown"
+        try:
+            row = await check_password(runtime.db, login[:64], password[:200], address)
+        except Throttled as exc:
+            raise Problem(429, "Too many failed sign-ins", "this login or this address failed too often lately",
+                          headers={"Retry-After": str(max(1, round(exc.retry_after_s)))}) from None
+        if row:
             return Moderator(login=row["login"], territory=row["territory"], role=row["role"])
     raise Problem(401, "Moderator credentials required", "send the network-admin key or HTTP Basic credentials",
                   headers={"WWW-Authenticate": 'Basic realm="palabre-moderation"'})
@@ -141,16 +147,15 @@ class ModeratorIn(BaseModel):
 @router.post("/v1/moderators", status_code=201, tags=["administration"], summary="Create a moderator account")
 async def create_moderator(moderator: ModeratorIn, request: Request,
                            caller: Annotated[Moderator, Depends(api_moderator)]):
-    from shared.auth import hash_password
-
     if caller.login != "network-admin":
         raise Problem(403, "Network-admin key required", "only the network admin creates moderator accounts")
     if moderator.role == "territory" and not moderator.territory:
         raise Problem(422, "Territory required", "a territory moderator belongs to one territory")
+    password_hash = await new_password_hash(moderator.password)
     status = await request.app.state.runtime.db.execute(
         "INSERT INTO moderators (login, password_hash, territory, role, language) VALUES ($1, $2, $3, $4, $5) "
         "ON CONFLICT (login) DO NOTHING",
-        moderator.login, hash_password(moderator.password), moderator.territory if moderator.role == "territory"
+        moderator.login, password_hash, moderator.territory if moderator.role == "territory"
         else None, moderator.role, moderator.language,
     )
     if not status.endswith(" 1"):

@@ -15,6 +15,13 @@ class ModerationSettings(BaseSettings):
         "of the service process (enough on a small machine: the event loop keeps serving meanwhile)",
     )
     session_hours: float = Field(default=12.0, gt=0, description="How long a moderator's sign-in lasts")
+    login_failures_per_login: int = Field(
+        default=5, ge=1, description="Failed sign-ins of one login (form or Basic) before it waits out the window"
+    )
+    login_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one address before it waits out the window"
+    )
+    login_window_s: float = Field(default=900.0, gt=0, description="The window failed sign-ins are counted over")
     secure_cookies: bool = Field(
         default=False, description="Mark the session cookie Secure (set it when served over HTTPS)"
     )

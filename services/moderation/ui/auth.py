@@ -15,7 +15,6 @@ settings (issuer URL, client id and secret, redirect URL) would be `PALABRE_MODE
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import secrets
 from urllib.parse import urlsplit
@@ -26,13 +25,15 @@ from pydantic import BaseModel
 
 from services.moderation import store
 from services.moderation.settings import get_moderation_settings
-from shared.auth import hash_api_key, hash_password, verify_password
+from shared.auth import LoginThrottle, hash_api_key, password_matches
 
 SESSION_COOKIE = "palabre_session"
 LOGIN_CSRF_COOKIE = "palabre_login_csrf"
 LANGUAGE_COOKIE = "palabre_lang"
-# Compared against when the login is unknown, so that a wrong login costs as long as a wrong password.
-_UNKNOWN_LOGIN_HASH = hash_password(secrets.token_urlsafe(16))
+# Failed sign-ins, by login and by address, of the form and of the API's Basic authentication together.
+throttle = LoginThrottle(per_login=get_moderation_settings().login_failures_per_login,
+                         per_address=get_moderation_settings().login_failures_per_address,
+                         window_s=get_moderation_settings().login_window_s)
 
 
 class SignedIn(BaseModel):
@@ -50,11 +51,25 @@ class SignedIn(BaseModel):
         return self.is_network or self.territory == territory
 
 
-async def check_password(pool: asyncpg.Pool, login: str, password: str) -> bool:
+class Throttled(Exception):
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"retry after {retry_after_s:.0f} s")
+        self.retry_after_s = retry_after_s
+
+
+async def check_password(pool: asyncpg.Pool, login: str, password: str, address: str) -> dict | None:
+    """The moderator whose login and password these are (a disabled one is not), or None; raises
+    `Throttled` when this login or this address failed too often lately."""
+    wait_s = throttle.retry_after(login, address)
+    if wait_s is not None:
+        raise Throttled(wait_s)
     moderator = await store.moderator(pool, login)
-    stored = moderator["password_hash"] if moderator else _UNKNOWN_LOGIN_HASH
-    valid = await asyncio.to_thread(verify_password, password, stored)
-    return valid and moderator is not None
+    valid = await password_matches(password, moderator["password_hash"] if moderator else None)
+    if not valid or moderator.get("disabled_at") is not None:
+        throttle.failed(login, address)
+        return None
+    throttle.succeeded(login)
+    return moderator
 
 
 async def start_session(pool: asyncpg.Pool, login: str) -> str:

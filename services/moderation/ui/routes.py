@@ -199,10 +199,17 @@ async def login(request: Request):
     login_name = str(form.get("login") or "")[:64]
     password = str(form.get("password") or "")[:200]
     pool = request.app.state.runtime.db
-    if not login_name or not await auth.check_password(pool, login_name, password):
+    status, error, headers = 401, "login.failed", {}
+    try:
+        moderator = await auth.check_password(pool, login_name, password, _address(request)) if login_name else None
+    except auth.Throttled as exc:
+        moderator, status, error = None, 429, "login.throttled"
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+    if moderator is None:
         token = secrets.token_urlsafe(24)
-        response = render(request, "login.html", None, status=401, login_csrf=token, error="login.failed",
+        response = render(request, "login.html", None, status=status, login_csrf=token, error=error,
                           next_path=_local(form.get("next")))
+        response.headers.update(headers)
         response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
                             max_age=3600)
         return response
@@ -211,6 +218,10 @@ async def login(request: Request):
     response.set_cookie(auth.SESSION_COOKIE, session_token, **auth.session_cookie_options())
     response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("/logout")
