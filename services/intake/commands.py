@@ -51,6 +51,21 @@ class ItemError:
 
 
 @dataclass
+class Conflict:
+    """An `external_id` sent again with another title or body than the contribution it already names."""
+
+    index: int
+    contribution_id: str
+    external_id: str
+
+
+class ConflictingContributions(Exception):
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        super().__init__(f"{len(conflicts)} conflicting contributions")
+        self.conflicts = conflicts
+
+
+@dataclass
 class ImportOutcome:
     """Counts of an import; `errors` are (index in the input, reason), index 0-based."""
 
@@ -256,15 +271,28 @@ def _prepare(territory: dict[str, Any], consultations: list[dict[str, Any]], ite
     return prepared
 
 
-async def _store(pool, prepared: _Prepared, relay: OutboxRelay | None = None) -> set[str]:
-    """Insert the new rows and queue their events, in one transaction; returns the ids inserted."""
-    return (await _store_together(pool, [prepared], relay))[0]
+_TITLE, _BODY = 9, 10  # places in a contribution row
 
 
-async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay | None = None) -> list[set[str]]:
-    """Several requests' rows in one transaction; for each request, the ids it inserted. An id sent by two
-    of them is the first one's (the other sees a duplicate), as within one request. With the service's
-    `relay`, the events are published right after the commit."""
+def _conflicts(prepared: _Prepared, kept: dict[str, tuple[str | None, str]]) -> list[Conflict]:
+    """The rows whose title or body differ from those `kept` under their id."""
+    return [Conflict(index, row[0], row[2]) for index, row in zip(prepared.indexes, prepared.rows, strict=True)
+            if row[0] in kept and kept[row[0]] != (row[_TITLE], row[_BODY])]
+
+
+async def _store(pool, prepared: _Prepared, relay: OutboxRelay | None = None, *,
+                 refuse_conflicts: bool = True) -> tuple[set[str], list[Conflict]]:
+    """Insert the new rows and queue their events, in one transaction; returns the ids inserted and the
+    conflicting rows (raised as `ConflictingContributions`, writing nothing, with `refuse_conflicts`)."""
+    return (await _store_together(pool, [prepared], relay, refuse_conflicts=refuse_conflicts))[0]
+
+
+async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay | None = None, *,
+                          refuse_conflicts: bool = True) -> list[tuple[set[str], list[Conflict]]]:
+    """Several requests' rows in one transaction; for each request, the ids it inserted and its rows that
+    conflict with a stored contribution. An id sent by two of them is the first one's (the other sees a
+    duplicate, or a conflict), as within one request. With the service's `relay`, the events are
+    published right after the commit."""
     rows: dict[str, tuple] = {}
     owner: dict[str, int] = {}
     for number, prepared in enumerate(batches):
@@ -273,6 +301,11 @@ async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay
                 rows[row[0]], owner[row[0]] = row, number
     async with relay.transaction() if relay else transaction(pool) as conn:
         inserted = await store.insert_contributions(conn, list(rows.values()))
+        kept = await store.contribution_texts(conn, [cid for cid in rows if cid not in inserted])
+        kept.update({cid: (rows[cid][_TITLE], rows[cid][_BODY]) for cid in inserted})
+        conflicts = [_conflicts(prepared, kept) for prepared in batches]
+        if refuse_conflicts and any(conflicts):
+            raise ConflictingContributions([c for listed in conflicts for c in listed])
         await add_events(
             conn,
             [(batches[owner[cid]].events[cid], deterministic_event_id("contribution-submitted", cid))
@@ -282,7 +315,7 @@ async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay
     per_request: list[set[str]] = [set() for _ in batches]
     for cid in inserted:
         per_request[owner[cid]].add(cid)
-    return per_request
+    return list(zip(per_request, conflicts, strict=True))
 
 
 class GroupCommit:
@@ -301,6 +334,7 @@ class GroupCommit:
         self._writer: asyncio.Task | None = None
 
     async def store(self, prepared: _Prepared) -> set[str]:
+        """The ids inserted; raises `ConflictingContributions` for this request's conflicts alone."""
         done = asyncio.get_running_loop().create_future()
         self._queue.append((prepared, done))
         if self._writer is None:
@@ -319,10 +353,10 @@ class GroupCommit:
                     if done.done():
                         continue
                     if results is not None:
-                        done.set_result(results[index])
+                        done.set_result(results[index][0])
                         continue
                     try:
-                        done.set_result(await _store(self.pool, prepared, self.relay))
+                        done.set_result((await _store(self.pool, prepared, self.relay))[0])
                     except Exception as exc:  # noqa: BLE001 - the request's own error, answered to it
                         done.set_exception(exc)
         finally:
@@ -347,6 +381,26 @@ def _item_problem(errors: list[ItemError], *, batch: bool) -> Problem:
                    errors=listed[:200])
 
 
+def _repeated_with_other_text(prepared: _Prepared) -> list[Conflict]:
+    """Items of one request naming the same `external_id` as an earlier one, with another text."""
+    first: dict[str, tuple[str | None, str]] = {}
+    for row in prepared.rows:
+        first.setdefault(row[0], (row[_TITLE], row[_BODY]))
+    return _conflicts(prepared, first)
+
+
+def _conflict_problem(conflicts: list[Conflict], *, batch: bool) -> Problem:
+    """Stripe's answer to an idempotency key reused with other parameters: 409, naming what exists."""
+    listed = [{"pointer": f"/contributions/{c.index}/external_id" if batch else "/external_id",
+               "external_id": c.external_id, "contribution": c.contribution_id,
+               "detail": f"external_id {c.external_id!r} already names contribution {c.contribution_id} with "
+                         "another title or body; it keeps its first text (send a new external_id)"}
+              for c in conflicts]
+    return Problem(409, "Conflicting contribution", "; ".join(e["detail"] for e in listed[:5]),
+                   type_="https://palabre.org/problems/conflicting-contribution",
+                   contribution=listed[0]["contribution"], conflicts=listed[:200])
+
+
 async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *, batch: bool = False,
                  relay: OutboxRelay | None = None) -> SubmitResult:
     """Store new contributions and emit `contribution.submitted` for each; re-sends are duplicates.
@@ -360,7 +414,13 @@ async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *
         prepared = _prepare(territory, await _consultations(pool, territory["id"], fresh=True), items)
     if prepared.errors:
         raise _item_problem(prepared.errors, batch=batch)
-    inserted = await _group_commit(pool, relay).store(prepared)
+    repeated = _repeated_with_other_text(prepared)
+    if repeated:
+        raise _conflict_problem(repeated, batch=batch)
+    try:
+        inserted = await _group_commit(pool, relay).store(prepared)
+    except ConflictingContributions as exc:
+        raise _conflict_problem(exc.conflicts, batch=batch) from None
     result = SubmitResult()
     seen: set[str] = set()
     for row in prepared.rows:
@@ -394,9 +454,17 @@ async def import_rows(pool, territory: dict[str, Any] | str, contributions: Sequ
         chunk = contributions[start:start + chunk_rows]
         prepared = _prepare(territory, consultations, chunk, default_consultation=consultation, first_index=start)
         outcome.errors.extend((e.index, f"{e.field}: {e.detail}") for e in prepared.errors)
-        inserted = await _store(pool, prepared) if prepared.rows else set()
-        for row in prepared.rows:
+        inserted, conflicts = (await _store(pool, prepared, refuse_conflicts=False) if prepared.rows
+                               else (set(), []))
+        conflicting = {c.index for c in conflicts} | {c.index for c in _repeated_with_other_text(prepared)}
+        outcome.errors.extend(
+            (index, f"external_id: {row[2]!r} already names contribution {row[0]} with another title or body "
+                    "(it keeps its first text)")
+            for index, row in zip(prepared.indexes, prepared.rows, strict=True) if index in conflicting)
+        for index, row in zip(prepared.indexes, prepared.rows, strict=True):
             cid = row[0]
+            if index in conflicting:
+                continue
             if cid in inserted and cid not in seen:
                 outcome.accepted += 1
             else:

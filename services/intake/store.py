@@ -99,6 +99,14 @@ async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[tuple]) 
     return {str(row["id"]) for row in inserted}
 
 
+async def contribution_texts(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, tuple[str | None, str]]:
+    """(title, body) of the contributions already stored among `ids`."""
+    if not ids:
+        return {}
+    rows = await conn.fetch("SELECT id, title, body FROM contributions WHERE id = ANY($1::uuid[])", list(ids))
+    return {str(row["id"]): (row["title"], row["body"]) for row in rows}
+
+
 async def get_contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
     row = await pool.fetchrow(
         "SELECT id, external_id, territory, status, decision, published_title, published_text "
