@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from services.moderation import commands, store
+from services.moderation.domain.charter import GroundId
 from services.moderation.ui.auth import Throttled, check_password
 from shared.auth import bearer_token, hash_api_key, new_password_hash
 from shared.http import Problem
@@ -53,7 +54,8 @@ async def api_moderator(request: Request, authorization: Annotated[str | None, H
 
 class DecisionIn(BaseModel):
     outcome: Outcome
-    grounds: list[str] = Field(default_factory=list, max_length=20)
+    grounds: list[GroundId] = Field(default_factory=list, max_length=20,
+                                    description="Grounds of the charter (an unknown one is a 422)")
     facts: str = Field(default="", max_length=4000)
     redacted_title: str | None = Field(default=None, max_length=300)
     redacted_body: str | None = Field(default=None, max_length=20_000)
@@ -75,7 +77,7 @@ async def post_decision(contribution_id: str, decision: DecisionIn, request: Req
     if decision.outcome == Outcome.HELD:
         raise Problem(422, "Not a decision", "a person decides to publish, publish redacted, or reject")
     result = await commands.decide(pool, contribution_id, moderator=moderator.login, outcome=decision.outcome,
-                                   grounds=decision.grounds, facts=decision.facts,
+                                   grounds=[str(ground) for ground in decision.grounds], facts=decision.facts,
                                    redacted_title=decision.redacted_title, redacted_body=decision.redacted_body,
                                    language=decision.language)
     return result.model_dump(mode="json")

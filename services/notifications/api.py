@@ -1,6 +1,7 @@
 """Notifications' HTTP routes for partners: partners, subscriptions, secret rotation, replay, delivery logs,
 digests."""
 
+import asyncio
 import hmac
 import re
 import uuid
@@ -225,7 +226,7 @@ async def create_subscription(subscription: SubscriptionIn, request: Request,
                               partner: Annotated[dict, Depends(partner_caller)]):
     settings = request.app.state.runtime.settings
     try:
-        check_target(subscription.url, allow_private=allow_private(settings))
+        await asyncio.to_thread(check_target, subscription.url, allow_private=allow_private(settings))
     except UnsafeTarget as exc:
         raise Problem(422, "Webhook target refused", str(exc), type_="https://palabre.org/problems/webhook-target",
                       errors=[{"pointer": "/url", "detail": str(exc)}]) from exc
@@ -288,7 +289,7 @@ async def enable_subscription(subscription_id: str, request: Request,
     row = await owned_subscription(request, partner, subscription_id)
     settings = request.app.state.runtime.settings
     try:
-        check_target(row["url"], allow_private=allow_private(settings))
+        await asyncio.to_thread(check_target, row["url"], allow_private=allow_private(settings))
     except UnsafeTarget as exc:
         raise Problem(422, "Webhook target refused", str(exc)) from exc
     return subscription_view(await store.set_subscription_status(request.app.state.runtime.db, subscription_id,

@@ -94,7 +94,16 @@ async def scoped_feed(scope: str, file: str, request: Request, before: PageBefor
     if scope not in ("countries", "territories", "axes"):
         raise Problem(404, "Unknown feed", "feeds exist for network, countries, territories and axes")
     key, fmt = _split(file, set(FEED_TYPES))
-    return await _feed(request, scope, _check_key(scope, key), fmt, before, limit, if_none_match, if_modified_since)
+    key = _check_key(scope, key)
+    if scope != "axes":
+        await _known(request, {"countries": "country", "territories": "territory"}[scope], key)
+    return await _feed(request, scope, key, fmt, before, limit, if_none_match, if_modified_since)
+
+
+async def _known(request: Request, scope: str, key: str) -> None:
+    """An unknown territory or country is a 404, not an empty feed a typo would hide behind."""
+    if not await store.scope_known(request.app.state.runtime.db, scope, key):
+        raise Problem(404, f"Unknown {scope}", f"no {scope} {key!r} in the network")
 
 
 @router.get("/v1/items/{contribution_id}", tags=["feeds"], summary="One published contribution, in full")
@@ -218,6 +227,8 @@ async def scoped_open_data(scope: str, key: str, file: str, request: Request):
 async def _open_data(request: Request, url_scope: str, key: str | None, file: str) -> Response:
     scope, key = _open_scope(url_scope, key)
     name, fmt = _split(file, set(OPEN_DATA_TYPES))
+    if scope != "network":
+        await _known(request, scope, key)
     if name == "contributions":
         return await _contributions_export(request, scope, key, fmt)
     if name == "syntheses":

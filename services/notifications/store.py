@@ -452,6 +452,14 @@ async def notice_not_sent(pool: asyncpg.Pool, notice_id: int, error: str) -> Non
 # --- open data --------------------------------------------------------------------------------------
 
 
+async def scope_known(pool: asyncpg.Pool, scope: str, key: str) -> bool:
+    """Whether a territory (or a country) is registered in the network, or has published contributions."""
+    column = {"territory": ("id", "territory"), "country": ("country", "country")}[scope]
+    return await pool.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM territories WHERE {column[0]} = $1) "  # nosec B608 # constant column names
+        f"OR EXISTS (SELECT 1 FROM feed_items WHERE {column[1]} = $1)", key)
+
+
 async def upsert_territories(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
     """(id, name, country, kind, licence): the latest registration wins."""
     await bulk_insert(

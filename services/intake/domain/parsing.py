@@ -74,10 +74,10 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def decode(data: bytes) -> tuple[str, str | None]:
-    """The text of the file and a note when it was not UTF-8.
+    """The text of the file and a note on how it was read.
 
-    UTF-8 (with or without BOM) first, UTF-16 when its BOM says so, then Windows-1252 (what Excel writes
-    on French Windows). A file neither can decode, or holding NUL characters, is refused.
+    UTF-8 (with or without BOM), or UTF-16 when its BOM says so. Anything else is refused, naming the first
+    offending byte: guessing another encoding (Windows-1252 and the like) would alter the text silently.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -87,19 +87,12 @@ def decode(data: bytes) -> tuple[str, str | None]:
     else:
         try:
             text, note = data.decode("utf-8-sig"), None
-        except UnicodeDecodeError as utf8_error:
-            where = _line_of(data, utf8_error.start)
-            try:
-                text = data.decode("cp1252").removeprefix("\u00ef\u00bb\u00bf")  # a BOM read as cp1252
-            except UnicodeDecodeError as exc:
-                raise FileError(
-                    f"file is neither UTF-8 nor Windows-1252: byte 0x{data[exc.start]:02X} on line "
-                    f"{_line_of(data, exc.start)} (offset {exc.start}); export it again as UTF-8"
-                ) from None
-            note = (
-                f"file is not valid UTF-8 (byte 0x{data[utf8_error.start]:02X} on line {where}): "
-                "decoded as Windows-1252 (cp1252); check accented letters, or export it again as UTF-8"
-            )
+        except UnicodeDecodeError as exc:
+            raise FileError(
+                f"file is not valid UTF-8: byte 0x{data[exc.start]:02X} at offset {exc.start} (line "
+                f"{_line_of(data, exc.start)}); nothing was read. Export it again as UTF-8 (in Excel: "
+                "'CSV UTF-8')"
+            ) from None
     if "\x00" in text:
         nuls = text.count("\x00")
         first_line_end = text.find("\n")

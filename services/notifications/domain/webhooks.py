@@ -79,11 +79,31 @@ class UnsafeTarget(ValueError):
     pass
 
 
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries to reach: IPv4-mapped, NAT64, 6to4, IPv4-compatible."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if any(address in network for network in _NAT64) or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(text: str) -> bool:
-    """Whether an IP address may receive webhooks: global unicast, not loopback, private or link-local."""
+    """Whether an IP address may receive webhooks: global unicast, not loopback, private or link-local,
+    nor an IPv6 form (NAT64, 6to4, IPv4-compatible or -mapped) of such an IPv4 address."""
     address = ipaddress.ip_address(text.split("%")[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.is_loopback or address.is_unspecified:
+            return False
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            address = inner
     return address.is_global and not address.is_multicast
 
 
@@ -97,7 +117,7 @@ def _ip_literal(host: str) -> str | None:
 def check_target(url: str, *, allow_private: bool, resolve: bool = True) -> None:
     """Refuse URLs that resolve to private, loopback, link-local or otherwise internal addresses.
 
-    Called when a subscription is made. At delivery time it runs with `resolve=False` (shape and literal
+    Called when a subscription is made (it may resolve a name: call it off the event loop). At delivery time it runs with `resolve=False` (shape and literal
     addresses only): the names are checked by the connection's own resolver, which pins the checked
     address, so a name that re-resolves elsewhere between check and connect cannot slip through.
     """

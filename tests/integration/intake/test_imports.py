@@ -134,7 +134,7 @@ def unreadable_key(intake_stack) -> str:
 
 
 @pytest.mark.parametrize(("name", "content", "fmt", "words"), [
-    ("binary", bytes(range(256)) * 40, "csv", "neither UTF-8"),
+    ("binary", bytes(range(256)) * 40, "csv", "not valid UTF-8: byte 0x80 at offset 128"),
     ("nul bytes", b"external_id;body\x00\x00\x00\n1;\x00\x00x\n", "csv", "NUL"),
     ("empty", b"", "decidim", "no header"),
     ("no id column", "title;body\nUn titre;Un texte\n".encode(), "decidim", "'id'"),

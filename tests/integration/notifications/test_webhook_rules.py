@@ -25,6 +25,11 @@ from services.notifications.domain.webhooks import (
     "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]/hook", "http://10.1.2.3/hook",
     "http://192.168.0.10/hook", "http://172.16.5.4/hook", "http://169.254.169.254/latest/meta-data",
     "http://[::ffff:127.0.0.1]/hook", "http://0.0.0.0/hook", "http://100.64.0.1/hook", "http://[fe80::1]/hook",
+    # IPv6 forms of private, loopback and link-local IPv4 addresses: NAT64, 6to4, IPv4-compatible, -mapped
+    "http://[64:ff9b::7f00:1]/hook", "http://[64:ff9b::10.0.0.1]/hook", "http://[64:ff9b::169.254.169.254]/hook",
+    "http://[64:ff9b:1::c0a8:1]/hook", "http://[2002:7f00:1::1]/hook", "http://[2002:a00:1::]/hook",
+    "http://[2002:a9fe:a9fe::1]/hook", "http://[::127.0.0.1]/hook", "http://[::10.0.0.1]/hook",
+    "http://[::ffff:192.168.1.1]/hook", "http://[::ffff:169.254.169.254]/hook", "http://[::]/hook",
 ])
 def test_private_loopback_and_link_local_targets_are_refused(url):
     with pytest.raises(UnsafeTarget, match="non-public address"):
@@ -40,6 +45,9 @@ def test_malformed_targets_are_refused_even_when_private_ones_are_allowed(url):
 
 def test_public_addresses_pass_and_private_ones_pass_when_allowed():
     check_target("http://93.184.215.14/hook", allow_private=False)  # a literal public address: no DNS needed
+    check_target("http://[64:ff9b::93.184.215.14]/hook", allow_private=False)  # NAT64 of a public address
+    check_target("http://[2002:5db8:d70e::1]/hook", allow_private=False)  # 6to4 of the same
+    check_target("http://[2606:4700::1111]/hook", allow_private=False)
     check_target("http://127.0.0.1:9/hook", allow_private=True)
 
 

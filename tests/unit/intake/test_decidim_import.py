@@ -209,20 +209,18 @@ def test_explicit_resource_overrides_detection(author_key):
 # --- bad files -----------------------------------------------------------------------------------------
 
 
-def test_cp1252_file_is_read_with_a_note(author_key):
+def test_a_file_not_in_utf8_is_refused_naming_the_byte_never_guessed(author_key):
     data = "id;title;body\n1;Électricité;Dépenses énergétiques à réduire\n".encode("cp1252")
     result = parse(data, author_key)
-    assert result.contributions[0].title == "Électricité"
-    assert any("Windows-1252" in n and "line 2" in n for n in result.notes)
+    assert result.rows == []
+    assert result.file_error.startswith("file is not valid UTF-8: byte 0xC9 at offset 16 (line 2)")
 
 
-def test_undecodable_file_is_one_precise_error(author_key):
-    data = b"id;title;body\n1;ok;ok\n2;bad;\x81\x8d\xe9\n"
+def test_one_stray_byte_refuses_the_file_rather_than_altering_its_text(author_key):
+    data = "id;title;body\n1;ok;Déjà vu\n2;bad;".encode() + b"\x81\x8d\xe9\n"
     result = parse(data, author_key)
     assert result.rows == []
-    assert result.file_error == (
-        "file is neither UTF-8 nor Windows-1252: byte 0x81 on line 3 (offset 28); export it again as UTF-8"
-    )
+    assert "byte 0x81 at offset 35 (line 3)" in result.file_error
 
 
 def test_utf8_bom_and_crlf(author_key):
