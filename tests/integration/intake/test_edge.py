@@ -75,8 +75,9 @@ async def test_text_is_normalised_and_the_language_detected_when_absent(edge):
     assert rows["nfc-1"]["language"] == "fr" and rows["lang-en"]["language"] == "en"
     assert rows["lang-given"]["language"] == "fr-CA"
 
-    resent = post(stack, key, {"external_id": "nfc-1", "body": "Un autre texte."}).json()
+    resent = post(stack, key, {"external_id": "nfc-1", "body": decomposed}).json()  # the same text, normalised
     assert resent["accepted"] == [] and resent["duplicates"][0]["external_id"] == "nfc-1"
+    assert post(stack, key, {"external_id": "nfc-1", "body": "Un autre texte."}).status_code == 409
     body = await stack.sql("SELECT body FROM intake.contributions WHERE external_id = 'nfc-1'")
     assert body[0]["body"].startswith("Les élus")
 
