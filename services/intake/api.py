@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from services.intake import commands, imports, store
 from services.intake.domain.contribution import ContributionBatch, ContributionIn
+from services.intake.domain.decidim import SOURCE_RE
 from services.intake.domain.registry import SLUG, ConsultationIn, TerritoryIn
 from services.intake.ratelimit import RateLimiter
 from shared.auth import bearer_token, hash_api_key
@@ -181,6 +182,9 @@ IMPORT_BODY = {
                         "{columns, value_maps, defaults, delimiter}"},
             "consultation": {"type": "string", "pattern": SLUG,
                              "description": "For rows naming none (default: the territory's open one)"},
+            "source": {"type": "string", "pattern": SOURCE_RE.pattern, "description": "Decidim: the instance "
+                       "the export comes from (its host name), for an export without url or component/id column; "
+                       "ids are unique only within one instance"},
             "row_offset": {"type": "integer", "minimum": 0, "description": "Added to the row numbers reported "
                            "(for a file sent in chunks)"},
         },
@@ -214,13 +218,16 @@ async def import_file(request: Request, territory: Annotated[dict, Depends(terri
     consultation = form.get("consultation") or None
     if consultation is not None and (not isinstance(consultation, str) or not _matches(SLUG, consultation)):
         raise Problem(422, "Invalid consultation", "consultation must be a consultation id (a slug)")
+    source = form.get("source") or None
+    if source is not None and (not isinstance(source, str) or not SOURCE_RE.match(source)):
+        raise Problem(422, "Invalid source", "source must name the Decidim instance, such as its host name")
     row_offset = form.get("row_offset") or "0"
     if not isinstance(row_offset, str) or not row_offset.isdigit() or len(row_offset) > 9:
         raise Problem(422, "Invalid row_offset", "row_offset must be a non-negative integer")
     data = await upload.read()
     parsed_mapping = imports.read_mapping(fmt, mapping, data)
     result = await asyncio.to_thread(imports.parse_file, fmt, data, parsed_mapping, territory=territory,
-                                     secret_key=runtime.settings.secret_key)
+                                     secret_key=runtime.settings.secret_key, source=source)
     return await imports.import_parsed(runtime.db, territory, result, consultation=consultation,
                                        row_offset=int(row_offset))
 

@@ -54,6 +54,8 @@ def import_file(
     format: str = typer.Option(..., "--format", help="decidim or csv"),
     mapping: str = typer.Option(None, help="JSON, or @file.json: Decidim {category: axis}; CSV {field: column}"),
     consultation: str = typer.Option(None, help="For rows naming none (default: the territory's open one)"),
+    source: str = typer.Option(None, help="Decidim: the instance the export comes from (its host name), for an "
+                               "export without url or component/id column"),
     chunk_rows: int = typer.Option(IMPORT_CHUNK_ROWS, min=1, max=100_000, help="Rows per request"),
     errors_csv: Path = typer.Option(None, help="Write every refused row (row, detail) to this CSV file"),
     key: str = typer.Option(None, envvar="PALABRE_TERRITORY_KEY", help="The territory's API key"),
@@ -103,6 +105,8 @@ def import_file(
                 form["mapping"] = mapping
             if consultation:
                 form["consultation"] = consultation
+            if source:
+                form["source"] = source
             answer = _post_import(client, file.name, body, form)
             if answer is None:
                 raise typer.Exit(1)

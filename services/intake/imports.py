@@ -80,7 +80,7 @@ def _columns_named_like_fields(data: bytes) -> dict[str, str]:
 
 
 def parse_file(fmt: Format, data: bytes, mapping: DecidimMapping | CsvMapping, *, territory: dict[str, Any],
-               secret_key: str) -> ImportResult:
+               secret_key: str, source: str | None = None) -> ImportResult:
     """Parse an uploaded file (CPU-bound: run it in a worker thread)."""
     key = author_key(secret_key, territory["id"])
     timezone = territory.get("timezone")
@@ -89,7 +89,7 @@ def parse_file(fmt: Format, data: bytes, mapping: DecidimMapping | CsvMapping, *
         if isinstance(mapping, DecidimMapping):
             result = parse_decidim(data, category_to_axis=mapping.category_to_axis, author_key=key,
                                    locales=mapping.locales, resource=mapping.resource, default_timezone=timezone,
-                                   default_language=language)
+                                   default_language=language, source=source)
         else:
             result = parse_csv(data, columns=mapping.columns, value_maps=mapping.value_maps,
                                defaults=mapping.defaults, default_timezone=timezone, author_key=key,

@@ -4,8 +4,12 @@ Decidim flattens nested keys with ``/`` (``title/fr``, ``category/name/fr``) and
 differently across versions (``author/id`` or ``author_id``, ``published_at`` or only ``created_at``,
 ``category/*`` or ``taxonomies``, ``hidden`` or not). The importer reads what the header offers:
 
-- ``external_id``: the Decidim ``id``; comments get ``comment-<id>`` so that proposal 515 and comment 515
-  stay two contributions.
+- ``external_id``: the record's identity in its own Decidim instance, since ids are unique only there:
+  the proposal's ``url`` without its scheme (``participation.example.fr/processes/p/f/111/proposals/457``);
+  for a comment, the host of its ``root_commentable_url`` and ``comments/<id>``; without these, the
+  ``component/id`` column (``components/111/proposals/457``), prefixed with the ``source`` when given;
+  otherwise the import must name its ``source`` (the instance, such as its host name):
+  ``<source>/proposals/<id>`` or ``<source>/comments/<id>``.
 - ``body`` / ``title``: the first non-empty of ``<field>/<locale>`` in the preferred ``locales``, then
   ``<field>``, then any other locale (machine translations never). A locale column gives the language;
   so does a comments file's ``locale`` column. Rich-text HTML bodies become plain text.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from urllib.parse import urlsplit
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Literal
@@ -54,6 +59,7 @@ from shared.vocabulary import Channel, Kind
 
 Resource = Literal["auto", "proposals", "comments"]
 _COMMENT_COLUMNS = frozenset({"commentable_id", "commentable_type", "root_commentable_url", "depth", "alignment"})
+SOURCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
@@ -89,15 +95,20 @@ def parse_decidim(
     default_timezone: str | tzinfo | None = None,
     detect_language: bool = True,
     default_language: str = DEFAULT_LANGUAGE,
+    source: str | None = None,
 ) -> ImportResult:
     """Read a Decidim proposals or comments export (bytes as uploaded).
 
     ``category_to_axis`` maps a Decidim category (or taxonomy) name, or a category id, to a framework
     axis id. ``author_key`` (≥ 16 bytes, secret) keys the author tokens. ``default_timezone`` reads dates
-    without offset (Decidim writes offsets; without it such dates are row errors). With
+    without offset (Decidim writes offsets; without it such dates are row errors). ``source`` names the
+    Decidim instance, for an export whose columns do not (no ``url``, ``root_commentable_url`` nor
+    ``component/id``). With
     ``detect_language`` the rows whose language the file does not give get one detected from their body.
     """
     key = check_key(author_key, required=True)
+    if source is not None and not SOURCE_RE.match(source):
+        raise ValueError(f"source {source!r} must name the Decidim instance, such as its host name")
     axes: dict[str, str] = {}
     for name, axis in (category_to_axis or {}).items():
         if not SLUG_RE.match(axis):
@@ -126,6 +137,14 @@ def parse_decidim(
     if resource == "auto":
         resource = "comments" if _COMMENT_COLUMNS & set(header) else "proposals"
     comments = resource == "comments"
+    own_url = "root_commentable_url" if comments else "url"
+    own_url = own_url if own_url in header else None
+    component = "component/id" if "component/id" in header and not comments else None
+    if own_url is None and component is None and source is None:
+        result.file_error = (f"row 1: this export names no Decidim instance (no {'root_commentable_url' if comments else 'url'}"
+                             f"{'' if comments else ' nor component/id'} column), and Decidim ids are unique only "
+                             "within one: name its source (the instance, such as its host name) with 'source'")
+        return result
     titles = _localized(header, "title", locales)
     categories = _localized(header, "category/name", locales)
     taxonomies = _localized(header, "taxonomies/name", locales) + _localized(header, "taxonomies", locales)
@@ -153,6 +172,12 @@ def parse_decidim(
         source_id = cells["id"].strip()
         if not source_id:
             result.rows.append(row_error(record, "external_id (column 'id'): empty"))
+            continue
+        identity, identity_column = _identity(cells, source_id, comments=comments, own_url=own_url,
+                                              component=component, source=source)
+        if identity is None:
+            result.rows.append(row_error(record, f"external_id (column {identity_column!r}): empty, and the "
+                                                 "import names no 'source'"))
             continue
         body, body_column, language = _first(cells, bodies)
         if looks_like_html(body):
@@ -189,7 +214,7 @@ def parse_decidim(
 
         author_id = cells[author_column].strip() if author_column else ""
         values = {
-            "external_id": f"comment-{source_id}" if comments else source_id,
+            "external_id": identity,
             "kind": kind,
             "channel": Channel.EN_LIGNE,
             "language": language,
@@ -200,7 +225,7 @@ def parse_decidim(
             "question": _commentable(cells) if comments else None,
             "author_ref": author_token(key, "decidim", author_id) if author_id and key else None,
         }
-        sources = {"external_id": "id", "body": body_column or "body", "title": title_column or "title",
+        sources = {"external_id": identity_column, "body": body_column or "body", "title": title_column or "title",
                    "language": "locale" if has_locale else (body_column or "body")}
         result.rows.append(build_row(record, values, sources))
 
@@ -221,6 +246,23 @@ def _commentable(cells: Mapping[str, str]) -> str | None:
         return root
     kind, key = cell_text(cells.get("commentable_type")).strip(), cell_text(cells.get("commentable_id")).strip()
     return f"{kind}#{key}" if kind and key else None
+
+
+def _identity(cells: Mapping[str, str], source_id: str, *, comments: bool, own_url: str | None,
+              component: str | None, source: str | None) -> tuple[str | None, str]:
+    """The record's external_id, and the column it comes from (None when it has none and no source)."""
+    kind = "comments" if comments else "proposals"
+    url = urlsplit(cells[own_url].strip()) if own_url else None
+    if url is not None and url.netloc:
+        if comments:
+            return f"{url.netloc.lower()}/comments/{source_id}", own_url
+        return f"{url.netloc.lower()}{url.path.rstrip('/')}", own_url
+    prefix = f"{source}/" if source else ""
+    if component and cells[component].strip():
+        return f"{prefix}components/{cells[component].strip()}/{kind}/{source_id}", component
+    if source:
+        return f"{source}/{kind}/{source_id}", "id"
+    return None, own_url or component or "id"
 
 
 def _taxonomy_axis(

@@ -181,3 +181,62 @@ async def test_a_consultation_on_another_framework_takes_a_decidim_import_with_a
     wrong = post_import(intake_stack, key, path.read_bytes(), "decidim", path.name,
                         mapping=json.dumps({"Transition écologique": "Pas Un Axe"}))
     assert wrong.status_code == 422 and wrong.json()["title"] == "Invalid mapping"
+
+
+# Two Decidim instances, two Decidim versions, overlapping proposal ids (12 and 13 in both)
+DECIDIM_027_WITH_URL = (
+    "id,category/id,category/name/fr,title/fr,body/fr,published_at,author/id,url,component/id\n"
+    "12,7,Mobilité,Des bus,Plus de bus le soir.,2023-03-01T10:00:00+01:00,3,"
+    "https://jeparticipe.ville-a.fr/processes/ia/f/4/proposals/12,4\n"
+    "13,7,Mobilité,Des vélos,Des pistes cyclables sûres.,2023-03-02T10:00:00+01:00,4,"
+    "https://jeparticipe.ville-a.fr/processes/ia/f/4/proposals/13,4\n"
+).encode()
+DECIDIM_028_BARE = (
+    "id;title;body;created_at;author/id\n"
+    "12;Un registre;Publier la liste des algorithmes.;2024-05-02 09:00:00 +0200;5\n"
+    "13;Un recours;Garantir un recours humain.;2024-05-02 10:00:00 +0200;6\n"
+    "14;Former;Former les agents avant tout déploiement.;2024-05-02 11:00:00 +0200;7\n"
+).encode()
+
+
+async def test_two_decidim_instances_with_overlapping_ids_import_side_by_side(intake_stack):
+    key = intake_stack.create_territory("decidim-deux")
+    first = post_import(intake_stack, key, DECIDIM_027_WITH_URL, "decidim").json()
+    assert (first["accepted"], first["duplicates"], first["errors"]) == (2, 0, [])
+
+    unnamed = post_import(intake_stack, key, DECIDIM_028_BARE, "decidim")
+    assert unnamed.status_code == 422 and "name its source" in unnamed.json()["detail"]
+    second = post_import(intake_stack, key, DECIDIM_028_BARE, "decidim", source="concertation.ville-b.be").json()
+    assert (second["accepted"], second["duplicates"], second["errors"]) == (3, 0, [])
+    stored = await intake_stack.sql("SELECT external_id, body FROM intake.contributions WHERE territory = $1 "
+                                    "ORDER BY external_id", "decidim-deux")
+    assert {r["external_id"]: r["body"] for r in stored} == {
+        "concertation.ville-b.be/proposals/12": "Publier la liste des algorithmes.",
+        "concertation.ville-b.be/proposals/13": "Garantir un recours humain.",
+        "concertation.ville-b.be/proposals/14": "Former les agents avant tout déploiement.",
+        "jeparticipe.ville-a.fr/processes/ia/f/4/proposals/12": "Plus de bus le soir.",
+        "jeparticipe.ville-a.fr/processes/ia/f/4/proposals/13": "Des pistes cyclables sûres.",
+    }
+
+    # a second export from the same sources re-imports as duplicates
+    again = post_import(intake_stack, key, DECIDIM_027_WITH_URL, "decidim").json()
+    assert (again["accepted"], again["duplicates"], again["errors"]) == (0, 2, [])
+    again = post_import(intake_stack, key, DECIDIM_028_BARE, "decidim", source="concertation.ville-b.be").json()
+    assert (again["accepted"], again["duplicates"], again["errors"]) == (0, 3, [])
+
+
+def test_the_cli_passes_the_source_of_a_decidim_export(intake_stack, tmp_path):
+    key = intake_stack.create_territory("decidim-cli-source")
+    path = tmp_path / "export.csv"
+    path.write_bytes(DECIDIM_028_BARE)
+
+    def palabre_import(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "shared.cli", "import", str(path), "--territory", "decidim-cli-source",
+             "--format", "decidim", "--key", key, "--intake-url", intake_stack.url("intake"), *extra],
+            capture_output=True, text=True, timeout=300, cwd=REPO, env={**_env(), "COLUMNS": "200"})
+
+    refused = palabre_import()
+    assert refused.returncode != 0 and "name its source" in refused.stdout + refused.stderr
+    done = palabre_import("--source", "concertation.ville-b.be")
+    assert done.returncode == 0 and "3 rows, 3 accepted" in done.stdout, done.stdout + done.stderr

@@ -23,7 +23,9 @@ LILLE_AXES = {
 
 
 def parse(text, key, **kwargs):
+    """Small exports here have no url column: they name their instance, as an import must for them."""
     data = text.encode() if isinstance(text, str) else text
+    kwargs.setdefault("source", "decidim.test")
     return parse_decidim(data, category_to_axis=kwargs.pop("category_to_axis", None), author_key=key, **kwargs)
 
 
@@ -47,7 +49,8 @@ def test_real_proposals_all_rows_with_their_categories(lille, author_key):
     assert len(rows) == 196 and result.errors == [] and result.skipped == []
     assert [r.row_number for r in rows] == list(range(2, 198))
     contributions = result.contributions
-    assert [c.external_id for c in contributions] == [s["id"] for s in source]
+    assert [c.external_id for c in contributions] == [s["url"].removeprefix("http://") for s in source]
+    assert all(c.external_id.endswith(f"/proposals/{s['id']}") for c, s in zip(contributions, source))
     assert sum(c.axis is not None for c in contributions) == 162
     for c, s in zip(contributions, source):
         expected = LILLE_AXES.get(s["category/name/fr"].replace("’", "'"))
@@ -74,7 +77,7 @@ def test_real_comments_never_carry_author_names(lille, author_key):
     names = {s["author/name"].strip() for s in source if s["author/name"].strip()}
     assert len(names) > 100
     for c, s in zip(result.contributions, source):
-        assert c.external_id == f"comment-{s['id']}"
+        assert c.external_id == f"participation.lillemetropole.fr/comments/{s['id']}"
         assert c.kind is None
         assert c.author_ref == author_token(author_key, "decidim", s["author/id"])
         assert re.fullmatch(r"[0-9a-f]{32}", c.author_ref)
@@ -117,7 +120,7 @@ def test_decidim_027_proposals_comma_locales_html_hidden(author_key):
     assert [r.row_number for r in rows] == [2, 3, 6]
     assert result.skipped == [(4, "hidden in Decidim (moderated)"), (5, "withdrawn by its author in Decidim")]
     trees, buses, bikes = result.contributions
-    assert trees.external_id == "12" and trees.axis == "sobriete" and trees.language == "fr"
+    assert trees.external_id == "decidim.test/proposals/12" and trees.axis == "sobriete" and trees.language == "fr"
     assert trees.title == "Des arbres"
     assert trees.body == "Planter des arbres partout.\n\nEt les arroser & les soigner."
     assert trees.submitted_at == datetime(2023, 3, 1, 9, tzinfo=UTC)
@@ -143,7 +146,7 @@ def test_decidim_028_comments(author_key):
     rows = only_rows(result)
     first, second, empty = rows
     assert result.skipped == [(4, "hidden in Decidim (moderated)")]
-    assert first.contribution.external_id == "comment-515" and first.contribution.kind is None
+    assert first.contribution.external_id == "decidim.test/comments/515" and first.contribution.kind is None
     assert first.contribution.body == "D'accord avec la proposition"  # never the machine translation
     assert first.contribution.author_ref == author_token(author_key, "decidim", "9")
     assert first.contribution.question == "Decidim::Proposals::Proposal#12"  # what the comment answers
@@ -190,7 +193,7 @@ def test_plain_taxonomies_column_and_category_id_mapping(author_key):
 def test_proposal_and_comment_with_the_same_number_do_not_collide(author_key):
     proposals = parse("id;title;body\n515;t;Une proposition\n", author_key).contributions
     comments = parse("id;body;commentable_id;depth\n515;Un commentaire;1;0\n", author_key).contributions
-    assert proposals[0].external_id != comments[0].external_id == "comment-515"
+    assert proposals[0].external_id != comments[0].external_id == "decidim.test/comments/515"
 
 
 def test_a_comment_answers_its_threads_root(author_key):
@@ -203,7 +206,7 @@ def test_a_comment_answers_its_threads_root(author_key):
 
 def test_explicit_resource_overrides_detection(author_key):
     result = parse("id;body\n7;texte\n", author_key, resource="comments")
-    assert result.contributions[0].external_id == "comment-7"
+    assert result.contributions[0].external_id == "decidim.test/comments/7"
 
 
 # --- bad files -----------------------------------------------------------------------------------------
@@ -299,7 +302,7 @@ def check_shape(result):
 @given(st.binary(max_size=400))
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 def test_never_raises_on_arbitrary_bytes(data):
-    check_shape(parse_decidim(data, author_key=KEY, detect_language=False))
+    check_shape(parse_decidim(data, author_key=KEY, detect_language=False, source="decidim.test"))
 
 
 CSVISH = st.text(alphabet=st.sampled_from(list(';,"\n\r\'=+-@ ab1é<>/p\t\x00')), max_size=300)
@@ -308,7 +311,7 @@ CSVISH = st.text(alphabet=st.sampled_from(list(';,"\n\r\'=+-@ ab1é<>/p\t\x00'))
 @given(st.sampled_from(["id;title;body\n", "id,body,hidden\n", "id;body;commentable_id\n", ""]), CSVISH)
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 def test_never_raises_on_csv_like_text(header, text):
-    check_shape(parse_decidim((header + text).encode(), author_key=KEY, detect_language=False))
+    check_shape(parse_decidim((header + text).encode(), author_key=KEY, detect_language=False, source="decidim.test"))
 
 
 CELL = st.text(
@@ -329,9 +332,10 @@ def test_round_trip_of_generated_rows(rows, delimiter):
         for i, title, body in rows
     ]
     text = write_csv(records, ["id", "title/fr", "body/fr", "published_at"], delimiter=delimiter)
-    result = parse_decidim(text.encode(), author_key=KEY, detect_language=False)
+    result = parse_decidim(text.encode(), author_key=KEY, detect_language=False, source="decidim.test")
     check_shape(result)
-    parsed = {r.contribution.external_id: r.contribution for r in result.rows if r.contribution}
+    parsed = {r.contribution.external_id.removeprefix("decidim.test/proposals/"): r.contribution
+              for r in result.rows if r.contribution}
     for i, title, body in rows:
         if not normalize_text(body):
             continue  # an empty body is an error row, checked elsewhere
@@ -341,3 +345,39 @@ def test_round_trip_of_generated_rows(rows, delimiter):
         assert c.language == "fr"
         assert c.submitted_at == datetime(2024, 9, 18, 12, tzinfo=timezone(timedelta(hours=2)))
     assert len(result.rows) == len(rows)
+
+
+# --- identity across instances ------------------------------------------------------------------------
+
+# Two instances' exports, of two Decidim versions, whose proposal ids overlap (12 and 13 in both)
+V027_OTHER_INSTANCE = (
+    "id,category/id,category/name/fr,title/fr,body/fr,published_at,author/id,url,component/id\n"
+    "12,7,Mobilité,Des bus,Plus de bus le soir.,2023-03-01T10:00:00+01:00,3,"
+    "https://jeparticipe.ville-exemple.fr/processes/ia/f/4/proposals/12,4\n"
+    "13,7,Mobilité,Des vélos,Des pistes cyclables sûres.,2023-03-02T10:00:00+01:00,4,"
+    "https://jeparticipe.ville-exemple.fr/processes/ia/f/4/proposals/13,4\n"
+)
+V028_COMPONENT_ONLY = (
+    "id;title;body;created_at;author/id;component/id\n"
+    "12;Un registre;Publier la liste des algorithmes.;2024-05-02 09:00:00 +0200;5;9\n"
+    "13;Un recours;Garantir un recours humain.;2024-05-02 10:00:00 +0200;6;9\n"
+)
+
+
+def test_exports_of_two_instances_with_overlapping_ids_get_distinct_identities(author_key):
+    with_url = parse(V027_OTHER_INSTANCE, author_key, source=None).contributions
+    assert [c.external_id for c in with_url] == ["jeparticipe.ville-exemple.fr/processes/ia/f/4/proposals/12",
+                                                 "jeparticipe.ville-exemple.fr/processes/ia/f/4/proposals/13"]
+    by_component = parse(V028_COMPONENT_ONLY, author_key, source="autre.example").contributions
+    assert [c.external_id for c in by_component] == ["autre.example/components/9/proposals/12",
+                                                     "autre.example/components/9/proposals/13"]
+    named = parse("id;body\n12;Un texte.\n", author_key, source="troisieme.example").contributions
+    assert [c.external_id for c in named] == ["troisieme.example/proposals/12"]
+    assert not {c.external_id for c in with_url} & {c.external_id for c in by_component}
+
+
+def test_an_export_naming_no_instance_needs_a_source(author_key):
+    result = parse("id;body\n12;Un texte.\n", author_key, source=None)
+    assert result.rows == [] and "name its source" in result.file_error
+    with pytest.raises(ValueError, match="source"):
+        parse("id;body\n12;Un texte.\n", author_key, source="pas une source !")
