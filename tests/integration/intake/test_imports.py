@@ -232,7 +232,7 @@ def test_the_cli_passes_the_source_of_a_decidim_export(intake_stack, tmp_path):
 
     def palabre_import(*extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "shared.cli", "import", str(path), "--territory", "decidim-cli-source",
+            [sys.executable, "-m", "palabre.cli", "import", str(path), "--territory", "decidim-cli-source",
              "--format", "decidim", "--key", key, "--intake-url", intake_stack.url("intake"), *extra],
             capture_output=True, text=True, timeout=300, cwd=REPO, env={**_env(), "COLUMNS": "200"})
 
