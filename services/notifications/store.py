@@ -453,11 +453,13 @@ async def notice_not_sent(pool: asyncpg.Pool, notice_id: int, error: str) -> Non
 
 
 async def scope_known(pool: asyncpg.Pool, scope: str, key: str) -> bool:
-    """Whether a territory (or a country) is registered in the network, or has published contributions."""
+    """Whether a territory (or a country) is registered in the network, or has published contributions or
+    synthesis versions."""
     column = {"territory": ("id", "territory"), "country": ("country", "country")}[scope]
     return await pool.fetchval(
         f"SELECT EXISTS (SELECT 1 FROM territories WHERE {column[0]} = $1) "  # nosec B608 # constant column names
-        f"OR EXISTS (SELECT 1 FROM feed_items WHERE {column[1]} = $1)", key)
+        f"OR EXISTS (SELECT 1 FROM feed_items WHERE {column[1]} = $1) "
+        "OR EXISTS (SELECT 1 FROM syntheses WHERE scope = $2 AND key = $1)", key, scope)
 
 
 async def upsert_territories(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
