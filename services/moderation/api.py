@@ -3,7 +3,7 @@
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from services.moderation import commands, store
@@ -163,3 +163,40 @@ async def create_moderator(moderator: ModeratorIn, request: Request,
     if not status.endswith(" 1"):
         raise Problem(409, "Moderator exists", f"login {moderator.login!r} is taken")
     return {"login": moderator.login, "territory": moderator.territory, "role": moderator.role}
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=10, max_length=200)
+
+
+@router.put("/v1/moderators/{login}/password", tags=["administration"],
+            summary="Change a moderator's password (the network admin, or the moderator); ends their sessions")
+async def change_password(login: str, change: PasswordIn, request: Request,
+                          caller: Annotated[Moderator, Depends(api_moderator)]):
+    if caller.login not in ("network-admin", login):
+        raise Problem(403, "Not your account", "a moderator changes only their own password")
+    password_hash = await new_password_hash(change.password)
+    if not await store.change_moderator(request.app.state.runtime.db, login, actor=caller.login,
+                                        action="password changed", password_hash=password_hash):
+        raise Problem(404, "Unknown moderator", f"no moderator {login!r}")
+    return {"login": login, "password_changed": True}
+
+
+@router.post("/v1/moderators/{login}/disable", tags=["administration"],
+             summary="Disable a moderator: no more sign-in, sessions ended (network admin)")
+async def disable_moderator(login: str, request: Request, caller: Annotated[Moderator, Depends(api_moderator)]):
+    if caller.login != "network-admin":
+        raise Problem(403, "Network-admin key required", "only the network admin disables moderator accounts")
+    if not await store.change_moderator(request.app.state.runtime.db, login, actor=caller.login,
+                                        action="disabled", disable=True):
+        raise Problem(404, "Unknown moderator", f"no moderator {login!r}")
+    return {"login": login, "disabled": True}
+
+
+@router.get("/v1/admin/credential-events", tags=["administration"],
+            summary="The audit of moderators' credentials: passwords changed, accounts disabled, newest first")
+async def moderator_credential_events(request: Request, caller: Annotated[Moderator, Depends(api_moderator)],
+                                      limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+    if caller.login != "network-admin":
+        raise Problem(403, "Network-admin key required", "only the network admin reads the audit")
+    return {"events": await store.credential_events(request.app.state.runtime.db, limit)}

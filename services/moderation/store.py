@@ -300,10 +300,34 @@ async def open_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str,
 async def session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         "SELECT s.csrf_token, s.expires_at, m.login, m.territory, m.role, m.language "
-        "FROM sessions s JOIN moderators m ON m.login = s.login WHERE s.token_hash = $1 AND s.expires_at > now()",
+        "FROM sessions s JOIN moderators m ON m.login = s.login "
+        "WHERE s.token_hash = $1 AND s.expires_at > now() AND m.disabled_at IS NULL",
         token_hash,
     )
     return dict(row) if row else None
+
+
+async def change_moderator(pool: asyncpg.Pool, login: str, *, actor: str, action: str,
+                           password_hash: str | None = None, disable: bool = False) -> bool:
+    """A new password hash, or disabling; either ends the moderator's sessions, and is audited, in one
+    transaction. False when there is no such moderator."""
+    async with pool.acquire() as conn, conn.transaction():
+        status = await conn.execute(
+            "UPDATE moderators SET password_hash = coalesce($2, password_hash), "
+            "disabled_at = CASE WHEN $3 THEN coalesce(disabled_at, now()) ELSE disabled_at END WHERE login = $1",
+            login, password_hash, disable)
+        if not status.endswith(" 1"):
+            return False
+        await conn.execute("DELETE FROM sessions WHERE login = $1", login)
+        await conn.execute("INSERT INTO credential_events (actor, subject, action) VALUES ($1, $2, $3)",
+                           actor, f"moderator:{login}", action)
+    return True
+
+
+async def credential_events(pool: asyncpg.Pool, limit: int) -> list[dict[str, Any]]:
+    rows = await pool.fetch("SELECT at, actor, subject, action FROM credential_events ORDER BY id DESC LIMIT $1",
+                            limit)
+    return [{**dict(row), "at": row["at"].isoformat()} for row in rows]
 
 
 async def close_session(conn: asyncpg.Connection | asyncpg.Pool, token_hash: str) -> None:

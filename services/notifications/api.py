@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -197,6 +197,32 @@ async def create_partner(partner: PartnerIn, request: Request):
     if not created:
         raise Problem(409, "Partner exists", f"partner {partner.id!r} is already registered")
     return {**partner.model_dump(), "api_key": key}
+
+
+@router.post("/v1/partners/{partner_id}/keys", status_code=201, tags=["administration"],
+             dependencies=[Depends(admin_caller)],
+             summary="Rotate a partner's key: a new one, shown once; the old one stops working at once (audited)")
+async def rotate_partner_key(partner_id: str, request: Request):
+    key = new_api_key(f"ptn_{partner_id}")
+    if not await store.set_partner_key(request.app.state.runtime.db, partner_id, hash_api_key(key),
+                                       actor="network-admin", action="key rotated"):
+        raise Problem(404, "Unknown partner", f"no partner {partner_id!r}")
+    return {"partner": partner_id, "api_key": key}
+
+
+@router.delete("/v1/partners/{partner_id}/keys", tags=["administration"], dependencies=[Depends(admin_caller)],
+               summary="Revoke a partner's key (audited); a rotation issues a new one")
+async def revoke_partner_key(partner_id: str, request: Request):
+    if not await store.set_partner_key(request.app.state.runtime.db, partner_id, None, actor="network-admin",
+                                       action="key revoked"):
+        raise Problem(404, "Unknown partner", f"no partner {partner_id!r}")
+    return {"partner": partner_id, "revoked": True}
+
+
+@router.get("/v1/admin/credential-events", tags=["administration"], dependencies=[Depends(admin_caller)],
+            summary="The audit of partners' keys: rotations and revocations, newest first")
+async def partner_credential_events(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+    return {"events": await store.credential_events(request.app.state.runtime.db, limit)}
 
 
 @router.post("/v1/partners/{partner_id}/digest", tags=["administration"], dependencies=[Depends(admin_caller)],

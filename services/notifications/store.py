@@ -33,6 +33,24 @@ async def insert_partner(pool: asyncpg.Pool, *, id: str, name: str, email: str |
     return status.endswith(" 1")
 
 
+async def set_partner_key(pool: asyncpg.Pool, partner_id: str, key_hash: str | None, *, actor: str,
+                          action: str) -> bool:
+    """A partner's new key hash (None revokes it), audited in the same transaction; False if no such partner."""
+    async with pool.acquire() as conn, conn.transaction():
+        status = await conn.execute("UPDATE partners SET key_hash = $2 WHERE id = $1", partner_id, key_hash)
+        if not status.endswith(" 1"):
+            return False
+        await conn.execute("INSERT INTO credential_events (actor, subject, action) VALUES ($1, $2, $3)",
+                           actor, f"partner:{partner_id}", action)
+    return True
+
+
+async def credential_events(pool: asyncpg.Pool, limit: int) -> list[dict[str, Any]]:
+    rows = await pool.fetch("SELECT at, actor, subject, action FROM credential_events ORDER BY id DESC LIMIT $1",
+                            limit)
+    return [{**dict(row), "at": row["at"].isoformat()} for row in rows]
+
+
 async def insert_subscription(pool: asyncpg.Pool, **values: Any) -> dict[str, Any]:
     row = await pool.fetchrow(
         """
