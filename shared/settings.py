@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     )
     intake_max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest JSON request body")
     intake_max_import_bytes: int = Field(default=64 * 1024 * 1024, description="Largest imported file")
+    intake_max_import_rows: int = Field(
+        default=50_000, ge=1, description="Most records in one imported file (palabre import sends parts)"
+    )
     webhook_retry_schedule_s: list[float] = Field(
         default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000],
         description="Delay before each webhook attempt (Standard Webhooks' schedule); ±20 % jitter is added",

@@ -201,8 +201,9 @@ async def import_file(request: Request, territory: Annotated[dict, Depends(terri
     content_type = request.headers.get("content-type", "").lower()
     if not content_type.startswith("multipart/form-data"):
         raise Problem(415, "Unsupported media type", "send multipart/form-data with 'file' and 'format'")
-    body = await read_body(request, runtime.settings.intake_max_import_bytes)
-    form = await _form(request, body)
+    # the body limit is the service's (`intake_max_import_bytes` on this path); the file part is spooled
+    # to disk by the form parser, and its records counted from there before it is read whole
+    form = await request.form(max_files=1, max_fields=10, max_part_size=1024 * 1024)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise Problem(422, "No file", "send the exported file in the multipart field 'file'")
@@ -224,25 +225,16 @@ async def import_file(request: Request, territory: Annotated[dict, Depends(terri
     row_offset = form.get("row_offset") or "0"
     if not isinstance(row_offset, str) or not row_offset.isdigit() or len(row_offset) > 9:
         raise Problem(422, "Invalid row_offset", "row_offset must be a non-negative integer")
+    max_rows = runtime.settings.intake_max_import_rows
+    if await asyncio.to_thread(imports.more_records_than, upload.file, max_rows):
+        raise Problem(413, "Too many rows", f"at most {max_rows} rows per import; send the file in parts "
+                      "(palabre import does, --chunk-rows)", type_="https://palabre.org/problems/too-many-rows")
     data = await upload.read()
     parsed_mapping = imports.read_mapping(fmt, mapping, data)
     result = await asyncio.to_thread(imports.parse_file, fmt, data, parsed_mapping, territory=territory,
                                      secret_key=runtime.settings.secret_key, source=source)
     return await imports.import_parsed(runtime.db, territory, result, consultation=consultation,
                                        row_offset=int(row_offset))
-
-
-async def _form(request: Request, body: bytes):
-    sent = False
-
-    async def replay() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.request", "body": b"", "more_body": False}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return await Request(request.scope, replay).form(max_files=1, max_fields=10, max_part_size=1024 * 1024)
 
 
 @router.get("/v1/exports/contributions.csv", tags=["contributions"], response_class=Response,

@@ -5,9 +5,11 @@ Shared by `POST /v1/imports` and, through it, `palabre import`. A file that cann
 is reported with its row number and reason while the good rows go in.
 """
 
+import csv
 import hashlib
 import hmac
-from typing import Annotated, Any, Literal
+import io
+from typing import Annotated, Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -44,6 +46,25 @@ class CsvMapping(BaseModel):
     value_maps: dict[str, dict[str, str]] | None = None
     defaults: dict[str, Any] | None = None
     delimiter: Literal[",", ";", "\t", "|"] | None = None
+
+
+def more_records_than(file: BinaryIO, limit: int) -> bool:
+    """Whether the file holds more than `limit` records after its header, read as a stream (a record may
+    span lines); the file is left at its start."""
+    file.seek(0)
+    try:
+        text = io.TextIOWrapper(file, encoding="utf-8", errors="replace", newline="")
+        try:
+            for count, _ in enumerate(csv.reader(text)):
+                if count > limit:
+                    return True
+            return False
+        except csv.Error:
+            return False  # broken quoting: the parser reports it, row by row
+        finally:
+            text.detach()
+    finally:
+        file.seek(0)
 
 
 def author_key(secret_key: str, territory: str) -> bytes:

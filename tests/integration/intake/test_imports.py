@@ -240,3 +240,17 @@ def test_the_cli_passes_the_source_of_a_decidim_export(intake_stack, tmp_path):
     assert refused.returncode != 0 and "name its source" in refused.stdout + refused.stderr
     done = palabre_import("--source", "concertation.ville-b.be")
     assert done.returncode == 0 and "3 rows, 3 accepted" in done.stdout, done.stdout + done.stderr
+
+
+async def test_an_import_above_the_row_cap_is_a_problem_and_writes_nothing(intake_stack):
+    key = intake_stack.create_territory("import-cap")
+    cap = 50_000  # PALABRE_INTAKE_MAX_IMPORT_ROWS's default
+    rows = "".join(f'cap-{i};"Proposition {i},\nsur deux lignes."\n' for i in range(cap + 1))
+    response = post_import(intake_stack, key, ("external_id;body\n" + rows).encode(), "csv")
+    assert response.status_code == 413, response.text[:500]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert str(cap) in response.json()["detail"]
+    assert await count_rows(intake_stack, "import-cap") == 0
+
+    few = "".join(f"cap-{i};Proposition {i}.\n" for i in range(3))
+    assert post_import(intake_stack, key, ("external_id;body\n" + few).encode(), "csv").json()["accepted"] == 3
