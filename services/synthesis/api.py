@@ -31,6 +31,14 @@ async def resolve_scope(request: Request, level: str, key: str | None) -> tuple[
         if key is None or len(key) != 2 or not key.isalpha():
             raise Problem(404, "Unknown country", "use an ISO 3166-1 alpha-2 code such as 'fr'")
         return "country", key.upper()
+    if level == "consultation":
+        if not await store.consultation_exists(_pool(request), key):
+            raise Problem(404, "Unknown consultation", f"no consultation {key!r}")
+        return "consultation", key
+    if level == "framework":
+        if not await store.framework_exists(_pool(request), key):
+            raise Problem(404, "Unknown framework", f"no consultation uses a framework {key!r}")
+        return "framework", key
     if not await store.territory_exists(_pool(request), key):
         raise Problem(404, "Unknown territory", f"no territory {key!r}")
     return "territory", key
@@ -49,6 +57,18 @@ async def country_synthesis(country: str, request: Request):
 @router.get("/v1/syntheses/territories/{territory}", tags=["syntheses"], summary="What a territory says")
 async def territory_synthesis(territory: str, request: Request):
     return await synthesis_view(_pool(request), *await resolve_scope(request, "territory", territory))
+
+
+@router.get("/v1/syntheses/consultations/{consultation}", tags=["syntheses"],
+            summary="What a consultation's contributions say, on its framework's axes")
+async def consultation_synthesis(consultation: str, request: Request):
+    return await synthesis_view(_pool(request), *await resolve_scope(request, "consultation", consultation))
+
+
+@router.get("/v1/syntheses/frameworks/{framework}", tags=["syntheses"],
+            summary="What the network says on one framework's axes, across the territories that use it")
+async def framework_synthesis(framework: str, request: Request):
+    return await synthesis_view(_pool(request), *await resolve_scope(request, "framework", framework))
 
 
 async def _export(request: Request, scope: str, key: str, fmt: str) -> Response:
@@ -76,6 +96,15 @@ async def export_country(country: str, fmt: str, request: Request):
 @router.get("/v1/syntheses/territories/{territory}/export.{fmt}", tags=["exports"])
 async def export_territory(territory: str, fmt: str, request: Request):
     return await _export(request, *await resolve_scope(request, "territory", territory), _format(fmt))
+
+
+@router.get("/v1/syntheses/{collection}/{key}/export.{fmt}", tags=["exports"],
+            summary="A consultation's (consultations/{id}) or a framework's (frameworks/{id}) synthesis exported")
+async def export_per_framework(collection: str, key: str, fmt: str, request: Request):
+    level = {"consultations": "consultation", "frameworks": "framework"}.get(collection)
+    if level is None:
+        raise Problem(404, "Unknown scope", "exports are per network, country, territory, consultation or framework")
+    return await _export(request, *await resolve_scope(request, level, key), _format(fmt))
 
 
 @router.get("/v1/manifesto.{fmt}", tags=["exports"], summary="The manifesto draft: the network's proposal clusters")

@@ -147,20 +147,23 @@ async def store_recompute(conn, documents: dict[tuple[str, str], dict[str, Any]]
                           subthemes: dict[str, str | None]) -> list[tuple[str, str, int, datetime]]:
     """Write one recompute: axes re-placed by the refitted classifier (counts moved, each move in the
     contribution's axis history), sub-themes, a new version of each scope's synthesis, and a
-    `synthesis.updated` event per scope saying how many contributions moved."""
+    `synthesis.updated` event per network, country or territory scope saying how many contributions moved
+    (a consultation's or a framework's synthesis is stored and served, not announced)."""
     moved = await store.move_axes(conn, changes)
     await store.write_subthemes(conn, subthemes)
     written, events = [], []
     for (scope, key), document in sorted(documents.items()):
         version, computed_at = await store.insert_synthesis(conn, scope, key, document["contributions_count"],
                                                             document)
+        written.append((scope, key, version, computed_at))
+        if scope not in ("network", "country", "territory"):
+            continue
         country = key if scope == "country" else (
             await store.territory_country(conn, key) if scope == "territory" else None)
         events.append((SynthesisUpdated(scope=scope, key=key, country=country, version=version,
                                         contributions_count=document["contributions_count"],
                                         computed_at=computed_at, axes_moved=moved),
                        deterministic_event_id("synthesis-updated", scope, key, str(version))))
-        written.append((scope, key, version, computed_at))
     await add_events(conn, events, source=SOURCE)
     return written
 

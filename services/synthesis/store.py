@@ -330,8 +330,12 @@ async def published_texts(pool, ids: Sequence[str]) -> dict[str, str]:
 
 
 async def scope_frameworks(pool, scope: str, key: str) -> list[dict]:
-    """The frameworks of the consultations held in a scope (territory, country, network)."""
-    if scope == "network":
+    """The frameworks of the consultations held in a scope."""
+    if scope == "consultation":
+        rows = await pool.fetch("SELECT framework FROM consultations WHERE id = $1", key)
+    elif scope == "framework":
+        rows = await pool.fetch("SELECT DISTINCT framework FROM consultations WHERE framework->>'id' = $1", key)
+    elif scope == "network":
         rows = await pool.fetch("SELECT DISTINCT framework FROM consultations")
     elif scope == "country":
         rows = await pool.fetch(
@@ -361,6 +365,46 @@ async def territories(pool, country: str | None = None) -> list[dict[str, Any]]:
     else:
         rows = await pool.fetch("SELECT id, name, country::text AS country FROM territories ORDER BY country, name")
     return [dict(row) for row in rows]
+
+
+_CONTRIBUTION_FILTERS = {
+    "network": "TRUE", "country": "c.country = $1", "territory": "c.territory = $1",
+    "consultation": "c.consultation = $1", "framework": "k.framework->>'id' = $1",
+}
+
+
+async def framework_counts(pool, scope: str, key: str) -> list[dict[str, Any]]:
+    """Live counts of a scope's published contributions per framework (id, version) and axis, with each
+    framework's definition: a synthesis never adds the axes of two frameworks together."""
+    args = [] if scope == "network" else [key.upper() if scope == "country" else key]
+    rows = await pool.fetch(
+        "SELECT k.framework->>'id' AS framework_id, k.framework->>'version' AS framework_version, "
+        "min(k.framework::text)::jsonb AS framework, coalesce(c.axis, 'non-classe') AS axis, count(*) AS n "
+        "FROM contributions c JOIN consultations k ON k.id = c.consultation "
+        f"WHERE {_CONTRIBUTION_FILTERS[scope]} GROUP BY 1, 2, 4 ORDER BY 1, 2, 4",  # nosec B608 # constant SQL fragments; values are bind parameters
+        *args,
+    )
+    return [dict(row) for row in rows]
+
+
+async def contribution_counts(pool, scope: str, key: str) -> list[dict[str, Any]]:
+    """`counts` for a consultation or a framework, from the published contributions themselves."""
+    rows = await pool.fetch(
+        "SELECT coalesce(c.axis, 'non-classe') AS axis, coalesce(c.kind, '-') AS kind, "
+        "coalesce(c.author_role, '-') AS author_role, coalesce(c.channel, '-') AS channel, count(*)::bigint AS n "
+        "FROM contributions c JOIN consultations k ON k.id = c.consultation "
+        f"WHERE {_CONTRIBUTION_FILTERS[scope]} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",  # nosec B608 # constant SQL fragments; values are bind parameters
+        key,
+    )
+    return [dict(row) for row in rows]
+
+
+async def consultation_exists(pool, consultation: str) -> bool:
+    return bool(await pool.fetchval("SELECT 1 FROM consultations WHERE id = $1", consultation))
+
+
+async def framework_exists(pool, framework_id: str) -> bool:
+    return bool(await pool.fetchval("SELECT 1 FROM consultations WHERE framework->>'id' = $1 LIMIT 1", framework_id))
 
 
 def scope_filter(scope: str, key: str) -> tuple[str, list[Any]]:

@@ -59,26 +59,52 @@ def quoted_ids(document: dict[str, Any]) -> list[str]:
     return sorted(ids)
 
 
+def framework_sections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One section per framework (id and version) of a scope, most used first (ties: by id): its axes in its
+    own order with their live counts, then its contributions on none of them."""
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        section = grouped.setdefault((row["framework_id"], row["framework_version"]),
+                                     {"framework": row["framework"], "counts": defaultdict(int)})
+        section["counts"][row["axis"]] += row["n"]
+    sections = []
+    for (framework_id, version), section in grouped.items():
+        framework, counts = section["framework"], section["counts"]
+        own = [axis["id"] for axis in framework["axes"]]
+        axes = [{"id": axis["id"], "label": axis["label"], "count": counts.get(axis["id"], 0)}
+                for axis in framework["axes"]]
+        unclassified = sum(n for axis, n in counts.items() if axis not in own)
+        sections.append({"framework": {"id": framework_id, "version": version, "title": framework.get("title")},
+                         "contributions_count": sum(counts.values()), "unclassified_count": unclassified,
+                         "axes": axes + [{"id": store.UNCLASSIFIED, "label": UNCLASSIFIED_LABEL,
+                                          "count": unclassified}]})
+    return sorted(sections, key=lambda s: (-s["contributions_count"], s["framework"]["id"],
+                                           s["framework"]["version"]))
+
+
 async def synthesis_view(pool, scope: str, key: str) -> dict[str, Any]:
     """DESIGN §5's synthesis JSON: `version`, `contributions_count`, `axes` (with sub-themes and quotes),
-    `proposals`, `distinctive`, `convergences`, plus the live `counts` by axis × kind × author role × channel."""
-    rows = await store.counts(pool, scope, key)
+    `proposals`, `distinctive`, `convergences`, plus the live `counts` by axis × kind × author role × channel.
+
+    `frameworks` holds one section per framework the scope's contributions answer, most used first; `axes`
+    are those of the first (the framework of the computed document), never a sum over frameworks."""
+    per_framework = scope in ("consultation", "framework")
+    rows = await (store.contribution_counts if per_framework else store.counts)(pool, scope, key)
     computed = await store.latest_synthesis(pool, scope, key)
     document = dict(computed["document"]) if computed else {}
     if document:
         document = keep_published(document, await store.published_texts(pool, quoted_ids(document)))
-    labels, main_axes = axis_labels(document.get("framework"), await store.scope_frameworks(pool, scope, key))
-    totals: dict[str, int] = defaultdict(int)
-    for row in rows:
-        totals[row["axis"]] += row["n"]
-    computed_axes = {axis["id"]: axis for axis in document.get("axes", [])}
-    axes = []
-    for axis_id in [*main_axes, *sorted(set(totals) - set(main_axes) - {store.UNCLASSIFIED})]:
-        previous = computed_axes.get(axis_id, {})
-        axes.append({"id": axis_id, "label": labels.get(axis_id, previous.get("label", axis_id)),
-                     "count": totals.get(axis_id, 0), "subthemes": previous.get("subthemes", [])})
-    axes.append({"id": store.UNCLASSIFIED, "label": UNCLASSIFIED_LABEL, "count": totals.get(store.UNCLASSIFIED, 0),
-                 "subthemes": []})
+    sections = framework_sections(await store.framework_counts(pool, scope, key))
+    same = sections and (document.get("framework") or {}).get("id") == sections[0]["framework"]["id"]
+    computed_axes = {axis["id"]: axis for axis in document.get("axes", [])} if same else {}
+    if sections:
+        axes = [{**axis, "subthemes": computed_axes.get(axis["id"], {}).get("subthemes", [])}
+                for axis in sections[0]["axes"]]
+    else:  # nothing published yet: the scope's framework, empty
+        labels, main_axes = axis_labels(document.get("framework"), await store.scope_frameworks(pool, scope, key))
+        axes = [{"id": axis_id, "label": labels[axis_id], "count": 0, "subthemes": []} for axis_id in main_axes]
+        axes.append({"id": store.UNCLASSIFIED, "label": UNCLASSIFIED_LABEL, "count": 0, "subthemes": []})
+    total = sum(row["n"] for row in rows)
     return {
         "scope": scope,
         "key": key,
@@ -87,9 +113,10 @@ async def synthesis_view(pool, scope: str, key: str) -> dict[str, Any]:
         "computed_at": computed["computed_at"].isoformat() if computed else None,
         "computed_contributions_count": computed["contributions_count"] if computed else 0,
         "framework": document.get("framework"),
-        "contributions_count": sum(totals.values()),
-        "unclassified_count": totals.get(store.UNCLASSIFIED, 0),
+        "contributions_count": total,
+        "unclassified_count": sum(s["unclassified_count"] for s in sections),
         "axes": axes,
+        "frameworks": sections,
         "counts": [{k: row[k] for k in ("axis", "kind", "author_role", "channel", "n")} for row in rows],
         "proposals": document.get("proposals", []),
         "distinctive": document.get("distinctive", []),

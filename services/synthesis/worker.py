@@ -86,16 +86,20 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
         territory_framework.setdefault(consultations[consultation][0], frameworks[consultation])
     contributions, frameworks_of, stored_subtheme = [], {}, {}
     for cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme, question in rows:
+        frameworks_of[cid] = frameworks.get(consultation, fallback)
         contributions.append(PublishedContribution(
             id=cid, territory=territory, country=country, kind=kind or "-", text=text, axis=axis,
             axis_source=AxisSource(source) if source in {s.value for s in AxisSource} else None,
-            author_role=role or "-", channel=channel or "-", question=question))
-        frameworks_of[cid] = frameworks.get(consultation, fallback)
+            author_role=role or "-", channel=channel or "-", question=question, consultation=consultation,
+            framework=frameworks_of[cid].id))
         stored_subtheme[cid] = subtheme
+    by_id = {framework.id: framework for _, framework in sorted(frameworks.items())}
     pairs = []
     for level, key in scopes:
         scope = Scope(level=level, id=None if level == "network" else key)
-        pairs.append((scope, territory_framework.get(key, fallback) if level == "territory" else fallback))
+        own = {"territory": territory_framework.get(key), "consultation": frameworks.get(key),
+               "framework": by_id.get(key)}.get(level)
+        pairs.append((scope, own or fallback))
     result = recompute(contributions, frameworks_of, pairs, lemmatizer=Lemmatizer(tagged=_TAGGED_TEXTS))
     fitted_on = Counter(framework_key(framework) for framework in frameworks_of.values())
     documents = {}
@@ -118,6 +122,12 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
         "subthemes": subthemes,
         "seconds": time.perf_counter() - started,
     }
+
+
+def per_framework_scopes(consultations: dict[str, tuple[str, dict]]) -> set[tuple[str, str]]:
+    """A scope for each consultation, and one for each framework across the territories that use it."""
+    return ({("consultation", key) for key in consultations}
+            | {("framework", framework["id"]) for _, framework in consultations.values()})
 
 
 class Activity:
@@ -255,6 +265,8 @@ class Recomputer:
             async with pool.acquire() as conn:
                 rows = await store.load_corpus(conn)
                 consultations = await store.consultation_frameworks(conn)
+            if ("network", "network") in scopes:  # every change reaches the network: its consultations too
+                scopes = sorted({*scopes, *per_framework_scopes(consultations)})
             loop = asyncio.get_running_loop()
             executor = self.executor()
             recompute = loop.run_in_executor(executor, run_recompute, rows, consultations, scopes)

@@ -42,10 +42,14 @@ class PublishedContribution:
     channel: Channel = Channel.AUTRE
     submitted_at: datetime | None = None
     question: str | None = None
+    consultation: str | None = None
+    framework: str | None = None  # the id of its consultation's framework
 
 
 class Scope(BaseModel):
-    level: Literal["network", "country", "territory"] = "network"
+    """network, country, territory; or a consultation, or a framework across the territories that use it."""
+
+    level: Literal["network", "country", "territory", "consultation", "framework"] = "network"
     id: str | None = None
 
     def contains(self, contribution: PublishedContribution) -> bool:
@@ -53,6 +57,10 @@ class Scope(BaseModel):
             return True
         if self.level == "country":
             return contribution.country == self.id
+        if self.level == "consultation":
+            return contribution.consultation == self.id
+        if self.level == "framework":
+            return contribution.framework == self.id
         return contribution.territory == self.id
 
 

@@ -15,7 +15,7 @@ from nats.js.api import DeliverPolicy
 from services.synthesis import store
 from services.synthesis.classifiers import ClassifierCache, dump_classifier
 from shared.db import create_pool
-from shared.frameworks import Framework
+from shared.frameworks import DEFAULT_FRAMEWORK_ID, Framework
 from tests.harness import async_wait_for, wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -248,6 +248,28 @@ def test_axis_labels_come_from_the_scope_framework(stack, network):
     assert "maitrise" not in labels  # the default framework's axes are not this territory's
     counts = {axis["id"]: axis["count"] for axis in doc["axes"]}
     assert counts["transition-ecologique"] >= 2 and counts["democratie-citoyennete"] >= 1
+
+
+def test_each_framework_has_its_own_section_and_scope(stack, network):
+    """The network holds two frameworks: one section each, most used first, never one list of both."""
+    debate = network["debate"]
+    in_debate = len(published_in(network, debate))
+    doc = wait_for(lambda: (d := synthesis(stack, "/v1/syntheses/network"))["frameworks"] and len(d["frameworks"]) >= 2
+                   and d, 60, what="two frameworks in the network")
+    first, *others = doc["frameworks"]
+    assert first["framework"]["id"] == DEFAULT_FRAMEWORK_ID and first["contributions_count"] > in_debate
+    grand_debat = next(s for s in others if s["framework"]["id"] == GRAND_DEBAT["id"])
+    assert [a["id"] for a in grand_debat["axes"]] == [a["id"] for a in GRAND_DEBAT["axes"]] + ["non-classe"]
+    assert not {a["id"] for a in doc["axes"]} & {a["id"] for a in GRAND_DEBAT["axes"]}  # not added together
+
+    scoped = wait_for(lambda: (d := synthesis(stack, f"/v1/syntheses/frameworks/{GRAND_DEBAT['id']}"))
+                      ["contributions_count"] >= in_debate and d, 60, what="the framework's scope")
+    assert [a["id"] for a in scoped["axes"]] == [a["id"] for a in GRAND_DEBAT["axes"]] + ["non-classe"]
+    consultation = synthesis(stack, f"/v1/syntheses/consultations/{debate}-grand-debat")
+    assert consultation["contributions_count"] == in_debate
+    for path in ("/v1/syntheses/frameworks/nothing-such", "/v1/syntheses/consultations/nothing-such"):
+        missing = get(stack, path)
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
 
 
 def test_the_question_answered_reaches_the_synthesis_and_places_a_short_answer(stack, network):

@@ -152,3 +152,38 @@ def test_a_recompute_never_overrides_a_person_and_records_each_move(network):
         assert change.framework == f"{default_framework().id}@{default_framework().version}"
     unmoved = {c.id for c in rows} - {change.contribution_id for change in result.changes}
     assert all(placed[i].axis == before[i] for i in unmoved)
+
+
+def test_a_scope_shows_one_section_per_framework_most_used_first():
+    from services.synthesis.views import framework_sections
+
+    default, other = default_framework().model_dump(), OTHER.model_dump()
+    rows = [{"framework_id": "autre-cadre", "framework_version": "1", "framework": other, "axis": "ecole", "n": 2},
+            {"framework_id": "autre-cadre", "framework_version": "1", "framework": other, "axis": "non-classe", "n": 1},
+            {"framework_id": default["id"], "framework_version": default["version"], "framework": default,
+             "axis": "maitrise", "n": 4},
+            {"framework_id": default["id"], "framework_version": default["version"], "framework": default,
+             "axis": "non-classe", "n": 2}]
+    first, second = framework_sections(rows)
+    assert (first["framework"]["id"], first["contributions_count"]) == (default["id"], 6)
+    assert [a["id"] for a in first["axes"]] == [*default_framework().axis_ids(), "non-classe"]
+    assert {a["id"]: a["count"] for a in first["axes"]}["maitrise"] == 4 and first["unclassified_count"] == 2
+    assert [a["id"] for a in second["axes"]] == ["ecole", "sante", "non-classe"]  # its own axes, nothing added
+    assert [a["count"] for a in second["axes"]] == [2, 0, 1]
+
+
+def test_consultation_and_framework_scopes_hold_only_their_contributions(network):
+    rows = [dataclasses.replace(c, consultation=f"{c.territory}-ia", framework=default_framework().id)
+            for c in network]
+    rows += [dataclasses.replace(network[0], id="x-ecole", text="Plus d'enseignants à l'école.", axis="ecole",
+                                 axis_source=AxisSource.SOURCE, consultation="quebec-ecole", framework="autre-cadre")]
+    frameworks_of = {c.id: OTHER if c.framework == "autre-cadre" else default_framework() for c in rows}
+    scopes = [(Scope(level="framework", id="autre-cadre"), OTHER),
+              (Scope(level="consultation", id="rennes-ia"), default_framework()), (Scope(), default_framework())]
+    result = recompute(rows, frameworks_of, scopes)
+    by_framework = result.analyses[("framework", "autre-cadre")].synthesis
+    assert by_framework.contributions_count == 1 and by_framework.framework.id == "autre-cadre"
+    assert [a.id for a in by_framework.axes] == ["ecole", "sante"]
+    consultation = result.analyses[("consultation", "rennes-ia")].synthesis
+    assert consultation.contributions_count == sum(c.territory == "rennes" for c in network)
+    assert result.analyses[("network", "network")].synthesis.framework.id == default_framework().id
