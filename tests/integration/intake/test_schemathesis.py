@@ -1,22 +1,14 @@
-"""Intake attacked on purpose: schemathesis generates requests (valid and invalid) from intake's own
-OpenAPI document and sends them to the running service. Whatever it sends, the answer is never a 5xx, and
-every error is an RFC 9457 problem document."""
+"""Intake attacked on purpose with the contract fuzzer (`tests/fuzzing.py`), with a territory's key and
+the network-admin key: whatever it sends, never a 5xx, and every error a problem document."""
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.generation import GenerationMode
 
-PROBLEM = "application/problem+json"
+from tests.fuzzing import fuzz, operations_of
 
 
 @pytest.fixture(scope="module")
 def operations(intake_stack) -> dict:
-    schema = schemathesis.openapi.from_url(f"{intake_stack.url('intake')}/openapi.json")
-    found = {}
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        found[operation.label] = operation
+    found = operations_of(intake_stack.url("intake"))
     assert "POST /v1/contributions" in found and "POST /v1/imports" in found
     return found
 
@@ -24,32 +16,6 @@ def operations(intake_stack) -> dict:
 @pytest.fixture(scope="module")
 def fuzz_key(intake_stack) -> str:
     return intake_stack.create_territory("fuzz-territory")
-
-
-def check(response) -> None:
-    assert response.status_code < 500, f"{response.status_code}: {response.text[:500]}"
-    if response.status_code >= 400:
-        content_type = response.headers.get("content-type") or [""]  # schemathesis: a list per header
-        assert content_type[0].startswith(PROBLEM), (response.status_code, response.headers)
-        problem = response.json()
-        assert problem["status"] == response.status_code and problem["title"]
-
-
-def fuzz(operation, headers: dict[str, str], max_examples: int = 25) -> int:
-    calls = 0
-    strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE) | operation.as_strategy(
-        generation_mode=GenerationMode.NEGATIVE)
-
-    @given(case=strategy)
-    @settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    def run(case) -> None:
-        nonlocal calls
-        calls += 1
-        check(case.call(headers=headers, timeout=60))
-
-    run()
-    return calls
 
 
 @pytest.mark.parametrize("role", ["territory", "admin"])
