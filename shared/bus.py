@@ -398,7 +398,7 @@ class EventSettler:
                 failed = None
             except Exception as batch_exc:  # noqa: BLE001 - isolate the failing event below
                 failed = batch_exc
-                if len(batch) > 1:
+                if len(batch) > 1 and not not_the_events_fault(batch_exc):
                     log.warning("batch failed, retrying event by event", error=_short(batch_exc))
         if failed is not None and not_the_events_fault(failed):
             raise InfrastructureUnavailable(_short(failed)) from failed

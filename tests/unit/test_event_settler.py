@@ -2,49 +2,13 @@
 invalid one is dead-lettered; a failing batch is retried event by event; log lines carry the batch's or
 the event's ids."""
 
-from types import SimpleNamespace
-
 import structlog
 from structlog.testing import capture_logs
 
-from shared.bus import CONTRIBUTION_HEADER, MSG_ID_HEADER, EventSettler, Unprocessable
+from shared.bus import EventSettler, Unprocessable
+from tests.fakes import Bus, Message, parse
 
 log = structlog.get_logger()
-
-
-class Message:
-    """The part of a JetStream message the batcher uses."""
-
-    def __init__(self, number: int) -> None:
-        self.data = str(number).encode()
-        self.subject = "palabre.test"
-        self.headers = {MSG_ID_HEADER: f"evt-{number}", CONTRIBUTION_HEADER: f"ctb-{number}"}
-        self.metadata = SimpleNamespace(num_delivered=1)
-        self.acked = False
-        self.nak_delay: float | None = None
-
-    async def ack(self) -> None:
-        self.acked = True
-
-    async def nak(self, delay: float | None = None) -> None:
-        self.nak_delay = delay
-
-
-class Bus:
-    """The part of `Bus` the settler uses: its settings, and dead letters kept in a list."""
-
-    def __init__(self) -> None:
-        self.settings = SimpleNamespace(crash_point=None, max_deliver=5)
-        self.dead_letters: list[tuple[bytes, str]] = []
-
-    async def dead_letter(self, msg, durable: str, reason: str) -> None:
-        self.dead_letters.append((msg.data, reason))
-
-
-def parse(raw: bytes) -> SimpleNamespace:
-    if not raw.isdigit():
-        raise ValueError(f"not an event: {raw!r}")
-    return SimpleNamespace(id=f"evt-{raw.decode()}")
 
 
 def _settler(process, bus: Bus | None = None) -> EventSettler:

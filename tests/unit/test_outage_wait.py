@@ -11,7 +11,6 @@ import pytest
 
 from shared import bus as bus_module
 from shared.bus import (
-    MSG_ID_HEADER,
     REPLAY_FOR,
     BatchOutcome,
     EventSettler,
@@ -21,43 +20,7 @@ from shared.bus import (
     Unprocessable,
     not_the_events_fault,
 )
-
-
-class Message:
-    def __init__(self, number: int, headers: dict | None = None) -> None:
-        self.data = str(number).encode()
-        self.subject = "palabre.test"
-        self.headers = {MSG_ID_HEADER: f"evt-{number}", **(headers or {})}
-        self.metadata = SimpleNamespace(num_delivered=1, stream="S", sequence=SimpleNamespace(stream=number))
-        self.is_acked = False
-        self.nak_delay: float | None = None
-        self.in_progress_calls = 0
-
-    async def ack(self) -> None:
-        assert not self.is_acked, "acked twice"
-        self.is_acked = True
-
-    async def nak(self, delay: float | None = None) -> None:
-        self.is_acked = True
-        self.nak_delay = delay
-
-    async def in_progress(self) -> None:
-        self.in_progress_calls += 1
-
-
-class Bus:
-    def __init__(self) -> None:
-        self.settings = SimpleNamespace(crash_point=None, max_deliver=5)
-        self.dead_letters: list[tuple[bytes, str]] = []
-
-    async def dead_letter(self, msg, durable: str, reason: str) -> None:
-        self.dead_letters.append((msg.data, reason))
-
-
-def parse(raw: bytes) -> SimpleNamespace:
-    if not raw.isdigit():
-        raise ValueError(f"not an event: {raw!r}")
-    return SimpleNamespace(id=f"evt-{raw.decode()}")
+from tests.fakes import Bus, Message, parse
 
 
 @pytest.mark.parametrize("error", [

@@ -177,3 +177,28 @@ def partner_get(stack, partner_key: str, path: str) -> Any:
 def partner_post(stack, partner_key: str, path: str, body: Any = None) -> httpx.Response:
     return httpx.post(f"{stack.url('notifications')}{path}", headers={"Authorization": f"Bearer {partner_key}"},
                       json=body, timeout=30)
+
+
+def territory(prefix: str = "t") -> str:
+    """A territory of its own for one test."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def webhook_ids(requests: list[dict[str, Any]]) -> list[str]:
+    return [r["headers"]["webhook-id"] for r in requests]
+
+
+def notifications_env(mailbox: Mailbox, retry_schedule_s: list[float], **extra: str) -> dict[str, str]:
+    """A notifications process for the tests: this retry schedule, short leases and timeouts, the mailbox
+    as its SMTP server, a one-second 'day' for digests."""
+    return {
+        "PALABRE_WEBHOOK_RETRY_SCHEDULE_S": json.dumps(retry_schedule_s),
+        "PALABRE_WEBHOOK_TIMEOUT_S": "2",
+        "PALABRE_WEBHOOK_LEASE_S": "5",
+        "PALABRE_SMTP_HOST": "127.0.0.1",
+        "PALABRE_SMTP_PORT": str(mailbox.port),
+        "PALABRE_SMTP_FROM": "palabre@test.local",
+        "PALABRE_MAIL_CHECK_INTERVAL_S": "0.3",
+        "PALABRE_DIGEST_DAILY_S": "1",
+        **extra,
+    }

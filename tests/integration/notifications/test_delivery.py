@@ -3,10 +3,8 @@ PostgreSQL, with a fast retry schedule: retries, Retry-After, 410, disabling wit
 that is down, a slow endpoint, `kill -9`, secret rotation, replay, e-mail digests."""
 
 import asyncio
-import json
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,54 +16,32 @@ from tests.integration.notifications.support import (
     Mailbox,
     Receiver,
     create_partner,
+    notifications_env,
     partner_get,
     partner_post,
     publish,
     published,
     subscribe,
+    territory,
     verify,
+    webhook_ids,
 )
 
 RETRY_SCHEDULE_S = [0, 0.3, 0.6, 1, 1.5, 2, 3, 4]
 CONCURRENCY = 4
 
 
-@pytest.fixture(scope="module")
-def mailbox():
-    mailbox = Mailbox().start()
-    yield mailbox
-    mailbox.stop()
-
-
-def notifications_env(mailbox: Mailbox) -> dict[str, str]:
-    return {
-        "PALABRE_WEBHOOK_RETRY_SCHEDULE_S": json.dumps(RETRY_SCHEDULE_S),
-        "PALABRE_WEBHOOK_TIMEOUT_S": "2",
-        "PALABRE_WEBHOOK_LEASE_S": "5",
-        "PALABRE_WEBHOOK_CONCURRENCY": str(CONCURRENCY),
-        "PALABRE_SMTP_HOST": "127.0.0.1",
-        "PALABRE_SMTP_PORT": str(mailbox.port),
-        "PALABRE_SMTP_FROM": "palabre@test.local",
-        "PALABRE_MAIL_CHECK_INTERVAL_S": "0.3",
-        "PALABRE_DIGEST_DAILY_S": "1",
-    }
+def env(mailbox: Mailbox) -> dict[str, str]:
+    return notifications_env(mailbox, RETRY_SCHEDULE_S, PALABRE_WEBHOOK_CONCURRENCY=str(CONCURRENCY))
 
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory, mailbox):
     """NATS, PostgreSQL and notifications alone: the events come straight from the bus."""
     stack = Stack(tmp_path_factory.mktemp("notifications")).start_infra()
-    stack.start_service("notifications", **notifications_env(mailbox))
+    stack.start_service("notifications", **env(mailbox))
     yield stack
     stack.stop()
-
-
-def territory() -> str:
-    return f"t-{uuid.uuid4().hex[:10]}"
-
-
-def event_ids(requests) -> list[str]:
-    return [r["headers"]["webhook-id"] for r in requests]
 
 
 async def test_a_receiver_that_is_down_receives_everything_once_back(own_stack):
@@ -96,7 +72,7 @@ async def test_a_receiver_that_is_down_receives_everything_once_back(own_stack):
         wait_for(lambda: len(receiver.accepted()) >= len(ids), 60, what="every event once the receiver is back")
         await asyncio.sleep(1.0)  # anything sent twice would arrive within the retry schedule's first steps
         accepted = receiver.accepted()
-        assert sorted(event_ids(accepted)) == sorted(ids)  # each event exactly once
+        assert sorted(webhook_ids(accepted)) == sorted(ids)  # each event exactly once
         for request in accepted:
             assert verify(request, secret)["id"] == request["headers"]["webhook-id"]
         log = partner_get(own_stack, key, f"/v1/subscriptions/{subscription_id}/deliveries")["deliveries"]
@@ -121,8 +97,8 @@ async def test_kill_9_mid_way_loses_no_delivery(own_stack, mailbox):
         own_stack.stop_service("notifications", kill=True)
         assert len({r["headers"]["webhook-id"] for r in receiver.accepted()}) < len(ids), "killed too late"
         ids += await publish(own_stack, *[published(place, f"Pendant la panne, contribution {i}.") for i in range(30)])
-        own_stack.start_service("notifications", **notifications_env(mailbox))
-        wait_for(lambda: set(event_ids(receiver.accepted())) >= set(ids), 120, what="every delivery after the restart")
+        own_stack.start_service("notifications", **env(mailbox))
+        wait_for(lambda: set(webhook_ids(receiver.accepted())) >= set(ids), 120, what="every delivery after the restart")
         bodies: dict[str, str] = {}
         for request in receiver.accepted():
             webhook_id = request["headers"]["webhook-id"]
@@ -163,7 +139,7 @@ async def test_a_slow_endpoint_delays_no_other(own_stack):
         wait_for(lambda: len(fast.accepted()) == len(ids), 60, what="the fast endpoint to receive everything")
         assert slow.accepted() == []  # the stuck endpoint has received nothing yet: it held no one back
         stuck.release.set()
-        wait_for(lambda: set(event_ids(slow.accepted())) == set(ids), 120, what="the slow endpoint to catch up")
+        wait_for(lambda: set(webhook_ids(slow.accepted())) == set(ids), 120, what="the slow endpoint to catch up")
         assert stuck.max <= CONCURRENCY
     finally:
         stuck.release.set()
@@ -192,8 +168,8 @@ async def test_a_subscription_gets_the_limits_it_asks_within_the_service_maxima(
         await asyncio.sleep(0.5)  # a third request, were it allowed, would have arrived by now
         assert held.max == 2  # not the service's default of CONCURRENCY
         held.release.set()
-        wait_for(lambda: set(event_ids(narrow.accepted())) == set(ids), 60, what="the narrow endpoint to catch up")
-        wait_for(lambda: set(event_ids(slow.accepted())) == set(ids), 60, what="the rate-limited endpoint")
+        wait_for(lambda: set(webhook_ids(narrow.accepted())) == set(ids), 60, what="the narrow endpoint to catch up")
+        wait_for(lambda: set(webhook_ids(slow.accepted())) == set(ids), 60, what="the rate-limited endpoint")
         arrivals = sorted(r["at"] for r in slow.accepted())
         assert arrivals[-1] - arrivals[0] >= (len(ids) - 5) / 5 * 0.9  # a burst of 5, then 5 a second
 
@@ -225,7 +201,7 @@ async def test_retry_after_is_honoured_and_410_disables_with_an_email(own_stack,
         attempts = [r for r in receiver.requests if r["path"] == "/limited"]
         assert [r["status"] for r in attempts] == [429, 204]
         assert attempts[1]["at"] - attempts[0]["at"] >= 1.9  # Retry-After: 2, not the 0.3 s of the schedule
-        assert event_ids(attempts) == ids * 2
+        assert webhook_ids(attempts) == ids * 2
 
         def gone_status():
             return partner_get(own_stack, key, f"/v1/subscriptions/{gone['id']}")
@@ -307,7 +283,7 @@ async def test_replay_of_a_time_range(own_stack):
                                                      "to": (now + timedelta(minutes=1)).isoformat()})
         assert replay.status_code == 202 and replay.json()["scheduled"] == 5
         wait_for(lambda: len(receiver.accepted()) == 10, 60, what="the replayed deliveries")
-        assert sorted(event_ids(receiver.accepted())) == sorted(ids * 2)
+        assert sorted(webhook_ids(receiver.accepted())) == sorted(ids * 2)
         backwards = partner_post(own_stack, key, path, {"from": now.isoformat(), "to": now.isoformat()})
         assert backwards.status_code == 422 and backwards.headers["content-type"] == "application/problem+json"
         naive = partner_post(own_stack, key, path, {"from": "2026-01-01T00:00:00", "to": "2026-01-02T00:00:00"})

@@ -3,7 +3,6 @@ that answers 2xx again gets its waiting deliveries at once, in order and at its 
 down keeps the retry schedule; a digest skips no feed item a slower replica commits late, and sends none
 twice; a notice is not sent twice after a crash."""
 
-import json
 import time
 import uuid
 
@@ -12,12 +11,14 @@ import pytest
 
 from tests.harness import Stack, wait_for
 from tests.integration.notifications.support import (
-    Mailbox,
     Receiver,
     create_partner,
+    notifications_env,
     publish,
     published,
     subscribe,
+    territory,
+    webhook_ids,
 )
 
 RETRY_SCHEDULE_S = [0, 1, 3600, 3600]  # after two failures, a delivery would wait an hour
@@ -25,45 +26,16 @@ REPLICAS = (0, 1)
 
 
 @pytest.fixture(scope="module")
-def mailbox():
-    mailbox = Mailbox().start()
-    yield mailbox
-    mailbox.stop()
-
-
-def notifications_env(mailbox: Mailbox, **extra: str) -> dict[str, str]:
-    return {
-        "PALABRE_WEBHOOK_RETRY_SCHEDULE_S": json.dumps(RETRY_SCHEDULE_S),
-        "PALABRE_WEBHOOK_TIMEOUT_S": "2",
-        "PALABRE_WEBHOOK_LEASE_S": "5",
-        "PALABRE_SMTP_HOST": "127.0.0.1",
-        "PALABRE_SMTP_PORT": str(mailbox.port),
-        "PALABRE_SMTP_FROM": "palabre@test.local",
-        "PALABRE_MAIL_CHECK_INTERVAL_S": "0.3",
-        "PALABRE_DIGEST_DAILY_S": "1",
-        **extra,
-    }
-
-
-@pytest.fixture(scope="module")
 def two_replicas(tmp_path_factory, mailbox):
     stack = Stack(tmp_path_factory.mktemp("notifications-replicas")).start_infra()
     for replica in REPLICAS:
-        stack.start_service("notifications", replica, **notifications_env(mailbox))
+        stack.start_service("notifications", replica, **notifications_env(mailbox, RETRY_SCHEDULE_S))
     yield stack
     stack.stop()
 
 
-def territory() -> str:
-    return f"r-{uuid.uuid4().hex[:10]}"
-
-
-def webhook_ids(requests) -> list[str]:
-    return [r["headers"]["webhook-id"] for r in requests]
-
-
 async def test_an_endpoint_that_answers_again_gets_its_waiting_deliveries_at_once_in_order(two_replicas):
-    stack, place = two_replicas, territory()
+    stack, place = two_replicas, territory("r")
     state = {"up": False}
     recovering = Receiver(lambda request: (204, {}) if state["up"] else (503, {})).start()
     down = Receiver(lambda request: (503, {})).start()
@@ -110,7 +82,7 @@ async def test_an_endpoint_that_answers_again_gets_its_waiting_deliveries_at_onc
 
 
 async def test_a_digest_skips_no_item_a_replica_commits_late_and_sends_none_twice(two_replicas, mailbox):
-    stack, place = two_replicas, territory()
+    stack, place = two_replicas, territory("r")
     email = f"veille@{place}.example"
     create_partner(stack, f"dig-{place}", email=email, digest="daily", digest_filters={"territories": [place]})
     late = await asyncpg.connect(stack.database_url)
@@ -145,10 +117,11 @@ async def test_a_notice_is_not_sent_again_after_a_crash_once_sent(two_replicas, 
     for replica in REPLICAS:  # whichever replica sends the notice dies right after the SMTP server took it
         stack.processes[("notifications", replica)].stop()
         stack.start_service("notifications", replica,
-                            **notifications_env(mailbox, PALABRE_CRASH_POINT="mailer.after_notice_sent"))
+                            **notifications_env(mailbox, RETRY_SCHEDULE_S,
+                                              PALABRE_CRASH_POINT="mailer.after_notice_sent"))
     gone = Receiver(lambda request: (410, {})).start()
     try:
-        first, sentinel = territory(), territory()
+        first, sentinel = territory("r"), territory("r")
         key = create_partner(stack, f"n-{first}", email=f"ops@{first}.example")
         subscribe(stack, key, f"{gone.url}/gone", territories=[first])
         await publish(stack, published(first, "Une contribution pour un point d'accès disparu."))
@@ -157,7 +130,7 @@ async def test_a_notice_is_not_sent_again_after_a_crash_once_sent(two_replicas, 
                  what="the replica that sent it to crash")
         for replica in REPLICAS:
             stack.processes[("notifications", replica)].stop()
-            stack.start_service("notifications", replica, **notifications_env(mailbox))
+            stack.start_service("notifications", replica, **notifications_env(mailbox, RETRY_SCHEDULE_S))
         key = create_partner(stack, f"n-{sentinel}", email=f"ops@{sentinel}.example")
         subscribe(stack, key, f"{gone.url}/gone", territories=[sentinel])
         await publish(stack, published(sentinel, "Une autre, après le redémarrage."))
