@@ -45,6 +45,14 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_incrementing,
+)
 
 from shared.events import CloudEvent, parse_event
 from shared.logging import get_logger
@@ -185,14 +193,14 @@ async def declare_streams(js: JetStreamContext, settings: Settings, *, attempts:
 
     On a cluster, creating a replicated stream waits for its servers to agree: while several services
     start at once, a request can time out. It is tried again rather than failing the start-up."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await _declare_streams(js, settings)
-        except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError) as exc:
-            if attempt == attempts:
-                raise
-            log.warning("stream declaration timed out, trying again", attempt=attempt, error=_short(exc))
-            await asyncio.sleep(min(5.0, attempt * 0.5))
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type((nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError)),
+        stop=stop_after_attempt(attempts), wait=wait_incrementing(0.5, 0.5, max=5.0), reraise=True,
+        before_sleep=_log_retry("stream declaration timed out, trying again"))
+    async def declare() -> None:
+        await _declare_streams(js, settings)
+
+    await retrying(declare)
 
 
 async def _declare_streams(js: JetStreamContext, settings: Settings) -> None:
@@ -274,6 +282,13 @@ def retry_delay_s(deliveries: int) -> float:
     return float(min(60, 2 ** max(0, deliveries - 1)))
 
 
+def _log_retry(message: str, **fields: Any) -> Callable[[RetryCallState], None]:
+    """tenacity's `before_sleep`: one warning per failed attempt, with its number and error."""
+    def log_it(state: RetryCallState) -> None:
+        log.warning(message, attempt=state.attempt_number, error=_short(state.outcome.exception()), **fields)
+    return log_it
+
+
 STARTUP_CONNECT_TIMEOUT_S = 30.0
 
 
@@ -285,18 +300,14 @@ async def connect_at_startup(connect: Callable[[], Awaitable[Any]], what: str,
     connections it authenticates while it reloads its users file ("Authorization Violation"), and a
     server or cluster node may still be starting. nats-py only retries connections it once had.
     """
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return await connect()
-        except (nats.errors.Error, OSError, TimeoutError) as exc:
-            if asyncio.get_running_loop().time() >= deadline:
-                raise
-            log.warning("nats connection refused at start-up, trying again", connection=what,
-                        attempt=attempt, error=_short(exc))
-            await asyncio.sleep(min(2.0, 0.25 * attempt))
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type((nats.errors.Error, OSError, TimeoutError)),
+        stop=stop_after_delay(timeout_s), wait=wait_incrementing(0.25, 0.25, max=2.0), reraise=True,
+        before_sleep=_log_retry("nats connection refused at start-up, trying again", connection=what))
+    async def attempt() -> Any:  # `connect` may be a lambda returning a coroutine
+        return await connect()
+
+    return await retrying(attempt)
 
 
 async def connect_nats(settings: Settings, watch: ConnectionWatch) -> nats.NATS:
@@ -539,17 +550,20 @@ class PullConsumer:
     async def _subscribe(self, js: JetStreamContext, settings: Settings, stopping: asyncio.Event):
         """Bind to the durable consumer, creating it the first time; tried again while the stream or the
         cluster is not ready."""
-        attempt = 0
-        while not stopping.is_set():
-            attempt += 1
-            try:
-                return await js.pull_subscribe(self.subject, durable=self.durable, stream=self.stream.name,
-                                               config=consumer_config(self.durable, settings))
-            except (nats.errors.Error, OSError, TimeoutError) as exc:
-                log.warning("consumer not bound yet, trying again", consumer=self.durable, attempt=attempt,
-                            error=_short(exc))
-                await asyncio.sleep(min(5.0, 0.5 * attempt))
-        return None
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((nats.errors.Error, OSError, TimeoutError)),
+            stop=lambda _: stopping.is_set(), wait=wait_incrementing(0.5, 0.5, max=5.0), reraise=True,
+            before_sleep=_log_retry("consumer not bound yet, trying again", consumer=self.durable))
+        async def bind() -> Any:
+            return await js.pull_subscribe(self.subject, durable=self.durable, stream=self.stream.name,
+                                           config=consumer_config(self.durable, settings))
+
+        try:
+            return await retrying(bind)
+        except (nats.errors.Error, OSError, TimeoutError):
+            if stopping.is_set():
+                return None
+            raise
 
 
 @dataclass

@@ -4,12 +4,19 @@ A service keeps its migrations in `migrations/NNNN_name.sql`. At start-up, under
 starting together apply them once), each file not yet recorded in the schema's `schema_migrations` table
 runs in a transaction of its own with its record. A schema migrated by Alembic before (an
 `alembic_version` table) is adopted: the versions up to Alembic's are recorded as applied, not re-run.
+
+What every schema needs (the outbox, the processed events) is written once in `shared/sql/`: a line
+`-- include: NAME` in a migration stands for `shared/sql/NAME.sql`, `@schema@` in it for the schema.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+
+SHARED_SQL = Path(__file__).resolve().parent / "sql"
+_INCLUDE = re.compile(r"^-- include: ([a-z_]+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -17,6 +24,11 @@ class Migration:
     version: str
     name: str
     sql: str
+
+    def sql_for(self, schema: str) -> str:
+        """The SQL to run in `schema`, with the shared pieces it includes."""
+        return _INCLUDE.sub(lambda m: (SHARED_SQL / f"{m.group(1)}.sql").read_text().replace("@schema@", schema),
+                            self.sql)
 
 
 def read_migrations(directory: Path) -> list[Migration]:
@@ -65,7 +77,7 @@ async def _upgrade_locked(conn: asyncpg.Connection, schema: str, migrations: lis
         if migration.version in applied:
             continue
         async with conn.transaction():
-            await conn.execute(migration.sql)
+            await conn.execute(migration.sql_for(schema))
             await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                                migration.version, migration.name)
         done.append(migration.version)

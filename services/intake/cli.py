@@ -2,11 +2,11 @@
 
 import io
 import json
-import time
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from tenacity import Retrying, retry_if_result, stop_after_attempt
 
 from shared.settings import get_settings
 
@@ -131,22 +131,26 @@ def import_file(
 
 def _post_import(client, name: str, body: bytes, form: dict) -> dict | None:
     """One chunk; waits when the territory's rate limit says so. None when intake refused it."""
-    for _ in range(20):
-        response = client.post("/v1/imports", data=form, files={"file": (name, body, "text/csv")})
-        if response.status_code == 429:
-            time.sleep(float(response.headers.get("retry-after", "1")))
-            continue
-        if response.status_code >= 400:
-            try:
-                problem = response.json()
-                message = f"{problem.get('title')}: {problem.get('detail', '')}"
-            except ValueError:
-                message = response.text[:500]
-            console.print(f"[red]{response.status_code} {message}[/red]", highlight=False)
-            return None
-        return response.json()
-    console.print("[red]still rate-limited after 20 tries[/red]")
-    return None
+    retrying = Retrying(retry=retry_if_result(lambda r: r.status_code == 429), stop=stop_after_attempt(20),
+                        wait=_retry_after, retry_error_callback=lambda state: state.outcome.result())
+    response = retrying(client.post, "/v1/imports", data=form, files={"file": (name, body, "text/csv")})
+    if response.status_code == 429:
+        console.print("[red]still rate-limited after 20 tries[/red]")
+        return None
+    if response.status_code >= 400:
+        try:
+            problem = response.json()
+            message = f"{problem.get('title')}: {problem.get('detail', '')}"
+        except ValueError:
+            message = response.text[:500]
+        console.print(f"[red]{response.status_code} {message}[/red]", highlight=False)
+        return None
+    return response.json()
+
+
+def _retry_after(state) -> float:
+    """The wait a 429 answer asks for (`Retry-After`, in seconds)."""
+    return float(state.outcome.result().headers.get("retry-after", "1"))
 
 
 def _demo_territory_key(settings, territory: str) -> str:

@@ -41,6 +41,7 @@ from services.notifications.domain.webhooks import (
 )
 from shared.db import Wakeup
 from shared.logging import get_logger
+from shared.ratelimit import TokenBucket
 
 log = get_logger(__name__)
 
@@ -50,24 +51,6 @@ CLAIM_AT_LEAST = 32
 RECORD_EVERY_S = 0.05
 DELIVERIES_CHANNEL = "notifications_deliveries"  # notified when deliveries are inserted (migration 0004)
 IDLE_POLL_S = 1.0  # retries and expired leases come due on their own; new deliveries and freed slots wake it
-
-
-class TokenBucket:
-    """`rate` requests per second on average, `burst` at once."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.updated = burst, time.monotonic()
-
-    async def take(self) -> None:
-        while True:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
 class SubscriptionLimits:

@@ -57,8 +57,8 @@ async def test_a_schema_migrated_by_alembic_is_adopted_and_only_newer_files_run(
     conn = await asyncpg.connect(database_url)
     try:  # what Alembic left: the first two revisions' tables and its version table at "0002"
         await conn.execute(f'CREATE SCHEMA "{schema}"; SET search_path TO "{schema}"')
-        await conn.execute(first.sql)
-        await conn.execute(second.sql)
+        await conn.execute(first.sql_for(schema))
+        await conn.execute(second.sql_for(schema))
         await conn.execute("CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);"
                            "INSERT INTO alembic_version VALUES ('0002')")
         await conn.execute("INSERT INTO territories (id, name, kind, country, languages, timezone) "
@@ -104,6 +104,14 @@ async def test_replicas_starting_together_apply_each_file_once(database_url):
     results = await asyncio.gather(*(upgrade(database_url, schema, directory) for _ in range(3)))
     applied = [version for result in results for version in result]
     assert sorted(applied) == [m.version for m in read_migrations(directory)]
+
+
+def test_an_include_stands_for_the_shared_sql_with_the_schema_filled_in():
+    [first, *_] = read_migrations(SERVICES_DIR / "moderation" / "migrations")
+    sql = first.sql_for("moderation")
+    assert "-- include:" not in sql and "@schema@" not in sql
+    assert "CREATE TABLE outbox (" in sql and "pg_notify('moderation_outbox', '')" in sql
+    assert sql.index("CREATE TABLE outbox (") < sql.index("CREATE TABLE territories (")
 
 
 def test_migration_files_are_named_by_version(tmp_path):

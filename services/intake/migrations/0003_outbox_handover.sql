@@ -1,13 +1,3 @@
 -- Intake: outbox rows its busy paths publish themselves after the commit wake no relay.
 
-ALTER TABLE outbox ADD COLUMN handed_over boolean NOT NULL DEFAULT false;
-DROP TRIGGER outbox_inserted ON outbox;
-CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM inserted WHERE NOT handed_over) THEN
-        PERFORM pg_notify(TG_TABLE_SCHEMA || '_outbox', '');
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
+-- include: outbox_handover
