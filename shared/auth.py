@@ -57,12 +57,30 @@ def _unknown_login_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+VERIFIED_FOR_S = 300.0
+_VERIFIED_KEY = secrets.token_bytes(32)
+_verified: dict[bytes, float] = {}  # HMAC of (stored hash, password) -> when it was last checked right
+
+
 async def password_matches(password: str, stored: str | None) -> bool:
     """Checks `password` in a worker thread; with no `stored` hash (unknown login) it still hashes once, so
-    that an unknown login takes as long as a wrong password."""
-    valid = await asyncio.to_thread(verify_password, password, stored or await asyncio.to_thread(
-        _unknown_login_hash))
-    return valid and stored is not None
+    that an unknown login takes as long as a wrong password. A password found right is remembered (as an
+    HMAC with a key of this process, with the hash it matched) for `VERIFIED_FOR_S`: the API's Basic
+    authentication checks it on every request, and one scrypt at this cost takes about 0.5 s of CPU. A
+    changed password or hash misses the memory; a wrong password always pays the full cost."""
+    if stored is None:
+        await asyncio.to_thread(verify_password, password, await asyncio.to_thread(_unknown_login_hash))
+        return False
+    remembered = hmac.new(_VERIFIED_KEY, f"{stored}\0{password}".encode(), hashlib.sha256).digest()
+    now = time.monotonic()
+    if now - _verified.get(remembered, -VERIFIED_FOR_S) < VERIFIED_FOR_S:
+        return True
+    if not await asyncio.to_thread(verify_password, password, stored):
+        return False
+    if len(_verified) >= 10_000:
+        _verified.clear()
+    _verified[remembered] = now
+    return True
 
 
 async def new_password_hash(password: str) -> str:

@@ -86,6 +86,20 @@ async def test_an_unknown_login_costs_one_password_check_as_a_wrong_password_doe
     assert len(checks) == wrong_password == 1
 
 
+async def test_a_right_password_is_checked_once_then_remembered_with_its_hash(monkeypatch):
+    stored, other = hash_password("le-bon-mot-de-passe"), hash_password("le-bon-mot-de-passe")
+    checks: list[int] = []
+    real_scrypt = auth._scrypt
+    monkeypatch.setattr(auth, "_scrypt", lambda *args: checks.append(1) or real_scrypt(*args))
+    assert await auth.password_matches("le-bon-mot-de-passe", stored)
+    assert await auth.password_matches("le-bon-mot-de-passe", stored)
+    assert len(checks) == 1
+    # a wrong password, or the same password under another hash (changed since), is checked in full
+    assert not await auth.password_matches("le-bon-mot-de-passe!", stored)
+    assert await auth.password_matches("le-bon-mot-de-passe", other)
+    assert len(checks) == 3
+
+
 def test_passwords_are_hashed_at_owasp_cost_and_older_hashes_still_verify():
     assert (2**SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P) == (131072, 8, 1)
     stored = hash_password("correct horse battery staple")
