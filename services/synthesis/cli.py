@@ -75,6 +75,10 @@ def evaluate(data_dir: Path = typer.Option(None, "--data-dir", help="folder hold
     table.add_row("sub-theme silhouette (cosine, mean over axes)", f"{s['subtheme_silhouette']:.3f}")
     table.add_row("identical under shuffled input", "yes" if s["stable_under_shuffle"] == 1.0 else "NO")
     table.add_row("quotes traceable to a contribution", f"{s['quotes_traceable']:.1%} of {int(s['quotes'])}")
+    table.add_row("manifesto headings that are a proposal's own words",
+                  f"{s['headings_from_proposals']:.0%} of {int(s['proposal_clusters'])} clusters")
+    table.add_row("proposal clusters: mean coherence / separation from the nearest",
+                  f"{s['cluster_coherence']:.3f} / {s['cluster_separation']:.3f}")
     console.print(table)
 
 

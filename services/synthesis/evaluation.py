@@ -224,7 +224,11 @@ def evaluate_synthesis(proposals: list[LilleProposal], framework: Framework) -> 
     same = first.synthesis.model_dump_json() == second.synthesis.model_dump_json()
     published = {c.id: c.text for c in contributions}
     quotes = [q for axis in first.synthesis.axes for s in axis.subthemes for q in s.quotes]
-    quotes += [p.representative for p in first.synthesis.proposals]
+    quotes += [q for p in first.synthesis.proposals for q in [p.representative, *p.quotes]]
+    quotes += [said.quote for d in first.synthesis.distinctive for said in d.said_more]
+    proposals = first.synthesis.proposals
+    headings = sum(published[p.representative.contribution_id].startswith(p.label.removesuffix("…"))
+                   for p in proposals)
     traceable = sum(q.contribution_id in published and is_traceable(q.text, published[q.contribution_id])
                     for q in quotes)
     sil = [v for v in first.silhouettes.values() if v is not None]
@@ -233,4 +237,8 @@ def evaluate_synthesis(proposals: list[LilleProposal], framework: Framework) -> 
         "stable_under_shuffle": 1.0 if same else 0.0,
         "quotes": float(len(quotes)),
         "quotes_traceable": traceable / len(quotes) if quotes else 1.0,
+        "headings_from_proposals": headings / len(proposals) if proposals else 1.0,
+        "proposal_clusters": float(len(proposals)),
+        "cluster_coherence": float(np.mean([p.coherence for p in proposals])) if proposals else float("nan"),
+        "cluster_separation": float(np.mean([p.separation for p in proposals])) if proposals else float("nan"),
     }

@@ -198,6 +198,7 @@ def test_lille_evaluation_across_sources():
     assert sum(map(sum, recompute.confusion)) == len(comments)
     quality = evaluate_synthesis(proposals, framework)
     assert quality["stable_under_shuffle"] == 1.0 and quality["quotes_traceable"] == 1.0
+    assert quality["headings_from_proposals"] == 1.0
 
 
 def test_axis_scores_per_axis_and_confusion():
