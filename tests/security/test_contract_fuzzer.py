@@ -37,6 +37,6 @@ ROLES = {"moderation": ["admin", "moderator"], "synthesis": ["admin", "anonymous
 def test_no_5xx_and_every_error_a_problem_document(stack, credentials, service, role):
     operations = operations_of(stack.url(service))
     assert operations, f"{service} documents no operation"
-    examples = 10 if role == "anonymous" else 20
+    examples = 6 if role == "anonymous" else 12
     calls = {label: fuzz(operation, credentials[role], examples) for label, operation in sorted(operations.items())}
     assert all(count > 0 for count in calls.values()), calls

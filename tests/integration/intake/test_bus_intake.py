@@ -111,6 +111,9 @@ async def test_a_territory_publishes_on_its_own_subject_only_and_its_event_is_de
         return info.num_pending == 0 and info.num_ack_pending == 0
 
     await async_wait_for(settled, what="intake to take the re-sent event")
+    # another text under the same external_id is said, not swallowed: dead-lettered with its reason
+    [reason] = await dead_letter_reasons(service.jetstream(), "palabre.intake.bus-a")
+    assert "'bus-1' already names contribution" in reason and contribution_id in reason
     await service.close()
     rows = await stack.sql("SELECT body FROM intake.contributions WHERE territory = 'bus-a'")
     assert [r["body"] for r in rows] == ["Publier chaque année la liste des algorithmes utilisés par la commune."]
@@ -118,6 +121,20 @@ async def test_a_territory_publishes_on_its_own_subject_only_and_its_event_is_de
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def dead_letter_reasons(js, subject: str) -> list[str]:
+    """The reasons of the proposals from `subject` that intake dead-lettered."""
+    found = []
+    last = (await js.stream_info(DEAD_LETTER_STREAM.name)).state.last_seq
+    for seq in range(1, last + 1):
+        try:
+            message = await js.get_msg(DEAD_LETTER_STREAM.name, seq)
+        except nats.js.errors.NotFoundError:
+            continue
+        if message.subject == "palabre.dlq.intake-proposed" and message.headers[DLQ_SUBJECT] == subject:
+            found.append(message.headers[DLQ_REASON])
+    return found
 
 
 async def test_invalid_proposed_events_go_to_the_dead_letter_stream_with_their_reason(stack):
@@ -139,15 +156,7 @@ async def test_invalid_proposed_events_go_to_the_dead_letter_stream_with_their_r
     js = service.jetstream()
 
     async def reasons() -> list[str] | None:
-        found = []
-        last = (await js.stream_info(DEAD_LETTER_STREAM.name)).state.last_seq
-        for seq in range(1, last + 1):
-            try:
-                message = await js.get_msg(DEAD_LETTER_STREAM.name, seq)
-            except nats.js.errors.NotFoundError:
-                continue
-            if message.subject == "palabre.dlq.intake-proposed" and message.headers[DLQ_SUBJECT] == subject:
-                found.append(message.headers[DLQ_REASON])
+        found = await dead_letter_reasons(js, subject)
         return found if len(found) >= 5 else None
 
     found = await async_wait_for(reasons, 30, what="five dead letters")
