@@ -8,6 +8,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from shared.decision_order import Applied, Change, DecisionMark, mark_of, resolve_all
+
 
 def json_text(value: Any) -> str:
     """JSON for a json/jsonb parameter. orjson, because the standard library's encoder was a few percent of
@@ -98,6 +100,60 @@ async def prune_processed_events(pool: asyncpg.Pool, older_than_s: float) -> int
         deleted += count
         if count < PRUNE_BATCH:
             return deleted
+
+
+async def lock_contributions(conn: asyncpg.Connection, contribution_ids: Iterable[str]) -> None:
+    """Hold each contribution until the transaction ends, so that two consumers applying decisions on the
+    same contribution (published and rejected, say) take turns; taken in one order, they cannot deadlock.
+    The keys are the service's own (its schema), so services do not wait for each other."""
+    ids = sorted(set(contribution_ids))
+    if ids:
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT hashtextextended(current_schema() || '/' || id, 0) AS k "
+            "FROM unnest($1::text[]) AS id ORDER BY k) AS keys", ids)
+
+
+async def decision_marks(conn: asyncpg.Connection, contribution_ids: Iterable[str]) -> dict[str, DecisionMark]:
+    """The decision a service applied last to each of these contributions (its `contribution_decisions`)."""
+    rows = await conn.fetch(
+        "SELECT contribution_id::text, decision_id, decided_at, public, erased FROM contribution_decisions "
+        "WHERE contribution_id = ANY($1::uuid[])", list(contribution_ids))
+    return {row["contribution_id"]: DecisionMark(row["decision_id"], row["decided_at"], row["public"], row["erased"])
+            for row in rows}
+
+
+async def record_decision_marks(conn: asyncpg.Connection, marks: dict[str, DecisionMark],
+                                withdrawn: Iterable[str] = ()) -> None:
+    """Record the decision that now holds for each contribution; `withdrawn`: those that stopped being public."""
+    if not marks:
+        return
+    ids, withdrawn = sorted(marks), set(withdrawn)
+    await conn.execute(
+        """
+        INSERT INTO contribution_decisions (contribution_id, decision_id, decided_at, public, erased, withdrawn_at)
+        SELECT u.id, u.decision_id, u.decided_at, u.public, u.erased, CASE WHEN u.withdrawn THEN u.decided_at END
+        FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bool[], $5::bool[], $6::bool[])
+            AS u(id, decision_id, decided_at, public, erased, withdrawn)
+        ON CONFLICT (contribution_id) DO UPDATE SET decision_id = EXCLUDED.decision_id,
+            decided_at = EXCLUDED.decided_at, public = EXCLUDED.public, erased = EXCLUDED.erased,
+            withdrawn_at = coalesce(EXCLUDED.withdrawn_at, contribution_decisions.withdrawn_at)
+        """,
+        ids, [marks[i].decision_id for i in ids], [marks[i].decided_at for i in ids],
+        [marks[i].public for i in ids], [marks[i].erased for i in ids], [i in withdrawn for i in ids],
+    )
+
+
+async def apply_in_order(conn: asyncpg.Connection, events: Sequence[Any]) -> list[Applied]:
+    """Apply decision events (CloudEvents of published, rejected, held, withdrawn) by their decision's time,
+    whatever their order of arrival: returns, per contribution whose holding decision changed, that decision,
+    its event and what it changes; the caller carries the change out in the same transaction."""
+    decided = [(event.data.contribution_id, mark_of(event.data), event) for event in events]
+    ids = {contribution_id for contribution_id, _, _ in decided}
+    await lock_contributions(conn, ids)
+    applied = resolve_all(await decision_marks(conn, ids), decided)
+    await record_decision_marks(conn, {a.contribution_id: a.mark for a in applied},
+                                [a.contribution_id for a in applied if a.change is Change.WITHDRAW])
+    return applied
 
 
 def rows_as_dicts(rows: Iterable[asyncpg.Record]) -> list[dict[str, Any]]:

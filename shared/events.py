@@ -203,6 +203,25 @@ class ContributionAppealed(ContributionFields):
     appealed_at: datetime
 
 
+class ContributionWithdrawn(TerritoryScoped):
+    """No longer public, and its text to be deleted wherever it was kept: ids and time, never any text.
+
+    Intake emits it when the network admin erases a contribution (GDPR Art. 17, `reason="erased"`), and an
+    erasure is final. Notifications sends it to partners as `contribution.withdrawn`, also when a published
+    contribution is later rejected or held (`reason` = that outcome)."""
+
+    event_type = "palabre.contribution.withdrawn.v1"
+    subject_prefix = "palabre.contribution.withdrawn"
+    contribution_id: str
+    external_id: str
+    decision_id: str = Field(description="the decision (or erasure) that withdrew the contribution")
+    withdrawn_at: datetime
+    reason: Literal["erased", "rejected", "held"] = "erased"
+
+    def ce_subject(self) -> str | None:
+        return self.contribution_id
+
+
 class AxisCorrected(TerritoryScoped):
     """A person corrected the axis that synthesis assigned."""
 
@@ -243,6 +262,7 @@ ALL_EVENTS: list[type[EventData]] = [
     ContributionRejected,
     ContributionHeld,
     ContributionAppealed,
+    ContributionWithdrawn,
     AxisCorrected,
     SynthesisUpdated,
 ]

@@ -166,7 +166,23 @@ async def contribution_status(contribution_id: str, request: Request,
         body["published_text"] = row["published_text"]
         if row["published_title"] is not None:
             body["published_title"] = row["published_title"]
+    if row["erased_at"] is not None:
+        body["erasure"] = {"id": str(row["erasure_id"]), "erased_at": row["erased_at"].isoformat()}
     return body
+
+
+@router.post("/v1/contributions/{contribution_id}/erasure", tags=["administration"],
+             dependencies=[Depends(admin_caller)],
+             summary="Erase a contribution at its author's request (GDPR Art. 17): its text leaves every service, "
+                     "its decisions stay, partners receive contribution.withdrawn")
+async def erase_contribution(contribution_id: str, request: Request):
+    erased = await commands.erase(runtime_of(request).db, contribution_id, "network-admin") \
+        if _is_uuid(contribution_id) else None
+    if erased is None:
+        raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
+    return {"id": contribution_id, "external_id": erased["external_id"], "territory": erased["territory"],
+            "status": "erased", "erasure": {"id": erased["erasure_id"], "erased_at": erased["erased_at"].isoformat(),
+                                            "erased_by": erased["erased_by"]}}
 
 
 IMPORT_BODY = {

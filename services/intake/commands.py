@@ -21,6 +21,7 @@ from shared.events import (
     ConsultationClosed,
     ConsultationOpened,
     ContributionSubmitted,
+    ContributionWithdrawn,
     TerritoryRegistered,
     contribution_id_for,
     deterministic_event_id,
@@ -472,6 +473,22 @@ async def import_rows(pool, territory: dict[str, Any] | str, contributions: Sequ
             seen.add(cid)
     outcome.errors.sort()
     return outcome
+
+
+async def erase(pool, contribution_id: str, erased_by: str) -> dict[str, Any] | None:
+    """GDPR Art. 17: the contribution's text leaves intake at once, and every other service on
+    `contribution.withdrawn` (partners are told too). Its decisions stay, without the text. None when unknown."""
+    erasure_id = deterministic_event_id("erasure", contribution_id)
+    async with transaction(pool) as conn:
+        erased = await store.erase_contribution(conn, contribution_id, erasure_id, erased_by)
+        if erased is None:
+            return None
+        event = ContributionWithdrawn(territory=erased["territory"], country=erased["country"],
+                                      contribution_id=contribution_id, external_id=erased["external_id"],
+                                      decision_id=erased["erasure_id"], withdrawn_at=erased["erased_at"],
+                                      reason="erased")
+        await add_events(conn, [(event, deterministic_event_id("withdrawn", erased["erasure_id"]))], source=SOURCE)
+    return erased
 
 
 def _value(enum_value: Any) -> str | None:

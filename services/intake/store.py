@@ -109,15 +109,16 @@ async def contribution_texts(conn: asyncpg.Connection, ids: Sequence[str]) -> di
 
 async def get_contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
     row = await pool.fetchrow(
-        "SELECT id, external_id, territory, status, decision, published_title, published_text "
-        "FROM contributions WHERE id = $1",
+        "SELECT id, external_id, territory, status, decision, published_title, published_text, erasure_id, "
+        "erased_at FROM contributions WHERE id = $1",
         contribution_id,
     )
     return dict(row) if row else None
 
 
 async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) -> None:
-    """(id, status, decision json, decided_at, published_title, published_text); the newest decision wins."""
+    """(id, status, decision json, decided_at, published_title, published_text); the newest decision wins,
+    and none changes an erased contribution."""
     if not decisions:
         return
     ids, statuses, payloads, decided, titles, texts = (list(c) for c in zip(*decisions, strict=True))
@@ -129,10 +130,28 @@ async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) 
             published_title = d.published_title, published_text = d.published_text
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
              AS d(id, status, decision, decided_at, published_title, published_text)
-        WHERE c.id = d.id AND (c.decided_at IS NULL OR c.decided_at <= d.decided_at)
+        WHERE c.id = d.id AND (c.decided_at IS NULL OR c.decided_at <= d.decided_at) AND c.erased_at IS NULL
         """,
         ids, statuses, payloads, decided, titles, texts,
     )
+
+
+async def erase_contribution(conn: asyncpg.Connection, contribution_id: str, erasure_id: str,
+                             erased_by: str) -> dict[str, Any] | None:
+    """Remove a contribution's text and author reference, keep its decision trail; returns the contribution
+    with its territory's country (None when unknown). Erasing it again changes nothing."""
+    row = await conn.fetchrow(
+        """
+        UPDATE contributions c SET body = '', title = NULL, author_ref = NULL, published_title = NULL,
+            published_text = NULL, status = 'erased', erasure_id = coalesce(c.erasure_id, $2),
+            erased_at = coalesce(c.erased_at, now()), erased_by = coalesce(c.erased_by, $3)
+        FROM territories t WHERE c.id = $1 AND t.id = c.territory
+        RETURNING c.id::text, c.external_id, c.territory, t.country::text AS country, c.erasure_id::text,
+                  c.erased_at, c.erased_by
+        """,
+        contribution_id, erasure_id, erased_by,
+    )
+    return dict(row) if row else None
 
 
 async def set_nats_user(conn: asyncpg.Connection, territory: str, username: str, password_hash: str) -> None:

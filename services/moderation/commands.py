@@ -69,6 +69,8 @@ async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[C
     """Run the charter checks over a batch of new contributions, decide, record and emit. `check` runs
     the CPU-bound checks off the event loop (a thread, or worker processes: see `checks.CheckRunner`)."""
     submitted = [event.data for event in events]
+    if submitted and (erased := await store.erased_among(conn, [c.contribution_id for c in submitted])):
+        submitted = [c for c in submitted if c.contribution_id not in erased]  # erased before it got here
     if not submitted:
         return
     territory_ids = sorted({c.territory for c in submitted})
@@ -220,6 +222,8 @@ async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, ou
         if contribution is None:
             raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
         contribution = dict(contribution)
+        if contribution["status"] == "erased":
+            raise Problem(410, "Erased", "this contribution was erased at its author's request")
         territory = (await store.territories(conn, [contribution["territory"]])).get(contribution["territory"])
         mode = ModerationMode(territory["moderation_mode"]) if territory else ModerationMode.AUTOMATIC
         previous = await store.latest_decision(conn, contribution_id)

@@ -6,7 +6,7 @@ from services.moderation import commands, store
 from services.moderation.checks import CheckRunner
 from services.moderation.flood_windows import FloodWindows
 from shared.db import claim_new_events
-from shared.events import CloudEvent, ConsultationOpened, TerritoryRegistered
+from shared.events import CloudEvent, ConsultationOpened, ContributionWithdrawn, TerritoryRegistered
 
 
 def register(runtime, checks: CheckRunner) -> None:
@@ -37,3 +37,11 @@ def register(runtime, checks: CheckRunner) -> None:
             new = await claim_new_events(conn, "moderation-submitted", [e.id for e in events])
             await commands.moderate_submitted(conn, [e for e in events if e.id in new], flood_windows,
                                               check=checks.check)
+
+    @runtime.consumer("palabre.contribution.withdrawn.>", "moderation-withdrawn")
+    async def erase(events: list[CloudEvent[ContributionWithdrawn]]) -> None:
+        """An erased contribution's texts leave moderation; its decisions stay, and it can be decided no more."""
+        async with runtime.transaction() as conn:
+            new = await claim_new_events(conn, "moderation-withdrawn", [e.id for e in events])
+            await store.erase(conn, [(e.data.contribution_id, e.data.decision_id, e.data.withdrawn_at)
+                                     for e in events if e.id in new and e.data.reason == "erased"])

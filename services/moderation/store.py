@@ -92,6 +92,23 @@ async def insert_decisions(conn: asyncpg.Connection, rows: Sequence[tuple]) -> N
     await bulk_insert(conn, "decisions", DECISION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
 
 
+async def erase(conn: asyncpg.Connection, erasures: Sequence[tuple[str, str, Any]]) -> None:
+    """(contribution id, erasure id, erased at): the texts go (submitted, redacted), the decisions stay."""
+    if not erasures:
+        return
+    await bulk_insert(conn, "erasures", [("contribution_id", "uuid"), ("erasure_id", "text"), ("erased_at", "timestamptz")],
+                      erasures, suffix="ON CONFLICT (contribution_id) DO NOTHING")
+    await conn.execute(
+        "UPDATE contributions SET body = '', title = NULL, redacted_title = NULL, redacted_body = NULL, "
+        "status = 'erased' WHERE id = ANY($1::uuid[])", [e[0] for e in erasures])
+
+
+async def erased_among(conn: asyncpg.Connection, contribution_ids: Sequence[str]) -> set[str]:
+    rows = await conn.fetch("SELECT contribution_id::text FROM erasures WHERE contribution_id = ANY($1::uuid[])",
+                            list(contribution_ids))
+    return {row["contribution_id"] for row in rows}
+
+
 async def get_contribution(conn: asyncpg.Connection | asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1", contribution_id)
     return dict(row) if row else None

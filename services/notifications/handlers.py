@@ -1,5 +1,6 @@
 """Notifications' bus consumers: public events become feed items, a public event log and webhook
-deliveries (all in the transaction that records the events as processed, acked after its commit)."""
+deliveries (all in the transaction that records the events as processed, acked after its commit).
+Decisions apply in the order of their time, not of their arrival (`shared.decision_order`)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -7,7 +8,8 @@ from typing import Any
 from services.notifications import store
 from services.notifications.domain import public_events
 from services.notifications.domain.public_events import Links, PublicEvent
-from shared.db import claim_new_events
+from shared.db import apply_in_order, claim_new_events
+from shared.decision_order import Change
 from shared.events import (
     CloudEvent,
     ConsultationClosed,
@@ -15,6 +17,7 @@ from shared.events import (
     ContributionHeld,
     ContributionPublished,
     ContributionRejected,
+    ContributionWithdrawn,
     SynthesisUpdated,
     TerritoryRegistered,
 )
@@ -32,6 +35,40 @@ def links_of(runtime) -> Links:
                  synthesis=(settings.synthesis_url or settings.base_url_of("synthesis")).rstrip("/"))
 
 
+async def apply_decisions(conn, consumer: str, events: Sequence[CloudEvent[Any]], links: Links,
+                          max_bytes: int) -> None:
+    """Apply decision events (published, rejected, held, withdrawn) in one transaction, whatever order they
+    arrive in: per contribution, only a decision later than the one applied so far changes what is public."""
+    new = await claim_new_events(conn, consumer, [e.id for e in events])
+    fresh = [e for e in events if e.id in new]
+    outgoing = [public_events.decision_taken(e, max_bytes) for e in fresh
+                if not isinstance(e.data, ContributionWithdrawn)]
+    forget, keep, to_recipients, feed_rows = [], [], [], []
+    for applied in await apply_in_order(conn, fresh):
+        event, contribution_id = applied.event, applied.contribution_id
+        if applied.change in (Change.PUBLISH, Change.UPDATE):
+            public = public_events.from_published(event, links, max_bytes, update=applied.change is Change.UPDATE)
+            outgoing.append(public)
+            keep.append(public.event_id)
+            if applied.change is Change.UPDATE:
+                to_recipients.append((public.event_id, contribution_id))
+            data = event.data
+            feed_rows.append((public.event_id, short_type(event.type), contribution_id, data.territory,
+                              data.country.upper(), data.axis, data.title, data.text, event.model_dump(mode="json"),
+                              data.published_at))
+        elif applied.change is Change.WITHDRAW:
+            public = public_events.withdrawn(event)
+            outgoing.append(public)
+            to_recipients.append((public.event_id, contribution_id))
+        if applied.change is not Change.NONE or applied.mark.erased:
+            forget.append(contribution_id)
+    await store.insert_public_events(conn, outgoing)
+    await store.fan_out(conn, [p.event_id for p in outgoing if p.event_type != public_events.CONTRIBUTION_WITHDRAWN])
+    await store.fan_out_to_recipients(conn, to_recipients)
+    await store.forget_texts(conn, forget, keep=keep)
+    await store.insert_feed_items(conn, feed_rows)
+
+
 def register(runtime) -> None:
     settings = runtime.settings
     max_bytes = settings.webhook_max_payload_bytes
@@ -45,36 +82,32 @@ def register(runtime) -> None:
         await store.fan_out(conn, [p.event_id for p in outgoing])
         return fresh
 
+    async def decide(consumer: str, events: list[CloudEvent[Any]]) -> None:
+        async with runtime.transaction() as conn:
+            await apply_decisions(conn, consumer, events, links_of(runtime), max_bytes)
+
     @runtime.consumer("palabre.contribution.published.>", "notifications-published")
     async def notify_published(events: list[CloudEvent[ContributionPublished]]) -> None:
-        """Each published contribution: a feed item, its delivery to matching subscriptions, and the
-        decision to the territory's own system."""
-        links = links_of(runtime)
-        async with runtime.transaction() as conn:
-            fresh = await publish_to_partners(
-                conn, "notifications-published", events,
-                lambda e: [public_events.from_published(e, links, max_bytes),
-                           public_events.decision_taken(e, max_bytes)])
-            await store.insert_feed_items(conn, [
-                (e.id, short_type(e.type), e.data.contribution_id, e.data.territory, e.data.country.upper(),
-                 e.data.axis, e.data.title, e.data.text, e.model_dump(mode="json"), e.data.published_at)
-                for e in fresh
-            ])
-
-    async def notify_decision(consumer: str, events: list[CloudEvent[Any]]) -> None:
-        async with runtime.transaction() as conn:
-            await publish_to_partners(conn, consumer, events,
-                                      lambda e: [public_events.decision_taken(e, max_bytes)])
+        """Each published contribution: a feed item, its delivery to matching subscriptions (or, published
+        again under a later decision, `contribution.updated`), and the decision to the territory's own system."""
+        await decide("notifications-published", events)
 
     @runtime.consumer("palabre.contribution.rejected.>", "notifications-rejected")
     async def notify_rejected(events: list[CloudEvent[ContributionRejected]]) -> None:
-        """A rejection reaches only the territory's own system (outcome and reasons, no text)."""
-        await notify_decision("notifications-rejected", events)
+        """A rejection reaches the territory's own system (outcome and reasons, no text); a published
+        contribution rejected later leaves the feeds, and `contribution.withdrawn` goes to its recipients."""
+        await decide("notifications-rejected", events)
 
     @runtime.consumer("palabre.contribution.held.>", "notifications-held")
     async def notify_held(events: list[CloudEvent[ContributionHeld]]) -> None:
         """A contribution held for a person reaches only the territory's own system (no text)."""
-        await notify_decision("notifications-held", events)
+        await decide("notifications-held", events)
+
+    @runtime.consumer("palabre.contribution.withdrawn.>", "notifications-withdrawn")
+    async def notify_withdrawn(events: list[CloudEvent[ContributionWithdrawn]]) -> None:
+        """An erased contribution: its text is deleted here, and `contribution.withdrawn` goes to every
+        subscription that received it."""
+        await decide("notifications-withdrawn", events)
 
     @runtime.consumer("palabre.synthesis.updated.>", "notifications-syntheses")
     async def notify_synthesis(events: list[CloudEvent[SynthesisUpdated]]) -> None:

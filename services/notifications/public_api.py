@@ -1,6 +1,7 @@
 """Notifications' public HTTP routes (no key): pull feeds, published items, open-data downloads."""
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
@@ -106,10 +107,21 @@ async def _known(request: Request, scope: str, key: str) -> None:
         raise Problem(404, f"Unknown {scope}", f"no {scope} {key!r} in the network")
 
 
-@router.get("/v1/items/{contribution_id}", tags=["feeds"], summary="One published contribution, in full")
+@router.get("/v1/items/{contribution_id}", tags=["feeds"], summary="One published contribution, in full",
+            responses={404: {"description": "No such published contribution"},
+                       410: {"description": "Withdrawn: rejected after its publication, or erased"}})
 async def published_item(contribution_id: str, request: Request):
-    item = await store.feed_item(request.app.state.runtime.db, contribution_id)
+    try:
+        contribution_id = str(uuid.UUID(contribution_id))
+    except ValueError:
+        raise Problem(404, "Unknown item", f"no published contribution {contribution_id!r}") from None
+    pool = request.app.state.runtime.db
+    item = await store.feed_item(pool, contribution_id)
     if item is None:
+        if withdrawn := await store.withdrawal(pool, contribution_id):
+            raise Problem(410, "Withdrawn", "this contribution is no longer published; delete any copy of it",
+                          decision_id=withdrawn["decision_id"], withdrawn_at=withdrawn["withdrawn_at"].isoformat(),
+                          reason="erased" if withdrawn["erased"] else "decision")
         raise Problem(404, "Unknown item", f"no published contribution {contribution_id!r}")
     return {"id": str(item["contribution_id"]), "territory": item["territory"],
             "country": (item["country"] or "").strip(), "consultation": item["consultation"], "axis": item["axis"],

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from services.notifications.domain.public_events import PublicEvent
+from services.notifications.domain.public_events import TEXT_TYPES, PublicEvent
 from shared.db import bulk_insert
 
 # --- partners and subscriptions ----------------------------------------------------------------------
@@ -130,8 +130,9 @@ async def insert_public_events(conn: asyncpg.Connection, events: Sequence[Public
     await bulk_insert(
         conn, "public_events",
         [("event_id", "text"), ("event_type", "text"), ("territory", "text"), ("country", "text"), ("axis", "text"),
-         ("payload", "bytea"), ("occurred_at", "timestamptz")],
-        [(e.event_id, e.event_type, e.territory, e.country, e.axis, e.payload, e.occurred_at) for e in events],
+         ("payload", "bytea"), ("occurred_at", "timestamptz"), ("contribution_id", "uuid")],
+        [(e.event_id, e.event_type, e.territory, e.country, e.axis, e.payload, e.occurred_at, e.contribution_id)
+         for e in events],
         suffix="ON CONFLICT (event_id) DO NOTHING",
     )
 
@@ -151,6 +152,60 @@ async def fan_out(conn: asyncpg.Connection, event_ids: Sequence[str]) -> int:
         list(event_ids),
     )
     return int(status.split()[-1])
+
+
+async def fan_out_to_recipients(conn: asyncpg.Connection, events: Sequence[tuple[str, str]]) -> int:
+    """For each (public event id, contribution id): one delivery to every active subscription that was sent
+    a public event carrying the contribution's text (whatever its filters say now)."""
+    if not events:
+        return 0
+    status = await conn.execute(
+        """
+        INSERT INTO deliveries (id, subscription_id, event_id, event_type)
+        SELECT gen_random_uuid(), r.subscription_id, n.event_id, n.event_type
+        FROM unnest($1::text[], $2::uuid[]) AS w(event_id, contribution_id)
+        JOIN public_events n ON n.event_id = w.event_id
+        JOIN LATERAL (SELECT DISTINCT d.subscription_id FROM public_events e
+                      JOIN deliveries d ON d.event_id = e.event_id
+                      WHERE e.contribution_id = w.contribution_id AND e.event_type = ANY($3::text[])) r ON true
+        JOIN subscriptions s ON s.id = r.subscription_id AND s.status = 'active'
+        ON CONFLICT (subscription_id, event_id) DO NOTHING
+        """,
+        [e for e, _ in events], [c for _, c in events], list(TEXT_TYPES),
+    )
+    return int(status.split()[-1])
+
+
+async def forget_texts(conn: asyncpg.Connection, contribution_ids: Sequence[str], *,
+                       keep: Sequence[str] = ()) -> None:
+    """Delete what holds these contributions' text but the public events `keep` (their new version): their
+    feed items and the public events that carried it, so no replay sends it again; the deliveries of those
+    still waiting are cancelled."""
+    if not contribution_ids:
+        return
+    ids, types, kept = list(contribution_ids), list(TEXT_TYPES), list(keep)
+    await conn.execute(
+        """
+        UPDATE deliveries d SET payload = NULL,
+            status = CASE WHEN d.status = 'pending' THEN 'cancelled' ELSE d.status END,
+            last_error = CASE WHEN d.status = 'pending' THEN 'withdrawn before delivery' ELSE d.last_error END
+        FROM public_events e
+        WHERE e.contribution_id = ANY($1::uuid[]) AND e.event_type = ANY($2::text[])
+          AND NOT e.event_id = ANY($3::text[]) AND d.event_id = e.event_id
+        """,
+        ids, types, kept,
+    )
+    await conn.execute("DELETE FROM public_events WHERE contribution_id = ANY($1::uuid[]) "
+                       "AND event_type = ANY($2::text[]) AND NOT event_id = ANY($3::text[])", ids, types, kept)
+    await conn.execute("DELETE FROM feed_items WHERE contribution_id = ANY($1::uuid[])", ids)
+
+
+async def withdrawal(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
+    """When and by which decision a contribution that was public stopped being so (None if it never did)."""
+    row = await pool.fetchrow(
+        "SELECT decision_id, withdrawn_at, public, erased FROM contribution_decisions "
+        "WHERE contribution_id = $1 AND withdrawn_at IS NOT NULL AND NOT public", contribution_id)
+    return dict(row) if row else None
 
 
 async def replay(pool: asyncpg.Pool, subscription_id: str, start: datetime, end: datetime) -> int:
@@ -212,7 +267,7 @@ async def feed_item(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] 
     row = await pool.fetchrow(
         "SELECT seq, event_id, contribution_id, territory, country, axis, title, text, occurred_at, "
         "payload->'data'->>'kind' AS kind, payload->'data'->>'consultation' AS consultation "
-        "FROM feed_items WHERE contribution_id::text = $1 ORDER BY seq DESC LIMIT 1",
+        "FROM feed_items WHERE contribution_id = $1 ORDER BY seq DESC LIMIT 1",
         contribution_id,
     )
     return dict(row) if row else None
@@ -277,7 +332,7 @@ async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]],
                 delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE NULL END
             FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::float8[], $6::int4[])
                 AS u(id, status, code, error, retry_in_s, counted)
-            WHERE d.id = u.id
+            WHERE d.id = u.id AND d.status <> 'cancelled'
             """,
             [r["id"] for r in results], [r["status"] for r in results], [r["status_code"] for r in results],
             [r["error"] for r in results], [float(r["retry_in_s"] or 0.0) for r in results],

@@ -8,9 +8,13 @@ from typing import Any
 
 from services.synthesis import store
 from services.synthesis.classifiers import ClassifierCache
+from services.synthesis.views import without_contributions
 from shared.bus import Unprocessable
+from shared.db import apply_in_order, claim_new_events
+from shared.decision_order import Change
 from shared.events import (
     AxisCorrected,
+    CloudEvent,
     ContributionPublished,
     SynthesisUpdated,
     deterministic_event_id,
@@ -73,6 +77,28 @@ async def assign_axes(conn, contributions: Sequence[ContributionPublished], fram
         for i, assignment in zip(indices, found, strict=True):
             out[i] = (assignment.axis, "classifier", assignment.confidence)
     return out
+
+
+async def apply_decisions(conn, consumer: str, events: Sequence[CloudEvent[Any]],
+                          classifiers: ClassifierCache) -> int:
+    """Apply decision events by their time, whatever their order of arrival: a contribution is counted while
+    its latest decision publishes it, with its latest text. Returns how many were counted anew."""
+    new = await claim_new_events(conn, consumer, [e.id for e in events])
+    applied = await apply_in_order(conn, [e for e in events if e.id in new])
+    published = [a.event.data for a in applied if a.change in (Change.PUBLISH, Change.UPDATE)]
+    await add_published(conn, published, classifiers)
+    await withdraw(conn, [a.contribution_id for a in applied if a.change is Change.WITHDRAW or a.mark.erased])
+    await forget_quotes(conn, {a.contribution_id for a in applied
+                               if a.change in (Change.UPDATE, Change.WITHDRAW) or a.mark.erased})
+    return sum(a.change is Change.PUBLISH for a in applied)
+
+
+async def forget_quotes(conn, contribution_ids: set[str]) -> None:
+    """Take these contributions' texts out of every stored synthesis version (the pages already leave them
+    out when they read one): the next recompute quotes them again if they are still published."""
+    versions = await store.versions_mentioning(conn, sorted(contribution_ids))
+    await store.rewrite_documents(conn, [{**v, "document": without_contributions(v["document"], contribution_ids)}
+                                         for v in versions])
 
 
 async def withdraw(conn, contribution_ids: Sequence[str]) -> None:

@@ -1,5 +1,6 @@
 """Synthesis's bus consumers: published contributions feed the live counts; registry events bring
-frameworks; rejections after an appeal take a contribution back out."""
+frameworks; rejections after an appeal and erasures take a contribution back out. Decisions apply in the
+order of their time, not of their arrival (`shared.decision_order`)."""
 
 from typing import Any
 
@@ -11,6 +12,7 @@ from shared.events import (
     AxisCorrected,
     CloudEvent,
     ConsultationOpened,
+    ContributionWithdrawn,
     TerritoryRegistered,
 )
 
@@ -36,11 +38,11 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
 
     @runtime.consumer("palabre.contribution.published.>", "synthesis-published")
     async def count_published(events: list[CloudEvent[Any]]) -> None:
-        """Adds each published contribution to the live counts, with its axis (the source's, or classified)."""
+        """Adds each published contribution to the live counts, with its axis (the source's, or classified);
+        one published anew (redacted) takes its new text."""
         async with runtime.transaction() as conn:
-            new = await claim_new_events(conn, "synthesis-published", [e.id for e in events])
-            await commands.add_published(conn, [e.data for e in events if e.id in new], classifiers)
-        activity.record(len(new))
+            counted = await commands.apply_decisions(conn, "synthesis-published", events, classifiers)
+        activity.record(counted)
 
     @runtime.consumer("palabre.contribution.axis-corrected.>", "synthesis-axis-corrections")
     async def record_axis_corrections(events: list[CloudEvent[AxisCorrected]]) -> None:
@@ -55,5 +57,10 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     async def withdraw_rejected(events: list[CloudEvent[Any]]) -> None:
         """A contribution rejected after it was published (on appeal) leaves the synthesis."""
         async with runtime.transaction() as conn:
-            new = await claim_new_events(conn, "synthesis-rejected", [e.id for e in events])
-            await commands.withdraw(conn, [e.data.contribution_id for e in events if e.id in new])
+            await commands.apply_decisions(conn, "synthesis-rejected", events, classifiers)
+
+    @runtime.consumer("palabre.contribution.withdrawn.>", "synthesis-withdrawn")
+    async def withdraw_erased(events: list[CloudEvent[ContributionWithdrawn]]) -> None:
+        """An erased contribution leaves the synthesis, and its text every stored synthesis version."""
+        async with runtime.transaction() as conn:
+            await commands.apply_decisions(conn, "synthesis-withdrawn", events, classifiers)

@@ -69,6 +69,22 @@ async def remove_published(conn: asyncpg.Connection, ids: Sequence[str]) -> list
     return [tuple(row) for row in removed]
 
 
+async def versions_mentioning(conn: asyncpg.Connection, contribution_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The stored synthesis versions whose document names one of these contributions."""
+    if not contribution_ids:
+        return []
+    rows = await conn.fetch(
+        "SELECT scope, key, version, document FROM syntheses WHERE document::text LIKE ANY($1::text[])",
+        [f"%{i}%" for i in contribution_ids])
+    return [dict(row) for row in rows]
+
+
+async def rewrite_documents(conn: asyncpg.Connection, versions: Sequence[dict[str, Any]]) -> None:
+    for row in versions:
+        await conn.execute("UPDATE syntheses SET document = $4 WHERE scope = $1 AND key = $2 AND version = $3",
+                           row["scope"], row["key"], row["version"], row["document"])
+
+
 async def add_counts(conn: asyncpg.Connection, keys: Sequence[tuple], sign: int = 1) -> None:
     """Add (or remove) one per (territory, country, axis, kind, role, channel) key."""
     counter = Counter(

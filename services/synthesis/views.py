@@ -2,6 +2,7 @@
 synthesis, axis labels from the scope's own framework(s), and only quotes of contributions still published."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from services.synthesis import store
@@ -28,25 +29,28 @@ def axis_labels(document_framework: dict | None, frameworks: list[dict]) -> tupl
 def keep_published(document: dict[str, Any], published: dict[str, str]) -> dict[str, Any]:
     """The document without quotes of contributions no longer published (or whose published text changed);
     a proposal cluster whose representative is gone waits for the next recompute."""
+    return keep_quotes(document, lambda quote: quote["contribution_id"] in published
+                       and is_traceable(quote["text"], published[quote["contribution_id"]]),
+                       lambda contribution_id: contribution_id in published)
+
+
+def without_contributions(document: dict[str, Any], removed: set[str]) -> dict[str, Any]:
+    """The document without any quote of these contributions, nor proposal cluster they represent."""
+    return keep_quotes(document, lambda quote: quote["contribution_id"] not in removed,
+                       lambda contribution_id: contribution_id not in removed)
+
+
+def keep_quotes(document: dict[str, Any], keeps_quote: Callable[[dict[str, Any]], bool],
+                keeps_id: Callable[[str], bool]) -> dict[str, Any]:
     document = dict(document)
     axes = []
     for axis in document.get("axes", []):
-        subthemes = []
-        for sub in axis.get("subthemes", []):
-            quotes = [q for q in sub["quotes"]
-                      if q["contribution_id"] in published and is_traceable(q["text"], published[q["contribution_id"]])]
-            subthemes.append({**sub, "quotes": quotes})
+        subthemes = [{**sub, "quotes": [q for q in sub["quotes"] if keeps_quote(q)]} for sub in axis.get("subthemes", [])]
         axes.append({**axis, "subthemes": subthemes})
     document["axes"] = axes
-    proposals = []
-    for p in document.get("proposals", []):
-        rep = p["representative"]
-        if rep["contribution_id"] in published and is_traceable(rep["text"], published[rep["contribution_id"]]):
-            quotes = [q for q in p.get("quotes", [])
-                      if q["contribution_id"] in published and is_traceable(q["text"], published[q["contribution_id"]])]
-            proposals.append({**p, "quotes": quotes,
-                              "contribution_ids": [i for i in p["contribution_ids"] if i in published]})
-    document["proposals"] = proposals
+    document["proposals"] = [{**p, "quotes": [q for q in p.get("quotes", []) if keeps_quote(q)],
+                              "contribution_ids": [i for i in p["contribution_ids"] if keeps_id(i)]}
+                             for p in document.get("proposals", []) if keeps_quote(p["representative"])]
     return document
 
 

@@ -5,6 +5,9 @@
 - A moderation decision (`decision.taken`) goes out only to a territory's own system: the outcome and the
   statement of reasons, never the text.
 - Held and rejected contributions produce nothing else: no feed item, no `contribution.*` delivery.
+- A published contribution published again under a later decision (a redaction) goes out as
+  `contribution.updated`, with the new text only; one that stops being public (rejected on appeal, erased)
+  goes out as `contribution.withdrawn`: ids and time, no text, so that partners delete their copy.
 - Every payload stays under a size limit: a long text is cut, `data.text_truncated` says so, and the
   CloudEvents `dataref` attribute points at the full public resource.
 """
@@ -21,16 +24,21 @@ from shared.events import (
     ContributionHeld,
     ContributionPublished,
     ContributionRejected,
+    ContributionWithdrawn,
     SynthesisUpdated,
     deterministic_event_id,
 )
 
 CONTRIBUTION_PUBLISHED = "contribution.published"
+CONTRIBUTION_UPDATED = "contribution.updated"
+CONTRIBUTION_WITHDRAWN = "contribution.withdrawn"
+TEXT_TYPES = (CONTRIBUTION_PUBLISHED, CONTRIBUTION_UPDATED)
+"""Public events that carry a contribution's text: deleted when it is withdrawn or published anew."""
 DECISION_TAKEN = "decision.taken"
 SYNTHESIS_UPDATED = "synthesis.updated"
 CONSULTATION_OPENED = "consultation.opened"
 CONSULTATION_CLOSED = "consultation.closed"
-PARTNER_EVENT_TYPES = {CONTRIBUTION_PUBLISHED, DECISION_TAKEN, SYNTHESIS_UPDATED, CONSULTATION_OPENED,
+PARTNER_EVENT_TYPES = {CONTRIBUTION_PUBLISHED, CONTRIBUTION_UPDATED, CONTRIBUTION_WITHDRAWN, DECISION_TAKEN, SYNTHESIS_UPDATED, CONSULTATION_OPENED,
                        CONSULTATION_CLOSED}
 TERRITORY_ONLY_TYPES = {DECISION_TAKEN}
 """Event types only a partner bound to the territory may receive (its own system)."""
@@ -49,6 +57,7 @@ class PublicEvent:
     axis: str | None  # '' for a contribution with no axis; None for events that have none at all
     payload: bytes
     occurred_at: Any
+    contribution_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,13 +112,36 @@ def fit_payload(document: dict[str, Any], max_bytes: int, text_fields: tuple[str
     return body
 
 
-def from_published(event: CloudEvent[ContributionPublished], links: Links, max_bytes: int) -> PublicEvent:
+def from_published(event: CloudEvent[ContributionPublished], links: Links, max_bytes: int, *,
+                   update: bool = False) -> PublicEvent:
+    """`contribution.published`, or with `update` `contribution.updated` (the same fields, the new text)."""
     data = event.data.model_dump(mode="json")
-    document = _envelope(event, event_id=event.id, event_type=event.type, data=data,
+    if update:
+        event_id, event_type = deterministic_event_id(CONTRIBUTION_UPDATED, event.data.decision.id), CONTRIBUTION_UPDATED
+    else:
+        event_id, event_type = event.id, CONTRIBUTION_PUBLISHED
+    document = _envelope(event, event_id=event_id, event_type=f"palabre.{event_type}.v1", data=data,
                          dataref=links.item(event.data.contribution_id))
-    return PublicEvent(event.id, CONTRIBUTION_PUBLISHED, event.data.territory, event.data.country.upper(),
+    return PublicEvent(event_id, event_type, event.data.territory, event.data.country.upper(),
                        event.data.axis or "", fit_payload(document, max_bytes, ("text", "title")),
-                       event.data.published_at)
+                       event.data.published_at, event.data.contribution_id)
+
+
+def withdrawn(event: CloudEvent[ContributionRejected | ContributionHeld | ContributionWithdrawn]) -> PublicEvent:
+    """`contribution.withdrawn`: the contribution is no longer public; ids, time and reason, no text."""
+    data = event.data
+    if isinstance(data, ContributionWithdrawn):
+        decision_id, withdrawn_at, reason = data.decision_id, data.withdrawn_at, data.reason
+    else:
+        decision_id, withdrawn_at, reason = data.decision.id, data.decision.decided_at, data.decision.outcome.value
+    event_id = deterministic_event_id(CONTRIBUTION_WITHDRAWN, decision_id)
+    document = _envelope(event, event_id=event_id, event_type=ContributionWithdrawn.event_type, data={
+        "contribution_id": data.contribution_id, "external_id": data.external_id,
+        "territory": data.territory, "country": data.country, "decision_id": decision_id,
+        "withdrawn_at": withdrawn_at.isoformat(), "reason": reason,
+    }, dataref=None)
+    return PublicEvent(event_id, CONTRIBUTION_WITHDRAWN, data.territory, data.country.upper(), None,
+                       _dumps(document), withdrawn_at, data.contribution_id)
 
 
 def decision_taken(event: CloudEvent[ContributionPublished | ContributionRejected | ContributionHeld],
@@ -126,7 +158,8 @@ def decision_taken(event: CloudEvent[ContributionPublished | ContributionRejecte
     event_id = deterministic_event_id("decision.taken", decision.id)
     document = _envelope(event, event_id=event_id, event_type="palabre.decision.taken.v1", data=data, dataref=None)
     return PublicEvent(event_id, DECISION_TAKEN, event.data.territory, event.data.country.upper(), None,
-                       fit_payload(document, max_bytes, ("facts_and_circumstances",)), decision.decided_at)
+                       fit_payload(document, max_bytes, ("facts_and_circumstances",)), decision.decided_at,
+                       event.data.contribution_id)
 
 
 def from_synthesis(event: CloudEvent[SynthesisUpdated], links: Links, max_bytes: int) -> PublicEvent:
