@@ -35,12 +35,9 @@ def links_of(runtime) -> Links:
                  synthesis=(settings.synthesis_url or settings.base_url_of("synthesis")).rstrip("/"))
 
 
-async def apply_decisions(conn, consumer: str, events: Sequence[CloudEvent[Any]], links: Links,
-                          max_bytes: int) -> None:
-    """Apply decision events (published, rejected, held, withdrawn) in one transaction, whatever order they
-    arrive in: per contribution, only a decision later than the one applied so far changes what is public."""
-    new = await claim_new_events(conn, consumer, [e.id for e in events])
-    fresh = [e for e in events if e.id in new]
+async def apply_decisions(conn, fresh: Sequence[CloudEvent[Any]], links: Links, max_bytes: int) -> None:
+    """Apply new decision events (published, rejected, held, withdrawn), whatever order they arrive in: per
+    contribution, only a decision later than the one applied so far changes what is public."""
     outgoing = [public_events.decision_taken(e, max_bytes) for e in fresh
                 if not isinstance(e.data, ContributionWithdrawn)]
     forget, keep, to_recipients, feed_rows = [], [], [], []
@@ -84,7 +81,8 @@ def register(runtime) -> None:
 
     async def decide(consumer: str, events: list[CloudEvent[Any]]) -> None:
         async with runtime.transaction() as conn:
-            await apply_decisions(conn, consumer, events, links_of(runtime), max_bytes)
+            new = await claim_new_events(conn, consumer, [e.id for e in events])
+            await apply_decisions(conn, [e for e in events if e.id in new], links_of(runtime), max_bytes)
 
     @runtime.consumer("palabre.contribution.published.>", "notifications-published")
     async def notify_published(events: list[CloudEvent[ContributionPublished]]) -> None:

@@ -10,7 +10,7 @@ from services.synthesis import store
 from services.synthesis.classifiers import ClassifierCache
 from services.synthesis.views import without_contributions
 from shared.bus import Unprocessable
-from shared.db import apply_in_order, claim_new_events
+from shared.db import apply_in_order
 from shared.decision_order import Change
 from shared.events import (
     AxisCorrected,
@@ -79,12 +79,10 @@ async def assign_axes(conn, contributions: Sequence[ContributionPublished], fram
     return out
 
 
-async def apply_decisions(conn, consumer: str, events: Sequence[CloudEvent[Any]],
-                          classifiers: ClassifierCache) -> int:
-    """Apply decision events by their time, whatever their order of arrival: a contribution is counted while
-    its latest decision publishes it, with its latest text. Returns how many were counted anew."""
-    new = await claim_new_events(conn, consumer, [e.id for e in events])
-    applied = await apply_in_order(conn, [e for e in events if e.id in new])
+async def apply_decisions(conn, events: Sequence[CloudEvent[Any]], classifiers: ClassifierCache) -> int:
+    """Apply new decision events by their time, whatever their order of arrival: a contribution is counted
+    while its latest decision publishes it, with its latest text. Returns how many were counted anew."""
+    applied = await apply_in_order(conn, events)
     published = [a.event.data for a in applied if a.change in (Change.PUBLISH, Change.UPDATE)]
     await add_published(conn, published, classifiers)
     await withdraw(conn, [a.contribution_id for a in applied if a.change is Change.WITHDRAW or a.mark.erased])

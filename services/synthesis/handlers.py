@@ -17,6 +17,12 @@ from shared.events import (
 )
 
 
+async def fresh(conn, consumer: str, events: list[CloudEvent[Any]]) -> list[CloudEvent[Any]]:
+    """The events `consumer` has not processed yet, recorded as processed (in the caller's transaction)."""
+    new = await claim_new_events(conn, consumer, [e.id for e in events])
+    return [e for e in events if e.id in new]
+
+
 def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     @runtime.consumer("palabre.territory.registered.>", "synthesis-territories")
     async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
@@ -41,7 +47,7 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
         """Adds each published contribution to the live counts, with its axis (the source's, or classified);
         one published anew (redacted) takes its new text."""
         async with runtime.transaction() as conn:
-            counted = await commands.apply_decisions(conn, "synthesis-published", events, classifiers)
+            counted = await commands.apply_decisions(conn, await fresh(conn, "synthesis-published", events), classifiers)
         activity.record(counted)
 
     @runtime.consumer("palabre.contribution.axis-corrected.>", "synthesis-axis-corrections")
@@ -57,10 +63,10 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
     async def withdraw_rejected(events: list[CloudEvent[Any]]) -> None:
         """A contribution rejected after it was published (on appeal) leaves the synthesis."""
         async with runtime.transaction() as conn:
-            await commands.apply_decisions(conn, "synthesis-rejected", events, classifiers)
+            await commands.apply_decisions(conn, await fresh(conn, "synthesis-rejected", events), classifiers)
 
     @runtime.consumer("palabre.contribution.withdrawn.>", "synthesis-withdrawn")
     async def withdraw_erased(events: list[CloudEvent[ContributionWithdrawn]]) -> None:
         """An erased contribution leaves the synthesis, and its text every stored synthesis version."""
         async with runtime.transaction() as conn:
-            await commands.apply_decisions(conn, "synthesis-withdrawn", events, classifiers)
+            await commands.apply_decisions(conn, await fresh(conn, "synthesis-withdrawn", events), classifiers)
