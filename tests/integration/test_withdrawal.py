@@ -7,12 +7,14 @@ every service. How long each surface took is printed (run with -s), never assert
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from tests.harness import MODERATOR_PASSWORD, async_wait_for, create_moderator, wait_for
-from tests.integration.notifications.support import Receiver, create_partner, partner_post, subscribe, verify
+from shared.events import ContributionSubmitted, ContributionWithdrawn
+from tests.integration.notifications.support import Receiver, create_partner, partner_post, publish, subscribe, verify
 
 SCHEMAS = ("intake", "moderation", "synthesis", "notifications")
 SENTENCES = [
@@ -244,3 +246,26 @@ def test_erasure_needs_the_admin_key_and_a_known_contribution(stack):
     malformed = httpx.post(f"{stack.url('intake')}/v1/contributions/not-an-id/erasure", headers=stack.admin_headers,
                            timeout=30)
     assert malformed.status_code == 404
+
+
+async def test_an_erasure_that_arrives_before_the_submission_keeps_it_from_being_moderated(stack):
+    territory = f"wd-early-{uuid.uuid4().hex[:6]}"
+    stack.create_territory(territory, "FR")
+    contribution_id, now = str(uuid.uuid4()), datetime.now(UTC)
+    common = {"territory": territory, "country": "FR", "contribution_id": contribution_id, "external_id": "early-1"}
+
+    async def moderation_took(event_ids):
+        rows = await stack.sql("SELECT count(*) AS n FROM moderation.processed_events WHERE event_id = ANY($1::text[])",
+                               event_ids)
+        return rows[0]["n"] == len(event_ids)
+
+    erasure = await publish(stack, ContributionWithdrawn(**common, decision_id=str(uuid.uuid4()), withdrawn_at=now,
+                                                         reason="erased"))
+    await async_wait_for(lambda: moderation_took(erasure), 60, what="moderation to take the erasure")
+    submission = await publish(stack, ContributionSubmitted(
+        **common, consultation=f"{territory}-concertation-ia", submitted_at=now - timedelta(minutes=1),
+        body="Un texte effacé avant d'être modéré, qui ne doit paraître nulle part."))
+    await async_wait_for(lambda: moderation_took(submission), 60, what="moderation to take the submission")
+    assert await stack.sql("SELECT id FROM moderation.contributions WHERE id = $1", uuid.UUID(contribution_id)) == []
+    assert await stack.sql("SELECT id FROM moderation.decisions WHERE contribution_id = $1",
+                           uuid.UUID(contribution_id)) == []
