@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, reduce
+from operator import or_
 from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
@@ -50,7 +51,8 @@ _FILLERS = frozenset(canonical_word(w) for w in (
 # Common words one letter away from a word of the lexicon ("fils" and "filles").
 _NEVER_MISSPELT = frozenset(canonical_word(w) for w in (
     "fils file files pays pire rien sous tres pour dans sans tout vers leur mais bien ceux elle elles celle "
-    "sein seine mein meine dein deine wenn denn dann chine voile voiles reve reves signe signes tant filer ete prendre rappeler"
+    "sein seine mein meine dein deine wenn denn dann chine voile voiles reve reves signe signes tant filer ete prendre rappeler exercer exerce exercent "
+    "batus ordre ordres aines engorgement asises"
 ).split())
 _NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucune rien nul nulle personne guere".split())
 _NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts".split())
@@ -102,6 +104,7 @@ _NOT_A_FORM = {"violent"}  # "violent" is an adjective far more often than a for
 
 
 _PHRASE_LISTS = ("exclusion", "negated-worth")
+CUE_SECTIONS = ("doxxing", "violence", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute")
 
 
 @cache
@@ -167,7 +170,8 @@ def _fuzzy_match(word: str) -> str | None:
     for key in _deletions(word):
         candidates |= lexicon.fuzzy_index.get(key, frozenset())
     for candidate in sorted(candidates):
-        if len(word) >= 4 and len(candidate) == len(word) + 1 and word in _deletions(candidate):
+        if len(candidate) == len(word) + 1 and word in _deletions(candidate) \
+                and (len(word) >= 5 or "group" in lexicon.tags(candidate)):
             return candidate
         if len(candidate) >= 7 and len(word) == len(candidate) + 1 and candidate in _deletions(word):
             return candidate
@@ -185,14 +189,18 @@ def _glued_parts(word: str) -> tuple[str, ...] | None:
         return None
     known = lexicon.sections_of
 
+    def usable(part: str) -> bool:
+        return part in _GLUE_WORDS or (len(part) >= 4 and (bool(known.get(part, frozenset()) & _CUE_OR_TARGET)
+                                                          or part in lexicon.phrases))
+
     def cut(rest: str, depth: int) -> tuple[str, ...] | None:
-        if rest in known or rest in _GLUE_WORDS or rest in lexicon.phrase_words:
+        if usable(rest):
             return (rest,)
         if depth == 0:
             return None
         for i in range(len(rest) - 1, 0, -1):
             head = rest[:i]
-            if ((head in known or head in lexicon.phrases) and len(head) >= 3) or head in _GLUE_WORDS:
+            if usable(head):
                 # Repeated letters were collapsed: "plus|stupides" reads "plustupides".
                 tail = cut(rest[i:], depth - 1) or cut(rest[i - 1:], depth - 1)
                 if tail:
@@ -200,9 +208,7 @@ def _glued_parts(word: str) -> tuple[str, ...] | None:
         return None
 
     parts = cut(word, 3)
-    if parts and len(parts) >= 2 and all(len(p) >= 2 or p == "a" for p in parts) \
-            and any(known.get(p, frozenset()) - {"person", "frame"} or (p in lexicon.phrases and len(p) >= 4)
-                    for p in parts):
+    if parts and len(parts) >= 2 and any(p not in _GLUE_WORDS for p in parts):
         return parts
     return None
 
@@ -216,22 +222,89 @@ class _Word:
     evasion: bool = False
 
 
-def _words(canonical: CanonicalText, lexicon: StatementLexicon) -> list[_Word]:
+@lru_cache(maxsize=200_000)
+def _resolve(word: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], bool]:
+    """The lexicon words a canonical word stands for, with their sections, and whether it took a
+    misspelling or glued words to read them (one part, unchanged, for most words)."""
+    lexicon = load_statement_lexicon()
+    tags = lexicon.tags(word)
+    if tags:
+        return ((word, tags),), False
+    if not word.isalpha():
+        return ((word, frozenset()),), False  # numbers, codes: nothing to misread
+    parts = _glued_parts(word)
+    if parts:
+        return tuple((part, lexicon.tags(part)) for part in parts), True
+    misspelt = _fuzzy_match(word)
+    if misspelt:
+        return ((misspelt, lexicon.tags(misspelt)),), True
+    return ((word, frozenset()),), False
+
+
+_CUES = frozenset(CUE_SECTIONS)
+_TARGET_SECTIONS = frozenset(("group", "role", "person"))
+_CUE_OR_TARGET = _CUES | {"group", "role"}
+
+
+@cache
+def _phrase_regex() -> re.Pattern[str]:
+    """Every phrase of the lexicon as one regular expression over canonical words, fillers allowed
+    between its words as `_phrase_end` allows them."""
+    lexicon = load_statement_lexicon()
+    filler = "(?: (?:" + "|".join(sorted(map(re.escape, _FILLERS))) + ")){0,2}"
+    alternatives = sorted({filler.join(" " + re.escape(w) for w in phrase)
+                           for entries in lexicon.phrases.values() for phrase, section in entries
+                           if section in _CUES}, key=len, reverse=True)
+    return re.compile("(?:" + "|".join(alternatives) + ")(?![^ ])")
+
+
+_CUE, _TARGET, _MISREAD_PHRASE = 1, 2, 4
+
+
+@cache
+def _phrase_word_sets() -> tuple[frozenset[str], ...]:
+    """The words of each cue phrase: a phrase can only be there when all of them are."""
+    lexicon = load_statement_lexicon()
+    return tuple({frozenset(phrase) for entries in lexicon.phrases.values() for phrase, section in entries
+                  if section in _CUES})
+
+
+@cache
+def _cue_phrase_words() -> frozenset[str]:
+    """First words of cue phrases that a misspelling or glue may hide ("mrot à", "mortà")."""
+    lexicon = load_statement_lexicon()
+    return frozenset(phrase[0] for entries in lexicon.phrases.values() for phrase, section in entries
+                     if section in _CUES and len(phrase[0]) >= 4)
+
+
+@lru_cache(maxsize=200_000)
+def _word_bits(word: str) -> int:
+    lexicon = load_statement_lexicon()
+    parts, misread = _resolve(word)
+    bits = 0
+    for part, tags in parts:
+        bits |= (_CUE if tags & _CUES else 0) | (_TARGET if tags & _TARGET_SECTIONS else 0)
+        if misread and part in _cue_phrase_words():
+            bits |= _MISREAD_PHRASE
+    return bits
+
+
+def _may_state(canonical: CanonicalText) -> bool:
+    """Whether the text holds both a cue word and someone it could be said of, or a phrase (read through
+    misspellings and glue): most texts hold neither and stop here."""
+    present = set(canonical.words)
+    bits = reduce(or_, map(_word_bits, present), 0)
+    if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
+        return True
+    return any(words <= present for words in _phrase_word_sets()) \
+        and _phrase_regex().search(" " + canonical.text) is not None
+
+
+def _words(canonical: CanonicalText) -> list[_Word]:
     words = []
     for token, word in zip(canonical.tokens, canonical.words):
-        tags = lexicon.tags(word)
-        if tags:
-            words.append(_Word(word, token.start, token.end, tags))
-            continue
-        parts = _glued_parts(word)
-        if parts:
-            words.extend(_Word(part, token.start, token.end, lexicon.tags(part), evasion=True) for part in parts)
-            continue
-        misspelt = _fuzzy_match(word)
-        if misspelt:
-            words.append(_Word(misspelt, token.start, token.end, lexicon.tags(misspelt), evasion=True))
-            continue
-        words.append(_Word(word, token.start, token.end, frozenset()))
+        parts, evasion = _resolve(word)
+        words.extend(_Word(part, token.start, token.end, tags, evasion) for part, tags in parts)
     return words
 
 
@@ -425,18 +498,21 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
         return []
     lexicon = load_statement_lexicon()
     canonical = canonical or CanonicalText(text)
-    words_all = canonical.words
-    if not any(lexicon.sections_of.get(w) or len(w) >= 4 for w in words_all):
+    if not _may_state(canonical):
         return []
-    words = _words(canonical, lexicon)
-    if not any(w.tags - {"person", "frame", "group", "role"} for w in words) \
-            and not any(w.text in lexicon.phrases for w in words):
+    words = _words(canonical)
+    if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)
     flags: list[Flag] = []
     earlier: list[_Word] = []
+    remaining = iter(words)
+    pending = next(remaining, None)
     for sentence in _sentences(text):
-        in_sentence = [w for w in words if sentence[0] <= w.start < sentence[1]]
+        in_sentence = []
+        while pending is not None and pending.start < sentence[1]:
+            in_sentence.append(pending)
+            pending = next(remaining, None)
         if in_sentence:
             flags.extend(_dedupe(_statement_flags(text, sentence, in_sentence, language, earlier)))
             earlier = [w for w in in_sentence if w.tags & {"group", "role"}]
