@@ -117,11 +117,16 @@ async def get_contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str
 
 
 async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) -> None:
-    """(id, status, decision json, decided_at, published_title, published_text); the newest decision wins,
-    and none changes an erased contribution."""
-    if not decisions:
+    """(id, status, decision json, decided_at, published_title, published_text); the newest decision wins
+    (ties: the larger decision id, as `shared.decision_order` rules), and none changes an erased contribution."""
+    latest: dict[str, tuple] = {}  # one row per contribution: an UPDATE takes an arbitrary one of several
+    for row in decisions:
+        held = latest.get(row[0])
+        if held is None or (row[3], row[2]["id"]) > (held[3], held[2]["id"]):
+            latest[row[0]] = row
+    if not latest:
         return
-    ids, statuses, payloads, decided, titles, texts = (list(c) for c in zip(*decisions, strict=True))
+    ids, statuses, payloads, decided, titles, texts = (list(c) for c in zip(*latest.values(), strict=True))
     payloads = [json_text(payload) for payload in payloads]
     await conn.execute(
         """
@@ -130,7 +135,8 @@ async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) 
             published_title = d.published_title, published_text = d.published_text
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
              AS d(id, status, decision, decided_at, published_title, published_text)
-        WHERE c.id = d.id AND (c.decided_at IS NULL OR c.decided_at <= d.decided_at) AND c.erased_at IS NULL
+        WHERE c.id = d.id AND c.erased_at IS NULL
+          AND (c.decided_at IS NULL OR (c.decided_at, c.decision->>'id') < (d.decided_at, d.decision::jsonb->>'id'))
         """,
         ids, statuses, payloads, decided, titles, texts,
     )
