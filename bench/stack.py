@@ -18,8 +18,9 @@ import nats
 import psutil
 
 from palabre.embedded import NatsServer, Postgres, ServiceProcess, free_port
-from palabre.registry import SERVICE_NAMES
+from palabre.registry import SERVICE_NAMES, service
 from shared.bus import NatsAddress
+from shared.settings import port_variable
 
 if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver's platformdirs wants a private runtime dir
     _runtime_dir = Path(tempfile.gettempdir()) / f"palabre-runtime-{os.getuid()}"
@@ -148,7 +149,7 @@ class Stack:
             "PALABRE_STREAM_REPLICAS": str(self.durability.stream_replicas),
             "PALABRE_VAR_DIR": str(self.root),
             "PALABRE_LOG_LEVEL": self.log_level,
-            **{f"PALABRE_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **{port_variable(name): str(port) for name, port in self.ports.items()},
             **extra,
         }
 
@@ -157,7 +158,8 @@ class Stack:
         existing = self.processes.get((name, replica))
         port = existing.port if existing else (self.ports[name] if replica == 0 else free_port())
         suffix = "" if replica == 0 else f"-{replica}"
-        process = ServiceProcess(name, port, self.env(**env), self.root / "logs" / f"{name}{suffix}.log")
+        process = ServiceProcess(name, port, self.env(**env), self.root / "logs" / f"{name}{suffix}.log",
+                                 niceness=service(name).niceness)
         self.processes[(name, replica)] = process.start()
         if wait:
             process.wait_ready(timeout=180)  # start-up loads models and applies migrations: slow on a busy machine
@@ -218,7 +220,7 @@ class Stack:
 
     def pids_by_part(self) -> dict[str, list[int]]:
         """Live pids grouped by what they run: each service (its replicas together), the processes a service
-        started (`<service> workers`: synthesis's recompute, moderation's name recognisers), NATS, PostgreSQL.
+        started (`<service> workers`: moderation's name recognisers), NATS, PostgreSQL.
 
         Call it again at the end of a measurement: a worker started meanwhile is counted from its start."""
         parts: dict[str, list[int]] = {}

@@ -51,7 +51,8 @@ def single_threaded_native_math() -> None:
 
 @app.command()
 def up() -> None:
-    """Start everything on this machine: NATS, PostgreSQL, the four services, and the demo network."""
+    """Start everything on this machine: NATS, PostgreSQL, the four services (and synthesis's recompute
+    worker, at a lower priority), and the demo network."""
     from palabre.demo import load_demo_network
     from palabre.embedded import NatsServer, Postgres, ServiceProcess
 
@@ -84,7 +85,8 @@ def up() -> None:
     }
     if nats:  # intake gives territories NATS users of their own by regenerating this file
         env |= {"PALABRE_NATS_AUTH_FILE": str(nats.auth_file), "PALABRE_NATS_PID_FILE": str(nats.pid_file)}
-    processes = [ServiceProcess(s.name, s.port, env, var / "logs" / f"{s.name}.log") for s in SERVICES]
+    processes = [ServiceProcess(s.name, s.port, env, var / "logs" / f"{s.name}.log", niceness=s.niceness)
+                 for s in SERVICES]
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -122,7 +124,7 @@ def _print_ready(urls: dict[str, str], credentials: dict | None, path: Path, sec
     table.add_column("service")
     table.add_column("URL")
     extras = {"moderation": " (web UI)", "synthesis": " (/v1/syntheses/network)",
-              "notifications": " (/feeds/network.json)"}
+              "notifications": " (/feeds/network.json)", "synthesis-worker": " (/healthz)"}
     for name, url in urls.items():
         table.add_row(name, url + extras.get(name, ""))
     console.print(table)

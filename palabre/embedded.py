@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from services.intake.nats_auth import hash_nats_password, write_nats_auth_file
+from shared.settings import port_variable
 
 _ports_handed_out: set[int] = set()
 
@@ -229,6 +230,7 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log_path: Path
+    niceness: int = 0  # added to this process's priority: a background worker yields to the pipeline
     process: subprocess.Popen | None = None
 
     @property
@@ -238,11 +240,13 @@ class ServiceProcess:
     def start(self) -> "ServiceProcess":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115
-        env = {**os.environ, **self.env, f"PALABRE_{self.name.upper()}_PORT": str(self.port)}
+        env = {**os.environ, **self.env, port_variable(self.name): str(self.port)}
         self.process = subprocess.Popen(  # nosec B603 # fixed argv, no shell
             [sys.executable, "-m", "palabre.cli", "serve", self.name, "--port", str(self.port)],
             env=env, stdout=log, stderr=log,
         )
+        if self.niceness:  # while it is still importing: before it computes anything
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, min(19, os.nice(0) + self.niceness))
         return self
 
     def wait_ready(self, timeout: float = 180.0) -> None:

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from pydantic_settings import BaseSettings
 
-from shared.settings import Settings, get_settings
+from shared.settings import Settings, get_settings, port_field
+
+
+BACKGROUND_NICENESS = 10  # a background process yields the cores to the pipeline's processes
 
 
 @dataclass(frozen=True)
@@ -15,10 +18,16 @@ class Service:
     app_module: str  # holds `app` (FastAPI) and `runtime`
     settings_class: str | None = None  # "module:Class" of the service's own settings, beside the shared ones
     cli_module: str | None = None  # holds a Typer `app` mounted as `palabre <name>`
+    background: bool = False  # no consumers, one replica, a lower priority: a service's heavy computation
 
     @property
     def default_port(self) -> int:
-        return Settings.model_fields[f"{self.name}_port"].default
+        return Settings.model_fields[port_field(self.name)].default
+
+    @property
+    def niceness(self) -> int:
+        """What the embedded runner adds to its priority; on a cluster a CPU limit does this job."""
+        return BACKGROUND_NICENESS if self.background else 0
 
     @property
     def port(self) -> int:
@@ -45,6 +54,7 @@ SERVICES: tuple[Service, ...] = (
     Service("synthesis", "services.synthesis.app", "services.synthesis.settings:SynthesisSettings",
             cli_module="services.synthesis.cli"),
     Service("notifications", "services.notifications.app"),
+    Service("synthesis-worker", "services.synthesis.worker_app", background=True),  # in synthesis's schema
 )
 
 SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)

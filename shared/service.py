@@ -54,8 +54,9 @@ async def prune_processed_events_hourly(runtime: "ServiceRuntime") -> None:
 
 class ServiceRuntime:
     def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str,
-                 migrations: Path) -> None:
+                 migrations: Path, schema: str | None = None) -> None:
         self.name = name
+        self.schema = schema or name  # a service's worker process works in the service's schema
         self.migrations = migrations  # the service's NNNN_name.sql files
         self.settings = settings or get_settings()
         self.title = title
@@ -140,11 +141,11 @@ class ServiceRuntime:
                                "PALABRE_DEMO=true for a demonstration)")
         if not self.settings.database_url:
             raise RuntimeError("PALABRE_DATABASE_URL is not set")
-        await migrations.upgrade(self.settings.database_url, self.name, self.migrations)
-        self.pool = await create_pool(self.settings.database_url, self.name, max_size=12)
+        await migrations.upgrade(self.settings.database_url, self.schema, self.migrations)
+        self.pool = await create_pool(self.settings.database_url, self.schema, max_size=12)
         self.bus = await Bus.connect(self.settings, self.name)
         await declare_streams(self.bus.js, self.settings)
-        self.relay = OutboxRelay(self.pool, self.bus, self.name)
+        self.relay = OutboxRelay(self.pool, self.bus, self.schema)
         await self.relay.start()
         for hook in self._on_start:
             await hook(self)

@@ -7,7 +7,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me"  # refused outside demo mode
-SERVICE_PORTS = {"intake": 8001, "moderation": 8002, "synthesis": 8003, "notifications": 8004}
+SERVICE_PORTS = {"intake": 8001, "moderation": 8002, "synthesis": 8003, "notifications": 8004,
+                 "synthesis-worker": 8005}
+
+
+def port_field(service: str) -> str:
+    """The setting that holds a service's port (`PALABRE_<FIELD>` in the environment)."""
+    return service.replace("-", "_") + "_port"
+
+
+def port_variable(service: str) -> str:
+    return f"PALABRE_{port_field(service).upper()}"
 
 
 class Settings(BaseSettings):
@@ -25,6 +35,9 @@ class Settings(BaseSettings):
     moderation_port: int = Field(default=SERVICE_PORTS["moderation"], description="HTTP port of moderation")
     synthesis_port: int = Field(default=SERVICE_PORTS["synthesis"], description="HTTP port of synthesis")
     notifications_port: int = Field(default=SERVICE_PORTS["notifications"], description="HTTP port of notifications")
+    synthesis_worker_port: int = Field(
+        default=SERVICE_PORTS["synthesis-worker"], description="HTTP port of the synthesis recompute worker (health)"
+    )
     public_base_url: str | None = Field(
         default=None, description="Base URL used in links sent to partners (defaults to the local ports)"
     )
@@ -111,7 +124,7 @@ class Settings(BaseSettings):
     )
 
     def port_of(self, service: str) -> int:
-        return getattr(self, f"{service}_port")
+        return getattr(self, port_field(service))
 
     def base_url_of(self, service: str) -> str:
         if self.public_base_url:

@@ -1,14 +1,11 @@
-"""Worker processes that do not outlive their service.
+"""Pool worker processes that do not outlive their service.
 
 A service killed with `kill -9` cannot shut its process pool down; its spawned workers would go on
-computing and then wait forever to send a result nobody reads, each holding its models in memory. Every
-pool's initializer therefore starts a watchdog that ends the worker once its parent is gone.
+computing and then wait forever to send a result nobody reads, each holding its models in memory. A pool's
+initializer therefore starts a watchdog that ends the worker once its parent is gone.
 """
 
-import ctypes
 import os
-import signal
-import sys
 import threading
 import time
 
@@ -21,8 +18,6 @@ def exit_with_parent(parent_pid: int, check_every_s: float = PARENT_CHECK_S) -> 
     The parent passes its pid (`initargs=(os.getpid(),)`): a spawned worker takes seconds to import its
     libraries, and a service killed meanwhile has already re-parented it when the watchdog starts."""
 
-    _killed_with_parent()
-
     def watch() -> None:
         while True:
             if os.getppid() != parent_pid:
@@ -30,17 +25,3 @@ def exit_with_parent(parent_pid: int, check_every_s: float = PARENT_CHECK_S) -> 
             time.sleep(check_every_s)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def _killed_with_parent() -> None:
-    """On Linux, also have the kernel SIGKILL this process when its parent dies: a worker stopped with
-    SIGSTOP (the synthesis recompute, while the pipeline is busy) cannot run its watchdog thread. The kernel
-    sends it when the thread that started the process ends: the pools here are started from the event
-    loop's thread, which lives as long as the service."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -1,14 +1,17 @@
-"""Synthesis: wiring and start-up."""
+"""Synthesis: wiring and start-up. The recompute runs in a process of its own (`worker_app`)."""
 
+import asyncio
 from pathlib import Path
 
 from services.synthesis import api, handlers
-from services.synthesis.classifiers import ClassifierCache
+from services.synthesis.classifiers import REFRESH_S, ClassifierCache
 from services.synthesis.settings import get_synthesis_settings
 from services.synthesis.ui import routes as ui
-from services.synthesis.worker import Activity, Recomputer
-from shared.events import AxisCorrected, SynthesisUpdated
+from shared.events import AxisCorrected
+from shared.logging import get_logger
 from shared.service import ServiceRuntime
+
+log = get_logger(__name__)
 
 runtime = ServiceRuntime(
     "synthesis",
@@ -18,18 +21,20 @@ runtime = ServiceRuntime(
     "every quote traceable to a published contribution.",
 )
 classifiers = ClassifierCache(get_synthesis_settings().classifier_corpus, runtime.settings.secret_key)
-activity = Activity()
-handlers.register(runtime, classifiers, activity)
-recomputer = Recomputer(classifiers, activity)
+handlers.register(runtime, classifiers)
 
 
 @runtime.background_task
-async def recompute_syntheses(runtime: ServiceRuntime) -> None:
-    """Recomputes the scopes that changed, debounced, one replica at a time."""
-    await recomputer.run(runtime)
+async def take_refitted_classifiers(runtime: ServiceRuntime) -> None:
+    """Takes the classifiers the recompute worker refitted (`palabre serve synthesis-worker`)."""
+    while True:
+        await asyncio.sleep(REFRESH_S)
+        async with runtime.db.acquire() as conn:
+            taken = await classifiers.refresh(conn)
+        if taken:
+            log.info("axis classifiers taken from the database", frameworks=taken)
 
 
-runtime.publishes(SynthesisUpdated, "A synthesis was recomputed: its new version")
 runtime.publishes(AxisCorrected, "A person placed a contribution on another axis")
 
 app = runtime.create_app()

@@ -6,7 +6,6 @@ from typing import Any
 
 from services.synthesis import commands, store
 from services.synthesis.classifiers import ClassifierCache
-from services.synthesis.worker import Activity
 from shared.db import claim_new_events
 from shared.events import (
     AxisCorrected,
@@ -23,7 +22,7 @@ async def fresh(conn, consumer: str, events: list[CloudEvent[Any]]) -> list[Clou
     return [e for e in events if e.id in new]
 
 
-def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
+def register(runtime, classifiers: ClassifierCache) -> None:
     @runtime.consumer("palabre.territory.registered.>", "synthesis-territories")
     async def record_territories(events: list[CloudEvent[TerritoryRegistered]]) -> None:
         """Keeps territory names and countries for the network, country and territory scopes."""
@@ -47,8 +46,7 @@ def register(runtime, classifiers: ClassifierCache, activity: Activity) -> None:
         """Adds each published contribution to the live counts, with its axis (the source's, or classified);
         one published anew (redacted) takes its new text."""
         async with runtime.transaction() as conn:
-            counted = await commands.apply_decisions(conn, await fresh(conn, "synthesis-published", events), classifiers)
-        activity.record(counted)
+            await commands.apply_decisions(conn, await fresh(conn, "synthesis-published", events), classifiers)
 
     @runtime.consumer("palabre.contribution.axis-corrected.>", "synthesis-axis-corrections")
     async def record_axis_corrections(events: list[CloudEvent[AxisCorrected]]) -> None:

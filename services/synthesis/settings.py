@@ -21,18 +21,18 @@ class SynthesisSettings(BaseSettings):
     )
     busy_per_s: float = Field(
         default=20.0, gt=0,
-        description="While this replica has counted more published contributions per second than this (over "
+        description="While synthesis has counted more published contributions per second than this (over "
         "the last 10 s), due recomputes wait, up to `max_defer_s`: decisions and counts come first",
     )
     max_defer_s: float = Field(
         default=300.0, ge=0,
-        description="The longest a due recompute waits for the pipeline to quieten down; also the longest, "
-        "in all, a recompute already running is stopped while the pipeline is busy",
+        description="The longest a due recompute waits for the pipeline to quieten down (a recompute "
+        "already running goes on, at the worker's lower priority or CPU limit)",
     )
     poll_s: float = Field(default=0.5, gt=0, description="How often the recompute worker looks for due scopes")
     worker_threads: int = Field(
         default=1, ge=1, le=64,
-        description="Native threads (BLAS, OpenMP) the recompute process may use; one is fastest for the "
+        description="Native threads (BLAS, OpenMP) the recompute worker may use; one is fastest for the "
         "small clusterings of a usual recompute on a shared machine, more may help a network-wide million",
     )
     classifier_corpus: int = Field(

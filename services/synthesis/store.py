@@ -154,6 +154,13 @@ async def record_recompute(conn: asyncpg.Connection, seconds: float, scopes: int
     )
 
 
+async def contributions_inserted(conn: asyncpg.Connection) -> int:
+    """Rows ever inserted into `contributions`, from PostgreSQL's statistics: a cheap gauge of how busy the
+    pipeline is, read by the recompute worker, which does not see the consumers' batches."""
+    return await conn.fetchval(
+        "SELECT COALESCE(n_tup_ins, 0) FROM pg_stat_user_tables WHERE relid = 'contributions'::regclass") or 0
+
+
 async def stale_scopes(conn: asyncpg.Connection) -> set[tuple[str, str]]:
     """Scopes whose latest computed synthesis does not count what the live counts hold (or has none)."""
     rows = await conn.fetch(

@@ -1,75 +1,80 @@
-"""The background recompute: sub-themes, proposals, singularity and convergences of every scope that changed,
-debounced (`PALABRE_SYNTHESIS_DEBOUNCE_S`), in a separate process so the service keeps answering.
+"""The recompute worker (`palabre serve synthesis-worker`): sub-themes, proposals, singularity and
+convergences of every scope that changed, debounced (`PALABRE_SYNTHESIS_DEBOUNCE_S`), in a process of its own
+so that the synthesis service keeps answering. It runs at a lower priority (`palabre up`) or with a CPU
+limit (Kubernetes).
 
-Changes leave a row in `recompute_requests` (the earliest kept). A replica holding the recompute advisory
-lock claims the requests older than the debounce, reads the published corpus, and hands it to a worker
-process; the result (placements, documents, refitted classifiers) is written back in one transaction with
-its `synthesis.updated` events. Only one replica recomputes at a time; the others keep consuming and answering.
-A recompute reads the whole corpus, so under sustained change the next one rests in proportion to how long
-the last one took (`PALABRE_SYNTHESIS_RECOMPUTE_SHARE`, recorded in `last_recompute` for every replica),
-and while the pipeline is busy a due recompute waits (`Activity`) and one already running is stopped, unless
-a person asked for it.
+Changes leave a row in `recompute_requests` (the earliest kept). The worker holding the recompute advisory
+lock claims the requests older than the debounce, reads the published corpus, recomputes, and writes the
+result (placements, documents, refitted classifiers) back in one transaction with its `synthesis.updated`
+events; the synthesis replicas take the refitted classifiers from the database. Only one worker recomputes
+at a time. A recompute reads the whole corpus, so under sustained change the next one rests in proportion
+to how long the last one took (`PALABRE_SYNTHESIS_RECOMPUTE_SHARE`, recorded in `last_recompute`), and while
+the pipeline is busy (`Activity`, from the rows synthesis inserts) a due recompute waits, unless a person
+asked for it.
 """
 
 import asyncio
 import contextlib
-import multiprocessing
-import os
-import signal
+import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from typing import Any
 
 from services.synthesis import commands, store
 from services.synthesis.classifiers import (
-    REFRESH_S,
     ClassifierCache,
     classifier_version,
     dump_classifier,
-    load_classifier,
 )
 from services.synthesis.domain.text import Lemmatizer, TaggedTexts
 from services.synthesis.settings import get_synthesis_settings
 from shared.frameworks import Framework, default_framework
 from shared.logging import get_logger
-from shared.workers import exit_with_parent
 
 log = get_logger(__name__)
 
-RECOMPUTE_LOCK = 0x5A1_7E5E  # pg advisory lock id: one recomputing replica at a time
+RECOMPUTE_LOCK = 0x5A1_7E5E  # pg advisory lock id: one recomputing worker at a time
 
 
-RECOMPUTE_NICENESS = 10  # the recompute is background work: the pipeline's processes come first
-
-
-def limit_threads(threads: int, service_pid: int) -> None:
-    """The worker process's initializer: bound the native thread pools (k-means, BLAS), yield the cores to
-    the pipeline's processes, and end with the service."""
+def limit_native_threads(threads: int) -> None:
+    """Bound the native thread pools (k-means, BLAS) of the recompute, once its libraries are loaded."""
     from threadpoolctl import threadpool_limits
 
-    exit_with_parent(service_pid)
+    import services.synthesis.domain.recompute  # noqa: F401 - loads the libraries the limit applies to
+
     threadpool_limits(limits=threads)
-    os.nice(RECOMPUTE_NICENESS)
 
 
-def _worker_pids(executor: ProcessPoolExecutor) -> list[int]:
-    return [process.pid for process in executor._processes.values()]  # no public accessor
+async def in_daemon_thread(function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` in a thread that does not hold the process's exit: a worker told to stop does not
+    wait for a recompute in hand (its scopes are asked for again when it is cancelled), which would hold
+    the shutdown past any grace period."""
+    loop = asyncio.get_running_loop()
+    result: asyncio.Future = loop.create_future()
+
+    def settle(outcome: Callable[[Any], None], value: Any) -> None:
+        if not result.done():
+            outcome(value)
+
+    def run() -> None:
+        try:
+            value = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            loop.call_soon_threadsafe(settle, result.set_exception, exc)
+        else:
+            loop.call_soon_threadsafe(settle, result.set_result, value)
+
+    threading.Thread(target=run, name="recompute", daemon=True).start()
+    return await result
 
 
-def _signal(pids: list[int], signum: int) -> None:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):  # the worker died: the executor reports it
-            os.kill(pid, signum)
-
-
-_TAGGED_TEXTS = TaggedTexts()  # in the worker process: kept from one recompute to the next
+_TAGGED_TEXTS = TaggedTexts()  # kept from one recompute to the next
 
 
 def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
                   scopes: list[tuple[str, str]]) -> dict[str, Any]:
-    """In the worker process: the pure recompute over plain data, returned as plain data."""
+    """The pure recompute over plain data, returned as plain data (in a thread of its own)."""
     from services.synthesis.domain.models import (
         UNCLASSIFIED,
         AxisSource,
@@ -131,26 +136,33 @@ def per_framework_scopes(consultations: dict[str, tuple[str, dict]]) -> set[tupl
 
 
 class Activity:
-    """How many published contributions this replica counted per second lately.
+    """How many published contributions synthesis counted per second lately, from the rows it inserted.
 
     A recompute takes a core for seconds to minutes; on a machine the pipeline shares, that is time taken
-    from decisions (whatever the recompute's priority: measured, a lower-priority process still slowed
-    them). So while the pipeline is busy, a due recompute waits, up to `max_defer_s`.
+    from decisions, even at a lower priority. So while the pipeline is busy, a due recompute waits, up to
+    `max_defer_s`.
     """
 
     def __init__(self, window_s: float = 10.0) -> None:
         self.window_s = window_s
         self._counted: deque[tuple[float, int]] = deque()
         self._watching_since = time.monotonic()
+        self._last_total: int | None = None
 
     def known(self) -> bool:
-        """Whether this replica has watched a whole window: until then its rate says nothing (a replica that
-        has just started, with a backlog waiting, has counted nothing yet)."""
+        """Whether a whole window was watched: until then the rate says nothing (a worker that has just
+        started, with a backlog waiting, has counted nothing yet)."""
         return time.monotonic() - self._watching_since >= self.window_s
+
+    def observe_total(self, total: int) -> None:
+        """Record how many rows were inserted since the last look, from the ever-growing `total`."""
+        if self._last_total is not None:
+            self.record(max(0, total - self._last_total))  # statistics reset by a crash count as nothing
+        self._last_total = total
 
     def record(self, count: int) -> None:
         self._counted.append((time.monotonic(), count))
-        self._forget()  # a replica that never recomputes (another holds the lock) never asks `per_s`
+        self._forget()
 
     def per_s(self) -> float:
         self._forget()
@@ -165,84 +177,26 @@ class Activity:
 class Recomputer:
     def __init__(self, classifiers: ClassifierCache, activity: Activity) -> None:
         self.settings = get_synthesis_settings()
-        self.classifiers = classifiers
+        self.classifiers = classifiers  # only to seal the refitted classifiers it stores
         self.activity = activity
-        self._executor: ProcessPoolExecutor | None = None
-        self._refreshed = 0.0
-
-    def executor(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=limit_threads,
-                                                 initargs=(self.settings.worker_threads, os.getpid()))
-        return self._executor
-
-    def close(self) -> None:
-        """Stop the worker process at once. A recompute in hand is lost (its scopes are asked for again
-        when it is cancelled); waiting for it would hold the service's shutdown for as long as it takes,
-        past any grace period, until the process is killed."""
-        if self._executor is None:
-            return
-        workers = list(self._executor._processes.values())  # `terminate_workers()` from Python 3.14 on
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            process.kill()  # SIGKILL: it holds nothing to clean up, and a blocked SIGTERM would not end it
-        self._executor = None
 
     async def run(self, runtime) -> None:
-        """The background loop: heal stale scopes once, then recompute what is due, forever."""
+        """The worker's loop: heal stale scopes once, then recompute what is due, forever."""
+        await in_daemon_thread(limit_native_threads, self.settings.worker_threads)
         async with runtime.db.acquire() as conn:
             await store.request_recompute(conn, await store.stale_scopes(conn))
-        try:
-            while True:
-                await asyncio.sleep(self.settings.poll_s)
-                await self.recompute_due(runtime)
-                await self.refresh_classifiers(runtime)
-        finally:
-            self.close()
-
-    async def refresh_classifiers(self, runtime) -> None:
-        """Take the classifiers another replica refitted, at most every `REFRESH_S`."""
-        if time.monotonic() - self._refreshed < REFRESH_S:
-            return
-        self._refreshed = time.monotonic()
-        async with runtime.db.acquire() as conn:
-            taken = await self.classifiers.refresh(conn)
-        if taken:
-            log.info("axis classifiers taken from the database", frameworks=taken)
+        while True:
+            await asyncio.sleep(self.settings.poll_s)
+            async with runtime.db.acquire() as conn:
+                self.activity.observe_total(await store.contributions_inserted(conn))
+            await self.recompute_due(runtime)
 
     def due_after_s(self) -> float:
         """How long a scope's oldest change waits before its recompute: the debounce, or while the pipeline
-        is busy (or, just after this replica started, may be), `max_defer_s`."""
+        is busy (or, just after this worker started, may be), `max_defer_s`."""
         if not self.activity.known() or self.activity.per_s() > self.settings.busy_per_s:
             return max(self.settings.debounce_s, self.settings.max_defer_s)
         return self.settings.debounce_s
-
-    async def pause_while_busy(self, recompute: asyncio.Future, pids: list[int]) -> float:
-        """Until `recompute` is done, stop its worker process (SIGSTOP) while the pipeline is busy and let it
-        go on (SIGCONT) once it is quiet, for at most `max_defer_s` stopped in all; returns the seconds stopped.
-
-        A lower scheduling priority is not enough: at 200 contributions/s, a recompute running at nice 10
-        through the measurement raised decision p99 from 580 and 750 ms to 1,040 and 1,170 ms (two runs
-        each). A recompute started in a lull would otherwise hold its share of the machine when the load
-        comes back. A recompute a person asked for is not paused."""
-        paused_s, stopped_at = 0.0, None
-        try:
-            while not recompute.done():
-                busy = self.activity.per_s() > self.settings.busy_per_s
-                now = time.monotonic()
-                if busy and stopped_at is None and paused_s < self.settings.max_defer_s:
-                    _signal(pids, signal.SIGSTOP)
-                    stopped_at = now
-                elif stopped_at is not None and (not busy or paused_s + now - stopped_at >= self.settings.max_defer_s):
-                    _signal(pids, signal.SIGCONT)
-                    paused_s, stopped_at = paused_s + now - stopped_at, None
-                await asyncio.wait({recompute}, timeout=self.settings.poll_s)
-        finally:
-            if stopped_at is not None:
-                _signal(pids, signal.SIGCONT)
-                paused_s += time.monotonic() - stopped_at
-        return paused_s
 
     async def recompute_due(self, runtime) -> list[tuple[str, str, int, Any]]:
         async with runtime.db.acquire() as lock_conn:
@@ -267,26 +221,18 @@ class Recomputer:
                 consultations = await store.consultation_frameworks(conn)
             if ("network", "network") in scopes:  # every change reaches the network: its consultations too
                 scopes = sorted({*scopes, *per_framework_scopes(consultations)})
-            loop = asyncio.get_running_loop()
-            executor = self.executor()
-            recompute = loop.run_in_executor(executor, run_recompute, rows, consultations, scopes)
-            paused_s = 0.0 if claimed.asked else await self.pause_while_busy(recompute, _worker_pids(executor))
-            result = await recompute
+            result = await in_daemon_thread(run_recompute, rows, consultations, scopes)
             async with pool.acquire() as conn, conn.transaction():
                 written = await commands.store_recompute(conn, result["documents"], result["changes"],
                                                          result["subthemes"])
-                fitted_at = {key: await store.save_classifier(conn, key, self.classifiers.seal(model), corpus_size)
-                             for key, (model, corpus_size) in result["classifiers"].items()}
-                await store.record_recompute(conn, time.monotonic() - started - paused_s, len(scopes), len(rows))
-        except BaseException as exc:
-            if isinstance(exc, BrokenProcessPool):
-                self._executor = None  # the worker process died: a new one next time
+                for key, (model, corpus_size) in result["classifiers"].items():
+                    await store.save_classifier(conn, key, self.classifiers.seal(model), corpus_size)
+                await store.record_recompute(conn, time.monotonic() - started, len(scopes), len(rows))
+        except BaseException:
             with contextlib.suppress(Exception):
                 async with pool.acquire() as conn:  # nothing claimed is lost: ask again
                     await store.request_recompute(conn, set(scopes), asked=claimed.asked)
             raise
-        self.classifiers.replace(await asyncio.to_thread(
-            lambda: {key: load_classifier(model) for key, (model, _) in result["classifiers"].items()}), fitted_at)
         log.info("syntheses recomputed", scopes=len(scopes), contributions=len(rows),
                  seconds=round(result["seconds"], 3), axes_moved=len(result["changes"]),
                  versions={f"{s}/{k}": v for s, k, v, _ in written})

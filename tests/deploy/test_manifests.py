@@ -14,6 +14,7 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 from palabre.registry import SERVICE_NAMES as SERVICES
+from palabre.registry import SERVICES as ENTRIES
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SERVICES_DIR = DEPLOY.parent / "services"
@@ -42,6 +43,10 @@ def test_core_objects_match_the_kubernetes_schemas(name, doc):
     kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
+CONSUMING = [entry.name for entry in ENTRIES if not entry.background]
+BACKGROUND = [entry.name for entry in ENTRIES if entry.background]
+
+
 def test_each_service_is_deployed_with_probes_resources_and_secrets_by_reference():
     deployments = {doc["metadata"]["name"]: doc for _, doc in documents() if doc["kind"] == "Deployment"}
     assert set(deployments) == {f"palabre-{name}" for name in SERVICES}
@@ -56,6 +61,18 @@ def test_each_service_is_deployed_with_probes_resources_and_secrets_by_reference
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
 
 
+def test_a_background_worker_runs_once_with_its_cpu_capped():
+    """One replica is enough (an advisory lock lets one recompute at a time); the CPU limit is what keeps it
+    from taking the cores the pipeline needs, as a lower priority does on one machine."""
+    deployments = {doc["metadata"]["name"]: doc for _, doc in documents() if doc["kind"] == "Deployment"}
+    for name in BACKGROUND:
+        deployment = deployments[f"palabre-{name}"]
+        assert deployment["spec"]["replicas"] == 1, name
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["args"][:2] == ["serve", name]
+        assert container["resources"]["limits"]["cpu"], name
+
+
 def durable_consumers_in_code() -> set[str]:
     source = "\n".join(path.read_text() for path in SERVICES_DIR.rglob("*.py"))
     names = set(re.findall(r'"((?:intake|moderation|synthesis|notifications)-[a-z-]+)"', source))
@@ -65,7 +82,7 @@ def durable_consumers_in_code() -> set[str]:
 
 def test_keda_scales_every_service_on_its_own_durable_consumers():
     scaled = {doc["spec"]["scaleTargetRef"]["name"]: doc for _, doc in documents() if doc["kind"] == "ScaledObject"}
-    assert set(scaled) == {f"palabre-{name}" for name in SERVICES}
+    assert set(scaled) == {f"palabre-{name}" for name in CONSUMING}
     known = durable_consumers_in_code()
     for target, scaled_object in scaled.items():
         service = target.removeprefix("palabre-")

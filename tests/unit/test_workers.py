@@ -56,18 +56,6 @@ def test_a_pool_worker_exits_when_its_service_is_killed(tmp_path):
     _kill_and_expect_the_worker_gone(service, worker)
 
 
-def test_a_stopped_pool_worker_exits_when_its_service_is_killed(tmp_path):
-    """The synthesis recompute is stopped (SIGSTOP) while the pipeline is busy: its watchdog thread cannot
-    run then, and the worker must still end with its service."""
-    script = tmp_path / "service.py"
-    script.write_text(SERVICE)
-    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": os.getcwd()})
-    worker = int(service.stdout.readline())
-    os.kill(worker, signal.SIGSTOP)
-    _kill_and_expect_the_worker_gone(service, worker)
-
-
 def test_a_service_process_uses_one_native_math_thread():
     """BLAS pools of several threads per service spin for the cores the other services need."""
     probe = ("from palabre.cli import single_threaded_native_math; single_threaded_native_math(); "

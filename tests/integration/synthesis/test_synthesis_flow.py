@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from nats.js.api import DeliverPolicy
 
@@ -498,3 +499,20 @@ async def test_a_recompute_a_person_asked_for_is_due_at_once_while_changes_wait(
         assert ("territory", "asked") in claimed.scopes
         assert ("territory", "changed-then-asked") in claimed.scopes
         assert ("territory", "changed") not in claimed.scopes
+
+
+async def test_the_recompute_runs_in_a_worker_process_of_lower_priority_that_sees_the_pipeline(stack, network):
+    """`palabre serve synthesis-worker` recomputes; the synthesis service starts no process of its own, and
+    the worker reads how busy the pipeline is from what synthesis inserted."""
+    service, worker = (psutil.Process(stack.services[name].process.pid) for name in ("synthesis", "synthesis-worker"))
+    assert worker.nice() > service.nice()
+    assert service.children() == []
+    pool = await create_pool(stack.database_url, "synthesis", max_size=1)
+    try:
+        async def inserted():
+            async with pool.acquire() as conn:
+                return await store.contributions_inserted(conn) >= len(network["published"])
+
+        await async_wait_for(inserted, 60, what="the inserted contributions in PostgreSQL's statistics")
+    finally:
+        await pool.close()
