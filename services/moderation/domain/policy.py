@@ -15,15 +15,21 @@ from .flags import Flag
 class TerritoryPolicy(BaseModel):
     """How a territory wants its contributions moderated.
 
-    `auto_reject_grounds`: grounds for which the territory lets the machine reject a contribution on its
-    own, at `reject_threshold` confidence or more (only grounds the charter marks eligible). Flags of a
-    holding ground below `hold_threshold` only inform moderators (suspect words, mild patterns).
+    `auto_reject_grounds`: further grounds for which the territory lets the machine reject a contribution
+    on its own, at `reject_threshold` confidence or more (only grounds the charter marks eligible); hate
+    and threats are always among them, since a territory cannot publish them even for a while. Flags of
+    a holding ground below `hold_threshold` only inform moderators (suspect words, mild patterns); weak
+    evidence between the two thresholds is held. Strict mode holds every contribution.
     """
 
     mode: ModerationMode = ModerationMode.AUTOMATIC
     auto_reject_grounds: frozenset[str] = frozenset()
     hold_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     reject_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+
+
+# Grounds whose sure cases are rejected in automatic mode whatever the territory lists.
+ALWAYS_REJECTED_WHEN_SURE = frozenset({"hate", "threat"})
 
 
 class Decision(BaseModel):
@@ -53,7 +59,7 @@ def decide(flags: Sequence[Flag], policy: TerritoryPolicy | None = None, charter
         rejecting = [
             f for f in holding
             if actions[f.ground].auto_reject_eligible
-            and f.ground in policy.auto_reject_grounds
+            and (f.ground in policy.auto_reject_grounds or f.ground in ALWAYS_REJECTED_WHEN_SURE)
             and f.score >= policy.reject_threshold
         ]
         suggested = Outcome.REJECTED if rejecting else Outcome.HELD

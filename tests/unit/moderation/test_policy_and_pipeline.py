@@ -27,6 +27,23 @@ def test_a_clear_violation_is_held_unless_the_territory_allows_rejection():
     assert decide([flag("insult", 0.7)], policy).outcome == Outcome.HELD  # not confident enough
 
 
+def test_sure_hate_and_threats_are_rejected_in_automatic_mode_weak_evidence_held():
+    for ground in ("hate", "threat"):
+        sure = decide([flag(ground, 0.95)])
+        assert sure.outcome == Outcome.REJECTED and sure.grounds == [ground]
+        assert sure.automated_detection and sure.automated_decision
+        weak = decide([flag(ground, 0.7)])
+        assert weak.outcome == Outcome.HELD and weak.grounds == [ground]
+
+
+def test_strict_mode_holds_sure_hate_and_keeps_rejection_as_the_suggestion():
+    strict = TerritoryPolicy(mode=ModerationMode.STRICT)
+    decision = decide([flag("threat", 0.95)], strict)
+    assert decision.outcome == Outcome.HELD and decision.suggested_outcome == Outcome.REJECTED
+    assert decision.grounds == ["threat"]
+    assert decide([flag("hate", 0.7)], strict).suggested_outcome == Outcome.HELD
+
+
 def test_grounds_the_charter_keeps_for_people_are_never_rejected():
     policy = TerritoryPolicy(auto_reject_grounds=frozenset({"electoral-propaganda", "defamation"}))
     assert decide([flag("electoral-propaganda", 0.99)], policy).outcome == Outcome.HELD

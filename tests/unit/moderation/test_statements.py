@@ -60,11 +60,12 @@ def test_the_span_covers_target_and_cue():
     assert text[flag.start:flag.end] == "poignarder un musulman"
 
 
-def test_a_sure_threat_is_rejected_in_automatic_mode_where_allowed_and_held_in_strict_mode():
+def test_a_sure_threat_is_rejected_in_automatic_mode_and_held_in_strict_mode():
     item = ModerationInput(contribution_id="c1", territory="t", body="Les élus devraient tous être pendus.")
-    allowed = TerritoryPolicy(auto_reject_grounds=frozenset({"threat"}))
-    (result,), _ = check_batch([item], {"t": allowed}, {}, detect_names=False)
+    (result,), _ = check_batch([item], {"t": TerritoryPolicy()}, {}, detect_names=False)
     assert result.outcome == Outcome.REJECTED and result.grounds == ["threat"]
+    assert result.statement.automated_detection and result.statement.automated_decision
+    assert [g.id for g in result.statement.grounds] == ["threat"]
     (result,), _ = check_batch([item], {"t": TerritoryPolicy(mode=ModerationMode.STRICT)}, {}, detect_names=False)
-    assert result.outcome == Outcome.HELD and result.suggested_outcome == Outcome.HELD
+    assert result.outcome == Outcome.HELD and result.suggested_outcome == Outcome.REJECTED
     assert "menace" in result.statement.facts_and_circumstances.lower()
