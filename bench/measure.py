@@ -30,9 +30,9 @@ from bench.load import TERRITORIES, batches, clean_contribution, contribution
 from bench.receiver import ReceiverProcess
 from bench.stack import INFRA_PARTS, Stack, cpu_by_part, cpu_sample
 from shared.bus import CONTRIBUTION_HEADER
+from shared.events import ContributionHeld, ContributionPublished, ContributionRejected
 
-DECISION_SUBJECTS = ("palabre.contribution.published.>", "palabre.contribution.rejected.>",
-                     "palabre.contribution.held.>")
+DECISIONS = (ContributionPublished, ContributionRejected, ContributionHeld)
 
 
 # --- the machine's raw ceilings -------------------------------------------------------------------
@@ -129,8 +129,8 @@ class DecisionWatch:
 
     async def start(self, stack: Stack) -> DecisionWatch:
         self.nc = await stack.nats_connect()
-        for subject in DECISION_SUBJECTS:
-            await self.nc.subscribe(subject, cb=self._on_decision, pending_msgs_limit=1_000_000,
+        for model in DECISIONS:
+            await self.nc.subscribe(model.subject_filter, cb=self._on_decision, pending_msgs_limit=1_000_000,
                                     pending_bytes_limit=2**30)
         return self
 
@@ -538,3 +538,73 @@ def _synthesis_figures(size: int, returncode: int, output: str, maxrss_kib: int)
     if returncode != 0 or not match:
         return {"size": size, "error": f"exit {returncode}: {output[-500:]}"}
     return {"size": size, "seconds": float(match.group(1)), "peak_gib": maxrss_kib / 2**20}
+
+
+# --- database work per contribution ---------------------------------------------------------------
+
+_LOGGED = re.compile(r"^(palabre-[a-z]+)\|(\d+)\|LOG:  (?:statement|execute [^:]*): (.*)$")
+
+
+async def sql_per_contribution(stack: Stack, receiver: ReceiverProcess, network: Network, *, rate: float = 50.0,
+                               seconds: float = 20.0, prefix: str, settle_s: float = 3.0,
+                               timeout: float = 120.0) -> dict[str, Any]:
+    """The SQL statements and commits the services run per contribution, read from PostgreSQL's own
+    statement log while `rate` contributions/s (one per request) go through intake, moderation, synthesis
+    and notifications. Everything the services run in that window counts (their background loops too)."""
+    log_path = stack.postgres.directory / "log"  # type: ignore[union-attr]
+    await _log_statements(stack, "all")
+    offset = log_path.stat().st_size
+    delivered_before = _requests(receiver, prefix)
+    try:
+        latency = await decision_latency(stack, network, rate=rate, seconds=seconds, prefix=prefix, timeout=timeout)
+        published = latency["decided"]  # an upper bound of the deliveries expected; rejected ones have none
+        deadline = time.perf_counter() + timeout
+        last, still = -1, 0
+        while time.perf_counter() < deadline and still < 3:  # until the deliveries stop growing
+            now = _requests(receiver, prefix) - delivered_before
+            still = still + 1 if now == last else 0
+            last = now
+            await asyncio.sleep(1.0)
+        await asyncio.sleep(settle_s)
+    finally:
+        await _log_statements(stack, "none")
+    with open(log_path, "rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    statements, commits = _count_statements(text.splitlines())
+    sent = max(1, latency["sent"])
+    return {"offered_per_s": rate, "sent": latency["sent"], "decided": published,
+            "statements_per_contribution": {name: n / sent for name, n in sorted(statements.items())},
+            "commits_per_contribution": {name: n / sent for name, n in sorted(commits.items())},
+            "statements_total_per_contribution": sum(statements.values()) / sent,
+            "commits_total_per_contribution": sum(commits.values()) / sent}
+
+
+async def _log_statements(stack: Stack, which: str) -> None:
+    for statement in (f"ALTER SYSTEM SET log_statement = '{which}'",
+                      "ALTER SYSTEM SET log_line_prefix = '%a|%p|'", "SELECT pg_reload_conf()"):
+        await stack.sql(statement)
+    await asyncio.sleep(0.5)
+
+
+def _count_statements(lines: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Statements (BEGIN and COMMIT included) and commits (a COMMIT, or a statement outside a transaction
+    block) by application name."""
+    statements: dict[str, int] = {}
+    commits: dict[str, int] = {}
+    in_block: set[str] = set()
+    for line in lines:
+        match = _LOGGED.match(line)
+        if not match:
+            continue
+        name, pid, sql = match.group(1), match.group(2), match.group(3).strip().rstrip(";").upper()
+        statements[name] = statements.get(name, 0) + 1
+        if sql.startswith(("BEGIN", "START TRANSACTION")):
+            in_block.add(pid)
+        elif sql.startswith(("COMMIT", "ROLLBACK")):
+            in_block.discard(pid)
+            if sql.startswith("COMMIT"):
+                commits[name] = commits.get(name, 0) + 1
+        elif pid not in in_block:
+            commits[name] = commits.get(name, 0) + 1
+    return statements, commits

@@ -54,7 +54,16 @@ from tenacity import (
     wait_incrementing,
 )
 
-from shared.events import CloudEvent, parse_event
+from shared.events import (
+    DEAD_LETTER_PREFIX,
+    DEAD_LETTER_STREAM_NAME,
+    EVENTS_STREAM_NAME,
+    INTAKE_STREAM_NAME,
+    CloudEvent,
+    dead_letter_subject,
+    parse_event,
+    stream_subjects,
+)
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -77,26 +86,15 @@ class StreamSpec:
     max_age_s: int | None = None  # None: `settings.stream_max_age_s`
 
 
-EVENTS_STREAM = StreamSpec(
-    "PALABRE_EVENTS",
-    [
-        "palabre.contribution.>",
-        "palabre.territory.>",
-        "palabre.consultation.>",
-        "palabre.synthesis.>",
-    ],
-    "Every domain event of the network",
-    max_bytes=12 * GIB,
-)
-INTAKE_STREAM = StreamSpec(
-    "PALABRE_INTAKE", ["palabre.intake.>"], "Contributions proposed by territory systems on the bus",
-    max_bytes=4 * GIB,
-)
-DEAD_LETTER_STREAM = StreamSpec(
-    "PALABRE_DLQ", ["palabre.dlq.>"], "Events that could not be processed, with their reason",
-    max_bytes=1 * GIB, max_age_s=90 * 86400,
-)
+EVENTS_STREAM = StreamSpec(EVENTS_STREAM_NAME, stream_subjects(EVENTS_STREAM_NAME),
+                           "Every domain event of the network", max_bytes=12 * GIB)
+INTAKE_STREAM = StreamSpec(INTAKE_STREAM_NAME, stream_subjects(INTAKE_STREAM_NAME),
+                           "Contributions proposed by territory systems on the bus", max_bytes=4 * GIB)
+DEAD_LETTER_STREAM = StreamSpec(DEAD_LETTER_STREAM_NAME, [f"{DEAD_LETTER_PREFIX}.>"],
+                                "Events that could not be processed, with their reason",
+                                max_bytes=1 * GIB, max_age_s=90 * 86400)
 STREAMS = [EVENTS_STREAM, INTAKE_STREAM, DEAD_LETTER_STREAM]
+STREAM_OF = {spec.name: spec for spec in STREAMS}
 
 DLQ_REASON = "Palabre-Dlq-Reason"
 DLQ_SUBJECT = "Palabre-Dlq-Subject"
@@ -358,7 +356,7 @@ class Bus:
             **({DLQ_EVENT_ID: ids["event_id"]} if "event_id" in ids else {}),
             **({CONTRIBUTION_HEADER: ids["contribution_id"]} if "contribution_id" in ids else {}),
         }
-        await self.js.publish(f"palabre.dlq.{durable}", msg.data, headers=headers)
+        await self.js.publish(dead_letter_subject(durable), msg.data, headers=headers)
         log.warning("event dead-lettered", consumer=durable, subject=msg.subject, reason=reason[:300], **ids)
 
 
@@ -453,6 +451,7 @@ class PullConsumer:
     batch_size: int
     settle: Callable[[list[Any]], Awaitable["BatchOutcome"]]
     on_settled: Callable[["BatchOutcome", int, float], None] | None = None  # outcome, messages, seconds
+    events: tuple[type, ...] = ()  # the event models it takes
 
     async def run(self, js: JetStreamContext, settings: Settings, stopping: asyncio.Event) -> None:
         subscription = await self._subscribe(js, settings, stopping)

@@ -1,8 +1,10 @@
 """The event contract: CloudEvents 1.0 envelopes around versioned pydantic payloads.
 
-Every event that crosses the bus is declared here, with its type (`palabre.<noun>.<verb>.v1`) and the
-subject it is published on. Subjects carry country and territory so that a partner or a NATS permission
-can select by wildcard: `palabre.contribution.published.<country>.<territory>`.
+Every event that crosses the bus is declared here, once: its name and version give its type
+(`palabre.<noun>.<verb>.v<version>`), the subjects it is published on and the stream that keeps them.
+Consumers, streams, the AsyncAPI documents and the deployment's autoscaling triggers are derived from these
+declarations; no other module spells a subject. Subjects carry country and territory so that a partner or a
+NATS permission can select by wildcard: `palabre.contribution.published.<country>.<territory>`.
 """
 
 import functools
@@ -14,6 +16,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contribution import ContributionIn
 from shared.frameworks import Framework
 from shared.vocabulary import AuthorRole, Channel, Kind, ModerationMode, Outcome
 
@@ -34,12 +37,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+SUBJECT_ROOT = "palabre"
+EVENTS_STREAM_NAME = "PALABRE_EVENTS"
+INTAKE_STREAM_NAME = "PALABRE_INTAKE"
+DEAD_LETTER_STREAM_NAME = "PALABRE_DLQ"
+DEAD_LETTER_PREFIX = f"{SUBJECT_ROOT}.dlq"
+
+
+def dead_letter_subject(durable: str) -> str:
+    """Where the events a consumer could not process are kept, with their reason."""
+    return f"{DEAD_LETTER_PREFIX}.{durable}"
+
+
 class EventData(BaseModel):
-    """Base of every event payload; subclasses declare their CloudEvent type and subject."""
+    """Base of every event payload. A subclass declares itself once, in its class line:
+    `class ContributionPublished(ContributionFields, name="contribution.published", version=1)`.
+    From that come its CloudEvent type, its subject prefix (`palabre.<name>`, unless `subject` says
+    otherwise), the filter a consumer of it uses and the stream that keeps it."""
 
     model_config = ConfigDict(extra="ignore")
     event_type: ClassVar[str]
     subject_prefix: ClassVar[str]
+    subject_filter: ClassVar[str]
+    stream: ClassVar[str]
+
+    def __init_subclass__(cls, *, name: str | None = None, version: int = 1, subject: str | None = None,
+                          filter_tail: str = ">", stream: str = EVENTS_STREAM_NAME, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if name is not None:
+            cls.event_type = f"{SUBJECT_ROOT}.{name}.v{version}"
+            cls.subject_prefix = f"{SUBJECT_ROOT}.{subject or name}"
+            cls.subject_filter = f"{cls.subject_prefix}.{filter_tail}"
+            cls.stream = stream
 
     def bus_subject(self) -> str:
         return self.subject_prefix
@@ -110,9 +139,7 @@ class Decision(BaseModel):
     statement: StatementOfReasons
 
 
-class TerritoryRegistered(TerritoryScoped):
-    event_type = "palabre.territory.registered.v1"
-    subject_prefix = "palabre.territory.registered"
+class TerritoryRegistered(TerritoryScoped, name="territory.registered", version=1):
     name: str
     kind: str
     languages: list[str] = Field(default_factory=lambda: ["fr"])
@@ -124,9 +151,7 @@ class TerritoryRegistered(TerritoryScoped):
     licence: str = "Licence Ouverte 2.0"
 
 
-class ConsultationOpened(TerritoryScoped):
-    event_type = "palabre.consultation.opened.v1"
-    subject_prefix = "palabre.consultation.opened"
+class ConsultationOpened(TerritoryScoped, name="consultation.opened", version=1):
     consultation: str
     title: str
     opens_at: datetime | None = None
@@ -135,9 +160,7 @@ class ConsultationOpened(TerritoryScoped):
     local_questions: list[str] = Field(default_factory=list)
 
 
-class ConsultationClosed(TerritoryScoped):
-    event_type = "palabre.consultation.closed.v1"
-    subject_prefix = "palabre.consultation.closed"
+class ConsultationClosed(TerritoryScoped, name="consultation.closed", version=1):
     consultation: str
     closed_at: datetime
 
@@ -162,56 +185,44 @@ class ContributionFields(TerritoryScoped):
         return self.contribution_id
 
 
-class ContributionSubmitted(ContributionFields):
+class ContributionSubmitted(ContributionFields, name="contribution.submitted", version=1):
     """Taken in by intake, not yet moderated. Carries the raw text: never public."""
 
-    event_type = "palabre.contribution.submitted.v1"
-    subject_prefix = "palabre.contribution.submitted"
     title: str | None = None
     body: str
     author_ref: str | None = None
 
 
-class ContributionPublished(ContributionFields):
+class ContributionPublished(ContributionFields, name="contribution.published", version=1):
     """Public from now on: carries only the published (possibly redacted) text."""
 
-    event_type = "palabre.contribution.published.v1"
-    subject_prefix = "palabre.contribution.published"
     title: str | None = None
     text: str
     published_at: datetime
     decision: Decision
 
 
-class ContributionRejected(ContributionFields):
-    event_type = "palabre.contribution.rejected.v1"
-    subject_prefix = "palabre.contribution.rejected"
+class ContributionRejected(ContributionFields, name="contribution.rejected", version=1):
     decision: Decision
 
 
-class ContributionHeld(ContributionFields):
-    event_type = "palabre.contribution.held.v1"
-    subject_prefix = "palabre.contribution.held"
+class ContributionHeld(ContributionFields, name="contribution.held", version=1):
     decision: Decision
 
 
-class ContributionAppealed(ContributionFields):
-    event_type = "palabre.contribution.appealed.v1"
-    subject_prefix = "palabre.contribution.appealed"
+class ContributionAppealed(ContributionFields, name="contribution.appealed", version=1):
     appeal_id: str
     reason: str
     appealed_at: datetime
 
 
-class ContributionWithdrawn(TerritoryScoped):
+class ContributionWithdrawn(TerritoryScoped, name="contribution.withdrawn", version=1):
     """No longer public, and its text to be deleted wherever it was kept: ids and time, never any text.
 
     Intake emits it when the network admin erases a contribution (GDPR Art. 17, `reason="erased"`), and an
     erasure is final. Notifications sends it to partners as `contribution.withdrawn`, also when a published
     contribution is later rejected or held (`reason` = that outcome)."""
 
-    event_type = "palabre.contribution.withdrawn.v1"
-    subject_prefix = "palabre.contribution.withdrawn"
     contribution_id: str
     external_id: str
     decision_id: str = Field(description="the decision (or erasure) that withdrew the contribution")
@@ -222,20 +233,36 @@ class ContributionWithdrawn(TerritoryScoped):
         return self.contribution_id
 
 
-class AxisCorrected(TerritoryScoped):
+class AxisCorrected(TerritoryScoped, name="contribution.axis-corrected", version=1):
     """A person corrected the axis that synthesis assigned."""
 
-    event_type = "palabre.contribution.axis-corrected.v1"
-    subject_prefix = "palabre.contribution.axis-corrected"
     contribution_id: str
     axis: str
     corrected_by: str
     corrected_at: datetime
 
 
-class SynthesisUpdated(EventData):
-    event_type = "palabre.synthesis.updated.v1"
-    subject_prefix = "palabre.synthesis.updated"
+class ContributionProposed(EventData, ContributionIn, name="contribution.proposed", version=1, subject="intake",
+                           filter_tail="*", stream=INTAKE_STREAM_NAME):
+    """Published by a territory system on `palabre.intake.<territory>`: one contribution, as
+    `POST /v1/contributions` takes it. The territory is the one of the subject, which NATS permissions tie
+    to the publisher's credentials."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def subject_for(cls, territory: str) -> str:
+        return f"{cls.subject_prefix}.{territory}"
+
+    @classmethod
+    def territory_of(cls, subject: str) -> str | None:
+        """The territory a subject names; None for a subject that is not `palabre.intake.<territory>`."""
+        prefix = cls.subject_prefix + "."
+        rest = subject[len(prefix):] if subject.startswith(prefix) else ""
+        return rest if rest and "." not in rest else None
+
+
+class SynthesisUpdated(EventData, name="synthesis.updated", version=1):
     scope: Literal["network", "country", "territory"]
     key: str = Field(description="'network', a country code, or a territory slug")
     country: str | None = None
@@ -265,6 +292,7 @@ ALL_EVENTS: list[type[EventData]] = [
     ContributionWithdrawn,
     AxisCorrected,
     SynthesisUpdated,
+    ContributionProposed,
 ]
 EVENT_TYPES: dict[str, type[EventData]] = {model.event_type: model for model in ALL_EVENTS}
 
@@ -316,15 +344,28 @@ class UnknownEventType(ValueError):
     pass
 
 
-def envelope_for_subject(subject: str) -> type[CloudEvent[Any]] | None:
-    """The CloudEvent model of the events published on `subject` (a consumer's filter, such as
-    `palabre.contribution.published.>`), for the AsyncAPI document; None when no event model matches."""
-    stem = subject.rstrip(">*").rstrip(".")
-    models = [model for model in EVENT_TYPES.values()
-              if model.subject_prefix.startswith(stem) or stem.startswith(model.subject_prefix)]
-    if not models:
-        return None
-    return envelope_model(functools.reduce(operator.or_, models)) if len(models) > 1 else envelope_model(models[0])
+def stream_subjects(stream: str) -> list[str]:
+    """The subjects a stream keeps: one wildcard per first word of its events' names."""
+    return list(dict.fromkeys(f"{'.'.join(model.subject_prefix.split('.')[:2])}.>"
+                              for model in ALL_EVENTS if model.stream == stream))
+
+
+def consumer_filter(models: tuple[type[EventData], ...]) -> str:
+    """The narrowest subject filter that takes every event of `models` (they share one stream)."""
+    if len({model.stream for model in models}) != 1:
+        raise ValueError(f"{[m.__name__ for m in models]} are not kept in one stream")
+    if len(models) == 1:
+        return models[0].subject_filter
+    common: list[str] = []
+    for words in zip(*(model.subject_prefix.split(".") for model in models), strict=False):
+        if len(set(words)) > 1:
+            break
+        common.append(words[0])
+    return ".".join([*common, ">"])
+
+
+def payload_union(models: tuple[type[EventData], ...]) -> Any:
+    return functools.reduce(operator.or_, models) if len(models) > 1 else models[0]
 
 
 def parse_event(raw: bytes) -> CloudEvent[Any]:

@@ -1,7 +1,8 @@
 """The shape every service shares: settings, database pool, bus, outbox relay, consumers, HTTP app.
 
-A service module builds one `ServiceRuntime`, registers its consumers with `runtime.consumer(...)`, and
-creates its FastAPI app with `runtime.create_app(...)`. Start-up applies the service's migrations,
+A service module builds one `ServiceRuntime`, registers its consumers with
+`@runtime.consumer(ContributionPublished, durable="synthesis-published")`, and creates its FastAPI app with
+`runtime.create_app(...)`. Start-up applies the service's migrations,
 declares the streams, starts the outbox relay and then the consumers.
 """
 
@@ -17,20 +18,19 @@ from faststream.specification import AsyncAPI
 
 from shared import migrations
 from shared.bus import (
-    EVENTS_STREAM,
+    STREAM_OF,
     BatchOutcome,
     Bus,
     ConnectionWatch,
     EventSettler,
     PullConsumer,
-    StreamSpec,
     connect_nats,
     declare_streams,
     describe_consumer,
     describing_broker,
 )
-from shared.db import create_pool, processed_events_horizon_s, prune_processed_events
-from shared.events import EventData, envelope_for_subject, parse_event
+from shared.db import claim_new_events, create_pool, processed_events_horizon_s, prune_processed_events
+from shared.events import CloudEvent, EventData, consumer_filter, envelope_model, parse_event, payload_union
 from shared.http import Metrics, install_body_limit, install_operational_routes, install_problem_handlers
 from shared.logging import configure_logging, get_logger
 from shared.outbox import OutboxRelay
@@ -77,32 +77,42 @@ class ServiceRuntime:
 
     # --- wiring -------------------------------------------------------------------------------
 
-    def consumer(
-        self,
-        subject: str,
-        durable: str,
-        *,
-        stream: StreamSpec = EVENTS_STREAM,
-        parse: Callable[[bytes], Any] = parse_event,
-        batch_size: int | None = None,
-        description: str | None = None,
-    ):
-        """Register `process(events)` as the handler of a durable batch consumer on `subject`."""
+    def consumer(self, *events: type[EventData], durable: str, envelopes: bool = False,
+                 batch_size: int | None = None, description: str | None = None):
+        """Register `decide(conn, payloads)` as the decision of the durable batch consumer `durable`, which
+        takes the `events` named (their subject filter, stream and AsyncAPI payload come from them).
 
-        def register(process: Callable[[list[Any]], Awaitable[None]]):
+        For each fetch the runtime validates the events (the invalid, and those of another type, are
+        dead-lettered), opens one transaction, records the events as processed by `durable` and calls
+        `decide` with those not seen before (their payloads, or the whole CloudEvents when `envelopes`);
+        the events are acked after the commit. `decide` is not called when every event was seen before."""
+        taken = {model.event_type for model in events}
+
+        def parse(raw: bytes) -> CloudEvent[Any]:
+            event = parse_event(raw)
+            if event.type not in taken:
+                raise ValueError(f"event type {event.type!r} is not one that {durable} takes")
+            return event
+
+        def register(decide: Callable[[asyncpg.Connection, list[Any]], Awaitable[None]]):
+            async def process(batch: list[CloudEvent[Any]]) -> None:
+                async with self.transaction() as conn:
+                    new = await claim_new_events(conn, durable, [event.id for event in batch])
+                    fresh = [event for event in batch if event.id in new]
+                    if fresh:
+                        await decide(conn, fresh if envelopes else [event.data for event in fresh])
+
             settler = EventSettler(bus_of=lambda: self.bus, durable=durable, process=process, parse=parse)
-            self.message_consumer(subject, durable, stream=stream, batch_size=batch_size,
-                                  description=description or process.__doc__,
-                                  payload=envelope_for_subject(subject))(settler.settle)
-            return process
+            self.message_consumer(*events, durable=durable, batch_size=batch_size,
+                                  description=description or decide.__doc__)(settler.settle)
+            return decide
 
         return register
 
-    def message_consumer(self, subject: str, durable: str, *, stream: StreamSpec = EVENTS_STREAM,
-                         batch_size: int | None = None, description: str | None = None,
-                         payload: type | None = None):
+    def message_consumer(self, *events: type[EventData], durable: str, batch_size: int | None = None,
+                         description: str | None = None):
         """Register `settle(messages)`, which validates, processes and acks the raw messages of each fetch
-        itself, as the handler of a durable consumer on `subject`."""
+        itself, as the handler of the durable consumer `durable` of the `events` named."""
 
         def register(settle: Callable[[list[Any]], Awaitable[BatchOutcome]]):
             def count(outcome: BatchOutcome, messages: int, seconds: float) -> None:
@@ -111,17 +121,18 @@ class ServiceRuntime:
                 self.metrics.batch_messages.labels(durable).observe(messages)
                 self.metrics.batch_seconds.labels(durable).observe(seconds)
 
-            consumer = PullConsumer(subject, durable, stream, batch_size or self.settings.batch_size, settle,
-                                    on_settled=count)
+            consumer = PullConsumer(consumer_filter(events), durable, STREAM_OF[events[0].stream],
+                                    batch_size or self.settings.batch_size, settle, on_settled=count, events=events)
             self.consumers.append(consumer)
-            describe_consumer(self.broker, consumer, description or settle.__doc__, payload)
+            describe_consumer(self.broker, consumer, description or settle.__doc__,
+                              envelope_model(payload_union(events)))
             return settle
 
         return register
 
     def publishes(self, model: type[EventData], description: str) -> None:
         """Declare an outgoing event so that the AsyncAPI document shows it."""
-        self.broker.publisher(f"{model.subject_prefix}.>", title=f"{model.event_type}",
+        self.broker.publisher(model.subject_filter, title=f"{model.event_type}",
                               description=description, schema=model)
 
     def on_start(self, hook: Callable[["ServiceRuntime"], Awaitable[None]]):

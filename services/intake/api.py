@@ -13,11 +13,11 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
 from services.intake import commands, imports, store
-from services.intake.domain.contribution import ContributionBatch, ContributionIn
 from services.intake.domain.decidim import SOURCE_RE
 from services.intake.domain.registry import SLUG, ConsultationIn, TerritoryIn
 from services.intake.ratelimit import RateLimiter
 from shared.auth import bearer_token, hash_api_key
+from shared.contribution import ContributionBatch, ContributionIn
 from shared.csv_safety import write_csv
 from shared.frameworks import shipped_frameworks
 from shared.http import Problem

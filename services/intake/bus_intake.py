@@ -1,8 +1,8 @@
 """Bus intake: contributions that territory systems publish on `palabre.intake.<territory>`.
 
 The event is a CloudEvent of type `palabre.contribution.proposed.v1` whose `data` holds the fields of
-one contribution as the HTTP API takes them (`ContributionProposed`). The territory is the one of the
-subject, which NATS permissions tie to the publisher's credentials; a `territory` in the payload is
+one contribution as the HTTP API takes them (`shared.events.ContributionProposed`). The territory is the
+one of the subject, which NATS permissions tie to the publisher's credentials; a `territory` in the payload is
 refused, never believed. Invalid events go to the dead-letter stream with their reason; valid ones are
 stored like HTTP input (a re-sent contribution is a duplicate and changes nothing). While the database is
 away the consumer holds the events JetStream has taken and waits (`PullConsumer`): none is dead-lettered
@@ -10,41 +10,25 @@ for an outage.
 """
 
 from collections import defaultdict
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import ValidationError
 
 from services.intake import commands, store
-from services.intake.domain.contribution import ContributionIn
-from services.intake.nats_auth import INTAKE_SUBJECT_PREFIX
 from shared.bus import BatchOutcome, Bus, InfrastructureUnavailable, not_the_events_fault, retry_delay_s
-from shared.events import CloudEvent, envelope_model
+from shared.events import CloudEvent, ContributionProposed, envelope_model
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-PROPOSED_TYPE = "palabre.contribution.proposed.v1"
 DURABLE = "intake-proposed"
-
-
-class ContributionProposed(ContributionIn):
-    """`data` of `palabre.contribution.proposed.v1`: one contribution, as `POST /v1/contributions` takes it."""
-
-    event_type: ClassVar[str] = PROPOSED_TYPE
-    subject_prefix: ClassVar[str] = INTAKE_SUBJECT_PREFIX
 
 
 def parse_proposed(raw: bytes) -> CloudEvent[ContributionProposed]:
     event = envelope_model(ContributionProposed).model_validate_json(raw)
-    if event.type != PROPOSED_TYPE:
-        raise ValueError(f"event type {event.type!r} is not {PROPOSED_TYPE!r}")
+    if event.type != ContributionProposed.event_type:
+        raise ValueError(f"event type {event.type!r} is not {ContributionProposed.event_type!r}")
     return event
-
-
-def territory_of(subject: str) -> str | None:
-    prefix = INTAKE_SUBJECT_PREFIX + "."
-    rest = subject[len(prefix):] if subject.startswith(prefix) else ""
-    return rest if rest and "." not in rest else None
 
 
 async def take_in(messages: list[Any], *, pool, bus: Bus) -> BatchOutcome:
@@ -58,9 +42,9 @@ async def take_in(messages: list[Any], *, pool, bus: Bus) -> BatchOutcome:
 
     by_territory: dict[str, list[tuple[Any, ContributionProposed]]] = defaultdict(list)
     for msg in messages:
-        territory = territory_of(msg.subject)
+        territory = ContributionProposed.territory_of(msg.subject)
         if territory is None:
-            await dead_letter(msg, f"subject {msg.subject!r} is not {INTAKE_SUBJECT_PREFIX}.<territory>")
+            await dead_letter(msg, f"subject {msg.subject!r} is not {ContributionProposed.subject_prefix}.<territory>")
             continue
         try:
             event = parse_proposed(msg.data)

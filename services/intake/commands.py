@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from services.intake import nats_auth, store
-from services.intake.domain.contribution import ContributionIn
+from shared.contribution import ContributionIn
 from services.intake.domain.language import detect_languages
 from services.intake.domain.registry import ConsultationIn, TerritoryIn, default_consultation_id
 from shared.auth import hash_api_key, new_api_key

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from services.intake import commands
 from services.intake.domain import parse_csv, parse_decidim
-from services.intake.domain.contribution import SLUG_MAX
+from shared.contribution import SLUG_MAX
 from services.intake.domain.csv_import import FIELDS
 from services.intake.domain.parsing import FileError, ImportResult, decode, fold, read_table
 from shared.http import Problem

@@ -17,20 +17,15 @@ from pathlib import Path
 
 from services.intake import store
 from shared.bus import NatsAddress
+from shared.events import ContributionProposed
 from shared.logging import get_logger
 from shared.settings import Settings
 
 log = get_logger(__name__)
 
-INTAKE_SUBJECT_PREFIX = "palabre.intake"
-
 
 def enabled(settings: Settings) -> bool:
     return settings.nats_auth_file is not None and settings.nats_pid_file is not None
-
-
-def intake_subject(territory: str) -> str:
-    return f"{INTAKE_SUBJECT_PREFIX}.{territory}"
 
 
 def territory_username(territory: str) -> str:
@@ -47,7 +42,7 @@ def territory_user_entry(territory: str, password_hash: str) -> dict:
         "user": territory_username(territory),
         "password": password_hash,
         "permissions": {
-            "publish": {"allow": [intake_subject(territory)]},
+            "publish": {"allow": [ContributionProposed.subject_for(territory)]},
             "subscribe": {"allow": [f"{inbox_prefix(territory)}.>"]},
         },
     }
@@ -71,10 +66,10 @@ def credentials_answer(settings: Settings, territory: str, password: str) -> dic
     return {
         "user": territory_username(territory),
         "password": password,
-        "subject": intake_subject(territory),
+        "subject": ContributionProposed.subject_for(territory),
         "inbox_prefix": inbox_prefix(territory),
         "servers": public_servers(settings),
-        "event_type": "palabre.contribution.proposed.v1",
+        "event_type": ContributionProposed.event_type,
     }
 
 

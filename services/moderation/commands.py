@@ -24,7 +24,6 @@ from services.moderation.domain.statement import build_statement
 from services.moderation.flood_windows import FloodWindows
 from shared.events import (
     AxisCorrected,
-    CloudEvent,
     ContributionAppealed,
     ContributionHeld,
     ContributionPublished,
@@ -64,11 +63,10 @@ async def _check_in_thread(items, policies, signatures):
     return await asyncio.to_thread(check_batch, items, policies, signatures)
 
 
-async def moderate_submitted(conn: asyncpg.Connection, events: list[CloudEvent[ContributionSubmitted]],
+async def moderate_submitted(conn: asyncpg.Connection, submitted: list[ContributionSubmitted],
                              flood_windows: FloodWindows, check: Checker = _check_in_thread) -> None:
     """Run the charter checks over a batch of new contributions, decide, record and emit. `check` runs
     the CPU-bound checks off the event loop (a thread, or worker processes: see `checks.CheckRunner`)."""
-    submitted = [event.data for event in events]
     if submitted and (erased := await store.erased_among(conn, [c.contribution_id for c in submitted])):
         submitted = [c for c in submitted if c.contribution_id not in erased]  # erased before it got here
     if not submitted:

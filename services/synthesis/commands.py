@@ -82,7 +82,7 @@ async def assign_axes(conn, contributions: Sequence[ContributionPublished], fram
 async def apply_decisions(conn, events: Sequence[CloudEvent[Any]], classifiers: ClassifierCache) -> int:
     """Apply new decision events by their time, whatever their order of arrival: a contribution is counted
     while its latest decision publishes it, with its latest text. Returns how many were counted anew."""
-    applied = await apply_in_order(conn, events)
+    applied = await apply_in_order(conn, list(events))
     published = [a.event.data for a in applied if a.change in (Change.PUBLISH, Change.UPDATE)]
     await add_published(conn, published, classifiers)
     await withdraw(conn, [a.contribution_id for a in applied if a.change is Change.WITHDRAW or a.mark.erased])

@@ -1,6 +1,6 @@
 """Pure domain of intake: validation of contributions and parsing of imported files (no I/O)."""
 
-from services.intake.domain.contribution import ContributionBatch, ContributionIn
+from shared.contribution import ContributionBatch, ContributionIn
 from services.intake.domain.csv_import import parse_csv
 from services.intake.domain.decidim import parse_decidim
 from services.intake.domain.language import detect_languages

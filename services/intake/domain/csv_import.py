@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
 
-from services.intake.domain.contribution import ContributionIn
+from shared.contribution import ContributionIn
 from services.intake.domain.language import DEFAULT_LANGUAGE
 from services.intake.domain.parsing import (
     FileError,

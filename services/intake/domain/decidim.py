@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Literal
 
-from services.intake.domain.contribution import SLUG_RE
+from shared.contribution import SLUG_RE
 from services.intake.domain.language import DEFAULT_LANGUAGE
 from services.intake.domain.parsing import (
     FileError,

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from services.intake.domain.contribution import ContributionIn
+from shared.contribution import ContributionIn
 from services.intake.domain.language import DEFAULT_LANGUAGE, detect_languages
 from shared.csv_safety import unescape_cell
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from services.intake.domain.contribution import (
+from shared.contribution import (
     BODY_MAX,
     ContributionBatch,
     ContributionIn,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.intake.domain.contribution import normalize_text
+from shared.contribution import normalize_text
 from services.intake.domain.csv_import import parse_csv
 from services.intake.domain.parsing import author_token
 from shared.csv_safety import safe_cell, write_csv

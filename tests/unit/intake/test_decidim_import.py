@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.intake.domain.contribution import normalize_text
+from shared.contribution import normalize_text
 from services.intake.domain.decidim import parse_decidim
 from services.intake.domain.parsing import author_token
 from shared.csv_safety import write_csv
