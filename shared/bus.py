@@ -11,10 +11,7 @@ The discipline every consumer follows (see `EventSettler`):
   (`PullConsumer._wait_out`), however long it lasts; nothing is nak'ed or dead-lettered for it.
 
 Consumers run in a plain loop (`PullConsumer`): wait for a first message, take whatever else is waiting
-up to `batch_size`, settle them as one batch, fetch again. FastStream only describes them in the AsyncAPI document: its subscriber handed each
-message of a fetch to its own task, through its context and middlewares, and that machinery alone was
-a large share of each consumer's CPU under load (docs/operations.md); its batch subscriber re-fetched with a shrinking
-timeout, leaving orphaned pull requests whose messages then waited `ack_wait` before redelivery.
+up to `batch_size`, settle them as one batch, fetch again (docs/architecture.md says why not FastStream).
 """
 
 import asyncio
@@ -29,8 +26,6 @@ from urllib.parse import urlsplit
 import asyncpg
 import nats
 import structlog
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
 from nats.js.api import ConsumerConfig
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -237,35 +232,6 @@ def consumer_config(durable: str, settings: Settings, *, ack_wait_s: float = 30.
         max_deliver=-1,
         max_ack_pending=20_000,
     )
-
-
-def describing_broker(settings: Settings, service: str) -> NatsBroker:
-    """A FastStream broker that is never connected: it describes the service's consumers and publishers
-    in its AsyncAPI document (`PullConsumer` runs the consumers)."""
-    return NatsBroker(NatsAddress.parse(settings.nats_url).servers, name=f"palabre-{service}-consumers",
-                      logger=None, apply_types=False)
-
-
-def describe_consumer(broker: NatsBroker, consumer: "PullConsumer", description: str | None,
-                      payload: type | None = None) -> None:
-    """Put the consumer in the AsyncAPI document, as the durable pull subscriber it is, with the schema of
-    the messages it takes (`payload`)."""
-
-    async def handler(message: Any) -> None:
-        """Never called: `PullConsumer` runs the consumer."""
-
-    handler.__name__ = handler.__qualname__ = consumer.durable.replace("-", "_")
-    if payload is not None:
-        handler.__annotations__["message"] = payload  # FastStream reads the payload schema from it
-    broker.subscriber(
-        consumer.subject,
-        stream=JStream(consumer.stream.name, subjects=consumer.stream.subjects, declare=False),
-        durable=consumer.durable,
-        pull_sub=PullSub(batch_size=consumer.batch_size),
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{consumer.durable}:{consumer.subject}",
-        description=description,
-    )(handler)
 
 
 def crash_point(settings: Settings, name: str) -> None:

@@ -14,23 +14,21 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 
-from shared import migrations
+from shared import asyncapi, migrations
 from shared.bus import (
     STREAM_OF,
     BatchOutcome,
     Bus,
     ConnectionWatch,
     EventSettler,
+    NatsAddress,
     PullConsumer,
     connect_nats,
     declare_streams,
-    describe_consumer,
-    describing_broker,
 )
 from shared.db import claim_new_events, create_pool, processed_events_horizon_s, prune_processed_events
-from shared.events import CloudEvent, EventData, consumer_filter, envelope_model, parse_event, payload_union
+from shared.events import CloudEvent, EventData, consumer_filter, parse_event
 from shared.http import Metrics, install_body_limit, install_operational_routes, install_problem_handlers
 from shared.logging import configure_logging, get_logger
 from shared.outbox import OutboxRelay
@@ -62,8 +60,8 @@ class ServiceRuntime:
         self.title = title
         self.description = description
         self.consumers_connection = ConnectionWatch(f"palabre-{name}-consumers")
-        self.broker = describing_broker(self.settings, name)
         self.consumers: list[PullConsumer] = []
+        self.channels: list[asyncapi.Channel] = []  # what the AsyncAPI document describes
         self.metrics = Metrics(name)
         self.pool: asyncpg.Pool | None = None
         self.bus: Bus | None = None
@@ -124,16 +122,15 @@ class ServiceRuntime:
             consumer = PullConsumer(consumer_filter(events), durable, STREAM_OF[events[0].stream],
                                     batch_size or self.settings.batch_size, settle, on_settled=count, events=events)
             self.consumers.append(consumer)
-            describe_consumer(self.broker, consumer, description or settle.__doc__,
-                              envelope_model(payload_union(events)))
+            self.channels.append(asyncapi.Channel(f"{durable}:{consumer.subject}", consumer.subject, "receive",
+                                                  events, description or settle.__doc__, durable))
             return settle
 
         return register
 
     def publishes(self, model: type[EventData], description: str) -> None:
         """Declare an outgoing event so that the AsyncAPI document shows it."""
-        self.broker.publisher(model.subject_filter, title=f"{model.event_type}",
-                              description=description, schema=model)
+        self.channels.append(asyncapi.Channel(model.event_type, model.subject_filter, "send", (model,), description))
 
     def on_start(self, hook: Callable[["ServiceRuntime"], Awaitable[None]]):
         self._on_start.append(hook)
@@ -227,9 +224,8 @@ class ServiceRuntime:
                 "consumers": not self.consumers_connection.closed_unexpectedly}
 
     def asyncapi(self) -> dict[str, Any]:
-        spec = AsyncAPI(self.broker, title=f"Palabre {self.name}", version="1.0.0",
-                        description=self.description)
-        return spec.to_specification().to_jsonable()
+        return asyncapi.document(title=f"Palabre {self.name}", description=self.description,
+                                 servers=NatsAddress.parse(self.settings.nats_url).servers, channels=self.channels)
 
     def create_app(self, *, max_body_bytes: int | None = None, body_limits: dict[str, int] | None = None,
                    **fastapi_kwargs: Any) -> FastAPI:

@@ -43,3 +43,39 @@ def test_intake_documents_the_contribution_a_territory_system_proposes_on_the_bu
     data = document["components"]["schemas"][_unquote(envelope["properties"]["data"]["$ref"].rsplit("/", 1)[1])]
     assert data["title"] == "ContributionProposed"
     assert {"external_id", "body"} <= set(data["required"])
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _resolve(document: dict, ref: str):
+    assert ref.startswith("#/"), ref
+    node = document
+    for token in ref[2:].split("/"):
+        node = node[_unquote(token).replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_reference_of_the_document_resolves(service: str):
+    document = _document(service)
+    refs = set(_refs(document))
+    assert refs
+    for ref in refs:
+        _resolve(document, ref)
+
+
+def test_each_operation_says_whether_the_service_sends_or_receives_on_its_channel():
+    document = _document("moderation")
+    actions = {name: operation["action"] for name, operation in document["operations"].items()}
+    assert actions["moderation-submitted:palabre.contribution.submitted.>"] == "receive"
+    assert actions["palabre.contribution.published.v1"] == "send"
