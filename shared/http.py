@@ -1,16 +1,37 @@
 """What every service's HTTP side shares: RFC 9457 problems, health, readiness, metrics, AsyncAPI."""
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.auth import bearer_token, hash_api_key
+from shared.errors import Conflict, DomainError, Invalid, InvalidContent, NotFound
+
 PROBLEM_JSON = "application/problem+json"
+VALIDATION_PROBLEM = "https://palabre.org/problems/validation"
+
+# The one mapping from what a use case refuses to the problem answered (the most specific class first).
+DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
+    NotFound: (404, "about:blank"),
+    Conflict: (409, "about:blank"),
+    InvalidContent: (422, VALIDATION_PROBLEM),
+    Invalid: (422, "about:blank"),
+}
+
+
+def problem_of(error: DomainError) -> tuple[int, str]:
+    """The status and problem type of a domain error."""
+    for kind in type(error).__mro__:
+        if kind in DOMAIN_PROBLEMS:
+            return DOMAIN_PROBLEMS[kind]
+    return 400, "about:blank"
 
 
 class Problem(Exception):
@@ -25,6 +46,24 @@ class Problem(Exception):
         self.type = type_
         self.headers = headers
         self.extra = extra
+
+
+NETWORK_ADMIN = "network-admin"
+
+
+def is_network_admin(request: Request, authorization: str | None) -> bool:
+    """Whether the Authorization header carries the network-admin key as a Bearer token."""
+    token = bearer_token(authorization)
+    expected = request.app.state.runtime.settings.admin_key
+    return bool(token and expected and hmac.compare_digest(hash_api_key(token), hash_api_key(expected)))
+
+
+async def network_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    """The dependency of the routes only the network admin may call; returns who acts."""
+    if not is_network_admin(request, authorization):
+        raise Problem(401, "Network-admin key required", "send the network-admin key as a Bearer token",
+                      headers={"WWW-Authenticate": "Bearer"})
+    return NETWORK_ADMIN
 
 
 def problem_response(status: int, title: str, detail: str | None = None, *, type_: str = "about:blank",
@@ -56,6 +95,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(exc.status, exc.title, exc.detail, type_=exc.type,
                                 instance=request.url.path, headers=exc.headers, **exc.extra)
 
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        status, problem_type = problem_of(exc)
+        return problem_response(status, exc.title, exc.detail, type_=problem_type, instance=request.url.path,
+                                **exc.extra)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
@@ -64,7 +109,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                                     type_="https://palabre.org/problems/malformed-json")
         detail = "; ".join(f"{e['pointer'] or '/'}: {e['detail']}" for e in errors[:10])
         return problem_response(422, "Invalid request", detail, instance=request.url.path,
-                                type_="https://palabre.org/problems/validation", errors=errors[:100])
+                                type_=VALIDATION_PROBLEM, errors=errors[:100])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

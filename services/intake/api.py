@@ -1,7 +1,6 @@
 """Intake's HTTP routes: thin, they authenticate, validate and call `commands` (and `imports`)."""
 
 import asyncio
-import hmac
 import json
 import time
 import uuid
@@ -20,7 +19,7 @@ from shared.auth import bearer_token, hash_api_key
 from shared.contribution import ContributionBatch, ContributionIn
 from shared.csv_safety import write_csv
 from shared.frameworks import shipped_frameworks
-from shared.http import Problem
+from shared.http import Problem, is_network_admin, network_admin
 
 KEY_CACHE_SECONDS = 5.0
 KEY_CACHE_MAX = 10_000
@@ -71,20 +70,9 @@ async def territory_caller(request: Request, authorization: Annotated[str | None
     return territory
 
 
-def _is_admin(request: Request, token: str | None) -> bool:
-    expected = runtime_of(request).settings.admin_key
-    return bool(token and expected and hmac.compare_digest(hash_api_key(token), hash_api_key(expected)))
-
-
-async def admin_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    if not _is_admin(request, bearer_token(authorization)):
-        raise Problem(401, "Network-admin key required", "this route needs the network-admin key",
-                      headers={"WWW-Authenticate": "Bearer"})
-
-
 async def caller_may_read(request: Request, authorization: Annotated[str | None, Header()] = None) -> dict | None:
     """A territory key, or the admin key (None)."""
-    if _is_admin(request, bearer_token(authorization)):
+    if is_network_admin(request, authorization):
         return None
     return await territory_caller(request, authorization)
 
@@ -264,14 +252,14 @@ async def export_contributions(request: Request, territory: Annotated[dict, Depe
                     headers={"Content-Disposition": f'attachment; filename="{territory["id"]}-contributions.csv"'})
 
 
-@router.post("/v1/territories", status_code=201, tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.post("/v1/territories", status_code=201, tags=["administration"], dependencies=[Depends(network_admin)],
              summary="Register a territory; its API key (and NATS credentials) are shown once")
 async def create_territory(territory: TerritoryIn, request: Request):
     runtime = runtime_of(request)
     return await commands.register_territory(runtime.db, territory, runtime.settings)
 
 
-@router.get("/v1/territories", tags=["administration"], dependencies=[Depends(admin_caller)])
+@router.get("/v1/territories", tags=["administration"], dependencies=[Depends(network_admin)])
 async def list_territories(request: Request):
     rows = await store.list_territories(runtime_of(request).db)
     return {"territories": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
@@ -279,14 +267,14 @@ async def list_territories(request: Request):
 
 
 @router.post("/v1/territories/{territory}/keys", status_code=201, tags=["administration"],
-             dependencies=[Depends(admin_caller)], summary="Issue a new key; optionally revoke the others")
+             dependencies=[Depends(network_admin)], summary="Issue a new key; optionally revoke the others")
 async def rotate_territory_key(territory: str, request: Request, revoke_others: bool = False):
     key = await commands.rotate_key(runtime_of(request).db, territory, revoke_others=revoke_others)
     _key_cache.clear()
     return {"territory": territory, "api_key": key, "revoked_others": revoke_others}
 
 
-@router.delete("/v1/territories/{territory}/keys", tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.delete("/v1/territories/{territory}/keys", tags=["administration"], dependencies=[Depends(network_admin)],
                summary="Revoke every key of a territory")
 async def revoke_territory_keys(territory: str, request: Request):
     async with runtime_of(request).db.acquire() as conn:
@@ -298,7 +286,7 @@ async def revoke_territory_keys(territory: str, request: Request):
 
 
 @router.post("/v1/territories/{territory}/nats-credentials", status_code=201, tags=["administration"],
-             dependencies=[Depends(admin_caller)],
+             dependencies=[Depends(network_admin)],
              summary="New NATS credentials for bus intake (shown once; the old password stops working)")
 async def rotate_nats_credentials(territory: str, request: Request):
     runtime = runtime_of(request)
@@ -307,21 +295,21 @@ async def rotate_nats_credentials(territory: str, request: Request):
 
 
 @router.delete("/v1/territories/{territory}/nats-credentials", tags=["administration"],
-               dependencies=[Depends(admin_caller)], summary="Revoke the territory's NATS credentials")
+               dependencies=[Depends(network_admin)], summary="Revoke the territory's NATS credentials")
 async def revoke_nats_credentials(territory: str, request: Request):
     runtime = runtime_of(request)
     revoked = await commands.revoke_nats_credentials(runtime.db, runtime.settings, territory)
     return {"territory": territory, "revoked": revoked}
 
 
-@router.post("/v1/consultations", status_code=201, tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.post("/v1/consultations", status_code=201, tags=["administration"], dependencies=[Depends(network_admin)],
              summary="Open a consultation, with a shipped framework's id or a framework object")
 async def create_consultation(consultation: ConsultationIn, request: Request):
     return await commands.open_consultation(runtime_of(request).db, consultation)
 
 
 @router.post("/v1/consultations/{consultation}/close", tags=["administration"],
-             dependencies=[Depends(admin_caller)], summary="Close a consultation (no more contributions)")
+             dependencies=[Depends(network_admin)], summary="Close a consultation (no more contributions)")
 async def close_consultation(consultation: str, request: Request):
     return await commands.close_consultation(runtime_of(request).db, consultation)
 

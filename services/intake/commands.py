@@ -28,7 +28,7 @@ from shared.events import (
     utcnow,
 )
 from shared.frameworks import Framework, default_framework, shipped_frameworks
-from shared.http import Problem
+from shared import errors
 from shared.outbox import OutboxRelay, add_events
 from shared.settings import Settings
 
@@ -91,7 +91,7 @@ def resolve_framework(framework: Framework | str) -> Framework:
         return framework
     shipped = shipped_frameworks()
     if framework not in shipped:
-        raise Problem(422, "Unknown framework", f"no shipped framework {framework!r}; known: {sorted(shipped)}")
+        raise errors.Invalid("Unknown framework", f"no shipped framework {framework!r}; known: {sorted(shipped)}")
     return shipped[framework]
 
 
@@ -103,7 +103,7 @@ async def register_territory(pool, territory: TerritoryIn, settings: Settings | 
     nats_hash = await nats_auth.hash_password(nats_password) if nats_password else None
     async with pool.acquire() as conn, conn.transaction():
         if not await store.insert_territory(conn, territory):
-            raise Problem(409, "Territory exists", f"territory {territory.id!r} is already registered")
+            raise errors.Conflict("Territory exists", f"territory {territory.id!r} is already registered")
         await store.add_api_key(conn, territory.id, hash_api_key(key))
         if nats_hash:
             await store.set_nats_user(conn, territory.id, nats_auth.territory_username(territory.id), nats_hash)
@@ -126,7 +126,7 @@ async def rotate_key(pool, territory: str, *, revoke_others: bool) -> str:
     key = new_api_key(f"pk_{territory}")
     async with pool.acquire() as conn, conn.transaction():
         if await store.get_territory(conn, territory) is None:
-            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
+            raise errors.NotFound("Unknown territory", f"no territory {territory!r}")
         if revoke_others:
             await store.revoke_api_keys(conn, territory)
         await store.add_api_key(conn, territory, hash_api_key(key))
@@ -136,13 +136,13 @@ async def rotate_key(pool, territory: str, *, revoke_others: bool) -> str:
 async def rotate_nats_credentials(pool, settings: Settings, territory: str) -> dict[str, Any]:
     """A new NATS password for the territory (the old one stops working at the server's reload)."""
     if not nats_auth.enabled(settings):
-        raise Problem(409, "Bus intake credentials are managed outside Palabre",
-                      "this deployment uses an external NATS: issue credentials with the cluster's own tooling")
+        raise errors.Conflict("Bus intake credentials are managed outside Palabre",
+                              "this deployment uses an external NATS: issue credentials with the cluster's own tooling")
     password = nats_auth.new_password()
     password_hash = await nats_auth.hash_password(password)
     async with pool.acquire() as conn, conn.transaction():
         if await store.get_territory(conn, territory) is None:
-            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
+            raise errors.NotFound("Unknown territory", f"no territory {territory!r}")
         await store.set_nats_user(conn, territory, nats_auth.territory_username(territory), password_hash)
     await nats_auth.sync_users_file(pool, settings)
     return nats_auth.credentials_answer(settings, territory, password)
@@ -151,7 +151,7 @@ async def rotate_nats_credentials(pool, settings: Settings, territory: str) -> d
 async def revoke_nats_credentials(pool, settings: Settings, territory: str) -> bool:
     async with pool.acquire() as conn, conn.transaction():
         if await store.get_territory(conn, territory) is None:
-            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
+            raise errors.NotFound("Unknown territory", f"no territory {territory!r}")
         revoked = await store.revoke_nats_user(conn, territory)
     await nats_auth.sync_users_file(pool, settings)
     return revoked
@@ -161,7 +161,7 @@ async def open_consultation(pool, consultation: ConsultationIn) -> dict[str, Any
     async with pool.acquire() as conn, conn.transaction():
         territory = await store.get_territory(conn, consultation.territory)
         if territory is None:
-            raise Problem(422, "Unknown territory", f"no territory {consultation.territory!r}")
+            raise errors.Invalid("Unknown territory", f"no territory {consultation.territory!r}")
         framework = await _open_consultation(conn, consultation, territory["country"])
     return {**consultation.model_dump(mode="json", exclude={"framework"}), "framework": framework.model_dump()}
 
@@ -169,7 +169,7 @@ async def open_consultation(pool, consultation: ConsultationIn) -> dict[str, Any
 async def _open_consultation(conn, consultation: ConsultationIn, country: str) -> Framework:
     framework = resolve_framework(consultation.framework)
     if not await store.insert_consultation(conn, consultation, framework):
-        raise Problem(409, "Consultation exists", f"consultation {consultation.id!r} already exists")
+        raise errors.Conflict("Consultation exists", f"consultation {consultation.id!r} already exists")
     event = ConsultationOpened(
         territory=consultation.territory, country=country, consultation=consultation.id,
         title=consultation.title, opens_at=consultation.opens_at, closes_at=consultation.closes_at,
@@ -185,11 +185,11 @@ async def close_consultation(pool, consultation: str, closed_at: datetime | None
     async with pool.acquire() as conn, conn.transaction():
         existing = await store.get_consultation(conn, consultation)
         if existing is None:
-            raise Problem(404, "Unknown consultation", f"no consultation {consultation!r}")
+            raise errors.NotFound("Unknown consultation", f"no consultation {consultation!r}")
         closed = await store.close_consultation(conn, consultation, closed_at or utcnow())
         if closed is None:
-            raise Problem(409, "Consultation already closed",
-                          f"consultation {consultation!r} was closed at {existing['closed_at'].isoformat()}")
+            raise errors.Conflict("Consultation already closed",
+                                  f"consultation {consultation!r} was closed at {existing['closed_at'].isoformat()}")
         territory = await store.get_territory(conn, closed["territory"])
         event = ConsultationClosed(territory=closed["territory"], country=territory["country"],
                                    consultation=consultation, closed_at=closed["closed_at"])
@@ -374,12 +374,11 @@ def _group_commit(pool, relay: OutboxRelay | None) -> GroupCommit:
     return commit
 
 
-def _item_problem(errors: list[ItemError], *, batch: bool) -> Problem:
+def _invalid_items(refused: list[ItemError], *, batch: bool) -> errors.InvalidContent:
     listed = [{"pointer": (f"/contributions/{e.index}" if batch else "") + f"/{e.field}", "detail": e.detail,
-               "type": f"unknown_or_closed_{e.field}"} for e in errors]
+               "type": f"unknown_or_closed_{e.field}"} for e in refused]
     detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in listed[:10])
-    return Problem(422, "Invalid contribution", detail, type_="https://palabre.org/problems/validation",
-                   errors=listed[:200])
+    return errors.InvalidContent("Invalid contribution", detail, errors=listed[:200])
 
 
 def _repeated_with_other_text(prepared: _Prepared) -> list[Conflict]:
@@ -390,16 +389,16 @@ def _repeated_with_other_text(prepared: _Prepared) -> list[Conflict]:
     return _conflicts(prepared, first)
 
 
-def _conflict_problem(conflicts: list[Conflict], *, batch: bool) -> Problem:
+def _conflict_problem(conflicts: list[Conflict], *, batch: bool) -> errors.Conflict:
     """Stripe's answer to an idempotency key reused with other parameters: 409, naming what exists."""
     listed = [{"pointer": f"/contributions/{c.index}/external_id" if batch else "/external_id",
                "external_id": c.external_id, "contribution": c.contribution_id,
                "detail": f"external_id {c.external_id!r} already names contribution {c.contribution_id} with "
                          "another title or body; it keeps its first text (send a new external_id)"}
               for c in conflicts]
-    return Problem(409, "Conflicting contribution", "; ".join(e["detail"] for e in listed[:5]),
-                   type_="https://palabre.org/problems/conflicting-contribution",
-                   contribution=listed[0]["contribution"], conflicts=listed[:200])
+    return errors.Conflict("Conflicting contribution", "; ".join(e["detail"] for e in listed[:5]),
+                           kind="conflicting-contribution", contribution=listed[0]["contribution"],
+                           conflicts=listed[:200])
 
 
 async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *, batch: bool = False,
@@ -414,7 +413,7 @@ async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *
     if prepared.errors:
         prepared = _prepare(territory, await _consultations(pool, territory["id"], fresh=True), items)
     if prepared.errors:
-        raise _item_problem(prepared.errors, batch=batch)
+        raise _invalid_items(prepared.errors, batch=batch)
     repeated = _repeated_with_other_text(prepared)
     if repeated:
         raise _conflict_problem(repeated, batch=batch)
@@ -444,11 +443,11 @@ async def import_rows(pool, territory: dict[str, Any] | str, contributions: Sequ
     if isinstance(territory, str):
         found = await store.get_territory(pool, territory)
         if found is None:
-            raise Problem(404, "Unknown territory", f"no territory {territory!r}")
+            raise errors.NotFound("Unknown territory", f"no territory {territory!r}")
         territory = {"id": found["id"], "country": found["country"]}
     consultations = await store.consultations_of(pool, territory["id"])
     if consultation is not None and consultation not in {c["id"] for c in consultations}:
-        raise Problem(422, "Unknown consultation", f"no consultation {consultation!r} in {territory['id']!r}")
+        raise errors.Invalid("Unknown consultation", f"no consultation {consultation!r} in {territory['id']!r}")
     outcome = ImportOutcome()
     seen: set[str] = set()
     for start in range(0, len(contributions), chunk_rows):

@@ -1,6 +1,5 @@
 """Moderation's JSON API: decisions and appeals (the web UI lives in `ui/`)."""
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -9,8 +8,8 @@ from pydantic import BaseModel, Field
 from services.moderation import commands, store
 from services.moderation.domain.charter import GroundId
 from services.moderation.ui.auth import Throttled, check_password
-from shared.auth import bearer_token, hash_api_key, new_password_hash
-from shared.http import Problem
+from shared.auth import new_password_hash
+from shared.http import NETWORK_ADMIN, Problem, is_network_admin
 from shared.vocabulary import Outcome
 
 router = APIRouter()
@@ -28,10 +27,8 @@ class Moderator(BaseModel):
 async def api_moderator(request: Request, authorization: Annotated[str | None, Header()] = None) -> Moderator:
     """The network-admin key (acts as a network moderator), or a moderator's HTTP Basic credentials."""
     runtime = request.app.state.runtime
-    token = bearer_token(authorization)
-    admin_key = runtime.settings.admin_key
-    if token and admin_key and hmac.compare_digest(hash_api_key(token), hash_api_key(admin_key)):
-        return Moderator(login="network-admin", territory=None, role="network")
+    if is_network_admin(request, authorization):
+        return Moderator(login=NETWORK_ADMIN, territory=None, role="network")
     if authorization and authorization.lower().startswith("basic "):
         import base64
         import binascii

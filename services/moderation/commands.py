@@ -36,7 +36,7 @@ from shared.events import (
     utcnow,
 )
 from shared.frameworks import Framework
-from shared.http import Problem
+from shared.errors import Conflict, Invalid, NotFound
 from shared.outbox import add_events
 from shared.vocabulary import ModerationMode, Outcome
 
@@ -212,13 +212,13 @@ async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, ou
     says where). Confirming what is already public (a reported contribution kept, an appeal turned down)
     is recorded in the audit log without publishing it a second time."""
     if outcome == Outcome.HELD:
-        raise Problem(422, "Not a decision", "a person decides to publish, publish redacted, or reject")
+        raise Invalid("Not a decision", "a person decides to publish, publish redacted, or reject")
     if outcome == Outcome.REJECTED and not grounds:
-        raise Problem(422, "Ground required", "a rejection names at least one charter ground")
+        raise Invalid("Ground required", "a rejection names at least one charter ground")
     async with pool.acquire() as conn, conn.transaction():
         contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
         if contribution is None:
-            raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
+            raise NotFound("Unknown contribution", f"no contribution {contribution_id!r}")
         contribution = dict(contribution)
         if contribution["status"] == "erased":
             raise Problem(410, "Erased", "this contribution was erased at its author's request")
@@ -230,7 +230,7 @@ async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, ou
             outcome, title, text = _text_to_publish(contribution, outcome, redacted_title, redacted_body)
             left = await asyncio.to_thread(personal_data_left, title, text)
             if left:
-                raise Problem(422, "Personal data left in the text",
+                raise Invalid("Personal data left in the text",
                               "the personal-data check still finds data in the text to publish: mask it",
                               errors=left)
         now = utcnow()
@@ -271,13 +271,13 @@ async def correct_axis(pool: asyncpg.Pool, contribution_id: str, *, axis: str, m
     async with pool.acquire() as conn, conn.transaction():
         contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
         if contribution is None:
-            raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
+            raise NotFound("Unknown contribution", f"no contribution {contribution_id!r}")
         if contribution["status"] not in PUBLIC_STATUSES:
-            raise Problem(409, "Not published", "only a published contribution is counted on an axis: decide first")
+            raise Conflict("Not published", "only a published contribution is counted on an axis: decide first")
         framework = await store.framework_of(conn, contribution["consultation"]) or {}
         allowed = [entry["id"] for entry in framework.get("axes", [])]
         if axis not in allowed:
-            raise Problem(422, "Not an axis of this framework",
+            raise Invalid("Not an axis of this framework",
                           f"{axis!r} is not an axis of the framework of this contribution's consultation",
                           allowed=allowed)
         current = axis_now(contribution, await store.axis_corrections_of(conn, contribution_id))
@@ -296,11 +296,11 @@ async def appeal(pool: asyncpg.Pool, contribution_id: str, *, reason: str, filed
     async with pool.acquire() as conn, conn.transaction():
         contribution = await conn.fetchrow("SELECT * FROM contributions WHERE id = $1 FOR UPDATE", contribution_id)
         if contribution is None:
-            raise Problem(404, "Unknown contribution", f"no contribution {contribution_id!r}")
+            raise NotFound("Unknown contribution", f"no contribution {contribution_id!r}")
         if contribution["status"] == Outcome.HELD.value:
-            raise Problem(409, "Not decided yet", "a held contribution awaits its first human decision")
+            raise Conflict("Not decided yet", "a held contribution awaits its first human decision")
         if await store.open_appeal(conn, contribution_id):
-            raise Problem(409, "Appeal pending", "this contribution already has an open appeal")
+            raise Conflict("Appeal pending", "this contribution already has an open appeal")
         appeal_id = str(uuid.uuid4())
         await store.insert_appeal(conn, appeal_id, contribution_id, reason, filed_by)
         await conn.execute("UPDATE contributions SET status = 'appealed' WHERE id = $1", contribution_id)

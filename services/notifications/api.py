@@ -2,7 +2,6 @@
 digests."""
 
 import asyncio
-import hmac
 import re
 import uuid
 from datetime import datetime
@@ -30,7 +29,7 @@ from services.notifications.domain.webhooks import (
 )
 from services.notifications.mailer import Mailer
 from shared.auth import bearer_token, hash_api_key, new_api_key
-from shared.http import Problem
+from shared.http import Problem, network_admin
 
 router = APIRouter()
 
@@ -45,14 +44,6 @@ async def partner_caller(request: Request, authorization: Annotated[str | None, 
         raise Problem(401, "Partner key required", "send 'Authorization: Bearer <partner key>'",
                       headers={"WWW-Authenticate": "Bearer"})
     return partner
-
-
-async def admin_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    token = bearer_token(authorization)
-    expected = request.app.state.runtime.settings.admin_key
-    if token is None or not expected or not hmac.compare_digest(hash_api_key(token), hash_api_key(expected)):
-        raise Problem(401, "Network-admin key required", "this route needs the network-admin key",
-                      headers={"WWW-Authenticate": "Bearer"})
 
 
 def iso_countries(countries: list[str]) -> list[str]:
@@ -185,7 +176,7 @@ async def owned_subscription(request: Request, partner: dict, subscription_id: s
     return row
 
 
-@router.post("/v1/partners", status_code=201, tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.post("/v1/partners", status_code=201, tags=["administration"], dependencies=[Depends(network_admin)],
              summary="Register a partner; its key is shown once")
 async def create_partner(partner: PartnerIn, request: Request):
     key = new_api_key(f"ptn_{partner.id}")
@@ -200,7 +191,7 @@ async def create_partner(partner: PartnerIn, request: Request):
 
 
 @router.post("/v1/partners/{partner_id}/keys", status_code=201, tags=["administration"],
-             dependencies=[Depends(admin_caller)],
+             dependencies=[Depends(network_admin)],
              summary="Rotate a partner's key: a new one, shown once; the old one stops working at once (audited)")
 async def rotate_partner_key(partner_id: str, request: Request):
     key = new_api_key(f"ptn_{partner_id}")
@@ -210,7 +201,7 @@ async def rotate_partner_key(partner_id: str, request: Request):
     return {"partner": partner_id, "api_key": key}
 
 
-@router.delete("/v1/partners/{partner_id}/keys", tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.delete("/v1/partners/{partner_id}/keys", tags=["administration"], dependencies=[Depends(network_admin)],
                summary="Revoke a partner's key (audited); a rotation issues a new one")
 async def revoke_partner_key(partner_id: str, request: Request):
     if not await store.set_partner_key(request.app.state.runtime.db, partner_id, None, actor="network-admin",
@@ -219,13 +210,13 @@ async def revoke_partner_key(partner_id: str, request: Request):
     return {"partner": partner_id, "revoked": True}
 
 
-@router.get("/v1/admin/credential-events", tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.get("/v1/admin/credential-events", tags=["administration"], dependencies=[Depends(network_admin)],
             summary="The audit of partners' keys: rotations and revocations, newest first")
 async def partner_credential_events(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100):
     return {"events": await store.credential_events(request.app.state.runtime.db, limit)}
 
 
-@router.post("/v1/partners/{partner_id}/digest", tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.post("/v1/partners/{partner_id}/digest", tags=["administration"], dependencies=[Depends(network_admin)],
              summary="Send the partner's e-mail digest now (what was published since the last one)")
 async def send_digest_now(partner_id: str, request: Request):
     runtime = request.app.state.runtime
@@ -240,7 +231,7 @@ async def send_digest_now(partner_id: str, request: Request):
         raise Problem(503, "SMTP server unavailable", str(exc)) from exc
 
 
-@router.get("/v1/admin/deliveries", tags=["administration"], dependencies=[Depends(admin_caller)],
+@router.get("/v1/admin/deliveries", tags=["administration"], dependencies=[Depends(network_admin)],
             summary="Deliveries by status, across all subscriptions (for monitoring and benchmarks)")
 async def delivery_counts(request: Request):
     return {"deliveries": await store.delivery_counts(request.app.state.runtime.db)}

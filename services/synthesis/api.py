@@ -2,19 +2,17 @@
 
 import asyncio
 import importlib.util
-import hmac
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.synthesis import commands, store
 from services.synthesis.domain.export import manifesto_markdown, manifesto_pdf, to_markdown, to_pdf
 from services.synthesis.views import computed_synthesis, synthesis_view
-from shared.auth import bearer_token, hash_api_key
-from shared.http import Problem
+from shared.http import Problem, network_admin
 
 router = APIRouter()
 
@@ -165,16 +163,6 @@ async def contribution_axis(contribution_id: str, request: Request):
 class AxisCorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     axis: str = Field(min_length=1, max_length=63, description="one of the axes of the contribution's framework")
-
-
-def network_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    """The network-admin key as a Bearer token; returns who acts."""
-    token = bearer_token(authorization)
-    admin_key = request.app.state.runtime.settings.admin_key
-    if token and admin_key and hmac.compare_digest(hash_api_key(token), hash_api_key(admin_key)):
-        return "network-admin"
-    raise Problem(401, "Network-admin credentials required", "send the network-admin key as a Bearer token",
-                  headers={"WWW-Authenticate": "Bearer"})
 
 
 @router.post("/v1/contributions/{contribution_id}/axis", tags=["syntheses"],

@@ -27,7 +27,8 @@ from services.moderation.domain.charter import Action, load_charter
 from services.moderation.ui import auth
 from services.moderation.ui.highlight import pieces
 from services.moderation.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
-from shared.http import Problem
+from shared.errors import Conflict, DomainError, Invalid
+from shared.http import problem_of
 from shared.vocabulary import Outcome
 
 UI_DIR = Path(__file__).resolve().parent
@@ -500,10 +501,10 @@ async def decide(contribution_id: str, request: Request) -> Response:
                               outcome=outcome, grounds=grounds, facts=decision.facts.strip(),
                               redacted_title=redacted_title, redacted_body=redacted_body,
                               language=_statement_language(contribution))
-    except Problem as problem:
-        leftovers = problem.extra.get("errors") if problem.status == 422 else None
+    except DomainError as refused:
+        leftovers = refused.extra.get("errors") if isinstance(refused, Invalid) else None
         return await _contribution_page(
-            request, moderator, contribution, filters, status=problem.status,
+            request, moderator, contribution, filters, status=problem_of(refused)[0],
             error="error.personal-data-left" if leftovers else "error.invalid-form",
             leftovers=[dict(flag, ground="personal-data") for flag in leftovers or []],
             edited_body=decision.redacted_body, edited_title=decision.redacted_title, form_facts=decision.facts,
@@ -524,9 +525,10 @@ async def correct_axis(contribution_id: str, request: Request) -> Response:
     except ValidationError:
         return await _contribution_page(request, moderator, contribution, filters, status=422,
                                         error="error.not-an-axis")
-    except Problem as problem:
-        error = "error.axis-unpublished" if problem.status == 409 else "error.not-an-axis"
-        return await _contribution_page(request, moderator, contribution, filters, status=problem.status, error=error)
+    except DomainError as refused:
+        error = "error.axis-unpublished" if isinstance(refused, Conflict) else "error.not-an-axis"
+        return await _contribution_page(request, moderator, contribution, filters, status=problem_of(refused)[0],
+                                        error=error)
     notice = "axis-corrected" if corrected else "axis-unchanged"
     return RedirectResponse(f"/contributions/{contribution_id}?{filters.query(notice=notice)}", status_code=303)
 
@@ -544,7 +546,7 @@ async def file_appeal(contribution_id: str, request: Request) -> Response:
     except ValidationError:
         return await _contribution_page(request, moderator, contribution, filters, status=422,
                                         error="error.reason-required")
-    except Problem as problem:
-        return await _contribution_page(request, moderator, contribution, filters, status=problem.status,
+    except DomainError as refused:
+        return await _contribution_page(request, moderator, contribution, filters, status=problem_of(refused)[0],
                                         error="error.appeal-refused")
     return RedirectResponse(f"/contributions/{contribution_id}?{filters.query(notice='appealed')}", status_code=303)

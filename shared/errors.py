@@ -1,0 +1,31 @@
+"""What a use case refuses, said in the domain's words; `shared.http` answers each as an RFC 9457 problem
+(one mapping), the moderation UI as a page, a command line as a message."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal: `title` says what, `detail` why; `extra` carries what the caller may show (e.g. the
+    allowed values)."""
+
+    def __init__(self, title: str, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or title)
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    """What the request names does not exist."""
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state (already exists, already closed, not decided yet...)."""
+
+
+class Invalid(DomainError):
+    """The request is well formed but asks for what cannot be (an unknown framework, an axis outside it...)."""
+
+
+class InvalidContent(Invalid):
+    """Content refused item by item (`errors` says which and why)."""
