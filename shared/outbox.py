@@ -7,8 +7,9 @@ window and the consumers' processed-event records make that second publish a no-
 
 The busy paths (consumer batches, intake's grouped writes) open their transaction with
 `OutboxRelay.transaction()`: their events are handed over, that is published by the writer itself right
-after the commit, and the relay loop is not woken for them. The loop takes a handed-over row only once it
-is `HANDOVER_GRACE_S` old: the writer crashed or the bus was away.
+after the commit, and the relay loop is not woken for them. The loop deletes the rows handed over and
+published since its last round in one statement (not one per transaction), and takes a handed-over row
+itself only once it is `HANDOVER_GRACE_S` old: the writer crashed or the bus was away.
 """
 
 import asyncio
@@ -77,6 +78,7 @@ class OutboxRelay:
         self._wakeup = Wakeup(pool, f"{schema}_outbox")
         self._task: asyncio.Task | None = None
         self._handovers: set[asyncio.Task] = set()
+        self._published_ids: list[str] = []  # handed over and published, still to be deleted
         self.published = 0
 
     async def start(self) -> None:
@@ -88,6 +90,8 @@ class OutboxRelay:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        with contextlib.suppress(Exception):  # what is left is published again after a restart (de-duplicated)
+            await self.delete_published()
         await self._wakeup.close()
 
     async def _run(self) -> None:
@@ -103,8 +107,10 @@ class OutboxRelay:
                 await self._wakeup.wait(timeout=1.0)
 
     async def relay_once(self) -> int:
-        """Publish what the outbox holds, oldest first. The rows are deleted in the transaction that
-        publishes them: a failed publish rolls the delete back."""
+        """Delete the rows handed over and published since the last round, then publish what the outbox
+        holds, oldest first. Those rows are deleted in the transaction that publishes them: a failed publish
+        rolls the delete back."""
+        await self.delete_published()
         async with transaction(self.pool) as conn:
             rows = await conn.fetch(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
@@ -152,11 +158,23 @@ class OutboxRelay:
             await asyncio.wait(set(self._handovers), timeout=timeout)
 
     async def publish_committed(self, rows: list[OutboxRow]) -> None:
-        """Publish committed outbox rows and delete them; on failure they stay for the relay loop."""
+        """Publish committed outbox rows; the relay loop deletes them at its next round (within a second).
+        On failure they stay for the relay loop to publish."""
         try:
             await self._publish(rows)
-            await self.pool.execute("DELETE FROM outbox WHERE event_id = ANY($1::text[])", [row[0] for row in rows])
         except Exception as exc:  # noqa: BLE001 - committed: the relay loop publishes them after the grace
             log.warning("handed-over events left to the outbox relay", events=len(rows), error=str(exc))
             return
+        self._published_ids.extend(row[0] for row in rows)
         self.published += len(rows)
+
+    async def delete_published(self) -> None:
+        """Delete the outbox rows handed over and published so far, in one statement."""
+        ids, self._published_ids = self._published_ids, []
+        if not ids:
+            return
+        try:
+            await self.pool.execute("DELETE FROM outbox WHERE event_id = ANY($1::text[])", ids)
+        except BaseException:
+            self._published_ids.extend(ids)
+            raise

@@ -1,5 +1,6 @@
 """The outbox hand-over on a real PostgreSQL and JetStream: a transaction opened with
-`OutboxRelay.transaction()` publishes its events right after the commit without waking the relay loop;
+`OutboxRelay.transaction()` publishes its events right after the commit without waking the relay loop
+(whose next round deletes them);
 other transactions (another connection's too) still wake it; what the writer could not publish, the loop
 publishes once the grace has passed, not before; a failed transaction publishes nothing."""
 
@@ -54,9 +55,11 @@ async def _handover(stack) -> None:
             assert await _stream_count(js, stream) == 0, "nothing is published before the commit"
         await relay.handovers_done()
         assert await _stream_count(js, stream) == 2, "published right after the commit"
-        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
         await asyncio.sleep(0.5)
         assert notified == [], "a handed-over insert wakes no relay"
+        assert await relay.relay_once() == 0, "the loop's next round publishes nothing again"
+        assert await _stream_count(js, stream) == 2
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0, "and deletes what was published"
 
         async with transaction(pool) as conn:
             await add_events(conn, [(Probe(subject=subject, n=3), None)], source="test")
