@@ -546,18 +546,22 @@ _LOGGED = re.compile(r"^(palabre-[a-z]+)\|(\d+)\|LOG:  (?:statement|execute [^:]
 
 
 async def sql_per_contribution(stack: Stack, receiver: ReceiverProcess, network: Network, *, rate: float = 50.0,
-                               seconds: float = 20.0, prefix: str, settle_s: float = 3.0,
+                               seconds: float = 20.0, prefix: str, idle_s: float = 10.0,
                                timeout: float = 120.0) -> dict[str, Any]:
     """The SQL statements and commits the services run per contribution, read from PostgreSQL's own
     statement log while `rate` contributions/s (one per request) go through intake, moderation, synthesis
-    and notifications. Everything the services run in that window counts (their background loops too)."""
+    and notifications, until the deliveries stop. What the services run when idle (their background loops),
+    logged for `idle_s` first, is taken out in proportion to the time the load took ("net")."""
     log_path = stack.postgres.directory / "log"  # type: ignore[union-attr]
     await _log_statements(stack, "all")
-    offset = log_path.stat().st_size
-    delivered_before = _requests(receiver, prefix)
     try:
+        offset = log_path.stat().st_size
+        await asyncio.sleep(idle_s)
+        idle = _count_statements(_log_since(log_path, offset))
+        offset = log_path.stat().st_size
+        started = time.perf_counter()
+        delivered_before = _requests(receiver, prefix)
         latency = await decision_latency(stack, network, rate=rate, seconds=seconds, prefix=prefix, timeout=timeout)
-        published = latency["decided"]  # an upper bound of the deliveries expected; rejected ones have none
         deadline = time.perf_counter() + timeout
         last, still = -1, 0
         while time.perf_counter() < deadline and still < 3:  # until the deliveries stop growing
@@ -565,23 +569,32 @@ async def sql_per_contribution(stack: Stack, receiver: ReceiverProcess, network:
             still = still + 1 if now == last else 0
             last = now
             await asyncio.sleep(1.0)
-        await asyncio.sleep(settle_s)
+        loaded_s = time.perf_counter() - started
+        loaded = _count_statements(_log_since(log_path, offset))
     finally:
         await _log_statements(stack, "none")
-    with open(log_path, "rb") as log:
-        log.seek(offset)
-        text = log.read().decode(errors="replace")
-    statements, commits = _count_statements(text.splitlines())
     sent = max(1, latency["sent"])
-    return {"offered_per_s": rate, "sent": latency["sent"], "decided": published,
-            "statements_per_contribution": {name: n / sent for name, n in sorted(statements.items())},
-            "commits_per_contribution": {name: n / sent for name, n in sorted(commits.items())},
-            "statements_total_per_contribution": sum(statements.values()) / sent,
-            "commits_total_per_contribution": sum(commits.values()) / sent}
+    scale = loaded_s / idle_s
+
+    def per(counts: dict[str, int], idle_counts: dict[str, int], net: bool) -> float:
+        return sum(counts.values()) / sent - (sum(idle_counts.values()) * scale / sent if net else 0.0)
+
+    return {"offered_per_s": rate, "sent": latency["sent"], "decided": latency["decided"],
+            "window_s": loaded_s, "idle_statements_per_s": sum(idle[0].values()) / idle_s,
+            "statements_per_contribution": {name: n / sent for name, n in sorted(loaded[0].items())},
+            "commits_per_contribution": {name: n / sent for name, n in sorted(loaded[1].items())},
+            "statements": per(loaded[0], idle[0], False), "commits": per(loaded[1], idle[1], False),
+            "statements_net": per(loaded[0], idle[0], True), "commits_net": per(loaded[1], idle[1], True)}
+
+
+def _log_since(path: Any, offset: int) -> list[str]:
+    with open(path, "rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace").splitlines()
 
 
 async def _log_statements(stack: Stack, which: str) -> None:
-    for statement in (f"ALTER SYSTEM SET log_statement = '{which}'",
+    for statement in (f"ALTER SYSTEM SET log_statement = '{which}'",  # nosec B608 # 'all' or 'none'
                       "ALTER SYSTEM SET log_line_prefix = '%a|%p|'", "SELECT pg_reload_conf()"):
         await stack.sql(statement)
     await asyncio.sleep(0.5)
