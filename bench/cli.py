@@ -124,6 +124,9 @@ async def _run_profile(root: Path, durability, *, full: bool, contributions: int
             out["pipeline_replicas"] = await _measured(_with_replicas(stack, receiver, network, replicas,
                                                                       contributions))
             out["stage_drains"] = await _measured(_stage_drains(stack, receiver, network, replicas, contributions))
+        console.print("  SQL statements and commits per contribution at 50/s…")
+        out["sql"] = await _measured(measure.sql_per_contribution(stack, receiver, network, rate=50.0,
+                                                                  seconds=20.0, prefix="sql-"))
         console.print(f"  webhooks to {subscriptions} subscriptions…")
         out["webhooks"] = await _measured(measure.webhook_fan_out(stack, receiver, subscriptions=subscriptions))
         if import_rows:
@@ -221,6 +224,7 @@ def summary(results: dict[str, Any], main: str) -> dict[str, Any]:
             "pipeline_replicas": run.get("pipeline_replicas"),
             "stage_drains": run.get("stage_drains"),
             "webhooks": run.get("webhooks"),
+            "sql": run.get("sql"),
             "import": run.get("import"),
             "synthesis": results.get("synthesis"),
             "profiles": run.get("profiles"),
@@ -291,6 +295,13 @@ def print_table(figures: dict[str, Any]) -> None:
         table.add_row(f"  CPU at that rate: {details['latency']['cores_busy']:.2f} of {details['latency']['cores']}"
                       " cores busy; CPU-seconds per 1,000 contributions, one per request",
                       ", ".join(f"{part} {seconds:.2f}" for part, seconds in at_rate.items()), "", "")
+    sql = details.get("sql")
+    if sql and "error" in sql:
+        table.add_row("SQL per contribution", f"failed: {sql['error'][:80]}", "", "")
+    elif sql:
+        table.add_row(f"SQL per contribution at {sql['offered_per_s']:.0f}/s, all four services (net of idle)",
+                      f"{sql['statements']:.1f} statements, {sql['commits']:.2f} commits "
+                      f"({sql['statements_net']:.1f}, {sql['commits_net']:.2f})", "statements ≤ 12", "")
     imported = details.get("import")
     if imported and "error" in imported:
         table.add_row("import", f"failed: {imported['error'][:80]}", "100,000 rows < 2 min", "")
