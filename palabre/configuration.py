@@ -34,7 +34,10 @@ def _default(value: object) -> str:
 def _table(settings_class: type[BaseSettings]) -> list[str]:
     prefix = settings_class.model_config.get("env_prefix", "")
     rows = ["| variable | default | meaning |", "|---|---|---|"]
+    inherited = Settings.model_fields if settings_class is not Settings and issubclass(settings_class, Settings) else {}
     for name, field in settings_class.model_fields.items():
+        if name in inherited:  # a service's settings extending the shared ones: listed once, above
+            continue
         description = (field.description or "").replace("|", "\\|")
         default = field.default_factory() if field.default_factory else field.default
         rows.append(f"| `{(prefix + name).upper()}` | {_default(default)} | {description} |")

@@ -48,12 +48,14 @@ class Service:
 
 
 SERVICES: tuple[Service, ...] = (
-    Service("intake", "services.intake.app", cli_module="services.intake.cli"),
+    Service("intake", "services.intake.app", "services.intake.settings:IntakeSettings",
+            cli_module="services.intake.cli"),
     Service("moderation", "services.moderation.app", "services.moderation.settings:ModerationSettings",
             cli_module="services.moderation.cli"),
     Service("synthesis", "services.synthesis.app", "services.synthesis.settings:SynthesisSettings",
             cli_module="services.synthesis.cli"),
-    Service("notifications", "services.notifications.app"),
+    Service("notifications", "services.notifications.app",
+            "services.notifications.settings:NotificationsSettings"),
     Service("synthesis-worker", "services.synthesis.worker_app", background=True),  # in synthesis's schema
 )
 

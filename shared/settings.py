@@ -1,4 +1,5 @@
-"""Configuration from the environment (`PALABRE_*`), one object for every service."""
+"""Configuration from the environment (`PALABRE_*`): what every service reads. A service with settings of
+its own extends `Settings` in its `settings.py` (or reads them under its own prefix)."""
 
 from functools import cache
 from pathlib import Path
@@ -70,53 +71,8 @@ class Settings(BaseSettings):
     nats_pid_file: Path | None = Field(
         default=None, description="Embedded nats-server only: its pid file, signalled to reload the users file"
     )
-    intake_rate_per_s: float = Field(
-        default=50.0, gt=0, description="Requests per second allowed per territory (token bucket, per process)"
-    )
-    intake_rate_burst: int = Field(default=200, ge=1, description="Burst allowed per territory")
     max_request_bytes: int = Field(
         default=1024 * 1024, gt=0, description="Largest request body of moderation, synthesis and notifications"
-    )
-    intake_max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest JSON request body")
-    intake_max_import_bytes: int = Field(default=64 * 1024 * 1024, description="Largest imported file")
-    intake_max_import_rows: int = Field(
-        default=50_000, ge=1, description="Most records in one imported file (palabre import sends parts)"
-    )
-    webhook_retry_schedule_s: list[float] = Field(
-        default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000],
-        description="Delay before each webhook attempt (Standard Webhooks' schedule); ±20 % jitter is added",
-    )
-    webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook request")
-    webhook_lease_s: float = Field(
-        default=60.0, gt=0, description="How long a claimed delivery is held before another worker may retry it"
-    )
-    webhook_concurrency: int = Field(
-        default=8, ge=1, description="Requests in flight per subscription, unless the subscription asks otherwise"
-    )
-    webhook_rate_per_s: float = Field(
-        default=100.0, gt=0, description="Requests per second per subscription, unless the subscription asks otherwise"
-    )
-    webhook_max_concurrency: int = Field(default=64, ge=1, description="Most requests in flight a subscription may ask")
-    webhook_max_rate_per_s: float = Field(default=5000.0, gt=0, description="Highest rate a subscription may ask")
-    webhook_max_retry_after_s: float = Field(
-        default=36000.0, description="Longest Retry-After honoured (a longer one is capped)"
-    )
-    webhook_secret_overlap_s: float = Field(
-        default=86400.0, ge=0, description="How long the previous secret still signs after a rotation"
-    )
-    webhook_max_payload_bytes: int = Field(
-        default=20_000, description="Largest webhook body; longer texts are truncated, with a link to them"
-    )
-    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for partner e-mails and digests")
-    smtp_port: int = Field(default=25, description="SMTP port")
-    smtp_from: str = Field(default="palabre@localhost", description="Sender of partner e-mails and digests")
-    digest_daily_s: float = Field(default=86400.0, gt=0, description="Period of a 'daily' e-mail digest")
-    digest_weekly_s: float = Field(default=604800.0, gt=0, description="Period of a 'weekly' e-mail digest")
-    mail_check_interval_s: float = Field(
-        default=30.0, gt=0, description="How often notifications looks for due digests and notices to send"
-    )
-    synthesis_url: str | None = Field(
-        default=None, description="Synthesis' public JSON API, read for open-data exports (default: its port)"
     )
     crash_point: str | None = Field(
         default=None,

@@ -4,11 +4,13 @@ from pathlib import Path
 
 from services.intake import api, handlers
 from services.intake.nats_auth import sync_users_file
+from services.intake.settings import get_intake_settings
 from shared.events import ConsultationClosed, ConsultationOpened, ContributionSubmitted, TerritoryRegistered
 from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
     "intake",
+    get_intake_settings(),
     migrations=Path(__file__).parent / "migrations",
     title="Palabre intake",
     description="Takes contributions in from territory systems (HTTP, files, bus), validates and stores them, "

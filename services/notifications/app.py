@@ -5,10 +5,12 @@ from pathlib import Path
 from services.notifications import api, handlers, public_api
 from services.notifications.delivery import DeliveryWorker
 from services.notifications.mailer import Mailer
+from services.notifications.settings import get_notifications_settings
 from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
     "notifications",
+    get_notifications_settings(),
     migrations=Path(__file__).parent / "migrations",
     title="Palabre notifications",
     description="Feeds partners: signed webhooks (Standard Webhooks), JSON Feed and Atom, e-mail digests, "
