@@ -5,13 +5,16 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A refusal: `title` says what, `detail` why; `extra` carries what the caller may show (e.g. the
-    allowed values)."""
+    """A refusal: `title` says what, `detail` why; `kind` names the refusal when a caller may act on it
+    (e.g. "validation"); `extra` carries what the caller may show (e.g. the allowed values)."""
 
-    def __init__(self, title: str, detail: str | None = None, **extra: Any) -> None:
+    kind: str | None = None
+
+    def __init__(self, title: str, detail: str | None = None, *, kind: str | None = None, **extra: Any) -> None:
         super().__init__(detail or title)
         self.title = title
         self.detail = detail
+        self.kind = kind or self.kind
         self.extra = extra
 
 
@@ -23,9 +26,19 @@ class Conflict(DomainError):
     """The request contradicts the current state (already exists, already closed, not decided yet...)."""
 
 
+class NotAllowed(DomainError):
+    """The caller may not ask this (it is someone else's, or not for its kind of caller)."""
+
+
+class Unavailable(DomainError):
+    """Something the use case needs is away for now (a mail server...): asking again later may work."""
+
+
 class Invalid(DomainError):
     """The request is well formed but asks for what cannot be (an unknown framework, an axis outside it...)."""
 
 
 class InvalidContent(Invalid):
     """Content refused item by item (`errors` says which and why)."""
+
+    kind = "validation"

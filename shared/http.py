@@ -12,26 +12,26 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import bearer_token, hash_api_key
-from shared.errors import Conflict, DomainError, Invalid, InvalidContent, NotFound
+from shared.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
-VALIDATION_PROBLEM = "https://palabre.org/problems/validation"
+PROBLEM_TYPES = "https://palabre.org/problems/"
+VALIDATION_PROBLEM = PROBLEM_TYPES + "validation"
 
-# The one mapping from what a use case refuses to the problem answered (the most specific class first).
-DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
-    NotFound: (404, "about:blank"),
-    Conflict: (409, "about:blank"),
-    InvalidContent: (422, VALIDATION_PROBLEM),
-    Invalid: (422, "about:blank"),
+# The one mapping from what a use case refuses to the status answered.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    NotAllowed: 403,
+    Conflict: 409,
+    Invalid: 422,
+    Unavailable: 503,
 }
 
 
 def problem_of(error: DomainError) -> tuple[int, str]:
-    """The status and problem type of a domain error."""
-    for kind in type(error).__mro__:
-        if kind in DOMAIN_PROBLEMS:
-            return DOMAIN_PROBLEMS[kind]
-    return 400, "about:blank"
+    """The status and problem type of a domain error (a named refusal has a type of its own)."""
+    status = next((DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS), 400)
+    return status, PROBLEM_TYPES + error.kind if error.kind else "about:blank"
 
 
 class Problem(Exception):
