@@ -44,7 +44,8 @@ async def take_in(messages: list[Any], *, pool, bus: Bus) -> BatchOutcome:
     for msg in messages:
         territory = ContributionProposed.territory_of(msg.subject)
         if territory is None:
-            await dead_letter(msg, f"subject {msg.subject!r} is not {ContributionProposed.subject_prefix}.<territory>")
+            await dead_letter(msg, f"subject {msg.subject!r} is not "
+                                   f"{ContributionProposed.subject_prefix}.<territory>")
             continue
         try:
             event = parse_proposed(msg.data)
