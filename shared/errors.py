@@ -26,6 +26,10 @@ class Conflict(DomainError):
     """The request contradicts the current state (already exists, already closed, not decided yet...)."""
 
 
+class Gone(DomainError):
+    """What the request names existed and was removed for good (an erased contribution)."""
+
+
 class NotAllowed(DomainError):
     """The caller may not ask this (it is someone else's, or not for its kind of caller)."""
 

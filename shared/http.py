@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import bearer_token, hash_api_key
-from shared.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, Unavailable
+from shared.errors import Conflict, DomainError, Gone, Invalid, NotAllowed, NotFound, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPES = "https://palabre.org/problems/"
@@ -23,6 +23,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     NotAllowed: 403,
     Conflict: 409,
+    Gone: 410,
     Invalid: 422,
     Unavailable: 503,
 }

@@ -160,7 +160,7 @@ async def contribution_status(contribution_id: str, request: Request,
 
 
 @router.post("/v1/contributions/{contribution_id}/erasure", tags=["administration"],
-             dependencies=[Depends(admin_caller)],
+             dependencies=[Depends(network_admin)],
              summary="Erase a contribution at its author's request (GDPR Art. 17): its text leaves every service, "
                      "its decisions stay, partners receive contribution.withdrawn")
 async def erase_contribution(contribution_id: str, request: Request):

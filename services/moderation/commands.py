@@ -36,7 +36,7 @@ from shared.events import (
     utcnow,
 )
 from shared.frameworks import Framework
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Gone, Invalid, NotFound
 from shared.outbox import add_events
 from shared.vocabulary import ModerationMode, Outcome
 
@@ -221,7 +221,7 @@ async def decide(pool: asyncpg.Pool, contribution_id: str, *, moderator: str, ou
             raise NotFound("Unknown contribution", f"no contribution {contribution_id!r}")
         contribution = dict(contribution)
         if contribution["status"] == "erased":
-            raise Problem(410, "Erased", "this contribution was erased at its author's request")
+            raise Gone("Erased", "this contribution was erased at its author's request")
         territory = (await store.territories(conn, [contribution["territory"]])).get(contribution["territory"])
         mode = ModerationMode(territory["moderation_mode"]) if territory else ModerationMode.AUTOMATIC
         previous = await store.latest_decision(conn, contribution_id)
