@@ -65,9 +65,9 @@ def _resolve(document: dict, ref: str):
     return node
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_every_reference_of_the_document_resolves(service: str):
-    document = _document(service)
+@pytest.mark.parametrize("name", CONSUMING)
+def test_every_reference_of_the_document_resolves(name: str):
+    document = _document(name)
     refs = set(_refs(document))
     assert refs
     for ref in refs:
