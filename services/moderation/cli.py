@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import hatecheck
+from shared.db import create_pool
+from shared.settings import get_settings
+
+from . import hatecheck, store
+from .domain import overturns
 from .evaluation import (
     CASES_PATH,
     SNAPSHOT_PATH,
@@ -164,6 +171,37 @@ def bench_command(
         label = "service path, one thread" if count == 0 else f"service path, {count} name-model processes"
         table.add_row(label, f"{rate:.0f}")
     console.print(table)
+
+
+async def _overturned_since(database_url: str, since: datetime) -> list[overturns.Overturned]:
+    pool = await create_pool(database_url, "moderation", max_size=1)
+    try:
+        rows = await store.overturned_cases(pool, since=since, holding_grounds=overturns.holding_grounds())
+    finally:
+        await pool.close()
+    return [overturns.Overturned.model_validate(row) for row in rows]
+
+
+@app.command("disagreements")
+def disagreements_command(
+    since: datetime = typer.Option(..., "--since", formats=["%Y-%m-%d"],
+                                   help="Automatic decisions made since this day (UTC)."),
+    output: Path = typer.Option(None, "--output", help="JSONL file to write (default: standard output)."),
+) -> None:
+    """The automatic decisions a person overturned (a publication rejected, a hold or rejection published),
+    as candidate labelled cases in the shape of data/eval/cases.jsonl: personal data redacted, labelled by
+    the person's decision, both outcomes kept, nothing pointing to the author."""
+    database_url = get_settings().database_url
+    if not database_url:
+        raise typer.BadParameter("PALABRE_DATABASE_URL is not set: which database to read?")
+    cases = overturns.candidate_cases(asyncio.run(_overturned_since(database_url, since.replace(tzinfo=UTC))))
+    lines = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    if output is None:
+        typer.echo(lines, nl=False)
+    else:
+        output.write_text(lines, encoding="utf-8")
+    Console(stderr=True).print(f"{len(cases)} overturned decisions since {since:%Y-%m-%d}"
+                               + (f": {output}" if output else ""))
 
 
 if __name__ == "__main__":

@@ -297,6 +297,78 @@ async def dashboard(conn: asyncpg.Connection | asyncpg.Pool, *, territory: str |
             "decided": timing["decided"]}
 
 
+# Each contribution's first automatic decision since $1 (of territory $2, or all when NULL), with the
+# latest decision a person made after it, if any.
+_AUTOMATIC_THEN_PERSON = """
+    WITH automatic AS (
+        SELECT DISTINCT ON (d.contribution_id) d.contribution_id, d.outcome, d.grounds, d.decided_at
+        FROM decisions d JOIN contributions c ON c.id = d.contribution_id
+        WHERE d.automated AND d.decided_at >= $1 AND ($2::text IS NULL OR c.territory = $2)
+        ORDER BY d.contribution_id, d.decided_at
+    ), judged AS (
+        SELECT a.contribution_id, a.outcome AS automatic_outcome, a.grounds AS automatic_grounds,
+               p.outcome AS person_outcome, p.grounds AS person_grounds, p.decided_at AS person_decided_at
+        FROM automatic a LEFT JOIN LATERAL (
+            SELECT d.outcome, d.grounds, d.decided_at FROM decisions d
+            WHERE d.contribution_id = a.contribution_id AND NOT d.automated AND d.decided_at >= a.decided_at
+            ORDER BY d.decided_at DESC LIMIT 1
+        ) p ON true
+    )
+"""
+_PUBLISHED = "('published', 'published-redacted')"
+_HELD_OR_REJECTED = "('held', 'rejected')"
+
+
+async def overturns(conn: asyncpg.Connection | asyncpg.Pool, *, since: datetime, territory: str | None,
+                    holding_grounds: Sequence[str]) -> dict[str, Any]:
+    """Of the automatic decisions since `since`: how many published; per holding ground, how many held or
+    rejected and how many of those a person then published; per ground, how many automatic publications a
+    person then rejected on it."""
+    published = await conn.fetchval(
+        _AUTOMATIC_THEN_PERSON + f"SELECT count(*) FROM judged WHERE automatic_outcome IN {_PUBLISHED}",  # nosec B608 # constant SQL
+        since, territory)
+    held = await conn.fetch(
+        _AUTOMATIC_THEN_PERSON + f"""
+        SELECT g.ground, count(*) AS decided,
+               count(*) FILTER (WHERE j.person_outcome IN {_PUBLISHED}) AS overturned
+        FROM judged j CROSS JOIN jsonb_array_elements_text(j.automatic_grounds) g(ground)
+        WHERE j.automatic_outcome IN {_HELD_OR_REJECTED} AND g.ground = ANY($3::text[])
+        GROUP BY g.ground
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
+        since, territory, list(holding_grounds))
+    rejected = await conn.fetch(
+        _AUTOMATIC_THEN_PERSON + f"""
+        SELECT g.ground, count(*) AS overturned
+        FROM judged j CROSS JOIN jsonb_array_elements_text(j.person_grounds) g(ground)
+        WHERE j.automatic_outcome IN {_PUBLISHED} AND j.person_outcome = 'rejected'
+        GROUP BY g.ground
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
+        since, territory)
+    return {"published_automatically": published,
+            "held": {row["ground"]: (row["decided"], row["overturned"]) for row in held},
+            "rejected_after_publication": {row["ground"]: row["overturned"] for row in rejected}}
+
+
+async def overturned_cases(conn: asyncpg.Connection | asyncpg.Pool, *, since: datetime,
+                           holding_grounds: Sequence[str]) -> list[dict[str, Any]]:
+    """The contributions whose automatic decision (since `since`) a person overturned, either way, with
+    their text as submitted (erased ones left out), the oldest overturn first."""
+    rows = await conn.fetch(
+        _AUTOMATIC_THEN_PERSON + f"""
+        SELECT j.contribution_id::text, c.title, c.body, c.language, j.automatic_outcome, j.automatic_grounds,
+               j.person_outcome, j.person_grounds
+        FROM judged j JOIN contributions c ON c.id = j.contribution_id
+        WHERE c.status <> 'erased' AND (
+            (j.automatic_outcome IN {_PUBLISHED} AND j.person_outcome = 'rejected')
+            OR (j.automatic_outcome IN {_HELD_OR_REJECTED} AND j.person_outcome IN {_PUBLISHED}
+                AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(j.automatic_grounds) g(ground)
+                            WHERE g.ground = ANY($3::text[]))))
+        ORDER BY j.person_decided_at, j.contribution_id
+        """,  # nosec B608 # constant SQL fragments; values are bind parameters
+        since, None, list(holding_grounds))
+    return [dict(row) for row in rows]
+
+
 # --- moderators and their sessions ---------------------------------------------------------------
 
 async def moderator(conn: asyncpg.Connection | asyncpg.Pool, login: str) -> dict[str, Any] | None:

@@ -280,6 +280,30 @@ def test_language_switch_dashboard_and_sign_out(stack, page):
     expect(page).to_have_url(re.compile(r"/login\?next="))
 
 
+def test_the_dashboard_shows_overturned_decisions_of_the_moderators_territory_only(stack, page):
+    insult = "Les élus sont tous des connards incompétents."
+    mine = Territory(stack, [insult, insult])  # strict: held on the insult ground
+    other = Territory(stack, [insult, insult])
+    for territory, published in ((mine, [0]), (other, [0, 1])):
+        auth = httpx.BasicAuth(territory.moderator, PASSWORD)
+        for index in published:
+            response = httpx.post(f"{stack.url('moderation')}/v1/contributions/{territory.ids[index]}/decision",
+                                  json={"outcome": "published"}, auth=auth, timeout=60)
+            assert response.status_code == 200, response.text
+    sign_in(page, mine.moderator)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Décisions automatiques corrigées par une personne (30 derniers jours)")
+           ).to_be_visible()
+    row = page.locator(".overturns tr[data-ground=insult]")
+    expect(row.locator("td").first).to_have_text("Injure ou attaque personnelle")
+    expect(row.locator("[data-figure=held]")).to_have_text("2")  # not the other territory's two
+    expect(row.locator("[data-figure=held-published]")).to_have_text("1")
+    expect(row.locator("[data-figure=held-published-rate]")).to_have_text("(50 %)")
+    expect(row.locator("[data-figure=published-rejected-rate]")).to_have_text("(—)")  # nothing published automatically
+    page.get_by_role("link", name="EN").click()
+    expect(page.get_by_role("heading", name="Automatic decisions overturned by a person (last 30 days)")).to_be_visible()
+
+
 def test_the_queue_looks_usable(stack, page):
     territory = Territory(stack, [
         "Je propose que la métropole publie ses algorithmes. Contact : jeanne.dupont@example.org",

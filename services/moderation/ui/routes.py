@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.moderation import commands, store
 from services.moderation.api import AxisIn
+from services.moderation.domain import overturns
 from services.moderation.domain.charter import Action, load_charter
 from services.moderation.ui import auth
 from services.moderation.ui.highlight import pieces
@@ -47,6 +48,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+OVERTURN_WINDOW = timedelta(days=30)
 NOTICES = {"decided", "bulk", "appealed", "signed-out", "no-more", "axis-corrected", "axis-unchanged"}
 
 router = APIRouter(include_in_schema=False)
@@ -258,7 +260,10 @@ async def dashboard(request: Request):
     pool = request.app.state.runtime.db
     territory = None if moderator.is_network else moderator.territory
     figures = await store.dashboard(pool, territory=territory)
-    return render(request, "dashboard.html", moderator, figures=figures)
+    counts = await store.overturns(pool, since=datetime.now(UTC) - OVERTURN_WINDOW, territory=territory,
+                                   holding_grounds=overturns.holding_grounds())
+    return render(request, "dashboard.html", moderator, figures=figures,
+                  overturns=overturns.overturns_by_ground(**counts), overturn_window_days=OVERTURN_WINDOW.days)
 
 
 @router.get("/queue")
