@@ -57,3 +57,15 @@ def test_candidate_cases_are_redacted_labelled_by_the_person_and_loadable():
     assert rejected["id"] != published["id"] and rejected["id"].startswith("overturned-")
     loaded = cases_from_jsonl(json.dumps(case) for case in (rejected, published))
     assert [case.body for case in loaded] == [rejected["body"], published["body"]]
+
+
+def test_the_export_refuses_a_bad_date_and_a_missing_database():
+    from typer.testing import CliRunner
+
+    from services.moderation.cli import app
+
+    bad_date = CliRunner().invoke(app, ["disagreements", "--since", "2026-13-01"])
+    assert bad_date.exit_code == 2 and "--since" in bad_date.output
+    no_database = CliRunner().invoke(app, ["disagreements", "--since", "2026-11-01"],
+                                     env={"PALABRE_DATABASE_URL": ""})
+    assert no_database.exit_code == 2 and "PALABRE_DATABASE_URL" in no_database.output
