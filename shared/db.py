@@ -164,29 +164,32 @@ async def bulk_insert(
     conn: asyncpg.Connection,
     table: str,
     columns: Sequence[tuple[str, str]],
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[Any],
     *,
     suffix: str = "",
 ) -> list[asyncpg.Record]:
     """Insert many rows in one statement: one array parameter per column, `unnest`ed server-side.
 
-    `columns` are (name, PostgreSQL type); jsonb values travel as JSON text (arrays of jsonb would be read
-    as multi-dimensional arrays). `suffix` is appended (ON CONFLICT ..., RETURNING ...).
+    `columns` are (name, PostgreSQL type); a row is a dataclass whose fields are named after them (or a
+    tuple in their order). jsonb values travel as JSON text (arrays of jsonb would be read as
+    multi-dimensional arrays). `suffix` is appended (ON CONFLICT ..., RETURNING ...).
     """
     if not rows:
         return []
+    names = [name for name, _ in columns]
     arrays: list[list[Any]] = [[] for _ in columns]
     for row in rows:
-        for index, value in enumerate(row):
+        values = row if isinstance(row, tuple) else [getattr(row, name) for name in names]
+        for index, value in enumerate(values):
             if columns[index][1] == "jsonb" and value is not None:
                 value = json_text(value)
             arrays[index].append(value)
-    names = ", ".join(name for name, _ in columns)
+    listed = ", ".join(names)
     params = ", ".join(
         f"${i + 1}::{'text' if kind == 'jsonb' else kind}[]" for i, (_, kind) in enumerate(columns)
     )
     select = ", ".join(f"u.{name}::jsonb" if kind == "jsonb" else f"u.{name}" for name, kind in columns)
-    sql = f"INSERT INTO {table} ({names}) SELECT {select} FROM unnest({params}) AS u({names}) {suffix}"  # nosec B608 # code constants; values are bind parameters
+    sql = f"INSERT INTO {table} ({listed}) SELECT {select} FROM unnest({params}) AS u({listed}) {suffix}"  # nosec B608 # code constants; values are bind parameters
     return await conn.fetch(sql, *arrays)
 
 

@@ -103,15 +103,17 @@ async def moderate_submitted(conn: asyncpg.Connection, submitted: list[Contribut
             redacted_spans=list(result.redactions),
             statement=result.statement,
         )
-        contribution_rows.append((
-            contribution.contribution_id, contribution.external_id, contribution.territory, contribution.country,
-            contribution.consultation, contribution.axis, _value(contribution.kind),
-            _value(contribution.author_role), _value(contribution.channel), contribution.language,
-            contribution.title, contribution.body, contribution.submitted_at,
-            [flag.model_dump(mode="json") for flag in result.flags], result.redacted_title, result.redacted_body,
-            [span.model_dump(mode="json") for span in result.redactions], result.flood_signature,
-            result.outcome.value,
-            None if result.outcome == Outcome.HELD else now, contribution.question,
+        contribution_rows.append(store.ContributionRow(
+            id=contribution.contribution_id, external_id=contribution.external_id,
+            territory=contribution.territory, country=contribution.country, consultation=contribution.consultation,
+            axis=contribution.axis, kind=_value(contribution.kind), author_role=_value(contribution.author_role),
+            channel=_value(contribution.channel), language=contribution.language, title=contribution.title,
+            body=contribution.body, submitted_at=contribution.submitted_at,
+            flags=[flag.model_dump(mode="json") for flag in result.flags],
+            redacted_title=result.redacted_title, redacted_body=result.redacted_body,
+            redacted_spans=[span.model_dump(mode="json") for span in result.redactions],
+            signature=result.flood_signature, status=result.outcome.value,
+            decided_at=None if result.outcome == Outcome.HELD else now, question=contribution.question,
         ))
         decision_rows.append(_decision_row(contribution.contribution_id, decision))
         outgoing.append(decision_event(contribution, decision, result.redacted_title, result.redacted_body))
@@ -158,9 +160,11 @@ def _field(contribution: Any, key: str) -> Any:
     return getattr(contribution, key)
 
 
-def _decision_row(contribution_id: str, decision: Decision) -> tuple:
-    return (decision.id, contribution_id, decision.outcome.value, decision.grounds, decision.automated_decision,
-            decision.decided_by, decision.decided_at, decision.model_dump(mode="json"))
+def _decision_row(contribution_id: str, decision: Decision) -> store.DecisionRow:
+    return store.DecisionRow(
+        id=decision.id, contribution_id=contribution_id, outcome=decision.outcome.value, grounds=decision.grounds,
+        automated=decision.automated_decision, decided_by=decision.decided_by, decided_at=decision.decided_at,
+        decision=decision.model_dump(mode="json"))
 
 
 def _value(enum_value: Any) -> str | None:

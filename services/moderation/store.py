@@ -1,6 +1,7 @@
 """Moderation's SQL."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +71,47 @@ async def signatures_received_since(conn: asyncpg.Connection, territories: Seque
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ContributionRow:
+    """A submitted contribution as moderation keeps it, with what the checks found and the status decided."""
+
+    id: str
+    external_id: str
+    territory: str
+    country: str
+    consultation: str
+    axis: str | None
+    kind: str | None
+    author_role: str | None
+    channel: str | None
+    language: str
+    title: str | None
+    body: str
+    submitted_at: datetime
+    flags: list[dict[str, Any]]
+    redacted_title: str | None
+    redacted_body: str | None
+    redacted_spans: list[dict[str, Any]]
+    signature: int | None
+    status: str
+    decided_at: datetime | None
+    question: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """One decision of the audit log (`decision` is the whole decision, statement of reasons included)."""
+
+    id: str
+    contribution_id: str
+    outcome: str
+    grounds: list[str]
+    automated: bool
+    decided_by: str
+    decided_at: datetime
+    decision: dict[str, Any]
+
+
 CONTRIBUTION_COLUMNS = [
     ("id", "uuid"), ("external_id", "text"), ("territory", "text"), ("country", "bpchar"),
     ("consultation", "text"), ("axis", "text"), ("kind", "text"), ("author_role", "text"), ("channel", "text"),
@@ -83,12 +125,11 @@ DECISION_COLUMNS = [
 ]
 
 
-async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[ContributionRow]) -> None:
     await bulk_insert(conn, "contributions", CONTRIBUTION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
 
 
-async def insert_decisions(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
-    """(id, contribution_id, outcome, grounds, automated, decided_by, decided_at, decision json)."""
+async def insert_decisions(conn: asyncpg.Connection, rows: Sequence[DecisionRow]) -> None:
     await bulk_insert(conn, "decisions", DECISION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
 
 

@@ -41,14 +41,15 @@ async def add_published(conn, contributions: Sequence[ContributionPublished], cl
     if missing:
         raise NotKnownYet(f"frameworks not received yet for {missing}")
     assignments = await assign_axes(conn, contributions, frameworks, classifiers)
-    rows = []
-    for contribution, (axis, source, confidence) in zip(contributions, assignments, strict=True):
-        rows.append((
-            contribution.contribution_id, contribution.territory, contribution.country, contribution.consultation,
-            _value(contribution.kind), _value(contribution.author_role), _value(contribution.channel),
-            contribution.language, contribution.title, contribution.text, contribution.submitted_at,
-            contribution.published_at, contribution.axis, axis, source, confidence, contribution.question,
-        ))
+    rows = [
+        store.PublishedRow(
+            id=c.contribution_id, territory=c.territory, country=c.country, consultation=c.consultation,
+            kind=_value(c.kind), author_role=_value(c.author_role), channel=_value(c.channel), language=c.language,
+            title=c.title, text=c.text, submitted_at=c.submitted_at, published_at=c.published_at,
+            source_axis=c.axis, axis=axis, axis_source=source, axis_confidence=confidence, question=c.question,
+        )
+        for c, (axis, source, confidence) in zip(contributions, assignments, strict=True)
+    ]
     inserted = await store.insert_published(conn, rows)
     await store.add_counts(conn, inserted)
     await store.request_recompute(conn, store.scopes_of(

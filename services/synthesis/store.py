@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -35,6 +36,29 @@ async def frameworks(conn, consultation_ids: Sequence[str]) -> dict[str, dict]:
     return {row["id"]: row["framework"] for row in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class PublishedRow:
+    """A published contribution as the synthesis keeps it, with the axis it was placed on."""
+
+    id: str
+    territory: str
+    country: str
+    consultation: str
+    kind: str | None
+    author_role: str | None
+    channel: str | None
+    language: str
+    title: str | None
+    text: str
+    submitted_at: datetime
+    published_at: datetime
+    source_axis: str | None
+    axis: str | None
+    axis_source: str
+    axis_confidence: float | None
+    question: str | None
+
+
 PUBLISHED_COLUMNS = [
     ("id", "uuid"), ("territory", "text"), ("country", "bpchar"), ("consultation", "text"), ("kind", "text"),
     ("author_role", "text"), ("channel", "text"), ("language", "text"), ("title", "text"), ("text", "text"),
@@ -43,7 +67,7 @@ PUBLISHED_COLUMNS = [
 ]
 
 
-async def insert_published(conn: asyncpg.Connection, rows: Sequence[tuple]) -> list[tuple]:
+async def insert_published(conn: asyncpg.Connection, rows: Sequence[PublishedRow]) -> list[tuple]:
     """Insert newly published contributions; returns the rows actually inserted (for the counts).
 
     A contribution published again (a decision changed on appeal, e.g. now redacted) keeps its place and
