@@ -365,29 +365,26 @@ async def overturns(conn: asyncpg.Connection | asyncpg.Pool, *, since: datetime,
     """Of the automatic decisions since `since`: how many published; per holding ground, how many held or
     rejected and how many of those a person then published; per ground, how many automatic publications a
     person then rejected on it."""
-    published = await conn.fetchval(
-        _AUTOMATIC_THEN_PERSON + f"SELECT count(*) FROM judged WHERE automatic_outcome IN {_PUBLISHED}",  # nosec B608 # constant SQL
-        since, territory)
-    held = await conn.fetch(
+    rows = await conn.fetch(
         _AUTOMATIC_THEN_PERSON + f"""
-        SELECT g.ground, count(*) AS decided,
-               count(*) FILTER (WHERE j.person_outcome IN {_PUBLISHED}) AS overturned
+        SELECT 'published' AS way, NULL AS ground, count(*) AS decided, 0 AS overturned
+        FROM judged WHERE automatic_outcome IN {_PUBLISHED}
+        UNION ALL
+        SELECT 'held', g.ground, count(*), count(*) FILTER (WHERE j.person_outcome IN {_PUBLISHED})
         FROM judged j CROSS JOIN jsonb_array_elements_text(j.automatic_grounds) g(ground)
         WHERE j.automatic_outcome IN {_HELD_OR_REJECTED} AND g.ground = ANY($3::text[])
         GROUP BY g.ground
-        """,  # nosec B608 # constant SQL fragments; values are bind parameters
-        since, territory, list(holding_grounds))
-    rejected = await conn.fetch(
-        _AUTOMATIC_THEN_PERSON + f"""
-        SELECT g.ground, count(*) AS overturned
+        UNION ALL
+        SELECT 'rejected', g.ground, 0, count(*)
         FROM judged j CROSS JOIN jsonb_array_elements_text(j.person_grounds) g(ground)
         WHERE j.automatic_outcome IN {_PUBLISHED} AND j.person_outcome = 'rejected'
         GROUP BY g.ground
         """,  # nosec B608 # constant SQL fragments; values are bind parameters
-        since, territory)
-    return {"published_automatically": published,
-            "held": {row["ground"]: (row["decided"], row["overturned"]) for row in held},
-            "rejected_after_publication": {row["ground"]: row["overturned"] for row in rejected}}
+        since, territory, list(holding_grounds))
+    return {"published_automatically": sum(row["decided"] for row in rows if row["way"] == "published"),
+            "held": {row["ground"]: (row["decided"], row["overturned"]) for row in rows if row["way"] == "held"},
+            "rejected_after_publication": {row["ground"]: row["overturned"] for row in rows
+                                           if row["way"] == "rejected"}}
 
 
 async def overturned_cases(conn: asyncpg.Connection | asyncpg.Pool, *, since: datetime,
