@@ -52,11 +52,20 @@ _FILLERS = frozenset(canonical_word(w) for w in (
 _NEVER_MISSPELT = frozenset(canonical_word(w) for w in (
     "fils file files pays pire rien sous tres pour dans sans tout vers leur mais bien ceux elle elles celle "
     "sein seine mein meine dein deine wenn denn dann chine voile voiles reve reves signe signes tant filer ete prendre rappeler exercer exerce exercent "
-    "batus ordre ordres aines engorgement asises"
+    "batus ordre ordres aines engorgement asises zerstechen"
 ).split())
 _NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucune rien nul nulle personne guere".split())
 _NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts".split())
 _NEGATION_EN = frozenset("not never no don t doesn t isn".split())
+# German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
+_SEPARABLE_DE = {
+    canonical_word(form): particle
+    for stems, particle in (("bring bringe bringen bringt", "um"), ("stech steche stechen stecht", "ab"),
+                            ("knall knalle knallen knallt", "ab"), ("schlag schlage schlagen schlagt", "tot"),
+                            ("hang hange hangen hangt", "auf"), ("rotte rotten rottet", "aus"),
+                            ("mach mache machen macht", "kalt"))
+    for form in stems.split()
+}
 _NEAR_WORDS = 8
 _ARTICLES = frozenset(canonical_word(w) for w in "le la les l un une des du de d ce cet cette ces the a an".split())
 _COPULA = frozenset(canonical_word(w) for w in (
@@ -68,6 +77,13 @@ _COMPARATIVE = frozenset(canonical_word(w) for w in "aussi autant als".split())
 _REFUSAL = frozenset(canonical_word(w) for w in (
     "tolerer tolererai tolerons tolerer accepter accepterai accepterons laisser laisserons permettre "
     "dulden zulassen zusehen zuschauen verdient verdienen sollte sollten"
+).split())
+# Verbs of hesitating or hindering: negated, they affirm what follows ("je n'hésiterai pas à…",
+# "nichts wird mich abhalten", "ich hätte kein Problem damit").
+_HESITATION = frozenset(canonical_word(w) for w in (
+    "hesiter hesiterai hesiterais hesiterons hesite empecher empechera empecheront empeche attendre "
+    "derange derangerait deranger regretterai regretterais regrette probleme scrupule scrupules "
+    "zogern zogere zogert abhalten aufhalten problem bedenken bereuen bereue skrupel"
 ).split())
 # Quotation marks that open and close a quoted stretch.
 _QUOTES = re.compile(r"[\"«“„»”]")
@@ -296,6 +312,8 @@ def _may_state(canonical: CanonicalText) -> bool:
     bits = reduce(or_, map(_word_bits, present), 0)
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
+    if bits & _TARGET and not present.isdisjoint(_SEPARABLE_DE):
+        return True
     return any(words <= present for words in _phrase_word_sets()) \
         and _phrase_regex().search(" " + canonical.text) is not None
 
@@ -332,6 +350,20 @@ def _phrase_tags(words: list[_Word], lexicon: StatementLexicon) -> None:
             if end is not None:
                 words[i] = _Word(word.text, word.start, words[end].end, word.tags | {section},
                                  word.evasion or any(w.evasion for w in words[i:end + 1]))
+                break
+
+
+def _separable_tags(words: list[_Word]) -> None:
+    """Tag a German verb of violence as such when its particle follows within the sentence."""
+    for i, word in enumerate(words):
+        particle = _SEPARABLE_DE.get(word.text)
+        if particle is None:
+            continue
+        for later in words[i + 1:i + 1 + _NEAR_WORDS]:
+            if later.text == particle:
+                words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
+                break
+            if _SENTENCE_END.search(later.text):
                 break
 
 
@@ -379,7 +411,10 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
     texts = [w.text for w in words]
 
     def negating(i: int) -> bool:
-        return texts[i] in negations and not _COMPARATIVE.intersection(texts[i + 1:i + 4])
+        if texts[i] not in negations or _COMPARATIVE.intersection(texts[i + 1:i + 4]):
+            return False
+        between = texts[i + 1:cue_index] if i < cue_index else texts[cue_index + 1:i]
+        return _HESITATION.isdisjoint(between) and _HESITATION.isdisjoint(texts[max(0, i - 3):i])
 
     if any(negating(i) for i in range(max(0, cue_index - 4), cue_index)):
         return True
@@ -501,6 +536,8 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     if not _may_state(canonical):
         return []
     words = _words(canonical)
+    if language == "de":
+        _separable_tags(words)
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)

@@ -69,3 +69,26 @@ def test_a_sure_threat_is_rejected_in_automatic_mode_and_held_in_strict_mode():
     (result,), _ = check_batch([item], {"t": TerritoryPolicy(mode=ModerationMode.STRICT)}, {}, detect_names=False)
     assert result.outcome == Outcome.HELD and result.suggested_outcome == Outcome.REJECTED
     assert "menace" in result.statement.facts_and_circumstances.lower()
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Je n'hésiterai pas à égorger les réfugiés.", "fr"),
+    ("Rien ne m'empêchera de poignarder un musulman.", "fr"),
+    ("Ich werde nicht zögern, Frauen zu erschießen.", "de"),
+    ("Ich bringe alle Behinderten um.", "de"),
+    ("Ich steche die Juden ab, einen nach dem anderen.", "de"),
+    ("Les Juifs devraient tous être gazés.", "fr"),
+    ("Je vais faire du mal à ces migrants.", "fr"),
+])
+def test_threats_through_double_negation_separable_verbs_and_phrases_are_flagged(text, language):
+    assert [f.ground for f in find_statements(text, language)] == ["threat"]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Je ne vais pas tuer les réfugiés, je vais les aider.", "fr"),
+    ("J'ai hâte de voir plus de femmes au conseil municipal.", "fr"),
+    ("Wir bringen die Flüchtlinge in der Turnhalle unter.", "de"),
+    ("Il faut trier les liquides et les solides pour les habitants.", "fr"),
+])
+def test_ordinary_uses_of_those_words_are_not_flagged(text, language):
+    assert find_statements(text, language) == []
