@@ -66,8 +66,22 @@ _SEPARABLE_DE = {
                             ("mach mache machen macht", "kalt"))
     for form in stems.split()
 }
+# Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
+_DEATH = frozenset(canonical_word(w) for w in (
+    "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote"
+).split())
+_WISH = frozenset(canonical_word(w) for w in (
+    "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
+    "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient"
+).split())
 _NEAR_WORDS = 8
 _ARTICLES = frozenset(canonical_word(w) for w in "le la les l un une des du de d ce cet cette ces the a an".split())
+# Adjectives that come before the noun ("le prochain …", "la première …"): the object is the noun.
+_BEFORE_A_NOUN = frozenset(canonical_word(w) for w in (
+    "prochain prochaine prochains prochaines premier premiere premiers dernier derniere derniers moindre "
+    "seul seule autre autres petit petite petits petites sale sales vieux vieille jeune jeunes gros grosse "
+    "pauvre pauvres chaque"
+).split())
 _COPULA = frozenset(canonical_word(w) for w in (
     "sont est c ce comme que qu sind ist seid bist wie als are is like"
 ).split())
@@ -312,7 +326,7 @@ def _may_state(canonical: CanonicalText) -> bool:
     bits = reduce(or_, map(_word_bits, present), 0)
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
-    if bits & _TARGET and not present.isdisjoint(_SEPARABLE_DE):
+    if bits & _TARGET and not (present.isdisjoint(_SEPARABLE_DE) and present.isdisjoint(_DEATH)):
         return True
     return any(words <= present for words in _phrase_word_sets()) \
         and _phrase_regex().search(" " + canonical.text) is not None
@@ -365,6 +379,13 @@ def _separable_tags(words: list[_Word]) -> None:
                 break
             if _SENTENCE_END.search(later.text):
                 break
+
+
+def _wished_death_tags(words: list[_Word]) -> None:
+    """Tag a word of dying as violence when a wish or a "should" comes shortly before it."""
+    for i, word in enumerate(words):
+        if word.text in _DEATH and not _WISH.isdisjoint(w.text for w in words[max(0, i - 6):i]):
+            words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
 
 
 CUE_GROUNDS = {
@@ -435,7 +456,7 @@ def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
         j += 1
     if j >= len(words) or words[j].text not in _ARTICLES:
         return False
-    while j < len(words) and words[j].text in _ARTICLES:
+    while j < len(words) and (words[j].text in _ARTICLES or words[j].text in _BEFORE_A_NOUN):
         j += 1
     return j < len(words) and not words[j].tags & wanted
 
@@ -538,6 +559,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     words = _words(canonical)
     if language == "de":
         _separable_tags(words)
+    _wished_death_tags(words)
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)

@@ -92,3 +92,17 @@ def test_threats_through_double_negation_separable_verbs_and_phrases_are_flagged
 ])
 def test_ordinary_uses_of_those_words_are_not_flagged(text, language):
     assert find_statements(text, language) == []
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Je veux que tous les réfugiés meurent.", "fr"),
+    ("Diese Muslime sollten alle sterben.", "de"),
+    ("Je vais abattre le prochain musulman que je vois.", "fr"),
+    ("Ich werde den nächsten Asylbewerber, den ich sehe, erschießen.", "de"),
+])
+def test_wished_deaths_and_adjectives_before_the_victim_are_threats(text, language):
+    assert [f.ground for f in find_statements(text, language)] == ["threat"]
+
+
+def test_dying_without_a_wish_is_no_threat():
+    assert find_statements("Trop de migrants meurent encore en Méditerranée.", "fr") == []
