@@ -83,7 +83,7 @@ _BEFORE_A_NOUN = frozenset(canonical_word(w) for w in (
     "pauvre pauvres chaque"
 ).split())
 _COPULA = frozenset(canonical_word(w) for w in (
-    "sont est c ce comme que qu sind ist seid bist wie als are is like"
+    "sont est c ce comme que qu sind ist seid bist wie als are is like ressemblent ressemble ahneln ahnelt"
 ).split())
 _MORE_OR_LESS = frozenset(canonical_word(w) for w in "moins plus weniger mehr".split())
 _COMPARATIVE = frozenset(canonical_word(w) for w in "aussi autant als".split())
@@ -326,7 +326,8 @@ def _may_state(canonical: CanonicalText) -> bool:
     bits = reduce(or_, map(_word_bits, present), 0)
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
-    if bits & _TARGET and not (present.isdisjoint(_SEPARABLE_DE) and present.isdisjoint(_DEATH)):
+    if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE)
+                           or not present.isdisjoint(_DEATH) and not present.isdisjoint(_WISH)):
         return True
     return any(words <= present for words in _phrase_word_sets()) \
         and _phrase_regex().search(" " + canonical.text) is not None
@@ -443,7 +444,10 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
         if negating(i) and any(v in _REFUSAL for v in texts[i + 1:min(i + 4, cue_index)]):
             return True
     if language == "de":
-        return any(negating(i) for i in range(cue_index + 1, len(texts)))
+        after = cue_index + 1  # past the cue's own phrase ("gehören nicht hierher")
+        while after < len(words) and words[after].start < words[cue_index].end:
+            after += 1
+        return any(negating(i) for i in range(after, len(texts)))
     return False
 
 

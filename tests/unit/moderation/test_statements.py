@@ -106,3 +106,24 @@ def test_wished_deaths_and_adjectives_before_the_victim_are_threats(text, langua
 
 def test_dying_without_a_wish_is_no_threat():
     assert find_statements("Trop de migrants meurent encore en Méditerranée.", "fr") == []
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Je ne supporte pas les musulmans.", "fr"),
+    ("Les réfugiés ressemblent à des cafards.", "fr"),
+    ("Les femmes sont des sous-hommes.", "fr"),
+    ("Ich kann Schwule nicht ausstehen.", "de"),
+    ("Flüchtlinge gehören nicht hierher.", "de"),
+    ("Juden sind eine Pest.", "de"),
+])
+def test_hatred_dehumanisation_and_exclusion_of_a_group_are_hate(text, language):
+    assert [f.ground for f in find_statements(text, language)] == ["hate"]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Wir sollten Frauen nicht leiden lassen.", "de"),
+    ("Flüchtlinge gehören zu uns.", "de"),
+    ("Je supporte mal les bouchons, pas les cyclistes qui me doublent.", "fr"),
+])
+def test_their_contrasts_are_not_hate(text, language):
+    assert [f for f in find_statements(text, language) if f.ground == "hate"] == []
