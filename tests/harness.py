@@ -36,6 +36,8 @@ class Stack(BenchStack):
         return super().env(**{
             "PALABRE_SECRET_KEY": "test-secret",
             "PALABRE_SYNTHESIS_DEBOUNCE_S": "1",
+            # a cold first recompute on a busy machine would otherwise rest three times its length
+            "PALABRE_SYNTHESIS_RECOMPUTE_SHARE": "0.75",
             "PALABRE_NATS_AUTH_FILE": str(self.nats.auth_file),
             "PALABRE_NATS_PID_FILE": str(self.nats.pid_file),
             **extra,

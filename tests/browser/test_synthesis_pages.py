@@ -47,7 +47,7 @@ def synthesis_network(stack):
         return (doc["version"] and doc["computed_contributions_count"] == doc["contributions_count"]
                 and network["computed_contributions_count"] == network["contributions_count"] and doc)
 
-    wait_for(settled, 180, what="the syntheses recomputed", interval=0.5)
+    wait_for(settled, 300, what="the syntheses recomputed", interval=0.5)
     return places
 
 
