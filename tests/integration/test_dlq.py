@@ -56,7 +56,7 @@ async def test_a_dead_letter_is_listed_then_replayed_once_its_cause_is_mended(st
                           json={"id": "dlq-tardive", "name": "Tardive", "kind": "commune", "country": "FR"})
     assert response.status_code == 201, response.text
     letters = [d for d in await dead_letters(js) if d.subject == SUBJECT]
-    assert palabre(stack, "dlq", "replay", "--subject", "palabre.intake.*", "--since", "1h",
+    assert palabre(stack, "dlq", "replay", "--subject", SUBJECT, "--since", "1h",
                    "--consumer", "intake-proposed").strip().startswith("replayed 2 of")
 
     ids = [contribution_id_for("dlq-tardive", external_id) for external_id in ("t-1", "t-2")]
