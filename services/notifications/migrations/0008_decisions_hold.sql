@@ -2,14 +2,7 @@
 -- the contribution each public event is about (a withdrawal deletes the events that carry its text and tells
 -- every subscription that received one).
 
-CREATE TABLE contribution_decisions (
-    contribution_id uuid PRIMARY KEY,
-    decision_id text NOT NULL,
-    decided_at timestamptz NOT NULL,
-    public boolean NOT NULL,
-    erased boolean NOT NULL DEFAULT false,
-    withdrawn_at timestamptz
-);
+-- include: decision_order
 INSERT INTO contribution_decisions (contribution_id, decision_id, decided_at, public)
 SELECT DISTINCT ON (contribution_id) contribution_id, payload->'data'->'decision'->>'id',
        (payload->'data'->'decision'->>'decided_at')::timestamptz, true
