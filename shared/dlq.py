@@ -33,7 +33,9 @@ from shared.bus import (
 )
 
 FETCH = 500
-NO_MESSAGE_FOUND = 10057  # JetStream's error code for a sequence that holds no message
+# JetStream's error codes for a sequence that holds no message: deleted inside the stream (10057), or
+# outside what the stream still holds, e.g. below its first sequence once the oldest letters are gone (10043)
+ALREADY_DELETED = frozenset({10057, 10043})
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ async def replay(js: JetStreamContext, letters: list[DeadLetter]) -> int:
         try:
             await js.delete_msg(DEAD_LETTER_STREAM.name, letter.seq)
         except APIError as exc:
-            if exc.err_code != NO_MESSAGE_FOUND:  # else deleted by a replay that ran meanwhile
+            if exc.err_code not in ALREADY_DELETED:  # else deleted by a replay that ran meanwhile
                 raise
         replayed += 1
     return replayed
