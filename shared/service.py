@@ -96,7 +96,10 @@ class ServiceRuntime:
             async def process(batch: list[CloudEvent[Any]]) -> None:
                 async with self.transaction() as conn:
                     new = await claim_new_events(conn, durable, [event.id for event in batch])
-                    fresh = [event for event in batch if event.id in new]
+                    first_copies: dict[str, CloudEvent[Any]] = {}
+                    for event in batch:  # a copy redelivered within the same fetch is not new
+                        first_copies.setdefault(event.id, event)
+                    fresh = [event for event in first_copies.values() if event.id in new]
                     if fresh:
                         await decide(conn, fresh if envelopes else [event.data for event in fresh])
 
