@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.synthesis import commands, store
-from services.synthesis.domain.export import manifesto_markdown, manifesto_pdf, to_markdown, to_pdf
-from services.synthesis.views import computed_synthesis, synthesis_view
+from services.synthesis.domain.export import manifesto_markdown, manifesto_pdf, to_csv, to_markdown, to_pdf
+from services.synthesis.domain.models import FrameworkSection
+from services.synthesis.views import computed_synthesis, framework_sections, synthesis_view
 from shared.http import Problem, network_admin
 
 router = APIRouter()
@@ -70,52 +71,75 @@ async def framework_synthesis(framework: str, request: Request):
 
 
 async def _export(request: Request, scope: str, key: str, fmt: str) -> Response:
-    synthesis = await computed_synthesis(_pool(request), scope, key)
+    """A scope's synthesis as a document: with one table per framework its contributions answer."""
+    pool = _pool(request)
+    synthesis = await computed_synthesis(pool, scope, key)
+    sections = [FrameworkSection.model_validate(s) for s in framework_sections(await store.framework_counts(
+        pool, scope, key))]
+    name = f"synthese-{key.lower()}"
+    if fmt == "csv":  # the live counts: served before the first recompute too
+        return Response(to_csv(sections, synthesis), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if synthesis is None:
         raise Problem(404, "Not computed yet", "no synthesis has been computed for this scope yet; retry shortly")
-    name = f"synthese-{key.lower()}"
     if fmt == "md":
-        return Response(to_markdown(synthesis), media_type="text/markdown; charset=utf-8",
+        return Response(to_markdown(synthesis, sections, _site(request)), media_type="text/markdown; charset=utf-8",
                         headers={"Content-Disposition": f'inline; filename="{name}.md"'})
-    pdf = await asyncio.to_thread(to_pdf, synthesis)
+    pdf = await asyncio.to_thread(to_pdf, synthesis, sections, _site(request))
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
 
 
-@router.get("/v1/syntheses/network/export.{fmt}", tags=["exports"], summary="The network synthesis as Markdown or PDF")
+async def _manifesto(request: Request, scope: str, key: str, fmt: str) -> Response:
+    synthesis = await computed_synthesis(_pool(request), scope, key)
+    if synthesis is None:
+        raise Problem(404, "Not computed yet", "no synthesis has been computed for this scope yet; retry shortly")
+    name = "manifeste" if scope == "network" else f"manifeste-{key.lower()}"
+    if fmt == "md":
+        return Response(manifesto_markdown(synthesis, base_url=_site(request)), media_type="text/markdown; charset=utf-8",
+                        headers={"Content-Disposition": f'inline; filename="{name}.md"'})
+    pdf = await asyncio.to_thread(manifesto_pdf, synthesis, _site(request))
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+
+
+COLLECTIONS = {"countries": "country", "territories": "territory", "consultations": "consultation",
+               "frameworks": "framework"}
+
+
+async def _collection_scope(request: Request, collection: str, key: str) -> tuple[str, str]:
+    level = COLLECTIONS.get(collection)
+    if level is None:
+        raise Problem(404, "Unknown scope", "syntheses are per network, country, territory, consultation or framework")
+    return await resolve_scope(request, level, key)
+
+
+@router.get("/v1/syntheses/network/export.{fmt}", tags=["exports"],
+            summary="The network synthesis as Markdown, PDF or CSV (one table per framework)")
 async def export_network(fmt: str, request: Request):
-    return await _export(request, "network", "network", _format(fmt))
-
-
-@router.get("/v1/syntheses/countries/{country}/export.{fmt}", tags=["exports"])
-async def export_country(country: str, fmt: str, request: Request):
-    return await _export(request, *await resolve_scope(request, "country", country), _format(fmt))
-
-
-@router.get("/v1/syntheses/territories/{territory}/export.{fmt}", tags=["exports"])
-async def export_territory(territory: str, fmt: str, request: Request):
-    return await _export(request, *await resolve_scope(request, "territory", territory), _format(fmt))
+    return await _export(request, "network", "network", _format(fmt, EXPORT_FORMATS))
 
 
 @router.get("/v1/syntheses/{collection}/{key}/export.{fmt}", tags=["exports"],
-            summary="A consultation's (consultations/{id}) or a framework's (frameworks/{id}) synthesis exported")
-async def export_per_framework(collection: str, key: str, fmt: str, request: Request):
-    level = {"consultations": "consultation", "frameworks": "framework"}.get(collection)
-    if level is None:
-        raise Problem(404, "Unknown scope", "exports are per network, country, territory, consultation or framework")
-    return await _export(request, *await resolve_scope(request, level, key), _format(fmt))
+            summary="A country's, territory's, consultation's or framework's synthesis as Markdown, PDF or CSV "
+                    "(`countries/{cc}`, `territories/{id}`, `consultations/{id}`, `frameworks/{id}`)")
+async def export_scope(collection: str, key: str, fmt: str, request: Request):
+    return await _export(request, *await _collection_scope(request, collection, key), _format(fmt, EXPORT_FORMATS))
 
 
 @router.get("/v1/manifesto.{fmt}", tags=["exports"], summary="The manifesto draft: the network's proposal clusters")
 async def export_manifesto(fmt: str, request: Request):
-    fmt = _format(fmt)
-    synthesis = await computed_synthesis(_pool(request), "network", "network")
-    if synthesis is None:
-        raise Problem(404, "Not computed yet", "the network synthesis has not been computed yet; retry shortly")
-    if fmt == "md":
-        return Response(manifesto_markdown(synthesis, base_url=_site(request)), media_type="text/markdown; charset=utf-8",
-                        headers={"Content-Disposition": 'inline; filename="manifeste.md"'})
-    pdf = await asyncio.to_thread(manifesto_pdf, synthesis, _site(request))
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'inline; filename="manifeste.pdf"'})
+    return await _manifesto(request, "network", "network", _format(fmt))
+
+
+@router.get("/v1/syntheses/network/manifesto.{fmt}", tags=["exports"],
+            summary="The manifesto draft of the network (as `/v1/manifesto`)")
+async def export_network_manifesto(fmt: str, request: Request):
+    return await _manifesto(request, "network", "network", _format(fmt))
+
+
+@router.get("/v1/syntheses/{collection}/{key}/manifesto.{fmt}", tags=["exports"],
+            summary="The proposal clusters of a country, territory, consultation or framework, as a manifesto draft")
+async def export_scope_manifesto(collection: str, key: str, fmt: str, request: Request):
+    return await _manifesto(request, *await _collection_scope(request, collection, key), _format(fmt))
 
 
 def _site(request: Request) -> str:
@@ -123,9 +147,13 @@ def _site(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _format(fmt: str) -> str:
-    if fmt not in ("md", "pdf"):
-        raise Problem(404, "Unknown format", f"exports are .md or .pdf, not .{fmt}")
+DOCUMENT_FORMATS = ("md", "pdf")
+EXPORT_FORMATS = ("md", "pdf", "csv")
+
+
+def _format(fmt: str, allowed: tuple[str, ...] = DOCUMENT_FORMATS) -> str:
+    if fmt not in allowed:
+        raise Problem(404, "Unknown format", f"this export is {' or '.join('.' + a for a in allowed)}, not .{fmt}")
     if fmt == "pdf" and importlib.util.find_spec("weasyprint") is None:
         raise Problem(501, "PDF export not installed",
                       "this installation has no PDF renderer (install palabre[pdf]); the .md export is available")

@@ -1,21 +1,60 @@
-"""The synthesis as Markdown, HTML (charts inline) and PDF; the manifesto draft as Markdown.
+"""The synthesis as Markdown, HTML (charts inline), PDF and CSV; the manifesto draft as Markdown and PDF.
 
 Contribution text is always escaped in HTML; quotes keep their contribution id so every claim is traceable.
+A scope whose contributions answer several frameworks shows one table per framework: the axes of two
+frameworks are never added together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
+from shared.csv_safety import write_csv
 from shared.vocabulary import Kind
 
 from .charts import bar_chart, stacked_chart
-from .models import UNCLASSIFIED, UNCLASSIFIED_LABEL, ProposalCluster, Synthesis
+from .models import UNCLASSIFIED, UNCLASSIFIED_LABEL, AxisSummary, FrameworkSection, ProposalCluster, Synthesis
 
 
 def _scope_title(s: Synthesis) -> str:
     return {"network": "le réseau", "country": f"le pays {s.scope.id}",
-            "territory": f"le territoire {s.scope.id}"}[s.scope.level]
+            "territory": f"le territoire {s.scope.id}", "consultation": f"la consultation {s.scope.id}",
+            "framework": f"le cadre {s.scope.id}, dans les territoires qui l'utilisent"}[s.scope.level]
+
+
+def _section_title(section: FrameworkSection) -> str:
+    framework = section.framework
+    return f"{framework.title or framework.id} (cadre {framework.id} {framework.version})"
+
+
+def _framework_export(base_url: str, section: FrameworkSection, fmt: str) -> str:
+    return f"{base_url}/v1/syntheses/frameworks/{section.framework.id}/export.{fmt}"
+
+
+def _is_main(s: Synthesis, section: FrameworkSection) -> bool:
+    return (section.framework.id, section.framework.version) == (s.framework.id, s.framework.version)
+
+
+def frameworks_markdown(s: Synthesis, sections: Sequence[FrameworkSection], base_url: str = "") -> list[str]:
+    """The scope's frameworks, one table each (most used first), when there is more than one."""
+    if len(sections) < 2:
+        return []
+    lines = ["## Cadres", "",
+             f"Les contributions de ce périmètre répondent à {len(sections)} cadres. Les axes de deux cadres ne "
+             f"s'additionnent pas : chaque cadre a son tableau ci-dessous, et le détail par axe qui suit porte "
+             f"sur le cadre {s.framework.id}.", ""]
+    for section in sections:
+        lines += [f"### {_md_text(_section_title(section))}", "",
+                  f"{section.contributions_count} contributions, dont {section.unclassified_count} non classées"
+                  f"{' (détail ci-dessous)' if _is_main(s, section) else ''}. Synthèse du cadre : "
+                  f"[Markdown]({_framework_export(base_url, section, 'md')}) · "
+                  f"[PDF]({_framework_export(base_url, section, 'pdf')}) · "
+                  f"[CSV]({_framework_export(base_url, section, 'csv')}).", "",
+                  "| axe | contributions |", "|---|---:|"]
+        lines += [f"| {_md_text(axis.label)} | {axis.count} |" for axis in section.axes]
+        lines.append("")
+    return lines
 
 
 def _md_text(text: str) -> str:
@@ -66,11 +105,14 @@ def manifesto_markdown(s: Synthesis, limit: int = 60, base_url: str = "") -> str
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(s: Synthesis) -> str:
+def to_markdown(s: Synthesis, sections: Sequence[FrameworkSection] = (), base_url: str = "") -> str:
+    """`sections`: the scope's frameworks with their live counts (`FrameworkSection`), most used first."""
     lines = [f"# Synthèse — {_scope_title(s)}", "",
              f"Version {s.version} · cadre {s.framework.id} {s.framework.version} · "
              f"{s.contributions_count} contributions, dont {s.unclassified_count} non classées.", "",
-             "## Par axe", "", "| axe | contributions | " + " | ".join(k.value for k in Kind) + " |",
+             *frameworks_markdown(s, sections, base_url),
+             f"## Par axe du cadre {s.framework.id}", "",
+             "| axe | contributions | " + " | ".join(k.value for k in Kind) + " |",
              "|---|---:|" + "---:|" * len(Kind)]
     for axis in s.axes:
         by_kind = s.counts.by_axis_kind.get(axis.id, {})
@@ -111,11 +153,32 @@ def charts(s: Synthesis) -> list[str]:
             stacked_chart(kinds, [k.value for k in Kind], "Nature des contributions par axe")]
 
 
-def to_html(s: Synthesis) -> str:
+def frameworks_html(s: Synthesis, sections: Sequence[FrameworkSection], base_url: str = "") -> list[str]:
+    """`frameworks_markdown` in HTML."""
+    if len(sections) < 2:
+        return []
+    e = escape
+    body = ["<h2>Cadres</h2>",
+            f"<p>Les contributions de ce périmètre répondent à {len(sections)} cadres. Les axes de deux cadres ne "
+            f"s'additionnent pas : chaque cadre a son tableau, et le détail par axe qui suit porte sur le cadre "
+            f"{e(s.framework.id)}.</p>"]
+    for section in sections:
+        links = " · ".join(f'<a href="{e(_framework_export(base_url, section, fmt))}">{label}</a>'
+                           for fmt, label in (("md", "Markdown"), ("pdf", "PDF"), ("csv", "CSV")))
+        rows = "".join(f"<tr><td>{e(axis.label)}</td><td>{axis.count}</td></tr>" for axis in section.axes)
+        body += [f"<h3>{e(_section_title(section))}</h3>",
+                 f"<p>{section.contributions_count} contributions, dont {section.unclassified_count} non classées. "
+                 f"Synthèse du cadre : {links}</p>",
+                 f"<table><tr><th>axe</th><th>contributions</th></tr>{rows}</table>"]
+    return body
+
+
+def to_html(s: Synthesis, sections: Sequence[FrameworkSection] = (), base_url: str = "") -> str:
     e = escape
     body = [f"<h1>Synthèse — {e(_scope_title(s))}</h1>",
-            f"<p>Version {e(s.version)} · {s.contributions_count} contributions, "
-            f"dont {s.unclassified_count} non classées.</p>", *charts(s)]
+            f"<p>Version {e(s.version)} · cadre {e(s.framework.id)} {e(s.framework.version)} · "
+            f"{s.contributions_count} contributions, dont {s.unclassified_count} non classées.</p>",
+            *frameworks_html(s, sections, base_url), *charts(s)]
     for axis in s.axes:
         body.append(f"<h2>{e(axis.label)} ({axis.count})</h2>")
         for sub in axis.subthemes:
@@ -185,7 +248,30 @@ def manifesto_pdf(s: Synthesis, base_url: str = "") -> bytes:
     return HTML(string=manifesto_html(s, base_url=base_url)).write_pdf()
 
 
-def to_pdf(s: Synthesis) -> bytes:
+def to_pdf(s: Synthesis, sections: Sequence[FrameworkSection] = (), base_url: str = "") -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=to_html(s)).write_pdf()
+    return HTML(string=to_html(s, sections, base_url)).write_pdf()
+
+
+CSV_COLUMNS = ["framework", "framework_version", "axis", "axis_label", "subtheme", "keywords", "contributions"]
+
+
+def to_csv(sections: Sequence[FrameworkSection], computed: Synthesis | None = None) -> str:
+    """One row per axis of each framework (its own axes, then "non classé"), never a sum over frameworks;
+    under the axes of the computed synthesis's framework, one row per sub-theme."""
+    subthemes: dict[str, AxisSummary] = {}
+    if computed is not None:
+        subthemes = {axis.id: axis for axis in computed.axes}
+    rows = []
+    for section in sections:
+        framework = section.framework
+        main = computed is not None and _is_main(computed, section)
+        for axis in section.axes:
+            common = {"framework": framework.id, "framework_version": framework.version, "axis": axis.id,
+                      "axis_label": axis.label}
+            rows.append({**common, "contributions": axis.count})
+            if main and axis.id in subthemes:
+                rows += [{**common, "subtheme": sub.label, "keywords": ", ".join(sub.keywords),
+                          "contributions": sub.count} for sub in subthemes[axis.id].subthemes]
+    return write_csv(rows, CSV_COLUMNS)

@@ -170,6 +170,27 @@ class FrameworkRef(BaseModel):
     version: str
 
 
+class SectionFramework(BaseModel):
+    id: str
+    version: str
+    title: str | None = None
+
+
+class SectionAxis(BaseModel):
+    id: str
+    label: str
+    count: int
+
+
+class FrameworkSection(BaseModel):
+    """The live counts of a scope's contributions on one framework: its own axes, then "non classé"."""
+
+    framework: SectionFramework
+    contributions_count: int
+    unclassified_count: int
+    axes: list[SectionAxis]
+
+
 class Synthesis(BaseModel):
     version: str = Field(description="digest of the input, the framework and the method: same input, same version")
     scope: Scope

@@ -4,6 +4,8 @@ and every quote traces back to a published contribution."""
 
 import asyncio
 import contextlib
+import csv
+import io
 import json
 import uuid
 from pathlib import Path
@@ -16,7 +18,7 @@ from nats.js.api import DeliverPolicy
 from services.synthesis import store
 from services.synthesis.classifiers import ClassifierCache, dump_classifier
 from shared.db import create_pool
-from shared.frameworks import DEFAULT_FRAMEWORK_ID, Framework
+from shared.frameworks import DEFAULT_FRAMEWORK_ID, Framework, default_framework
 from tests.harness import async_wait_for, wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -271,6 +273,52 @@ def test_each_framework_has_its_own_section_and_scope(stack, network):
     for path in ("/v1/syntheses/frameworks/nothing-such", "/v1/syntheses/consultations/nothing-such"):
         missing = get(stack, path)
         assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
+
+
+def _axis_rows(stack, path: str) -> dict[str, list[str]]:
+    """framework id → its axes, in the order of a CSV export's axis rows (sub-theme rows left out)."""
+    response = get(stack, path)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv"), response.text
+    axes: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO(response.text)):
+        if not row["subtheme"]:
+            axes.setdefault(row["framework"], []).append(row["axis"])
+    return axes
+
+
+def test_every_export_follows_the_frameworks(stack, network):
+    """Markdown, PDF, CSV and manifesto per consultation and per framework, on that framework's axes only;
+    the network's exports show each framework apart and lead to its own."""
+    debate = network["debate"]
+    in_debate = len(published_in(network, debate))
+    consultation = f"/v1/syntheses/consultations/{debate}-grand-debat"
+    settled(stack, consultation, in_debate)
+    framework = f"/v1/syntheses/frameworks/{GRAND_DEBAT['id']}"
+    wait_for(lambda: synthesis(stack, framework)["computed_contributions_count"] >= in_debate, 120,
+             what="the framework's synthesis computed")
+    debate_axes = [a["id"] for a in GRAND_DEBAT["axes"]] + [store.UNCLASSIFIED]
+    default_axes = [a.id for a in default_framework().axes] + [store.UNCLASSIFIED]
+    for base in (consultation, framework):
+        markdown = get(stack, f"{base}/export.md")
+        assert markdown.status_code == 200 and markdown.headers["content-type"].startswith("text/markdown")
+        assert all(a["label"] in markdown.text for a in GRAND_DEBAT["axes"])
+        assert not any(a.label in markdown.text for a in default_framework().axes)
+        assert get(stack, f"{base}/export.pdf").content.startswith(b"%PDF")
+        manifesto = get(stack, f"{base}/manifesto.md")
+        assert manifesto.status_code == 200 and manifesto.text.startswith("# Projet de manifeste")
+        assert get(stack, f"{base}/manifesto.pdf").content.startswith(b"%PDF")
+        assert _axis_rows(stack, f"{base}/export.csv") == {GRAND_DEBAT["id"]: debate_axes}
+
+    both = _axis_rows(stack, "/v1/syntheses/network/export.csv")
+    assert both[GRAND_DEBAT["id"]] == debate_axes and both[DEFAULT_FRAMEWORK_ID] == default_axes
+    network_markdown = get(stack, "/v1/syntheses/network/export.md").text
+    assert "## Cadres" in network_markdown
+    assert f"{stack.url('synthesis')}{framework}/export.md" in network_markdown
+    for path in (f"{framework}/export.docx", f"{framework}/manifesto.csv", "/v1/syntheses/planets/mars/export.md",
+                 "/v1/syntheses/frameworks/nothing-such/export.csv", "/v1/syntheses/consultations/none/manifesto.md"):
+        refused = get(stack, path)
+        assert refused.status_code == 404, path
+        assert refused.headers["content-type"].startswith("application/problem+json"), path
 
 
 def test_the_question_answered_reaches_the_synthesis_and_places_a_short_answer(stack, network):

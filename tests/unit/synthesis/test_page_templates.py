@@ -43,3 +43,11 @@ def test_the_manifesto_page_shows_weighted_support_and_every_quote():
     assert "2.0 une" in html and "répétitions d'un même" in html
     assert "Une autre voix" in html and "Texte &lt;script&gt;" in html
     assert "Vieux" in html  # a cluster stored before weighted support existed still shows
+
+
+def test_each_framework_section_of_a_page_links_to_its_own_exports():
+    html = page("synthesis.html", view=view())
+    for framework in ("grand-debat", "autre"):
+        for suffix in ("", "/export.md", "/export.pdf", "/export.csv", "/manifesto.md"):
+            assert f'href="/v1/syntheses/frameworks/{framework}{suffix}"' in html
+    assert 'href="/x/export.csv"' in html

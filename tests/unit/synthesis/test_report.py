@@ -10,11 +10,12 @@ from services.synthesis.domain.export import (
     manifesto_markdown,
     manifesto_pdf,
     manifesto_sections,
+    to_csv,
     to_html,
     to_markdown,
     to_pdf,
 )
-from services.synthesis.domain.models import PublishedContribution, Scope
+from services.synthesis.domain.models import FrameworkSection, PublishedContribution, Scope
 from services.synthesis.domain.report import analyse, build_synthesis
 from services.synthesis.domain.text import is_traceable
 
@@ -139,6 +140,53 @@ def test_exports(synthesis):
     md = to_markdown(synthesis)
     assert synthesis.proposals[0].representative.contribution_id in md
     assert manifesto_markdown(synthesis).startswith("# Projet de manifeste")
+
+
+def _sections(synthesis) -> list[FrameworkSection]:
+    """The default framework's live counts as the document has them, and a second framework's."""
+    main = [{"id": a.id, "label": a.label, "count": a.count} for a in synthesis.axes]
+    return [FrameworkSection.model_validate(s) for s in (
+        {"framework": {"id": synthesis.framework.id, "version": synthesis.framework.version, "title": "Cadre commun"},
+         "contributions_count": 80, "unclassified_count": 0,
+         "axes": main + [{"id": "non-classe", "label": "Non classé", "count": 0}]},
+        {"framework": {"id": "grand-debat", "version": "2019", "title": "Grand débat"},
+         "contributions_count": 7, "unclassified_count": 1,
+         "axes": [{"id": "fiscalite", "label": "La fiscalité", "count": 6},
+                  {"id": "non-classe", "label": "Non classé", "count": 1}]})]
+
+
+def test_an_export_shows_each_framework_apart(synthesis):
+    sections = _sections(synthesis)
+    md = to_markdown(synthesis, sections, base_url="https://s.example.org")
+    tables = md.split("## Cadres", 1)[1].split(f"## Par axe du cadre {synthesis.framework.id}", 1)[0]
+    common, debate = tables.split("### Grand débat (cadre grand-debat 2019)")
+    assert "| La fiscalité | 6 |" in debate and "| La fiscalité" not in common
+    assert all(f"| {a.label} |" not in debate for a in synthesis.axes)
+    assert "(https://s.example.org/v1/syntheses/frameworks/grand-debat/export.pdf)" in debate
+    assert "| 87 |" not in md  # no total adds up two frameworks
+    assert to_pdf(synthesis, sections)[:4] == b"%PDF"
+    html = to_html(synthesis, sections)
+    assert "<h3>Grand débat (cadre grand-debat 2019)</h3>" in html and "<td>La fiscalité</td><td>6</td>" in html
+    assert to_markdown(synthesis, sections[:1]) == to_markdown(synthesis)  # one framework: no table of frameworks
+
+
+def test_the_csv_export_has_each_frameworks_own_axes_and_the_computed_subthemes(synthesis):
+    lines = to_csv(_sections(synthesis), synthesis).splitlines()
+    assert lines[0] == "framework,framework_version,axis,axis_label,subtheme,keywords,contributions"
+    rows = [line.split(",") for line in lines[1:]]
+    assert [r[:4] for r in rows if r[0] == "grand-debat"] == [
+        ["grand-debat", "2019", "fiscalite", "La fiscalité"], ["grand-debat", "2019", "non-classe", "Non classé"]]
+    axis = next(a for a in synthesis.axes if a.subthemes)
+    sub = axis.subthemes[0]
+    assert any(r[2] == axis.id and sub.label in ",".join(r) and r[-1] == str(sub.count) for r in rows)
+    assert not any(r[0] == "grand-debat" and r[4] for r in rows)  # no sub-theme of another framework's document
+
+
+@pytest.mark.parametrize(("level", "words"), [("framework", "le cadre sobriete-x"),
+                                              ("consultation", "la consultation sobriete-x")])
+def test_a_consultation_or_framework_scope_exports_with_its_own_title(planted, level, words):
+    s = build_synthesis(planted, default_framework(), Scope(level=level, id="sobriete-x"))
+    assert words in to_markdown(s) and words in manifesto_markdown(s) and words in to_html(s)
 
 
 def test_manifesto_reads_like_a_document(synthesis):
