@@ -1,4 +1,5 @@
-"""Synthesis's JSON API (DESIGN §5), its exports (Markdown, PDF) and the axis corrections."""
+"""Synthesis's JSON API (DESIGN §5) and its exports (Markdown, PDF). Axis corrections are moderation's:
+the synthesis applies the `contribution.axis-corrected` events it receives."""
 
 import asyncio
 import importlib.util
@@ -7,9 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from services.synthesis import commands, store
+from services.synthesis import store
 from services.synthesis.domain.export import manifesto_markdown, manifesto_pdf, to_csv, to_markdown, to_pdf
 from services.synthesis.domain.models import FrameworkSection
 from services.synthesis.views import computed_synthesis, framework_sections, synthesis_view
@@ -186,25 +186,6 @@ async def contribution_axis(contribution_id: str, request: Request):
             "axis_source": row["axis_source"], "confidence": row["axis_confidence"],
             "corrected_by": row["corrected_by"], "subtheme": row["subtheme"], "question": row["question"],
             "axis_history": history}
-
-
-class AxisCorrectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    axis: str = Field(min_length=1, max_length=63, description="one of the axes of the contribution's framework")
-
-
-@router.post("/v1/contributions/{contribution_id}/axis", tags=["syntheses"],
-             summary="A person places a contribution on an axis (moves the counts, teaches the classifier)")
-async def correct_axis(contribution_id: str, correction: AxisCorrectionIn, request: Request,
-                       who: Annotated[str, Depends(network_admin)]):
-    contribution_id = _contribution_uuid(contribution_id)
-    async with _pool(request).acquire() as conn, conn.transaction():
-        try:
-            return await commands.correct_axis(conn, contribution_id, correction.axis, who)
-        except commands.UnknownContribution:
-            raise Problem(404, "Unknown contribution", f"no published contribution {contribution_id!r}") from None
-        except commands.NotAnAxis as exc:
-            raise Problem(422, "Not an axis of this framework", str(exc), allowed=exc.allowed) from None
 
 
 @router.post("/v1/syntheses/recompute", status_code=202, tags=["syntheses"],

@@ -7,7 +7,6 @@ from services.synthesis import api, handlers
 from services.synthesis.classifiers import REFRESH_S, ClassifierCache
 from services.synthesis.settings import get_synthesis_settings
 from services.synthesis.ui import routes as ui
-from shared.events import AxisCorrected
 from shared.logging import get_logger
 from shared.service import ServiceRuntime
 
@@ -34,8 +33,6 @@ async def take_refitted_classifiers(runtime: ServiceRuntime) -> None:
         if taken:
             log.info("axis classifiers taken from the database", frameworks=taken)
 
-
-runtime.publishes(AxisCorrected, "A person placed a contribution on another axis")
 
 app = runtime.create_app()
 app.include_router(api.router)

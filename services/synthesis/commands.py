@@ -1,5 +1,5 @@
 """Synthesis's use cases, one transaction each: take published contributions in (axis assigned at once),
-withdraw rejected ones, record a person's axis correction (made here or announced by moderation), store a
+withdraw rejected ones, apply the axis corrections moderation announces, store a
 recompute."""
 
 from collections.abc import Sequence
@@ -18,7 +18,6 @@ from shared.events import (
     ContributionPublished,
     SynthesisUpdated,
     deterministic_event_id,
-    utcnow,
 )
 from shared.frameworks import Framework
 from shared.outbox import add_events
@@ -106,36 +105,16 @@ async def withdraw(conn, contribution_ids: Sequence[str]) -> None:
     await store.request_recompute(conn, store.scopes_of(sorted({(r[0], r[1]) for r in removed})))
 
 
-class UnknownContribution(LookupError):
-    pass
-
-
 class NotAnAxis(ValueError):
     def __init__(self, axis: str, allowed: list[str]) -> None:
         super().__init__(f"{axis!r} is not an axis of this contribution's framework")
         self.allowed = allowed
 
 
-async def correct_axis(conn, contribution_id: str, axis: str, corrected_by: str) -> dict[str, Any]:
-    """A person places a contribution on an axis through the API: recorded, counted, announced, and learnt
-    from at the next recompute (the correction becomes a training example of its framework's classifier)."""
-    row = await store.contribution_for_update(conn, contribution_id)
-    if row is None:
-        raise UnknownContribution(contribution_id)
-    _check_axis(row, axis)
-    corrected_at = utcnow()
-    await _place_on_axis(conn, row, axis, corrected_by, corrected_at)
-    event = AxisCorrected(territory=row["territory"], country=row["country"], contribution_id=contribution_id,
-                          axis=axis, corrected_by=corrected_by, corrected_at=corrected_at)
-    await add_events(conn, [(event, deterministic_event_id("axis-corrected", contribution_id,
-                                                            corrected_at.isoformat()))], source=SOURCE)
-    return {"id": contribution_id, "axis": axis, "previous_axis": row["axis"] or store.UNCLASSIFIED,
-            "axis_source": "person", "corrected_by": corrected_by, "corrected_at": corrected_at.isoformat()}
-
-
 async def apply_axis_corrections(conn, corrections: Sequence[AxisCorrected]) -> None:
-    """Corrections announced by another service (a moderator's, from the moderation UI), placed and learnt
-    from as the API's are, and not announced again. A correction older than the one recorded is left out
+    """The corrections moderation announces (a person placed a published contribution on another axis):
+    recorded, moved in the counts, and learnt from at the next recompute (each becomes a training example of
+    its framework's classifier). A correction older than the one recorded is left out
     (two corrections of one contribution may arrive out of order); one for a contribution the synthesis
     has not counted yet waits for it (`NotKnownYet`, retried)."""
     for correction in corrections:

@@ -36,11 +36,10 @@ def register(runtime, classifiers: ClassifierCache) -> None:
         one published anew (redacted) takes its new text."""
         await commands.apply_decisions(conn, events, classifiers)
 
-    @runtime.consumer(AxisCorrected, durable="synthesis-axis-corrections", envelopes=True)
-    async def record_axis_corrections(conn, events: list[CloudEvent[AxisCorrected]]) -> None:
-        """Moves each contribution a moderator placed on another axis, and learns from it; the corrections
-        made through this service's own API are already applied."""
-        await commands.apply_axis_corrections(conn, [e.data for e in events if e.source != commands.SOURCE])
+    @runtime.consumer(AxisCorrected, durable="synthesis-axis-corrections")
+    async def record_axis_corrections(conn, corrections: list[AxisCorrected]) -> None:
+        """Moves each contribution a moderator placed on another axis, and learns from it."""
+        await commands.apply_axis_corrections(conn, corrections)
 
     @runtime.consumer(ContributionRejected, durable="synthesis-rejected", envelopes=True)
     async def withdraw_rejected(conn, events: list[CloudEvent[Any]]) -> None:

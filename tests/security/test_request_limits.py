@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-# a POST route of each service taking JSON, and its body limit in the test stack (the defaults)
+# a POST route of each service, and its body limit in the test stack (the defaults)
 ROUTES = {
     "intake": ("/v1/territories", 8 * 1024 * 1024),
     "moderation": ("/v1/moderators", 1024 * 1024),
-    "synthesis": ("/v1/contributions/4a0e5c3e-8f43-4d1c-9a57-2f1b6e0d1c11/axis", 1024 * 1024),
+    "synthesis": ("/v1/syntheses/recompute", 1024 * 1024),
     "notifications": ("/v1/partners", 1024 * 1024),
 }
+TAKING_JSON = ("intake", "moderation", "notifications")  # synthesis's only POST route takes no body
 
 
 def raw_request(url: str, head: str, body_parts) -> tuple[int, dict, bytes]:
@@ -60,7 +61,7 @@ def test_a_body_announced_too_large_is_refused_before_it_is_sent_or_the_caller_k
     assert problem["status"] == 413 and str(limit) in problem["detail"]
 
 
-@pytest.mark.parametrize("service", list(ROUTES))
+@pytest.mark.parametrize("service", TAKING_JSON)  # a route that reads no body answers before any is read
 def test_a_chunked_body_is_refused_once_it_passes_the_limit(stack, service):
     path, limit = ROUTES[service]
     url = stack.url(service)
@@ -75,7 +76,7 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(stack, service):
     assert headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize("service", list(ROUTES))
+@pytest.mark.parametrize("service", TAKING_JSON)
 def test_malformed_json_is_a_400_problem(stack, service):
     path, _ = ROUTES[service]
     response = httpx.post(f"{stack.url(service)}{path}", content=b'{"id": "x", "name": ',
