@@ -77,7 +77,7 @@ class ImportOutcome:
 
 @dataclass
 class _Prepared:
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[store.ContributionRow] = field(default_factory=list)
     events: dict[str, ContributionSubmitted] = field(default_factory=dict)
     indexes: list[int] = field(default_factory=list)  # input index of each row
     errors: list[ItemError] = field(default_factory=list)
@@ -258,9 +258,11 @@ def _prepare(territory: dict[str, Any], consultations: list[dict[str, Any]], ite
         contribution_id = contribution_id_for(territory["id"], item.external_id)
         language = item.language or languages[offset]
         submitted_at = item.submitted_at or now
-        prepared.rows.append((contribution_id, territory["id"], item.external_id, consultation, item.axis,
-                              _value(item.kind), _value(item.author_role), _value(item.channel), language,
-                              item.title, item.body, submitted_at, item.author_ref))
+        prepared.rows.append(store.ContributionRow(
+            id=contribution_id, territory=territory["id"], external_id=item.external_id, consultation=consultation,
+            axis=item.axis, kind=_value(item.kind), author_role=_value(item.author_role),
+            channel=_value(item.channel), language=language, title=item.title, body=item.body,
+            submitted_at=submitted_at, author_ref=item.author_ref))
         prepared.indexes.append(index)
         prepared.events.setdefault(contribution_id, ContributionSubmitted(
             contribution_id=contribution_id, external_id=item.external_id, territory=territory["id"],
@@ -272,13 +274,10 @@ def _prepare(territory: dict[str, Any], consultations: list[dict[str, Any]], ite
     return prepared
 
 
-_TITLE, _BODY = 9, 10  # places in a contribution row
-
-
 def _conflicts(prepared: _Prepared, kept: dict[str, tuple[str | None, str]]) -> list[Conflict]:
     """The rows whose title or body differ from those `kept` under their id."""
-    return [Conflict(index, row[0], row[2]) for index, row in zip(prepared.indexes, prepared.rows, strict=True)
-            if row[0] in kept and kept[row[0]] != (row[_TITLE], row[_BODY])]
+    return [Conflict(index, row.id, row.external_id) for index, row in zip(prepared.indexes, prepared.rows, strict=True)
+            if row.id in kept and kept[row.id] != row.text]
 
 
 async def _store(pool, prepared: _Prepared, relay: OutboxRelay | None = None, *,
@@ -294,16 +293,16 @@ async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay
     conflict with a stored contribution. An id sent by two of them is the first one's (the other sees a
     duplicate, or a conflict), as within one request. With the service's `relay`, the events are
     published right after the commit."""
-    rows: dict[str, tuple] = {}
+    rows: dict[str, store.ContributionRow] = {}
     owner: dict[str, int] = {}
     for number, prepared in enumerate(batches):
         for row in prepared.rows:
-            if row[0] not in rows:
-                rows[row[0]], owner[row[0]] = row, number
+            if row.id not in rows:
+                rows[row.id], owner[row.id] = row, number
     async with relay.transaction() if relay else transaction(pool) as conn:
         inserted = await store.insert_contributions(conn, list(rows.values()))
         kept = await store.contribution_texts(conn, [cid for cid in rows if cid not in inserted])
-        kept.update({cid: (rows[cid][_TITLE], rows[cid][_BODY]) for cid in inserted})
+        kept.update({cid: rows[cid].text for cid in inserted})
         conflicts = [_conflicts(prepared, kept) for prepared in batches]
         if refuse_conflicts and any(conflicts):
             raise ConflictingContributions([c for listed in conflicts for c in listed])
@@ -385,7 +384,7 @@ def _repeated_with_other_text(prepared: _Prepared) -> list[Conflict]:
     """Items of one request naming the same `external_id` as an earlier one, with another text."""
     first: dict[str, tuple[str | None, str]] = {}
     for row in prepared.rows:
-        first.setdefault(row[0], (row[_TITLE], row[_BODY]))
+        first.setdefault(row.id, row.text)
     return _conflicts(prepared, first)
 
 
@@ -424,7 +423,7 @@ async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *
     result = SubmitResult()
     seen: set[str] = set()
     for row in prepared.rows:
-        cid, external_id = row[0], row[2]
+        cid, external_id = row.id, row.external_id
         entry = {"id": cid, "external_id": external_id}
         if cid in inserted and cid not in seen:
             result.accepted.append({**entry, "status": "submitted"})
@@ -458,11 +457,11 @@ async def import_rows(pool, territory: dict[str, Any] | str, contributions: Sequ
                                else (set(), []))
         conflicting = {c.index for c in conflicts} | {c.index for c in _repeated_with_other_text(prepared)}
         outcome.errors.extend(
-            (index, f"external_id: {row[2]!r} already names contribution {row[0]} with another title or body "
+            (index, f"external_id: {row.external_id!r} already names contribution {row.id} with another title or body "
                     "(it keeps its first text)")
             for index, row in zip(prepared.indexes, prepared.rows, strict=True) if index in conflicting)
         for index, row in zip(prepared.indexes, prepared.rows, strict=True):
-            cid = row[0]
+            cid = row.id
             if index in conflicting:
                 continue
             if cid in inserted and cid not in seen:

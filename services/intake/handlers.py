@@ -30,8 +30,9 @@ async def apply(conn, decided: list[Decided]) -> None:
     for data in decided:
         decision = data.decision
         published = isinstance(data, ContributionPublished)
-        rows.append((
-            data.contribution_id, decision.outcome.value, decision.model_dump(mode="json"), decision.decided_at,
-            data.title if published else None, data.text if published else None,
+        rows.append(store.DecisionRow(
+            id=data.contribution_id, status=decision.outcome.value, decision=decision.model_dump(mode="json"),
+            decided_at=decision.decided_at, published_title=data.title if published else None,
+            published_text=data.text if published else None,
         ))
     await store.apply_decisions(conn, rows)

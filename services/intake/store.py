@@ -1,6 +1,7 @@
 """Intake's SQL. Bulk paths use one multi-row statement (unnest), never a round trip per row."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,43 @@ import asyncpg
 from services.intake.domain.registry import ConsultationIn, TerritoryIn
 from shared.db import bulk_insert, json_text
 from shared.frameworks import Framework
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionRow:
+    """A contribution as intake keeps it when taken in."""
+
+    id: str
+    territory: str
+    external_id: str
+    consultation: str
+    axis: str | None
+    kind: str | None
+    author_role: str | None
+    channel: str | None
+    language: str
+    title: str | None
+    body: str
+    submitted_at: datetime
+    author_ref: str | None
+
+    @property
+    def text(self) -> tuple[str | None, str]:
+        """What makes a re-sent contribution a duplicate rather than a conflict."""
+        return self.title, self.body
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """A decision as intake records it on its contribution (`decision` is the whole decision)."""
+
+    id: str
+    status: str
+    decision: dict[str, Any]
+    decided_at: datetime
+    published_title: str | None
+    published_text: str | None
+
 
 CONTRIBUTION_COLUMNS = [
     ("id", "uuid"), ("territory", "text"), ("external_id", "text"), ("consultation", "text"), ("axis", "text"),
@@ -92,7 +130,7 @@ async def consultations_of(conn: asyncpg.Connection | asyncpg.Pool, territory: s
     return [dict(row) for row in rows]
 
 
-async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[tuple]) -> set[str]:
+async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[ContributionRow]) -> set[str]:
     """Insert new contributions; returns the ids actually inserted (the others were already there)."""
     inserted = await bulk_insert(conn, "contributions", CONTRIBUTION_COLUMNS, rows,
                                  suffix="ON CONFLICT (territory, external_id) DO NOTHING RETURNING id")
@@ -116,18 +154,17 @@ async def get_contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str
     return dict(row) if row else None
 
 
-async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) -> None:
-    """(id, status, decision json, decided_at, published_title, published_text); the newest decision wins
-    (ties: the larger decision id, as `shared.decision_order` rules), and none changes an erased contribution."""
-    latest: dict[str, tuple] = {}  # one row per contribution: an UPDATE takes an arbitrary one of several
+async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[DecisionRow]) -> None:
+    """The newest decision wins (ties: the larger decision id, as `shared.decision_order` rules), and none
+    changes an erased contribution."""
+    latest: dict[str, DecisionRow] = {}  # one row per contribution: an UPDATE takes an arbitrary one of several
     for row in decisions:
-        held = latest.get(row[0])
-        if held is None or (row[3], row[2]["id"]) > (held[3], held[2]["id"]):
-            latest[row[0]] = row
+        held = latest.get(row.id)
+        if held is None or (row.decided_at, row.decision["id"]) > (held.decided_at, held.decision["id"]):
+            latest[row.id] = row
     if not latest:
         return
-    ids, statuses, payloads, decided, titles, texts = (list(c) for c in zip(*latest.values(), strict=True))
-    payloads = [json_text(payload) for payload in payloads]
+    rows = list(latest.values())
     await conn.execute(
         """
         UPDATE contributions AS c
@@ -138,7 +175,8 @@ async def apply_decisions(conn: asyncpg.Connection, decisions: Sequence[tuple]) 
         WHERE c.id = d.id AND c.erased_at IS NULL
           AND (c.decided_at IS NULL OR (c.decided_at, c.decision->>'id') < (d.decided_at, d.decision::jsonb->>'id'))
         """,
-        ids, statuses, payloads, decided, titles, texts,
+        [r.id for r in rows], [r.status for r in rows], [json_text(r.decision) for r in rows],
+        [r.decided_at for r in rows], [r.published_title for r in rows], [r.published_text for r in rows],
     )
 
 

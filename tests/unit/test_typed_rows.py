@@ -1,14 +1,17 @@
-"""The rows moderation and synthesis hand to their stores are dataclasses named after the columns they fill: a field the table
-does not have, or a column the row does not fill, is caught here instead of by a misplaced value."""
+"""The rows intake, moderation and synthesis hand to their stores are dataclasses named after the columns
+they fill: a field the table does not have, or a column the row does not fill, is caught here instead of by
+a misplaced value."""
 
 import dataclasses
 
 import pytest
 
+from services.intake import store as intake_store
 from services.moderation import store as moderation_store
 from services.synthesis import store as synthesis_store
 
 ROWS = [
+    (intake_store.ContributionRow, intake_store.CONTRIBUTION_COLUMNS),
     (moderation_store.ContributionRow, moderation_store.CONTRIBUTION_COLUMNS),
     (moderation_store.DecisionRow, moderation_store.DECISION_COLUMNS),
     (synthesis_store.PublishedRow, synthesis_store.PUBLISHED_COLUMNS),
