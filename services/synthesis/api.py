@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from services.synthesis import store
 from services.synthesis.domain.export import manifesto_markdown, manifesto_pdf, to_csv, to_markdown, to_pdf
-from services.synthesis.domain.models import FrameworkSection
+from services.synthesis.domain.models import FrameworkSection, Synthesis
 from services.synthesis.views import computed_synthesis, framework_sections, synthesis_view
 from shared.http import Problem, network_admin
 
@@ -70,35 +70,42 @@ async def framework_synthesis(framework: str, request: Request):
     return await synthesis_view(_pool(request), *await resolve_scope(request, "framework", framework))
 
 
-async def _export(request: Request, scope: str, key: str, fmt: str) -> Response:
-    """A scope's synthesis as a document: with one table per framework its contributions answer."""
-    pool = _pool(request)
-    synthesis = await computed_synthesis(pool, scope, key)
-    sections = [FrameworkSection.model_validate(s) for s in framework_sections(await store.framework_counts(
-        pool, scope, key))]
-    name = f"synthese-{key.lower()}"
-    if fmt == "csv":  # the live counts: served before the first recompute too
-        return Response(to_csv(sections, synthesis), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    if synthesis is None:
-        raise Problem(404, "Not computed yet", "no synthesis has been computed for this scope yet; retry shortly")
-    if fmt == "md":
-        return Response(to_markdown(synthesis, sections, _site(request)), media_type="text/markdown; charset=utf-8",
-                        headers={"Content-Disposition": f'inline; filename="{name}.md"'})
-    pdf = await asyncio.to_thread(to_pdf, synthesis, sections, _site(request))
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+MEDIA_TYPES = {"md": "text/markdown; charset=utf-8", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 
-async def _manifesto(request: Request, scope: str, key: str, fmt: str) -> Response:
+def _document(content: str | bytes, fmt: str, name: str) -> Response:
+    disposition = "attachment" if fmt == "csv" else "inline"
+    return Response(content, media_type=MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}.{fmt}"'})
+
+
+async def _computed(request: Request, scope: str, key: str) -> Synthesis:
     synthesis = await computed_synthesis(_pool(request), scope, key)
     if synthesis is None:
         raise Problem(404, "Not computed yet", "no synthesis has been computed for this scope yet; retry shortly")
+    return synthesis
+
+
+async def _export(request: Request, scope: str, key: str, fmt: str) -> Response:
+    """A scope's synthesis as a document: with one table per framework its contributions answer."""
+    pool = _pool(request)
+    sections = [FrameworkSection.model_validate(s)
+                for s in framework_sections(await store.framework_counts(pool, scope, key))]
+    name = f"synthese-{key.lower()}"
+    if fmt == "csv":  # the live counts: served before the first recompute too
+        return _document(to_csv(sections, await computed_synthesis(pool, scope, key)), fmt, name)
+    synthesis = await _computed(request, scope, key)
+    if fmt == "md":
+        return _document(to_markdown(synthesis, sections, _site(request)), fmt, name)
+    return _document(await asyncio.to_thread(to_pdf, synthesis, sections, _site(request)), fmt, name)
+
+
+async def _manifesto(request: Request, scope: str, key: str, fmt: str) -> Response:
+    synthesis = await _computed(request, scope, key)
     name = "manifeste" if scope == "network" else f"manifeste-{key.lower()}"
     if fmt == "md":
-        return Response(manifesto_markdown(synthesis, base_url=_site(request)), media_type="text/markdown; charset=utf-8",
-                        headers={"Content-Disposition": f'inline; filename="{name}.md"'})
-    pdf = await asyncio.to_thread(manifesto_pdf, synthesis, _site(request))
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+        return _document(manifesto_markdown(synthesis, base_url=_site(request)), fmt, name)
+    return _document(await asyncio.to_thread(manifesto_pdf, synthesis, _site(request)), fmt, name)
 
 
 COLLECTIONS = {"countries": "country", "territories": "territory", "consultations": "consultation",

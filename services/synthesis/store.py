@@ -395,6 +395,15 @@ async def scope_frameworks(pool, scope: str, key: str) -> list[dict]:
 
 async def counts_by_territory(pool, scope: str, key: str) -> list[dict[str, Any]]:
     """Live counts per territory and axis within a scope (for the comparison of territories)."""
+    if scope in ("consultation", "framework"):
+        rows = await pool.fetch(
+            "SELECT c.territory, coalesce(t.name, c.territory) AS name, coalesce(c.axis, 'non-classe') AS axis, "
+            "count(*)::bigint AS n FROM contributions c JOIN consultations k ON k.id = c.consultation "
+            f"LEFT JOIN territories t ON t.id = c.territory WHERE {_CONTRIBUTION_FILTERS[scope]} "  # nosec B608 # constant SQL fragments; values are bind parameters
+            "GROUP BY 1, 2, 3 ORDER BY 1, 3",
+            key,
+        )
+        return [dict(row) for row in rows]
     where, args = scope_filter(scope, key)
     rows = await pool.fetch(
         f"WITH scoped AS (SELECT territory, axis, sum(n)::bigint AS n FROM counts WHERE {where} AND n <> 0 "  # nosec B608 # constant SQL fragments; values are bind parameters
@@ -411,6 +420,17 @@ async def territories(pool, country: str | None = None) -> list[dict[str, Any]]:
                                 "ORDER BY name", country)
     else:
         rows = await pool.fetch("SELECT id, name, country::text AS country FROM territories ORDER BY country, name")
+    return [dict(row) for row in rows]
+
+
+async def territories_using(pool, scope: str, key: str) -> list[dict[str, Any]]:
+    """The territories that hold a consultation (scope "consultation") or use a framework ("framework")."""
+    where = "k.id = $1" if scope == "consultation" else "k.framework->>'id' = $1"
+    rows = await pool.fetch(
+        "SELECT DISTINCT t.id, t.name, t.country::text AS country FROM territories t "
+        f"JOIN consultations k ON k.territory = t.id WHERE {where} ORDER BY country, name",  # nosec B608 # constant SQL fragments; values are bind parameters
+        key,
+    )
     return [dict(row) for row in rows]
 
 

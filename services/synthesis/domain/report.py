@@ -216,8 +216,8 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
 def _distinctive(rows: Sequence[PublishedContribution], axis_of: Sequence[str | None], X: sparse.csr_matrix,
                  terms: Sequence[str], scope: Scope, framework: Framework, texts: Sequence[str] = (),
                  top: int = 10, said_more: int = 5) -> list[TerritoryDistinctive]:
-    """Each territory of the scope against the whole input, for axes and terms; its `said_more` are its
-    strongest terms, each with the contribution of the territory that weighs the term most (ties: smallest
+    """Each territory with contributions in the scope against the whole input, for axes and terms; its
+    `said_more` are its strongest terms, each with the contribution of the territory that weighs the term most (ties: smallest
     id), quoted as published."""
     names = sorted({c.territory for c in rows})
     if len(names) < 2:
@@ -241,11 +241,10 @@ def _distinctive(rows: Sequence[PublishedContribution], axis_of: Sequence[str | 
     position: dict[str, int] = {}
     for j, term in enumerate(terms):
         position.setdefault(term, j)
+    in_scope = {c.territory for c in rows if scope.contains(c)}
     out = []
     for i, name in enumerate(names):
-        if scope.level == "territory" and name != scope.id:
-            continue
-        if scope.level == "country" and country_of[name] != scope.id:
+        if name not in in_scope:  # a territory of another country, or that answers none of the scope's consultations
             continue
         strong = strongest(term_counts[i], t_delta[i], t_z[i], terms, n=top)
         quoted, covered = [], set()

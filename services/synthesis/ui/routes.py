@@ -1,5 +1,6 @@
-"""Synthesis pages: server-rendered HTML for the network, each country and each territory, every
-contribution quoted, and the manifesto draft. Charts are inline SVG from the domain; text always escaped."""
+"""Synthesis pages: server-rendered HTML for the network, each country, territory, consultation and
+framework, every contribution quoted, and the manifesto draft. Charts are inline SVG from the domain; text
+always escaped."""
 
 from collections import defaultdict
 from pathlib import Path
@@ -55,11 +56,16 @@ async def scope_page(request: Request, level: str, key: str | None, title: str) 
     scope, scope_key = await resolve_scope(request, level, key)
     view = await synthesis_view(pool, scope, scope_key)
     by_territory = await store.counts_by_territory(pool, scope, scope_key)
-    territories = await store.territories(pool, scope_key if scope == "country" else None)
+    if scope in ("consultation", "framework"):
+        territories = await store.territories_using(pool, scope, scope_key)
+    else:
+        territories = await store.territories(pool, scope_key if scope == "country" else None)
     if scope == "territory":
         territories = [t for t in territories if t["id"] == scope_key]
     export_base = {"network": "/v1/syntheses/network", "country": f"/v1/syntheses/countries/{scope_key.lower()}",
-                   "territory": f"/v1/syntheses/territories/{scope_key}"}[scope]
+                   "territory": f"/v1/syntheses/territories/{scope_key}",
+                   "consultation": f"/v1/syntheses/consultations/{scope_key}",
+                   "framework": f"/v1/syntheses/frameworks/{scope_key}"}[scope]
     return render("synthesis.html", title=title, view=view, charts=charts(view, by_territory),
                   territories=territories, countries=sorted({t["country"] for t in territories}),
                   export_base=export_base, kind_labels=KIND_LABELS)
@@ -80,6 +86,16 @@ async def territory_page(territory: str, request: Request):
     pool = request.app.state.runtime.db
     names = {t["id"]: t["name"] for t in await store.territories(pool)}
     return await scope_page(request, "territory", territory, f"Synthèse — {names.get(territory, territory)}")
+
+
+@router.get("/consultations/{consultation}", response_class=HTMLResponse)
+async def consultation_page(consultation: str, request: Request):
+    return await scope_page(request, "consultation", consultation, f"Synthèse — consultation {consultation}")
+
+
+@router.get("/frameworks/{framework}", response_class=HTMLResponse)
+async def framework_page(framework: str, request: Request):
+    return await scope_page(request, "framework", framework, f"Synthèse — cadre {framework}")
 
 
 @router.get("/contributions/{contribution_id}", response_class=HTMLResponse)

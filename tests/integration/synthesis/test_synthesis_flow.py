@@ -314,6 +314,17 @@ def test_every_export_follows_the_frameworks(stack, network):
     network_markdown = get(stack, "/v1/syntheses/network/export.md").text
     assert "## Cadres" in network_markdown
     assert f"{stack.url('synthesis')}{framework}/export.md" in network_markdown
+    network_page = get(stack, "/").text
+    assert f'href="/frameworks/{GRAND_DEBAT["id"]}"' in network_page
+    assert f'href="{framework}/export.csv"' in network_page
+    page = get(stack, f"/frameworks/{GRAND_DEBAT['id']}")
+    assert page.status_code == 200 and f'href="{framework}/export.pdf"' in page.text
+    said = [a["label"] for a in synthesis(stack, framework)["axes"] if a["count"] and a["id"] != store.UNCLASSIFIED]
+    assert said and all(label.replace("'", "&#39;") in page.text for label in said)
+    assert not any(a.label.replace("'", "&#39;") in page.text for a in default_framework().axes)
+    assert f'href="/territories/{debate}"' in page.text
+    assert f'href="/territories/{network["places"][0][0]}"' not in page.text  # it answers another framework
+    assert get(stack, f"/consultations/{debate}-grand-debat").status_code == 200
     for path in (f"{framework}/export.docx", f"{framework}/manifesto.csv", "/v1/syntheses/planets/mars/export.md",
                  "/v1/syntheses/frameworks/nothing-such/export.csv", "/v1/syntheses/consultations/none/manifesto.md"):
         refused = get(stack, path)

@@ -50,4 +50,5 @@ def test_each_framework_section_of_a_page_links_to_its_own_exports():
     for framework in ("grand-debat", "autre"):
         for suffix in ("", "/export.md", "/export.pdf", "/export.csv", "/manifesto.md"):
             assert f'href="/v1/syntheses/frameworks/{framework}{suffix}"' in html
+        assert f'href="/frameworks/{framework}"' in html
     assert 'href="/x/export.csv"' in html

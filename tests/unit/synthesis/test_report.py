@@ -1,3 +1,4 @@
+import dataclasses
 import random
 import subprocess
 from pathlib import Path
@@ -187,6 +188,12 @@ def test_the_csv_export_has_each_frameworks_own_axes_and_the_computed_subthemes(
 def test_a_consultation_or_framework_scope_exports_with_its_own_title(planted, level, words):
     s = build_synthesis(planted, default_framework(), Scope(level=level, id="sobriete-x"))
     assert words in to_markdown(s) and words in manifesto_markdown(s) and words in to_html(s)
+
+
+def test_a_framework_scope_finds_singular_only_the_territories_that_use_it(planted):
+    rows = [dataclasses.replace(c, framework="compost" if c.territory == "quimperle" else "commun") for c in planted]
+    s = build_synthesis(rows, default_framework(), Scope(level="framework", id="compost"))
+    assert s.contributions_count == 12 and [d.territory for d in s.distinctive] == ["quimperle"]
 
 
 def test_manifesto_reads_like_a_document(synthesis):
