@@ -86,11 +86,16 @@ async def _computed(request: Request, scope: str, key: str) -> Synthesis:
     return synthesis
 
 
+async def _sections(request: Request, scope: str, key: str) -> list[FrameworkSection]:
+    """The frameworks a scope's contributions answer, most used first, with their live counts."""
+    rows = await store.framework_counts(_pool(request), scope, key)
+    return [FrameworkSection.model_validate(section) for section in framework_sections(rows)]
+
+
 async def _export(request: Request, scope: str, key: str, fmt: str) -> Response:
     """A scope's synthesis as a document: with one table per framework its contributions answer."""
     pool = _pool(request)
-    sections = [FrameworkSection.model_validate(s)
-                for s in framework_sections(await store.framework_counts(pool, scope, key))]
+    sections = await _sections(request, scope, key)
     name = f"synthese-{key.lower()}"
     if fmt == "csv":  # the live counts: served before the first recompute too
         return _document(to_csv(sections, await computed_synthesis(pool, scope, key)), fmt, name)
@@ -102,10 +107,11 @@ async def _export(request: Request, scope: str, key: str, fmt: str) -> Response:
 
 async def _manifesto(request: Request, scope: str, key: str, fmt: str) -> Response:
     synthesis = await _computed(request, scope, key)
+    sections = await _sections(request, scope, key)
     name = "manifeste" if scope == "network" else f"manifeste-{key.lower()}"
     if fmt == "md":
-        return _document(manifesto_markdown(synthesis, base_url=_site(request)), fmt, name)
-    return _document(await asyncio.to_thread(manifesto_pdf, synthesis, _site(request)), fmt, name)
+        return _document(manifesto_markdown(synthesis, base_url=_site(request), frameworks=sections), fmt, name)
+    return _document(await asyncio.to_thread(manifesto_pdf, synthesis, _site(request), sections), fmt, name)
 
 
 COLLECTIONS = {"countries": "country", "territories": "territory", "consultations": "consultation",

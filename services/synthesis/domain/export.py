@@ -61,16 +61,23 @@ def _md_text(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def manifesto_sections(s: Synthesis, limit: int = 60) -> list[tuple[str, str, list[ProposalCluster]]]:
-    """(anchor, title, claims) per axis of the framework, in its order, then the claims on no axis: each
-    proposal cluster goes to the axis most of its contributions are on."""
+def manifesto_sections(s: Synthesis, limit: int = 60, frameworks: Sequence[FrameworkSection] = ()
+                       ) -> list[tuple[str, str, list[ProposalCluster]]]:
+    """(anchor, title, claims) per axis of the framework, in its order; then, per axis of the scope's other
+    `frameworks` (most used first), the claims on it, titled with that framework; then the claims on no axis.
+    Each proposal cluster goes to the axis most of its contributions are on."""
     by_axis: dict[str, list[ProposalCluster]] = {}
     for p in s.proposals[:limit]:
         axis = max(sorted(p.axes), key=lambda a: p.axes[a]) if p.axes else UNCLASSIFIED
         by_axis.setdefault(axis, []).append(p)
-    sections = [(f"axe-{a.id}", a.label, by_axis[a.id]) for a in s.axes if a.id in by_axis]
-    known = {a.id for a in s.axes}
-    rest = [p for axis, claims in sorted(by_axis.items()) if axis not in known for p in claims]
+    sections = [(f"axe-{a.id}", a.label, by_axis.pop(a.id)) for a in s.axes if a.id in by_axis]
+    for section in frameworks:
+        if _is_main(s, section):
+            continue
+        framework = section.framework
+        sections += [(f"cadre-{framework.id}-axe-{a.id}", f"{framework.title or framework.id} — {a.label}",
+                      by_axis.pop(a.id)) for a in section.axes if a.id != UNCLASSIFIED and a.id in by_axis]
+    rest = [p for _, claims in sorted(by_axis.items()) for p in claims]
     if rest:
         sections.append(("hors-axes", "Hors des axes du cadre", rest))
     return sections
@@ -84,10 +91,12 @@ def _support(p: ProposalCluster) -> str:
             f"cohérence {p.coherence:.2f}")
 
 
-def manifesto_markdown(s: Synthesis, limit: int = 60, base_url: str = "") -> str:
-    """The manifesto draft as a document: title, contents, one section per axis, each claim (a proposal in
-    its author's words) followed by its support, its quotes and links to the contributions."""
-    sections = manifesto_sections(s, limit)
+def manifesto_markdown(s: Synthesis, limit: int = 60, base_url: str = "",
+                       frameworks: Sequence[FrameworkSection] = ()) -> str:
+    """The manifesto draft as a document: title, contents, one section per axis (see `manifesto_sections`),
+    each claim (a proposal in its author's words) followed by its support, its quotes and links to the
+    contributions."""
+    sections = manifesto_sections(s, limit, frameworks)
     lines = [f"# Projet de manifeste — {_scope_title(s)}", "",
              f"*Cadre {s.framework.id} {s.framework.version} · {s.contributions_count} contributions · "
              f"version {s.version}*", "",
@@ -218,10 +227,11 @@ blockquote a { font-style: normal; font-size: 8.5pt; color: #2f6f9f; }
 """
 
 
-def manifesto_html(s: Synthesis, limit: int = 60, base_url: str = "") -> str:
+def manifesto_html(s: Synthesis, limit: int = 60, base_url: str = "",
+                   frameworks: Sequence[FrameworkSection] = ()) -> str:
     """The manifesto draft as a printable document (same structure as `manifesto_markdown`)."""
     e = escape
-    sections = manifesto_sections(s, limit)
+    sections = manifesto_sections(s, limit, frameworks)
     body = [f'<div class="title-page"><h1>Projet de manifeste</h1><p>{e(_scope_title(s)).capitalize()}</p>'
             f"<p>Cadre {e(s.framework.id)} {e(s.framework.version)} · {s.contributions_count} contributions</p>"
             f"<p>Version {e(s.version)}</p></div>",
@@ -242,10 +252,10 @@ def manifesto_html(s: Synthesis, limit: int = 60, base_url: str = "") -> str:
             f"<style>{MANIFESTO_STYLE}</style></head><body>{''.join(body)}</body></html>")
 
 
-def manifesto_pdf(s: Synthesis, base_url: str = "") -> bytes:
+def manifesto_pdf(s: Synthesis, base_url: str = "", frameworks: Sequence[FrameworkSection] = ()) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=manifesto_html(s, base_url=base_url)).write_pdf()
+    return HTML(string=manifesto_html(s, base_url=base_url, frameworks=frameworks)).write_pdf()
 
 
 def to_pdf(s: Synthesis, sections: Sequence[FrameworkSection] = (), base_url: str = "") -> bytes:

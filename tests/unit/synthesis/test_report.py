@@ -183,6 +183,20 @@ def test_the_csv_export_has_each_frameworks_own_axes_and_the_computed_subthemes(
     assert not any(r[0] == "grand-debat" and r[4] for r in rows)  # no sub-theme of another framework's document
 
 
+def test_manifesto_claims_on_another_framework_are_titled_with_it(synthesis):
+    doc = synthesis.model_copy(deep=True)
+    debate, elsewhere = doc.proposals[0], doc.proposals[1]
+    debate.axes, elsewhere.axes = {"fiscalite": 3}, {"non-classe": 2}
+    sections = manifesto_sections(doc, frameworks=_sections(doc))
+    titled = {title: claims for _, title, claims in sections}
+    assert titled["Grand débat — La fiscalité"] == [debate] and titled["Hors des axes du cadre"] == [elsewhere]
+    assert [t for t in titled if t.startswith("Grand débat")] == ["Grand débat — La fiscalité"]
+    md = manifesto_markdown(doc, frameworks=_sections(doc))
+    assert "[Grand débat — La fiscalité](#cadre-grand-debat-axe-fiscalite)" in md
+    assert md.index("## Grand débat — La fiscalité") < md.index("## Hors des axes du cadre")
+    assert "Grand débat" not in manifesto_markdown(doc)  # without the scope's frameworks: as before
+
+
 @pytest.mark.parametrize(("level", "words"), [("framework", "le cadre sobriete-x"),
                                               ("consultation", "la consultation sobriete-x")])
 def test_a_consultation_or_framework_scope_exports_with_its_own_title(planted, level, words):
