@@ -147,6 +147,24 @@ def snapshot_command(
         console.print(f"written: {SNAPSHOT_PATH}")
 
 
+@app.command("inflections")
+def inflections_command(
+    write: bool = typer.Option(False, "--write", help="Write the lists (otherwise only say whether they are current)."),
+) -> None:
+    """Rewrite the inflected forms and the real words read beside the statement lexicon, from simplemma's
+    French and German dictionaries (needs the test extra: pip install -e '.[test]')."""
+    from services.moderation import inflections
+
+    if write:
+        inflections.write_word_lists()
+        console.print(f"written: {inflections.INFLECTIONS_PATH.name}, {inflections.REAL_WORDS_PATH.name}")
+        return
+    current = inflections.INFLECTIONS_PATH.read_text(encoding="utf-8") == inflections.inflections_text()
+    console.print("inflections.txt is current" if current else "[yellow]inflections.txt is stale: run with --write[/]")
+    if not current:
+        raise typer.Exit(1)
+
+
 @app.command("bench")
 def bench_command(
     size: int = typer.Option(2000, help="How many contributions in the batch."),

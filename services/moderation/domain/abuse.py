@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
-from .statements import find_statements, quoted_counter_speech
+from .statements import counter_speech_spans, find_statements
 from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
 
 CHECK = "abuse"
@@ -255,7 +255,7 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) 
     canonical = CanonicalText(text, folded_text)
     lexicon = load_lexicon()
     found = find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon)
-    quoted = quoted_counter_speech(text, canonical) if found else []
-    if quoted:
-        found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in quoted)]
+    reported = counter_speech_spans(text, canonical) if found else []
+    if reported:
+        found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]
     return found + find_statements(text, language, canonical)

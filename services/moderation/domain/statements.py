@@ -32,6 +32,8 @@ from .text import CanonicalText, canonical_word
 
 CHECK = "statements"
 LEXICON_PATH = DATA_DIR / "lexicon" / "statements.txt"
+INFLECTIONS_PATH = DATA_DIR / "lexicon" / "inflections.txt"
+REAL_WORDS_PATH = DATA_DIR / "lexicon" / "real_words.txt"
 SURE = 0.95  # a clear statement: rejected where the territory lets the machine reject on that ground
 WEAK = 0.7  # held for a person (spelling evasions, attributes alone, unclear frames)
 
@@ -68,12 +70,19 @@ _SEPARABLE_DE = {
 }
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
 _DEATH = frozenset(canonical_word(w) for w in (
-    "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote"
+    "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
+    "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten dead die suffer bruler brulerez "
+    "brennen brennt burn"
 ).split())
 _WISH = frozenset(canonical_word(w) for w in (
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
-    "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient"
+    "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve"
 ).split())
+# Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
+_YOU_WILL = frozenset(canonical_word(w) for w in "allez vas werdet wirst will".split())
+# "The only good … is a dead …" ("le seul bon … est un … mort", "nur ein toter … ist ein guter …").
+_ONLY_GOOD = frozenset(canonical_word(w) for w in "seul seule seuls seules einzig einzige einzigen nur only".split())
+_GOOD = frozenset(canonical_word(w) for w in "bon bonne bons bonnes gut gute guter guten good".split())
 _NEAR_WORDS = 8
 _ARTICLES = frozenset(canonical_word(w) for w in "le la les l un une des du de d ce cet cette ces the a an".split())
 # Adjectives that come before the noun ("le prochain …", "la première …"): the object is the noun.
@@ -85,6 +94,9 @@ _BEFORE_A_NOUN = frozenset(canonical_word(w) for w in (
 _COPULA = frozenset(canonical_word(w) for w in (
     "sont est c ce comme que qu sind ist seid bist wie als are is like ressemblent ressemble ahneln ahnelt"
 ).split())
+_ONE_ADDRESSED = frozenset(canonical_word(w) for w in "tu toi t ton ta tes du dich dir dein deine you your".split())
+# (German "wurden" folds into "würden", "would": only "worden" is sure to be the past.)
+_PAST_PASSIVE = frozenset(canonical_word(w) for w in "été worden was were".split())
 _MORE_OR_LESS = frozenset(canonical_word(w) for w in "moins plus weniger mehr".split())
 _COMPARATIVE = frozenset(canonical_word(w) for w in "aussi autant als".split())
 # Verbs after which a negation refuses what follows ("ne tolérerai jamais que…", "nicht zulassen, dass…").
@@ -134,15 +146,38 @@ _NOT_A_FORM = {"violent"}  # "violent" is an adjective far more often than a for
 
 
 _PHRASE_LISTS = ("exclusion", "negated-worth")
-CUE_SECTIONS = ("doxxing", "violence", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute")
+# Verbs whose every inflected form is added from the dictionaries of French and German inflections
+# ("poignarder" gives "poignarderai", "erstechen" gives "erstach"): a threat or a hatred is said in any
+# tense and person. The forms are read from `inflections.txt`, written from simplemma's dictionaries. Nouns and adjectives are listed in the forms they take.
+_INFLECTED_SECTIONS = frozenset(("violence", "hate-emotion", "vile-predicate", "dehumanising", "praise"))
+# Inflected forms that are common words in their own right.
+_NOT_A_THREAT_FORM = frozenset(canonical_word(w) for w in (
+    "tue tues pendant pend butee abattis frappe frappes frappee verletzt verletzte verletzten schoss "
+    "schuss geschossen brule brulee brules brulees cogne crevee creves"
+).split())
 
 
 @cache
-def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
-    sections: dict[str, set[str]] = {}
-    phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+def load_inflections(path: Path = INFLECTIONS_PATH) -> dict[str, frozenset[str]]:
+    """Canonical lemma -> its canonical inflected forms (`palabre moderation inflections --write`)."""
+    forms = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            lemma, _, rest = line.partition(":")
+            forms[lemma.strip()] = frozenset(rest.split())
+    return forms
+
+
+def _inflected_forms(word: str) -> frozenset[str]:
+    return frozenset(form for form in load_inflections().get(word, ()) if form not in _NOT_A_THREAT_FORM)
+CUE_SECTIONS = ("doxxing", "violence", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
+                "vile-predicate", "praise")
+
+
+def lexicon_entries(path: Path = LEXICON_PATH) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(section, entry as written, canonical words of one of its forms) for every form of every entry."""
+    entries = []
     section, one_phrase_a_line = "", False
-    listed: set[str] = set()  # words as written in the file (a verb's other forms are not misspelt)
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -153,17 +188,37 @@ def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
             one_phrase_a_line = header.endswith("-phrase") or section in _PHRASE_LISTS
             continue
         for entry in ([line] if one_phrase_a_line else line.split()):
-            listed.add(canonical_word(entry.rstrip("~")))
             for form in _expand(entry):
                 words = tuple(canonical_word(w) for w in re.findall(r"[\w-]+", form.replace("'", " ")))
-                if len(words) == 1:
-                    sections.setdefault(words[0], set()).add(section)
-                elif words:
-                    phrases.setdefault(words[0], []).append((words, section))
+                if words:
+                    entries.append((section, entry, words))
+    return entries
+
+
+def inflectable_words(path: Path = LEXICON_PATH) -> set[str]:
+    """The lexicon's single words whose inflected forms count too."""
+    return {words[0] for section, _, words in lexicon_entries(path)
+            if len(words) == 1 and section in _INFLECTED_SECTIONS}
+
+
+@cache
+def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
+    sections: dict[str, set[str]] = {}
+    phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    listed: set[str] = set()  # words as written in the file (a verb's other forms are not misspelt)
+    for section, entry, words in lexicon_entries(path):
+        listed.add(canonical_word(entry.rstrip("~")))
+        if len(words) == 1:
+            sections.setdefault(words[0], set()).add(section)
+            if section in _INFLECTED_SECTIONS:
+                for inflected in _inflected_forms(words[0]):
+                    sections.setdefault(inflected, set()).add(section)
+        else:
+            phrases.setdefault(words[0], []).append((words, section))
     fuzzy: dict[str, set[str]] = {}
     # Phrases' words ("mort" of "mort à") may be misspelt too.
-    misspellable = {w for w, ws in sections.items() if not ws <= {"person", "frame"} and w in listed} \
-        | {w for entries in phrases.values() for words, _ in entries for w in words}
+    misspellable = ({w for w, ws in sections.items() if not ws <= {"person", "frame"} and w in listed}
+                    | {w for entries in phrases.values() for words, _ in entries for w in words}) - _NEVER_A_MISSPELLING
     for word in misspellable:
         if len(word) >= 4:
             for key in {word, *_deletions(word)}:
@@ -174,6 +229,10 @@ def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
         fuzzy_index={k: frozenset(v) for k, v in fuzzy.items()},
         phrase_words=frozenset(w for entries in phrases.values() for words, _ in entries for w in words),
     )
+
+
+# Words of phrases that ordinary words sit one letter away from ("einen" and "keinen").
+_NEVER_A_MISSPELLING = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN | _GLUE_WORDS | _FILLERS | _ARTICLES
 
 
 def _deletions(word: str) -> set[str]:
@@ -260,18 +319,34 @@ def _resolve(word: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], bool]:
     tags = lexicon.tags(word)
     if tags:
         return ((word, tags),), False
-    if not word.isalpha():
-        return ((word, frozenset()),), False  # numbers, codes: nothing to misread
+    if not word.isalpha() or word in load_real_words():
+        return ((word, frozenset()),), False  # numbers, codes, words of the language: nothing to misread
+    return misread(word) or (((word, frozenset()),), False)
+
+
+def misread(word: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], bool] | None:
+    """The lexicon words a word not in the lexicon may hide, glued or misspelt, if any."""
+    lexicon = load_statement_lexicon()
     parts = _glued_parts(word)
     if parts:
         return tuple((part, lexicon.tags(part)) for part in parts), True
     misspelt = _fuzzy_match(word)
     if misspelt:
         return ((misspelt, lexicon.tags(misspelt)),), True
-    return ((word, frozenset()),), False
+    return None
+
+
+@cache
+def load_real_words(path: Path = REAL_WORDS_PATH) -> frozenset[str]:
+    """French and German words one letter from, or made of, lexicon words ("battues" and "abattues"):
+    words of the language are read as themselves, never as a misspelling (`palabre moderation
+    inflections --write` writes them)."""
+    return frozenset(line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#"))
 
 
 _CUES = frozenset(CUE_SECTIONS)
+_WEAK_SECTIONS = frozenset(("attribute", "vile-predicate", "praise"))  # held for a person, never rejected
+_SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
 _CUE_OR_TARGET = _CUES | {"group", "role"}
 
@@ -327,7 +402,8 @@ def _may_state(canonical: CanonicalText) -> bool:
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE)
-                           or not present.isdisjoint(_DEATH) and not present.isdisjoint(_WISH)):
+                           or not present.isdisjoint(_DEATH)
+                           and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD)):
         return True
     return any(words <= present for words in _phrase_word_sets()) \
         and _phrase_regex().search(" " + canonical.text) is not None
@@ -383,9 +459,16 @@ def _separable_tags(words: list[_Word]) -> None:
 
 
 def _wished_death_tags(words: list[_Word]) -> None:
-    """Tag a word of dying as violence when a wish or a "should" comes shortly before it."""
+    """Tag a word of dying or suffering as violence when a wish, a "should" or a "you will" comes shortly
+    before it, or when the sentence says the only good ones are dead."""
+    texts = [w.text for w in words]
     for i, word in enumerate(words):
-        if word.text in _DEATH and not _WISH.isdisjoint(w.text for w in words[max(0, i - 6):i]):
+        if word.text not in _DEATH:
+            continue
+        before = texts[max(0, i - 6):i]
+        around = texts[max(0, i - 8):i + 5]
+        if not _WISH.isdisjoint(before) or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
+                or not _ONLY_GOOD.isdisjoint(around) and not _GOOD.isdisjoint(around):
             words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
 
 
@@ -397,6 +480,8 @@ CUE_GROUNDS = {
     "exclusion": GroundId.HATE,
     "negated-worth": GroundId.HATE,
     "attribute": GroundId.HATE,
+    "vile-predicate": GroundId.HATE,
+    "praise": GroundId.HATE,  # when negated
 }
 _TARGETS_OF = {
     # Which targets each cue needs: violence against anyone; hatred, exclusion, vile attributes and
@@ -407,6 +492,8 @@ _TARGETS_OF = {
     "exclusion": {"group"},
     "negated-worth": {"group"},
     "attribute": {"group"},
+    "vile-predicate": {"group"},
+    "praise": {"group"},
     "dehumanising": {"group", "role"},
 }
 
@@ -451,6 +538,43 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
     return False
 
 
+_TO_BE = frozenset(canonical_word(w) for w in "être etre sein".split())
+# What may stand between "to be" and what a group is said to be: adverbs, determiners, "the most …
+# people" ("sont sans aucun doute les personnes les plus stupides", "sind wirklich ausnahmslos hirnlos").
+_BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | frozenset(canonical_word(w) for w in (
+    "plus tres trop si tellement vraiment absolument totalement completement juste sans aucun doute "
+    "naturellement genetiquement profondement fondamentalement toujours personnes gens etres aussi autant a ce "
+    "point ainsi plutot genauso ebenso auch komplett vollig vollkommen absolut durchweg "
+    "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
+    "really so very truly always just the most people"
+).split())
+
+
+def _said_with_a_copula(texts: list[str], index: int, section: str) -> bool:
+    """A verb "to be" or a comparison before, with only adverbs and determiners between ("sont des rats",
+    "sind wirklich faul", not "sont souvent victimes de conjoints violents"), or an attribute before
+    "to be" ("unzivilisiert zu sein")."""
+    if section == "dehumanising":
+        return not _COPULA.isdisjoint(texts[max(0, index - 4):index])
+    i = index - 1
+    while i >= max(0, index - 9) and texts[i] in _BETWEEN_COPULA_AND_PREDICATE - _COPULA:
+        i -= 1
+    return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
+
+
+_ONLY = frozenset(canonical_word(w) for w in "que qu seulement uniquement nur bloss".split())
+
+
+def _praise_negated(texts: list[str], index: int, language: str) -> bool:
+    """A negation shortly before a quality ("ne sont jamais intelligents", "kein … ist klug"), or after it
+    in German ("ich vertraue ihnen nicht"); not "pas seulement", "pas moins", "nicht nur"."""
+    negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
+    for i in range(max(0, index - 4), index):
+        if texts[i] in negations and (_ONLY | _MORE_OR_LESS).isdisjoint(texts[i + 1:index]):
+            return True
+    return language == "de" and not negations.isdisjoint(texts[index + 1:index + 4])
+
+
 def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
     """After the verb, an article and a word that names no one ("tuer le projet")."""
     j = verb + 1
@@ -460,7 +584,8 @@ def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
         j += 1
     if j >= len(words) or words[j].text not in _ARTICLES:
         return False
-    while j < len(words) and (words[j].text in _ARTICLES or words[j].text in _BEFORE_A_NOUN):
+    while j < len(words) and (words[j].text in _ARTICLES or words[j].text in _BEFORE_A_NOUN
+                              or words[j].text in _FILLERS):
         j += 1
     return j < len(words) and not words[j].tags & wanted
 
@@ -484,6 +609,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     position = {id(w): i for i, w in enumerate(words)}
     reported = any("frame" in w.tags for w in words)
     positive = bool(_POSITIVE_FRAME.intersection(texts))
+    addressed = not _ONE_ADDRESSED.isdisjoint(texts)
+    asked = "?" in text[sentence[0]:sentence[1]]
     flags = []
     for index, cue in enumerate(words):
         for section, ground in CUE_GROUNDS.items():
@@ -502,26 +629,33 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 targets = [t for t in targets if abs(position.get(id(t), index) - index) <= _NEAR_WORDS]
                 if language != "de" and _object_is_a_thing(words, index, wanted):
                     continue
+                if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]):
+                    continue  # "ont été anéantis par", "wurden getötet": what happened, not a threat
             if wanted and not targets:
                 continue
-            if section == "dehumanising" and not _COPULA.intersection(texts[max(0, index - 4):index]):
-                continue  # "sont des rats", "comme des chiens", "schlimmer als Krebs"; not "bien-être animal"
+            if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(texts, index, section):
+                continue  # "sont des rats", "comme des chiens", "sind faul"; not "bien-être animal", "conjoints violents"
             if quotes and in_quote(cue):
                 continue  # quoted to be discussed or denounced
             if reported:
                 continue  # "menacer de tuer…", "dénoncer la haine des…", "zu sagen, dass du … hasst"
             if section == "negated-worth" and _MORE_OR_LESS.intersection(texts[index:index + 6]):
                 continue  # "ne valent pas moins que celles des autres"
-            if section != "negated-worth" and _negated(words, index, language):
+            if section == "praise":
+                if not _praise_negated(texts, index, language):
+                    continue
+            elif section != "negated-worth" and _negated(words, index, language):
                 continue
-            if positive and (section == "attribute" or cue.evasion):
+            elif positive and (section in _WEAK_SECTIONS or cue.evasion):
                 continue
             target = min(targets, key=lambda w: abs(w.start - cue.start)) if targets else cue
             if not sentence[0] <= target.start < sentence[1]:
                 target = cue  # a pronoun's group named in the sentence before: the span stays in this one
             start, end = min(target.start, cue.start), max(target.end, cue.end)
             evasion = cue.evasion or target.evasion
-            score = WEAK if evasion or section == "attribute" else SURE
+            score = WEAK if evasion or section in _WEAK_SECTIONS else SURE
+            if ground == GroundId.HATE and (addressed or asked):
+                score = WEAK  # hate put to someone, or asked about, may be theirs reported back: a person reads it
             named = "/".join(sorted(set().union(*(t.tags & wanted for t in targets)))) if targets else "anyone"
             flags.append(Flag(check=CHECK, ground=ground, start=start, end=end, score=score,
                               term=f"{section}+{named}", detail="evasion" if evasion else "statement"))
@@ -529,13 +663,51 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     return flags
 
 
-def quoted_counter_speech(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
-    """Quoted stretches of the sentences that report or denounce what they quote ("il a écrit « … »,
-    c'est inacceptable"): insults and patterns found there are not the author's own."""
+# Verbs of calling someone a name: what follows them (French, English) or precedes them (German "… zu
+# nennen") is the name reported, not the author's own insult, unless the author says "I" ("je te traite de").
+_CALLING_FR_EN = frozenset(canonical_word(w) for w in (
+    "traiter traite traites traitee traitees traitent traitez traitant qualifier qualifie qualifies qualifiee "
+    "qualifiees appeler appelle appelles appele appelee appeles appelees surnommer surnomme "
+    "call called calling calls"
+).split())
+_CALLING_DE = frozenset(canonical_word(w) for w in "nennen nennt nennst genannt nannte nannten beschimpft beschimpfen".split())
+_CALLED_AS = frozenset(canonical_word(w) for w in "de d als me you him her them us".split())
+_CLAUSE_BREAK = re.compile(r"[,.;:!?]")
+_FIRST_PERSON = frozenset(canonical_word(w) for w in "je j ich i".split())
+
+
+def _named_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
+    """Spans of the names others are reported to call someone ("il m'a traité de …", "me traiter de …",
+    "Leute … zu nennen")."""
+    words, tokens, spans = canonical.words, canonical.tokens, []
+    for i, word in enumerate(words):
+        if word in _CALLING_FR_EN and _FIRST_PERSON.isdisjoint(words[max(0, i - 3):i]):
+            j = i + 1
+            while j < len(words) and j <= i + 2 and words[j] in _CALLED_AS:
+                j += 1
+            if j > i + 1 and j < len(words):
+                spans.append((tokens[j].start, tokens[min(j + 2, len(words) - 1)].end))
+        elif word in _CALLING_DE and i >= 1 and _FIRST_PERSON.isdisjoint(words[max(0, i - 6):i]):
+            first = i - 1
+            while first > max(0, i - 3) and not _CLAUSE_BREAK.search(text, tokens[first - 1].end, tokens[first].start):
+                first -= 1
+            if not _CLAUSE_BREAK.search(text, tokens[i - 1].end, tokens[i].start):
+                spans.append((tokens[first].start, tokens[i - 1].end))
+    return spans
+
+
+def counter_speech_spans(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
+    """Stretches that report what others say: quotations in sentences that report or denounce them ("il a
+    écrit « … », c'est inacceptable"), and the names others are said to call someone ("me traiter de …").
+    Insults and patterns found there are not the author's own."""
+    canonical = canonical or CanonicalText(text)
+    return _quoted_and_framed(text, canonical) + _named_by_someone(text, canonical)
+
+
+def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
     if not _QUOTES.search(text):
         return []
     lexicon = load_statement_lexicon()
-    canonical = canonical or CanonicalText(text)
     spans = []
     for sentence in _sentences(text):
         quotes = _quoted(text, *sentence)

@@ -1,5 +1,6 @@
 import pytest
 
+from services.moderation.domain.abuse import find_abuse
 from services.moderation.domain.pipeline import ModerationInput, check_batch
 from services.moderation.domain.policy import TerritoryPolicy
 from services.moderation.domain.statements import SURE, WEAK, find_statements
@@ -127,3 +128,66 @@ def test_hatred_dehumanisation_and_exclusion_of_a_group_are_hate(text, language)
 ])
 def test_their_contrasts_are_not_hate(text, language):
     assert [f for f in find_statements(text, language) if f.ground == "hate"] == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Je poignarderai le prochain juif que je croiserai.", "fr"),  # future tense, from the verb's lemma
+    ("Nous égorgerons ces migrants.", "fr"),
+    ("Ich erstach gestern zwei Flüchtlinge und mache weiter.", "de"),  # strong verb, past tense
+    ("Ich werde alle Schwulen niedermetzeln.", "de"),
+    ("Vous allez tous mourir, sales migrants.", "fr"),  # death foretold to the reader
+    ("Le seul bon musulman est un musulman mort.", "fr"),
+    ("Nur ein toter Jude ist ein guter Jude.", "de"),
+    ("Je vais me débarrasser de tous les Roms.", "fr"),
+])
+def test_threats_in_any_tense_and_classic_forms_are_sure(text, language):
+    assert ("threat", SURE) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les juifs sont vraiment tous paresseux.", "fr"),
+    ("Die Muslime sind faul und kriminell.", "de"),
+    ("Les musulmans ne sont jamais honnêtes.", "fr"),  # a quality denied
+    ("Je ne ferai jamais confiance à un juif.", "fr"),
+    ("Kein Flüchtling ist vertrauenswürdig.", "de"),
+    ("Ich vertraue Schwulen nicht.", "de"),
+])
+def test_vile_attributes_and_denied_qualities_are_held_as_hate(text, language):
+    assert ("hate", WEAK) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les femmes sont souvent victimes de conjoints violents.", "fr"),  # adjective of someone else
+    ("Les conjoints violents des femmes doivent être jugés.", "fr"),
+    ("Les femmes ne sont pas seulement intelligentes, elles sont courageuses.", "fr"),
+    ("Les personnes handicapées ne sont pas moins capables que les autres.", "fr"),
+    ("La peine de mort pour les femmes battues est un scandale.", "fr"),  # "battues" is a word, not "abattues"
+    ("Les migrants ont été tués en Méditerranée, il faut les secourir.", "fr"),  # what happened
+    ("Je souhaite que les personnes handicapées ne souffrent plus de l'isolement.", "fr"),
+    ("Zwei Polizisten wurden gestern bei der Demonstration verletzt.", "de"),
+])
+def test_descriptions_reports_and_praise_are_not_flagged(text, language):
+    assert find_statements(text, language) == []
+
+
+def test_hate_put_to_one_person_is_held_rather_than_rejected():
+    """Counter-speech often answers someone ("tu dis que …"): a person reads it before anything is rejected."""
+    assert grounds("Tu dis que tu détestes les femmes ?") == {("hate", WEAK)}
+    assert grounds("Je déteste les femmes.") == {("hate", SURE)}
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Comment tu peux trouver ça normal de me traiter de bougnoule ?", "fr"),
+    ("Il m'a traité de sale pédé devant tout le monde, c'est inadmissible.", "fr"),
+    ("Es ist nicht in Ordnung, Leute Kanake zu nennen.", "de"),
+])
+def test_names_others_are_reported_to_call_someone_are_not_the_authors_insults(text, language):
+    assert find_abuse(text, language) == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Je te traite de connard.", "fr"),
+    ("Ich nenne dich Fotze.", "de"),
+])
+def test_calling_someone_a_name_oneself_is_still_an_insult(text, language):
+    assert {f.ground for f in find_abuse(text, language)} == {"insult"}
