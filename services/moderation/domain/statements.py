@@ -217,7 +217,7 @@ def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
             phrases.setdefault(words[0], []).append((words, section))
     fuzzy: dict[str, set[str]] = {}
     # Phrases' words ("mort" of "mort à") may be misspelt too.
-    misspellable = ({w for w, ws in sections.items() if not ws <= {"person", "frame"} and w in listed}
+    misspellable = ({w for w, ws in sections.items() if not ws <= {"person", "frame", "hedge"} and w in listed}
                     | {w for entries in phrases.values() for words, _ in entries for w in words}) - _NEVER_A_MISSPELLING
     for word in misspellable:
         if len(word) >= 4:
@@ -550,10 +550,16 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | frozenset(canonical_word(
 ).split())
 
 
-def _said_with_a_copula(texts: list[str], index: int, section: str) -> bool:
+_GERMAN_COPULA_LAST = frozenset(canonical_word(w) for w in "sind ist seid bist waren war".split())
+
+
+def _said_with_a_copula(texts: list[str], index: int, section: str, language: str) -> bool:
     """A verb "to be" or a comparison before, with only adverbs and determiners between ("sont des rats",
-    "sind wirklich faul", not "sont souvent victimes de conjoints violents"), or an attribute before
-    "to be" ("unzivilisiert zu sein")."""
+    "sind wirklich faul", not "sont souvent victimes de conjoints violents"), an attribute before "to be"
+    ("unzivilisiert zu sein"), or, in a German subordinate clause, the verb right after ("dass … Ratten
+    sind")."""
+    if language == "de" and not _GERMAN_COPULA_LAST.isdisjoint(texts[index + 1:index + 2]):
+        return True
     if section == "dehumanising":
         return not _COPULA.isdisjoint(texts[max(0, index - 4):index])
     i = index - 1
@@ -608,6 +614,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     texts = [w.text for w in words]
     position = {id(w): i for i, w in enumerate(words)}
     reported = any("frame" in w.tags for w in words)
+    hedged = any("hedge" in w.tags for w in words)
     positive = bool(_POSITIVE_FRAME.intersection(texts))
     addressed = not _ONE_ADDRESSED.isdisjoint(texts)
     asked = "?" in text[sentence[0]:sentence[1]]
@@ -633,7 +640,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                     continue  # "ont été anéantis par", "wurden getötet": what happened, not a threat
             if wanted and not targets:
                 continue
-            if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(texts, index, section):
+            if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(texts, index, section, language):
                 continue  # "sont des rats", "comme des chiens", "sind faul"; not "bien-être animal", "conjoints violents"
             if quotes and in_quote(cue):
                 continue  # quoted to be discussed or denounced
@@ -654,7 +661,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             start, end = min(target.start, cue.start), max(target.end, cue.end)
             evasion = cue.evasion or target.evasion
             score = WEAK if evasion or section in _WEAK_SECTIONS else SURE
-            if ground == GroundId.HATE and (addressed or asked):
+            if ground == GroundId.HATE and (addressed or asked or hedged):
                 score = WEAK  # hate put to someone, or asked about, may be theirs reported back: a person reads it
             named = "/".join(sorted(set().union(*(t.tags & wanted for t in targets)))) if targets else "anyone"
             flags.append(Flag(check=CHECK, ground=ground, start=start, end=end, score=score,

@@ -191,3 +191,12 @@ def test_names_others_are_reported_to_call_someone_are_not_the_authors_insults(t
 ])
 def test_calling_someone_a_name_oneself_is_still_an_insult(text, language):
     assert {f.ground for f in find_abuse(text, language)} == {"insult"}
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les gens qui pensent que les musulmans sont des parasites, il y en a partout.", "fr"),
+    ("Wer glaubt, dass Juden Ratten sind, soll es laut sagen.", "de"),
+])
+def test_hate_under_others_opinions_is_held_not_rejected(text, language):
+    assert ("hate", WEAK) in grounds(text, language)
+    assert ("hate", SURE) not in grounds(text, language)
