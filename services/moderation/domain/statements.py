@@ -568,6 +568,29 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
 
 
+_AGENT = frozenset(canonical_word(w) for w in "par von by".split())
+_OURSELVES = frozenset(canonical_word(w) for w in (
+    "moi nous mes nos ma mon notre mir mich uns meiner meinen meine meinem unserer unseren unsere unserem me us my our"
+).split())
+_SPEAKER = frozenset(canonical_word(w) for w in "je j nous on ich wir i we".split())
+_GERMAN_PASSIVE = frozenset(canonical_word(w) for w in "werden wurden worden wird wurde".split())
+
+
+def _done_by_someone_else(texts: list[str], index: int, language: str) -> bool:
+    """A passive whose agent is named and is not the speaker ("120 femmes sont tuées par leur conjoint",
+    "werden von ihren Partnern getötet", "se font frapper par des usagers"): a fact reported, unless the
+    sentence wishes it ("devraient être tuées par …") or the speaker is in it ("je vais les tuer par balles")."""
+    if not _SPEAKER.isdisjoint(texts) or not _WISH.isdisjoint(texts[max(0, index - 6):index]):
+        return False
+    if language == "de":
+        if _GERMAN_PASSIVE.isdisjoint(texts):
+            return False
+        markers = [i for i in range(max(0, index - 6), index) if texts[i] in _AGENT]
+    else:
+        markers = [i for i in range(index + 1, min(index + 3, len(texts))) if texts[i] in _AGENT]
+    return any(i + 1 < len(texts) and texts[i + 1] not in _OURSELVES for i in markers)
+
+
 _ONLY = frozenset(canonical_word(w) for w in "que qu seulement uniquement nur bloss".split())
 
 
@@ -636,8 +659,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 targets = [t for t in targets if abs(position.get(id(t), index) - index) <= _NEAR_WORDS]
                 if language != "de" and _object_is_a_thing(words, index, wanted):
                     continue
-                if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]):
-                    continue  # "ont été anéantis par", "wurden getötet": what happened, not a threat
+                if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
+                        or _done_by_someone_else(texts, index, language):
+                    continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
             if wanted and not targets:
                 continue
             if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(texts, index, section, language):

@@ -139,6 +139,9 @@ def test_their_contrasts_are_not_hate(text, language):
     ("Le seul bon musulman est un musulman mort.", "fr"),
     ("Nur ein toter Jude ist ein guter Jude.", "de"),
     ("Je vais me débarrasser de tous les Roms.", "fr"),
+    ("Je vais les tuer par balles, ces migrants.", "fr"),  # the speaker is the agent
+    ("Les femmes devraient être tuées par leurs maris.", "fr"),  # wished
+    ("Diese Juden werden von uns getötet.", "de"),
 ])
 def test_threats_in_any_tense_and_classic_forms_are_sure(text, language):
     assert ("threat", SURE) in grounds(text, language)
@@ -165,6 +168,9 @@ def test_vile_attributes_and_denied_qualities_are_held_as_hate(text, language):
     ("Les migrants ont été tués en Méditerranée, il faut les secourir.", "fr"),  # what happened
     ("Je souhaite que les personnes handicapées ne souffrent plus de l'isolement.", "fr"),
     ("Zwei Polizisten wurden gestern bei der Demonstration verletzt.", "de"),
+    ("Chaque année, 120 femmes sont tuées par leur conjoint.", "fr"),  # a passive with its agent: a fact
+    ("Jedes Jahr werden über hundert Frauen von ihren Partnern getötet.", "de"),
+    ("Les agents d'accueil se font frapper par des usagers.", "fr"),
 ])
 def test_descriptions_reports_and_praise_are_not_flagged(text, language):
     assert find_statements(text, language) == []
