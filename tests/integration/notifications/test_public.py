@@ -76,7 +76,11 @@ def parse_feed(response: httpx.Response) -> tuple[list[dict], str | None]:
 
 
 def feed_ids(stack, path: str) -> set[str]:
-    return {entry["id"] for entry in get(stack, path).json()["items"]}
+    """The ids of a feed's items; none while its territory is unknown (none of its events processed yet)."""
+    response = get(stack, path)
+    if response.status_code == 404:
+        return set()
+    return {entry["id"] for entry in response.json()["items"]}
 
 
 def not_published(kind, source, outcome: Outcome):
