@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -160,6 +161,38 @@ def rows_as_dicts(rows: Iterable[asyncpg.Record]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+@dataclass(frozen=True)
+class Insert:
+    """A multi-row insert: one array parameter per column, `unnest`ed server-side.
+
+    `columns` are (name, PostgreSQL type); a row is a dataclass whose fields are named after them (or a
+    tuple in their order). jsonb values travel as JSON text (arrays of jsonb would be read as
+    multi-dimensional arrays). `suffix` is appended (ON CONFLICT ..., RETURNING ...).
+    """
+
+    table: str
+    columns: Sequence[tuple[str, str]]
+    rows: Sequence[Any]
+    suffix: str = ""
+
+    def statement(self, first_parameter: int = 1) -> tuple[str, list[list[Any]]]:
+        """The SQL, its parameters numbered from `first_parameter`, and their arrays."""
+        names = [name for name, _ in self.columns]
+        arrays: list[list[Any]] = [[] for _ in self.columns]
+        for row in self.rows:
+            values = row if isinstance(row, tuple) else [getattr(row, name) for name in names]
+            for index, value in enumerate(values):
+                if self.columns[index][1] == "jsonb" and value is not None:
+                    value = json_text(value)
+                arrays[index].append(value)
+        listed = ", ".join(names)
+        params = ", ".join(f"${first_parameter + i}::{'text' if kind == 'jsonb' else kind}[]"
+                           for i, (_, kind) in enumerate(self.columns))
+        select = ", ".join(f"u.{name}::jsonb" if kind == "jsonb" else f"u.{name}" for name, kind in self.columns)
+        sql = f"INSERT INTO {self.table} ({listed}) SELECT {select} FROM unnest({params}) AS u({listed}) {self.suffix}"  # nosec B608 # code constants; values are bind parameters
+        return sql, arrays
+
+
 async def bulk_insert(
     conn: asyncpg.Connection,
     table: str,
@@ -168,29 +201,28 @@ async def bulk_insert(
     *,
     suffix: str = "",
 ) -> list[asyncpg.Record]:
-    """Insert many rows in one statement: one array parameter per column, `unnest`ed server-side.
-
-    `columns` are (name, PostgreSQL type); a row is a dataclass whose fields are named after them (or a
-    tuple in their order). jsonb values travel as JSON text (arrays of jsonb would be read as
-    multi-dimensional arrays). `suffix` is appended (ON CONFLICT ..., RETURNING ...).
-    """
+    """Insert many rows in one statement (see `Insert`); returns what `suffix` makes it return."""
     if not rows:
         return []
-    names = [name for name, _ in columns]
-    arrays: list[list[Any]] = [[] for _ in columns]
-    for row in rows:
-        values = row if isinstance(row, tuple) else [getattr(row, name) for name in names]
-        for index, value in enumerate(values):
-            if columns[index][1] == "jsonb" and value is not None:
-                value = json_text(value)
-            arrays[index].append(value)
-    listed = ", ".join(names)
-    params = ", ".join(
-        f"${i + 1}::{'text' if kind == 'jsonb' else kind}[]" for i, (_, kind) in enumerate(columns)
-    )
-    select = ", ".join(f"u.{name}::jsonb" if kind == "jsonb" else f"u.{name}" for name, kind in columns)
-    sql = f"INSERT INTO {table} ({listed}) SELECT {select} FROM unnest({params}) AS u({listed}) {suffix}"  # nosec B608 # code constants; values are bind parameters
+    sql, arrays = Insert(table, columns, rows, suffix).statement()
     return await conn.fetch(sql, *arrays)
+
+
+async def insert_together(conn: asyncpg.Connection, *inserts: Insert) -> None:
+    """Several multi-row inserts in one statement, so one round trip: each but the last is a data-modifying
+    WITH clause. They go to different tables (the clauses of a statement do not see each other's rows);
+    foreign keys are checked at the end of the statement, so a row may refer to one inserted beside it."""
+    statements, arrays = [], []
+    for insert in inserts:
+        if insert.rows:
+            sql, values = insert.statement(len(arrays) + 1)
+            statements.append(sql)
+            arrays.extend(values)
+    if not statements:
+        return
+    *clauses, last = statements
+    prefix = "WITH " + ", ".join(f"inserted_{n} AS ({sql})" for n, sql in enumerate(clauses)) + " " if clauses else ""
+    await conn.execute(prefix + last, *arrays)
 
 
 class Wakeup:

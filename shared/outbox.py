@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 
 from shared.bus import Bus, crash_point, event_headers
-from shared.db import Wakeup, bulk_insert, transaction
+from shared.db import Insert, Wakeup, bulk_insert, transaction
 from shared.events import CloudEvent, EventData, envelope
 from shared.logging import get_logger
 
@@ -55,18 +55,29 @@ async def add_events(
     source: str,
 ) -> list[CloudEvent[Any]]:
     """Queue events (payload, deterministic id or None) in the outbox, inside the caller's transaction."""
+    insert, envelopes = outbox_insert(conn, events, source=source)
+    # one statement: one execution however many events, and one notification unless they are handed over
+    await bulk_insert(conn, insert.table, insert.columns, insert.rows, suffix=insert.suffix)
+    return envelopes
+
+
+def outbox_insert(
+    conn: asyncpg.Connection,
+    events: Iterable[tuple[EventData, str | None]],
+    *,
+    source: str,
+) -> tuple[Insert, list[CloudEvent[Any]]]:
+    """The outbox insert of `add_events`, for the caller to run in its transaction on `conn` beside its own
+    (`shared.db.insert_together`): one statement fewer. Run it, or fail the transaction."""
     envelopes = [envelope(data, source=source, event_id=event_id) for data, event_id in events]
-    if not envelopes:
-        return envelopes
     handover = _handover.get()
     handed_over = handover is not None and handover.conn is conn  # not another connection's transaction
     rows = [(ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce)) for ce in envelopes]
-    # one statement: one execution however many events, and one notification unless they are handed over
-    await bulk_insert(conn, "outbox", OUTBOX_COLUMNS, [(*row, handed_over) for row in rows],
-                      suffix="ON CONFLICT (event_id) DO NOTHING")
-    if handed_over:
+    if handed_over:  # published once the transaction commits; nothing is if it fails
         handover.rows.extend(rows)
-    return envelopes
+    insert = Insert("outbox", OUTBOX_COLUMNS, [(*row, handed_over) for row in rows],
+                    suffix="ON CONFLICT (event_id) DO NOTHING")
+    return insert, envelopes
 
 
 class OutboxRelay:

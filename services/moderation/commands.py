@@ -37,7 +37,7 @@ from shared.events import (
 )
 from shared.frameworks import Framework
 from shared.errors import Conflict, Gone, Invalid, NotFound
-from shared.outbox import add_events
+from shared.outbox import add_events, outbox_insert
 from shared.vocabulary import ModerationMode, Outcome
 
 SOURCE = "/palabre/moderation"
@@ -117,9 +117,8 @@ async def moderate_submitted(conn: asyncpg.Connection, submitted: list[Contribut
         ))
         decision_rows.append(_decision_row(contribution.contribution_id, decision))
         outgoing.append(decision_event(contribution, decision, result.redacted_title, result.redacted_body))
-    await store.insert_contributions(conn, contribution_rows)
-    await store.insert_decisions(conn, decision_rows)
-    await add_events(conn, outgoing, source=SOURCE)
+    outbox, _ = outbox_insert(conn, outgoing, source=SOURCE)
+    await store.insert_decided(conn, contribution_rows, decision_rows, outbox)
 
 
 def human_statement(contribution: dict[str, Any], outcome: Outcome, grounds: list[str], facts: str,

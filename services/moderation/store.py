@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import bulk_insert
+from shared.db import Insert, bulk_insert, insert_together
 from shared.events import ConsultationOpened, TerritoryRegistered
 
 
@@ -125,12 +125,22 @@ DECISION_COLUMNS = [
 ]
 
 
-async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[ContributionRow]) -> None:
-    await bulk_insert(conn, "contributions", CONTRIBUTION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
+def contributions_insert(rows: Sequence[ContributionRow]) -> Insert:
+    return Insert("contributions", CONTRIBUTION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
+
+
+def decisions_insert(rows: Sequence[DecisionRow]) -> Insert:
+    return Insert("decisions", DECISION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
+
+
+async def insert_decided(conn: asyncpg.Connection, contributions: Sequence[ContributionRow],
+                         decisions: Sequence[DecisionRow], outbox: Insert) -> None:
+    """New contributions, their decisions and the events announcing them, in one statement."""
+    await insert_together(conn, contributions_insert(contributions), decisions_insert(decisions), outbox)
 
 
 async def insert_decisions(conn: asyncpg.Connection, rows: Sequence[DecisionRow]) -> None:
-    await bulk_insert(conn, "decisions", DECISION_COLUMNS, rows, suffix="ON CONFLICT (id) DO NOTHING")
+    await insert_together(conn, decisions_insert(rows))
 
 
 async def erase(conn: asyncpg.Connection, erasures: Sequence[tuple[str, str, Any]]) -> None:

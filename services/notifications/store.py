@@ -183,21 +183,25 @@ async def forget_texts(conn: asyncpg.Connection, contribution_ids: Sequence[str]
     still waiting are cancelled."""
     if not contribution_ids:
         return
-    ids, types, kept = list(contribution_ids), list(TEXT_TYPES), list(keep)
+    # one statement: its three parts see the same snapshot, so the deliveries cancelled are those of the
+    # public events it deletes
     await conn.execute(
         """
-        UPDATE deliveries d SET payload = NULL,
-            status = CASE WHEN d.status = 'pending' THEN 'cancelled' ELSE d.status END,
-            last_error = CASE WHEN d.status = 'pending' THEN 'withdrawn before delivery' ELSE d.last_error END
-        FROM public_events e
-        WHERE e.contribution_id = ANY($1::uuid[]) AND e.event_type = ANY($2::text[])
-          AND NOT e.event_id = ANY($3::text[]) AND d.event_id = e.event_id
+        WITH cancelled AS (
+            UPDATE deliveries d SET payload = NULL,
+                status = CASE WHEN d.status = 'pending' THEN 'cancelled' ELSE d.status END,
+                last_error = CASE WHEN d.status = 'pending' THEN 'withdrawn before delivery' ELSE d.last_error END
+            FROM public_events e
+            WHERE e.contribution_id = ANY($1::uuid[]) AND e.event_type = ANY($2::text[])
+              AND NOT e.event_id = ANY($3::text[]) AND d.event_id = e.event_id
+        ), forgotten AS (
+            DELETE FROM public_events WHERE contribution_id = ANY($1::uuid[])
+                AND event_type = ANY($2::text[]) AND NOT event_id = ANY($3::text[])
+        )
+        DELETE FROM feed_items WHERE contribution_id = ANY($1::uuid[])
         """,
-        ids, types, kept,
+        list(contribution_ids), list(TEXT_TYPES), list(keep),
     )
-    await conn.execute("DELETE FROM public_events WHERE contribution_id = ANY($1::uuid[]) "
-                       "AND event_type = ANY($2::text[]) AND NOT event_id = ANY($3::text[])", ids, types, kept)
-    await conn.execute("DELETE FROM feed_items WHERE contribution_id = ANY($1::uuid[])", ids)
 
 
 async def withdrawal(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:

@@ -85,6 +85,8 @@ async def insert_published(conn: asyncpg.Connection, rows: Sequence[PublishedRow
 
 
 async def remove_published(conn: asyncpg.Connection, ids: Sequence[str]) -> list[tuple]:
+    if not ids:
+        return []
     removed = await conn.fetch(
         "DELETE FROM contributions WHERE id = ANY($1::uuid[]) "
         "RETURNING territory, country, axis, kind, author_role, channel",
