@@ -108,13 +108,18 @@ def _print_hatecheck(directory: Path, part: str) -> None:
         return
     report = evaluate_hatecheck_dir(directory, part)  # type: ignore[arg-type]
     table = Table(title=f"Multilingual HateCheck, {part} part of the development half (split by template)")
-    for column in ("language", "hateful published", "direct threats published", "non-hateful published as written"):
+    for column in ("language", "hateful published", "direct threats published", "non-hateful published as written",
+                   "of them, allowed by the charter*", "allowed, rejected"):
         table.add_column(column, justify="right")
     for lang in report.by_language:
         table.add_row(lang.language, f"{_percent(lang.hateful_published_rate)} ({lang.hateful_published}/{lang.hateful})",
                       f"{lang.direct_threats_published}/{lang.direct_threats}",
-                      f"{_percent(lang.non_hateful_published_rate)} ({lang.non_hateful_published}/{lang.non_hateful})")
+                      f"{_percent(lang.non_hateful_published_rate)} ({lang.non_hateful_published}/{lang.non_hateful})",
+                      f"{_percent(lang.charter_clean_published_rate)} ({lang.charter_clean_published}/{lang.charter_clean})",
+                      str(lang.charter_clean_rejected))
     console.print(table)
+    console.print("[dim]* all non-hateful cases but target_indiv_nh and target_group_nh: threats and abuse aimed at "
+                  "one person or at a group the charter does not protect, which its threat and insult grounds hold.[/]")
     table = Table(title="HateCheck per functionality (_h hateful: published is a miss; _nh: published as written is right)")
     for column in ("language", "functionality", "cases", "published", "held", "rejected"):
         table.add_column(column, justify="right" if column not in ("language", "functionality") else "left")

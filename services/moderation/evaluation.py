@@ -259,6 +259,11 @@ class LanguageFigures(BaseModel):
     direct_threats_published: int
     non_hateful: int
     non_hateful_published: int  # as written
+    # The non-hateful cases the charter allows: all but HateCheck's threats and abuse aimed at one person
+    # or at a group the charter does not protect ("je veux le tuer"), which its threat and insult grounds hold
+    charter_clean: int = 0
+    charter_clean_published: int = 0
+    charter_clean_rejected: int = 0
 
     @property
     def hateful_published_rate(self) -> float:
@@ -268,12 +273,19 @@ class LanguageFigures(BaseModel):
     def non_hateful_published_rate(self) -> float:
         return self.non_hateful_published / self.non_hateful if self.non_hateful else 1.0
 
+    @property
+    def charter_clean_published_rate(self) -> float:
+        return self.charter_clean_published / self.charter_clean if self.charter_clean else 1.0
+
 
 class HateCheckReport(BaseModel):
     part: str
     by_language: list[LanguageFigures]
     by_functionality: list[FunctionalityFigures]
     seconds: float
+
+
+CHARTER_VIOLATIONS_NOT_HATE = frozenset(("target_indiv_nh", "target_group_nh"))
 
 
 def hatecheck_results(cases: Sequence[HateCheckCase]) -> list[ModerationResult]:
@@ -313,6 +325,11 @@ def evaluate_hatecheck(cases: Sequence[HateCheckCase], part: str = "report") -> 
             direct_threats=sum(f.cases for f in threats), direct_threats_published=sum(f.published for f in threats),
             non_hateful=sum(f.cases for f in non_hateful),
             non_hateful_published=sum(f.published for f in non_hateful),
+            charter_clean=sum(f.cases for f in non_hateful if f.functionality not in CHARTER_VIOLATIONS_NOT_HATE),
+            charter_clean_published=sum(f.published for f in non_hateful
+                                        if f.functionality not in CHARTER_VIOLATIONS_NOT_HATE),
+            charter_clean_rejected=sum(f.rejected for f in non_hateful
+                                       if f.functionality not in CHARTER_VIOLATIONS_NOT_HATE),
         ))
     return HateCheckReport(
         part=part, by_language=by_language,

@@ -701,7 +701,9 @@ _CALLING_FR_EN = frozenset(canonical_word(w) for w in (
     "qualifiees appeler appelle appelles appele appelee appeles appelees surnommer surnomme "
     "call called calling calls"
 ).split())
-_CALLING_DE = frozenset(canonical_word(w) for w in "nennen nennt nennst genannt nannte nannten beschimpft beschimpfen".split())
+_CALLING_DE = frozenset(canonical_word(w) for w in (
+    "nennen nennt nennst genannt nannte nannten beschimpft beschimpfen bezeichnen bezeichnet bezeichnest beleidigt"
+).split())
 _CALLED_AS = frozenset(canonical_word(w) for w in "de d als me you him her them us".split())
 _CLAUSE_BREAK = re.compile(r"[,.;:!?]")
 _FIRST_PERSON = frozenset(canonical_word(w) for w in "je j ich i".split())
@@ -724,6 +726,8 @@ def _named_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, in
                 first -= 1
             if not _CLAUSE_BREAK.search(text, tokens[i - 1].end, tokens[i].start):
                 spans.append((tokens[first].start, tokens[i - 1].end))
+            if i + 2 < len(words) and words[i + 1] == "als":  # "beschimpft als …", "bezeichnet als …"
+                spans.append((tokens[i + 2].start, tokens[min(i + 3, len(words) - 1)].end))
     return spans
 
 

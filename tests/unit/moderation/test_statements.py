@@ -206,3 +206,8 @@ def test_calling_someone_a_name_oneself_is_still_an_insult(text, language):
 def test_hate_under_others_opinions_is_held_not_rejected(text, language):
     assert ("hate", WEAK) in grounds(text, language)
     assert ("hate", SURE) not in grounds(text, language)
+
+
+def test_a_name_reported_after_als_is_not_the_authors_insult():
+    assert find_abuse("Er hat mich vor allen als Kanake bezeichnet, das ist unerträglich.", "de") == []
+    assert {f.ground for f in find_abuse("Ich bezeichne dich als Fotze.", "de")} == {"insult"}
