@@ -254,8 +254,9 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) 
         return []
     canonical = CanonicalText(text, folded_text)
     lexicon = load_lexicon()
-    found = find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon)
+    found = find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon) \
+        + find_statements(text, language, canonical)
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]
-    return found + find_statements(text, language, canonical)
+    return found

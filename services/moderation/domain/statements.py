@@ -171,7 +171,7 @@ def load_inflections(path: Path = INFLECTIONS_PATH) -> dict[str, frozenset[str]]
 def _inflected_forms(word: str) -> frozenset[str]:
     return frozenset(form for form in load_inflections().get(word, ()) if form not in _NOT_A_THREAT_FORM)
 CUE_SECTIONS = ("doxxing", "violence", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
-                "vile-predicate", "praise")
+                "vile-predicate", "praise", "slur-modifier")
 
 
 def lexicon_entries(path: Path = LEXICON_PATH) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -482,6 +482,7 @@ CUE_GROUNDS = {
     "attribute": GroundId.HATE,
     "vile-predicate": GroundId.HATE,
     "praise": GroundId.HATE,  # when negated
+    "slur-modifier": GroundId.HATE,  # right before the group's name
 }
 _TARGETS_OF = {
     # Which targets each cue needs: violence against anyone; hatred, exclusion, vile attributes and
@@ -494,6 +495,7 @@ _TARGETS_OF = {
     "attribute": {"group"},
     "vile-predicate": {"group"},
     "praise": {"group"},
+    "slur-modifier": {"group"},
     "dehumanising": {"group", "role"},
 }
 
@@ -672,6 +674,11 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 continue  # "menacer de tuer…", "dénoncer la haine des…", "zu sagen, dass du … hasst"
             if section == "negated-worth" and _MORE_OR_LESS.intersection(texts[index:index + 6]):
                 continue  # "ne valent pas moins que celles des autres"
+            if section == "slur-modifier":
+                targets = [t for t in targets if 0 < position.get(id(t), -1) - index <= 2
+                           and all(w in _ARTICLES for w in texts[index + 1:position[id(t)]])]
+                if not targets:
+                    continue  # "une sale journée", "putain de bouchons", "die Leute sind dreckig"
             if section == "praise":
                 if not _praise_negated(texts, index, language):
                     continue

@@ -211,3 +211,20 @@ def test_hate_under_others_opinions_is_held_not_rejected(text, language):
 def test_a_name_reported_after_als_is_not_the_authors_insult():
     assert find_abuse("Er hat mich vor allen als Kanake bezeichnet, das ist unerträglich.", "de") == []
     assert {f.ground for f in find_abuse("Ich bezeichne dich als Fotze.", "de")} == {"insult"}
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Putains de migrants, ils sont partout.", "fr"),
+    ("Diese scheiß Flüchtlinge kriegen alles.", "de"),
+])
+def test_filth_stuck_to_a_groups_name_is_hate(text, language):
+    assert "hate" in {ground for ground, _ in grounds(text, language)}
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Quelle sale journée pour les femmes.", "fr"),
+    ("Putain de bouchons, les migrants n'y sont pour rien.", "fr"),
+    ("Die dreckigen Straßen im Viertel der Flüchtlinge.", "de"),
+])
+def test_swearing_beside_a_group_but_not_at_it_is_not_flagged(text, language):
+    assert find_statements(text, language) == []
