@@ -167,29 +167,35 @@ class Insert:
 
     `columns` are (name, PostgreSQL type); a row is a dataclass whose fields are named after them (or a
     tuple in their order). jsonb values travel as JSON text (arrays of jsonb would be read as
-    multi-dimensional arrays). `suffix` is appended (ON CONFLICT ..., RETURNING ...).
+    multi-dimensional arrays). `suffix` is appended (ON CONFLICT ..., RETURNING ...). A row may carry
+    values for `passing` columns too (after the others): they are not inserted, `where` may test them.
     """
 
     table: str
     columns: Sequence[tuple[str, str]]
     rows: Sequence[Any]
     suffix: str = ""
+    passing: Sequence[tuple[str, str]] = ()
+    where: str = ""
 
     def statement(self, first_parameter: int = 1) -> tuple[str, list[list[Any]]]:
         """The SQL, its parameters numbered from `first_parameter`, and their arrays."""
-        names = [name for name, _ in self.columns]
-        arrays: list[list[Any]] = [[] for _ in self.columns]
+        carried = [*self.columns, *self.passing]
+        names = [name for name, _ in carried]
+        arrays: list[list[Any]] = [[] for _ in carried]
         for row in self.rows:
             values = row if isinstance(row, tuple) else [getattr(row, name) for name in names]
             for index, value in enumerate(values):
-                if self.columns[index][1] == "jsonb" and value is not None:
+                if carried[index][1] == "jsonb" and value is not None:
                     value = json_text(value)
                 arrays[index].append(value)
-        listed = ", ".join(names)
+        listed = ", ".join(name for name, _ in self.columns)
         params = ", ".join(f"${first_parameter + i}::{'text' if kind == 'jsonb' else kind}[]"
-                           for i, (_, kind) in enumerate(self.columns))
+                           for i, (_, kind) in enumerate(carried))
         select = ", ".join(f"u.{name}::jsonb" if kind == "jsonb" else f"u.{name}" for name, kind in self.columns)
-        sql = f"INSERT INTO {self.table} ({listed}) SELECT {select} FROM unnest({params}) AS u({listed}) {self.suffix}"  # nosec B608 # code constants; values are bind parameters
+        where = f"WHERE {self.where} " if self.where else ""
+        sql = (f"INSERT INTO {self.table} ({listed}) SELECT {select} "  # nosec B608 # code constants; values are bind parameters
+               f"FROM unnest({params}) AS u({', '.join(names)}) {where}{self.suffix}")
         return sql, arrays
 
 

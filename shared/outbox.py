@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 
 from shared.bus import Bus, crash_point, event_headers
-from shared.db import Insert, Wakeup, bulk_insert, transaction
+from shared.db import Insert, Wakeup, insert_together, transaction
 from shared.events import CloudEvent, EventData, envelope
 from shared.logging import get_logger
 
@@ -57,7 +57,7 @@ async def add_events(
     """Queue events (payload, deterministic id or None) in the outbox, inside the caller's transaction."""
     insert, envelopes = outbox_insert(conn, events, source=source)
     # one statement: one execution however many events, and one notification unless they are handed over
-    await bulk_insert(conn, insert.table, insert.columns, insert.rows, suffix=insert.suffix)
+    await insert_together(conn, insert)
     return envelopes
 
 
@@ -66,18 +66,28 @@ def outbox_insert(
     events: Iterable[tuple[EventData, str | None]],
     *,
     source: str,
+    hand_over: bool = True,
 ) -> tuple[Insert, list[CloudEvent[Any]]]:
     """The outbox insert of `add_events`, for the caller to run in its transaction on `conn` beside its own
-    (`shared.db.insert_together`): one statement fewer. Run it, or fail the transaction."""
+    (`shared.db.insert_together`): one statement fewer. Run it, or fail the transaction. With
+    `hand_over=False` the caller hands over (`hand_over_rows`) the rows its statement did insert."""
     envelopes = [envelope(data, source=source, event_id=event_id) for data, event_id in events]
     handover = _handover.get()
     handed_over = handover is not None and handover.conn is conn  # not another connection's transaction
-    rows = [(ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce)) for ce in envelopes]
-    if handed_over:  # published once the transaction commits; nothing is if it fails
-        handover.rows.extend(rows)
-    insert = Insert("outbox", OUTBOX_COLUMNS, [(*row, handed_over) for row in rows],
-                    suffix="ON CONFLICT (event_id) DO NOTHING")
+    rows = [(ce.id, ce.data.bus_subject(), ce.model_dump_json().encode(), event_headers(ce), handed_over)
+            for ce in envelopes]
+    insert = Insert("outbox", OUTBOX_COLUMNS, rows, suffix="ON CONFLICT (event_id) DO NOTHING")
+    if hand_over:  # published once the transaction commits; nothing is if it fails
+        hand_over_rows(conn, rows)
     return insert, envelopes
+
+
+def hand_over_rows(conn: asyncpg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Outbox rows written on `conn`, to publish right after the commit of its `OutboxRelay.transaction()`
+    (if it is one)."""
+    handover = _handover.get()
+    if handover is not None and handover.conn is conn:
+        handover.rows.extend(row[:4] for row in rows)
 
 
 class OutboxRelay:

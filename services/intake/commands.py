@@ -29,7 +29,7 @@ from shared.events import (
 )
 from shared.frameworks import Framework, default_framework, shipped_frameworks
 from shared import errors
-from shared.outbox import OutboxRelay, add_events
+from shared.outbox import OutboxRelay, add_events, hand_over_rows, outbox_insert
 from shared.settings import Settings
 
 SOURCE = "/palabre/intake"
@@ -300,18 +300,17 @@ async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay
             if row.id not in rows:
                 rows[row.id], owner[row.id] = row, number
     async with relay.transaction() if relay else transaction(pool) as conn:
-        inserted = await store.insert_contributions(conn, list(rows.values()))
+        # the events of the contributions actually inserted are written by the same statement
+        events, _ = outbox_insert(
+            conn, [(batches[owner[cid]].events[cid], deterministic_event_id("contribution-submitted", cid))
+                   for cid in rows], source=SOURCE, hand_over=False)
+        inserted = await store.insert_contributions(conn, list(rows.values()), events)
         kept = await store.contribution_texts(conn, [cid for cid in rows if cid not in inserted])
         kept.update({cid: rows[cid].text for cid in inserted})
         conflicts = [_conflicts(prepared, kept) for prepared in batches]
         if refuse_conflicts and any(conflicts):
             raise ConflictingContributions([c for listed in conflicts for c in listed])
-        await add_events(
-            conn,
-            [(batches[owner[cid]].events[cid], deterministic_event_id("contribution-submitted", cid))
-             for cid in rows if cid in inserted],
-            source=SOURCE,
-        )
+        hand_over_rows(conn, [row for row, cid in zip(events.rows, rows, strict=True) if cid in inserted])
     per_request: list[set[str]] = [set() for _ in batches]
     for cid in inserted:
         per_request[owner[cid]].add(cid)

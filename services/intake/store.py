@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.intake.domain.registry import ConsultationIn, TerritoryIn
-from shared.db import bulk_insert, json_text
+from shared.db import Insert, bulk_insert, json_text
 from shared.frameworks import Framework
 
 
@@ -130,10 +130,21 @@ async def consultations_of(conn: asyncpg.Connection | asyncpg.Pool, territory: s
     return [dict(row) for row in rows]
 
 
-async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[ContributionRow]) -> set[str]:
-    """Insert new contributions; returns the ids actually inserted (the others were already there)."""
-    inserted = await bulk_insert(conn, "contributions", CONTRIBUTION_COLUMNS, rows,
-                                 suffix="ON CONFLICT (territory, external_id) DO NOTHING RETURNING id")
+async def insert_contributions(conn: asyncpg.Connection, rows: Sequence[ContributionRow], events: Insert) -> set[str]:
+    """Insert new contributions and, in the same statement, the events of those actually inserted (`events`:
+    an outbox insert of one row per contribution, in the same order); returns the ids inserted (the others
+    were already there)."""
+    if not rows:
+        return set()
+    contributions_sql, arrays = Insert(
+        "contributions", CONTRIBUTION_COLUMNS, rows,
+        suffix="ON CONFLICT (territory, external_id) DO NOTHING RETURNING id").statement()
+    of_new = Insert(events.table, events.columns,
+                    [(*event, row.id) for event, row in zip(events.rows, rows, strict=True)], events.suffix,
+                    passing=[("contribution_id", "uuid")], where="u.contribution_id IN (SELECT id FROM new)")
+    events_sql, event_arrays = of_new.statement(len(arrays) + 1)
+    sql = f"WITH new AS ({contributions_sql}), queued AS ({events_sql}) SELECT id FROM new"  # nosec B608 # code constants; values are bind parameters
+    inserted = await conn.fetch(sql, *arrays, *event_arrays)
     return {str(row["id"]) for row in inserted}
 
 
