@@ -6,13 +6,11 @@ from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from services.notifications import store
 from services.notifications.domain import feeds, open_data
-from services.notifications.domain.public_events import Links
 from services.notifications.handlers import links_of
 from shared.http import Problem
 
@@ -201,24 +199,13 @@ async def _syntheses_export(request: Request, scope: str, key: str, fmt: str) ->
         text = open_data.csv_header(open_data.SYNTHESIS_COLUMNS) + open_data.csv_lines(
             versions, open_data.SYNTHESIS_COLUMNS)
         return Response(text, media_type=OPEN_DATA_TYPES["csv"], headers=headers)
-    document, error = await _current_synthesis(links_of(runtime), scope, key)
+    # The versions come from the events received; the document itself is the synthesis service's to
+    # serve, so the export links to it rather than fetching it while the caller waits.
     return JSONResponse({"kind": "syntheses", "scope": scope, "key": key,
                          "licences": [{"name": licence, "url": open_data.KNOWN_LICENCE_URLS.get(licence)}],
-                         "versions": versions, "current_document": document, "current_document_error": error},
+                         "versions": versions,
+                         "current_document_url": links_of(runtime).synthesis_document(scope, key)},
                         headers=headers)
-
-
-async def _current_synthesis(links: Links, scope: str, key: str) -> tuple[Any, str | None]:
-    """The synthesis service's current document for the scope, read at export time."""
-    url = links.synthesis_document(scope, key)
-    try:
-        async with httpx.AsyncClient(timeout=15) as client:
-            response = await client.get(url)
-    except httpx.HTTPError as exc:
-        return None, f"synthesis service unreachable: {type(exc).__name__}"
-    if response.status_code != 200:
-        return None, f"synthesis service answered {response.status_code}"
-    return response.json(), None
 
 
 @router.get("/v1/open-data/network/{file}", tags=["open data"],
