@@ -228,3 +228,11 @@ def test_filth_stuck_to_a_groups_name_is_hate(text, language):
 ])
 def test_swearing_beside_a_group_but_not_at_it_is_not_flagged(text, language):
     assert find_statements(text, language) == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les Roms sont un gaspillage d'oxygène.", "fr"),
+    ("Schwule gehören in einen Käfig.", "de"),
+])
+def test_implicit_derogation_tropes_are_held_as_hate(text, language):
+    assert ("hate", WEAK) in grounds(text, language)
