@@ -236,3 +236,13 @@ def test_swearing_beside_a_group_but_not_at_it_is_not_flagged(text, language):
 ])
 def test_implicit_derogation_tropes_are_held_as_hate(text, language):
     assert ("hate", WEAK) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Cela permettra de faire payer aux utilitaires étrangers leurs dues.", "fr"),
+    ("Les agents vont le payer cher si les effectifs baissent encore.", "fr"),
+    ("Die Bürger müssen dafür bezahlen, nicht die Flüchtlinge.", "de"),
+    ("Cette réforme va mettre le feu aux poudres chez les agents.", "fr"),
+])
+def test_costs_and_figures_of_speech_are_not_threats(text, language):
+    assert find_statements(text, language) == []
