@@ -67,13 +67,15 @@ async def moderate_submitted(conn: asyncpg.Connection, submitted: list[Contribut
                              flood_windows: FloodWindows, check: Checker = _check_in_thread) -> None:
     """Run the charter checks over a batch of new contributions, decide, record and emit. `check` runs
     the CPU-bound checks off the event loop (a thread, or worker processes: see `checks.CheckRunner`)."""
-    if submitted and (erased := await store.erased_among(conn, [c.contribution_id for c in submitted])):
-        submitted = [c for c in submitted if c.contribution_id not in erased]  # erased before it got here
+    if not submitted:
+        return
+    erased, territories, frameworks = await store.batch_context(
+        conn, [c.contribution_id for c in submitted], sorted({c.territory for c in submitted}),
+        sorted({c.consultation for c in submitted}))
+    submitted = [c for c in submitted if c.contribution_id not in erased]  # erased before it got here
     if not submitted:
         return
     territory_ids = sorted({c.territory for c in submitted})
-    territories = await store.territories(conn, territory_ids)
-    frameworks = await store.frameworks(conn, sorted({c.consultation for c in submitted}))
     missing = [t for t in territory_ids if t not in territories]
     missing += [c.consultation for c in submitted if c.consultation not in frameworks]
     if missing:

@@ -38,10 +38,21 @@ async def territories(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str,
     return {row["id"]: dict(row) for row in rows}
 
 
-async def frameworks(conn: asyncpg.Connection, consultation_ids: Sequence[str]) -> dict[str, dict]:
-    rows = await conn.fetch("SELECT id, framework FROM consultations WHERE id = ANY($1::text[])",
-                            list(consultation_ids))
-    return {row["id"]: row["framework"] for row in rows}
+async def batch_context(conn: asyncpg.Connection, contribution_ids: Sequence[str], territory_ids: Sequence[str],
+                        consultation_ids: Sequence[str]) -> tuple[set[str], dict[str, dict[str, Any]], dict[str, dict]]:
+    """What a batch of new contributions is checked against, read in one statement: those erased already,
+    their territories (as `territories` gives them) and their consultations' frameworks."""
+    row = await conn.fetchrow(
+        """
+        SELECT ARRAY(SELECT contribution_id::text FROM erasures WHERE contribution_id = ANY($1::uuid[])) AS erased,
+               (SELECT coalesce(jsonb_object_agg(t.id, to_jsonb(t)), '{}') FROM territories t
+                WHERE t.id = ANY($2::text[])) AS territories,
+               (SELECT coalesce(jsonb_object_agg(c.id, c.framework), '{}') FROM consultations c
+                WHERE c.id = ANY($3::text[])) AS frameworks
+        """,
+        list(contribution_ids), list(territory_ids), list(consultation_ids),
+    )
+    return set(row["erased"]), row["territories"], row["frameworks"]
 
 
 async def recent_signatures(conn: asyncpg.Connection, territories: Sequence[str], *, since: datetime,
@@ -152,12 +163,6 @@ async def erase(conn: asyncpg.Connection, erasures: Sequence[tuple[str, str, Any
     await conn.execute(
         "UPDATE contributions SET body = '', title = NULL, redacted_title = NULL, redacted_body = NULL, "
         "status = 'erased' WHERE id = ANY($1::uuid[])", [e[0] for e in erasures])
-
-
-async def erased_among(conn: asyncpg.Connection, contribution_ids: Sequence[str]) -> set[str]:
-    rows = await conn.fetch("SELECT contribution_id::text FROM erasures WHERE contribution_id = ANY($1::uuid[])",
-                            list(contribution_ids))
-    return {row["contribution_id"] for row in rows}
 
 
 async def get_contribution(conn: asyncpg.Connection | asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:

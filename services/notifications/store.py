@@ -325,22 +325,24 @@ async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]],
     """Log the attempts and their outcome; pause and disable subscriptions as told, and queue an e-mail
     to the partner of each subscription disabled. Returns those subscriptions (id, partner, url, reason)."""
     async with pool.acquire() as conn, conn.transaction():
-        attempted = [r for r in results if r["status"] != "cancelled"]
-        await bulk_insert(conn, "delivery_attempts",
-                          [("delivery_id", "uuid"), ("status_code", "int4"), ("latency_ms", "int4"), ("error", "text")],
-                          [(r["id"], r["status_code"], r["latency_ms"], r["error"]) for r in attempted])
+        # one statement: the attempts made (a cancelled delivery made none) and each delivery's outcome
         await conn.execute(
             """
+            WITH u AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::float8[], $6::int4[],
+                                     $7::int4[]) AS u(id, status, code, error, retry_in_s, counted, latency_ms)
+            ), attempts AS (
+                INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error)
+                SELECT id, code, latency_ms, error FROM u WHERE counted = 1
+            )
             UPDATE deliveries d SET attempts = d.attempts + u.counted, status = u.status, last_status = u.code,
                 last_error = u.error, next_attempt_at = now() + make_interval(secs => u.retry_in_s),
                 delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE NULL END
-            FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::float8[], $6::int4[])
-                AS u(id, status, code, error, retry_in_s, counted)
-            WHERE d.id = u.id AND d.status <> 'cancelled'
+            FROM u WHERE d.id = u.id AND d.status <> 'cancelled'
             """,
             [r["id"] for r in results], [r["status"] for r in results], [r["status_code"] for r in results],
             [r["error"] for r in results], [float(r["retry_in_s"] or 0.0) for r in results],
-            [0 if r["status"] == "cancelled" else 1 for r in results],
+            [0 if r["status"] == "cancelled" else 1 for r in results], [r["latency_ms"] for r in results],
         )
         pauses: dict[Any, float] = {}
         for r in results:
