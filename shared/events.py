@@ -263,9 +263,16 @@ class ContributionProposed(EventData, ContributionIn, name="contribution.propose
 
 
 class SynthesisUpdated(EventData, name="synthesis.updated", version=1):
-    scope: Literal["network", "country", "territory"]
-    key: str = Field(description="'network', a country code, or a territory slug")
-    country: str | None = None
+    """A scope's synthesis has a new version. Subjects: `palabre.synthesis.updated.network`, `….<cc>`,
+    `….<cc>.<territory>`, `….<cc>.<territory>.<consultation>` (a consultation, under its territory) and
+    `….framework.<framework>` (a framework across the territories that use it)."""
+
+    scope: Literal["network", "country", "territory", "consultation", "framework"]
+    key: str = Field(description="'network', a country code, a territory slug, a consultation id or a framework id")
+    country: str | None = Field(default=None, description="the country of a territory's or a consultation's scope")
+    territory: str | None = Field(default=None, description="the territory holding a consultation's scope")
+    framework: str | None = Field(default=None, description="the framework of a consultation's or a framework's "
+                                                            "scope (the one whose axes its synthesis counts)")
     version: int
     contributions_count: int
     computed_at: datetime
@@ -277,7 +284,28 @@ class SynthesisUpdated(EventData, name="synthesis.updated", version=1):
             return f"{self.subject_prefix}.network"
         if self.scope == "country":
             return f"{self.subject_prefix}.{self.key.lower()}"
-        return f"{self.subject_prefix}.{(self.country or 'xx').lower()}.{self.key}"
+        if self.scope == "framework":
+            return f"{self.subject_prefix}.framework.{self.key}"
+        place = f"{self.subject_prefix}.{(self.country or 'xx').lower()}"
+        if self.scope == "consultation":
+            return f"{place}.{self.territory or 'unknown'}.{self.key}"
+        return f"{place}.{self.key}"
+
+
+class AxisPlacement(BaseModel):
+    contribution_id: str
+    consultation: str
+    framework: str = Field(description="the id of the consultation's framework")
+    axis: str | None = Field(description="an axis of that framework; null: on none of its axes (non classé)")
+    axis_source: str = Field(description="'source', 'classifier' or 'person'")
+
+
+class AxesPlaced(TerritoryScoped, name="synthesis.axes-placed", version=1):
+    """Where synthesis placed published contributions of one territory: on arrival, when a recompute moved
+    them, or when a person corrected them. Ids and axes, no text."""
+
+    placements: list[AxisPlacement]
+    placed_at: datetime
 
 
 ALL_EVENTS: list[type[EventData]] = [
@@ -292,6 +320,7 @@ ALL_EVENTS: list[type[EventData]] = [
     ContributionWithdrawn,
     AxisCorrected,
     SynthesisUpdated,
+    AxesPlaced,
     ContributionProposed,
 ]
 EVENT_TYPES: dict[str, type[EventData]] = {model.event_type: model for model in ALL_EVENTS}

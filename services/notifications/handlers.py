@@ -10,6 +10,7 @@ from services.notifications.domain.public_events import Links, PublicEvent
 from shared.db import apply_in_order
 from shared.decision_order import Change
 from shared.events import (
+    AxesPlaced,
     CloudEvent,
     ConsultationClosed,
     ConsultationOpened,
@@ -115,6 +116,16 @@ def register(runtime) -> None:
     async def notify_consultation(conn, events: list[CloudEvent[ConsultationOpened | ConsultationClosed]]) -> None:
         """A consultation opened or closed: delivered to matching subscriptions."""
         await publish_to_partners(conn, events, lambda e: [public_events.from_consultation(e, max_bytes)])
+        await store.upsert_consultation_frameworks(conn, [
+            (e.data.consultation, e.data.framework.id, [axis.id for axis in e.data.framework.axes])
+            for e in events if isinstance(e.data, ConsultationOpened)])
+
+    @runtime.consumer(AxesPlaced, durable="notifications-axes-placed")
+    async def file_under_axes(conn, events: list[AxesPlaced]) -> None:
+        """Where synthesis placed each published contribution: its feed item is filed under that framework
+        and axis (`/feeds/frameworks/{framework}/axes/{axis}`)."""
+        await store.place_axes(conn, [(p.contribution_id, p.framework, p.axis, p.axis_source, e.placed_at)
+                                      for e in events for p in e.placements])
 
     @runtime.consumer(TerritoryRegistered, durable="notifications-territories")
     async def keep_territories(conn, territories: list[TerritoryRegistered]) -> None:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from services.notifications import store
 from services.notifications.domain import feeds, open_data
 from services.notifications.handlers import links_of
+from shared.frameworks import DEFAULT_FRAMEWORK_ID
 from shared.http import Problem
 
 router = APIRouter()
@@ -20,8 +21,10 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 FEED_TYPES = {"json": "application/feed+json", "atom": "application/atom+xml; charset=utf-8"}
 DEFAULT_PAGE = 50
+UNCLASSIFIED = "non-classe"
 SCOPE_TITLES = {"network": "le réseau", "countries": "le pays {key}", "territories": "le territoire {key}",
-                "axes": "l'axe {key}"}
+                "frameworks": "le cadre {key}", "framework-axes": "l'axe {axis} du cadre {key}",
+                "framework-unclassified": "le cadre {key}, sur aucun de ses axes"}
 
 
 def _split(file: str, formats: set[str]) -> tuple[str, str]:
@@ -41,11 +44,11 @@ def _check_key(scope: str, key: str) -> str:
     return key
 
 
-async def _feed(request: Request, scope: str, key: str | None, fmt: str, before: int | None, limit: int,
+async def _feed(request: Request, scope: str, keys: list[str], fmt: str, before: int | None, limit: int,
                 if_none_match: str | None, if_modified_since: str | None) -> Response:
     runtime = request.app.state.runtime
     base = runtime.settings.base_url_of("notifications")
-    items = await store.feed_page(runtime.db, scope, key, before=before, limit=limit)
+    items = await store.feed_page(runtime.db, scope, keys, before=before, limit=limit)
     query = f"?before={before}" if before is not None else ""
     if limit != DEFAULT_PAGE:
         query += ("&" if query else "?") + f"limit={limit}"
@@ -53,7 +56,8 @@ async def _feed(request: Request, scope: str, key: str | None, fmt: str, before:
     next_url = None
     if len(items) == limit:
         next_url = f"{base}{path}?before={items[-1]['seq']}" + (f"&limit={limit}" if limit != DEFAULT_PAGE else "")
-    title = "Palabre — contributions publiées dans " + SCOPE_TITLES[scope].format(key=key)
+    title = "Palabre — contributions publiées dans " + SCOPE_TITLES[scope].format(key=keys[0] if keys else "",
+                                                                                   axis=keys[-1] if keys else "")
     page = feeds.FeedPage(title=title, home_url=base + path.rsplit(".", 1)[0], self_url=f"{base}{path}{query}",
                           next_url=next_url, items=items, item_url=links_of(runtime).item("{id}"))
     page_etag = feeds.etag(fmt, page)
@@ -82,21 +86,65 @@ async def network_feed(fmt: str, request: Request, before: PageBefore = None, li
                        if_modified_since: Annotated[str | None, Header()] = None):
     if fmt not in FEED_TYPES:
         raise Problem(404, "Unknown format", "use .json (JSON Feed 1.1) or .atom")
-    return await _feed(request, "network", None, fmt, before, limit, if_none_match, if_modified_since)
+    return await _feed(request, "network", [], fmt, before, limit, if_none_match, if_modified_since)
 
 
 @router.get("/feeds/{scope}/{file}", tags=["feeds"],
-            summary="Published contributions of a country, a territory or an axis (`{key}.json` or `{key}.atom`)")
+            summary="Published contributions of a country, a territory, a framework, or an axis of the network's "
+                    "common framework (`{key}.json` or `{key}.atom`)",
+            description="`/feeds/frameworks/{framework}.*`: the contributions synthesis placed in that framework "
+                        "(on any of its axes, or on none). `/feeds/axes/{axis}.*` is "
+                        f"`/feeds/frameworks/{DEFAULT_FRAMEWORK_ID}/axes/{{axis}}.*`: the axes of the common "
+                        "framework of the call, never another framework's axis of the same name.")
 async def scoped_feed(scope: str, file: str, request: Request, before: PageBefore = None,
                       limit: PageLimit = DEFAULT_PAGE, if_none_match: Annotated[str | None, Header()] = None,
                       if_modified_since: Annotated[str | None, Header()] = None):
-    if scope not in ("countries", "territories", "axes"):
-        raise Problem(404, "Unknown feed", "feeds exist for network, countries, territories and axes")
+    if scope not in ("countries", "territories", "frameworks", "axes"):
+        raise Problem(404, "Unknown feed", "feeds exist for network, countries, territories, frameworks and axes")
     key, fmt = _split(file, set(FEED_TYPES))
     key = _check_key(scope, key)
-    if scope != "axes":
+    if scope == "axes":
+        return await _axis_feed(request, DEFAULT_FRAMEWORK_ID, key, fmt, before, limit, if_none_match,
+                                if_modified_since)
+    if scope == "frameworks":
+        await _framework_axes(request, key)
+    else:
         await _known(request, {"countries": "country", "territories": "territory"}[scope], key)
-    return await _feed(request, scope, key, fmt, before, limit, if_none_match, if_modified_since)
+    return await _feed(request, scope, [key], fmt, before, limit, if_none_match, if_modified_since)
+
+
+@router.get("/feeds/frameworks/{framework}/axes/{file}", tags=["feeds"],
+            summary="Published contributions synthesis placed on an axis of a framework (`{axis}.json` or "
+                    "`{axis}.atom`)",
+            description="The axis synthesis placed each contribution on (from its source, its classifier or a "
+                        "person, as `GET /v1/contributions/{id}` on synthesis tells), not the one the source gave; "
+                        "a contribution moved by a recompute or a person moves feed. `non-classe`: the "
+                        "contributions on none of the framework's axes.")
+async def framework_axis_feed(framework: str, file: str, request: Request, before: PageBefore = None,
+                              limit: PageLimit = DEFAULT_PAGE, if_none_match: Annotated[str | None, Header()] = None,
+                              if_modified_since: Annotated[str | None, Header()] = None):
+    axis, fmt = _split(file, set(FEED_TYPES))
+    return await _axis_feed(request, _check_key("frameworks", framework), _check_key("axes", axis), fmt, before,
+                            limit, if_none_match, if_modified_since)
+
+
+async def _axis_feed(request: Request, framework: str, axis: str, fmt: str, before: int | None, limit: int,
+                     if_none_match: str | None, if_modified_since: str | None) -> Response:
+    if axis != UNCLASSIFIED and axis not in await _framework_axes(request, framework):
+        raise Problem(404, "Unknown axis", f"the framework {framework!r} has no axis {axis!r}")
+    if axis == UNCLASSIFIED:
+        scope, keys = "framework-unclassified", [framework]
+    else:
+        scope, keys = "framework-axes", [framework, axis]
+    return await _feed(request, scope, keys, fmt, before, limit, if_none_match, if_modified_since)
+
+
+async def _framework_axes(request: Request, framework: str) -> set[str]:
+    """The axes of a framework the network uses; a 404 for one it does not."""
+    axes = await store.framework_axes(request.app.state.runtime.db, framework)
+    if axes is None:
+        raise Problem(404, "Unknown framework", f"no consultation of the network uses a framework {framework!r}")
+    return axes
 
 
 async def _known(request: Request, scope: str, key: str) -> None:
@@ -122,7 +170,8 @@ async def published_item(contribution_id: str, request: Request):
                           reason="erased" if withdrawn["erased"] else "decision")
         raise Problem(404, "Unknown item", f"no published contribution {contribution_id!r}")
     return {"id": str(item["contribution_id"]), "territory": item["territory"],
-            "country": (item["country"] or "").strip(), "consultation": item["consultation"], "axis": item["axis"],
+            "country": (item["country"] or "").strip(), "consultation": item["consultation"],
+            "framework": item["framework"], "axis": item["axis"],
             "kind": item["kind"], "title": item["title"], "text": item["text"],
             "published_at": item["occurred_at"].isoformat()}
 

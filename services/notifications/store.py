@@ -243,38 +243,84 @@ async def insert_feed_items(conn: asyncpg.Connection, rows: Sequence[tuple]) -> 
     await bulk_insert(conn, "feed_items", FEED_COLUMNS, rows, suffix="ON CONFLICT (event_id) DO NOTHING")
 
 
-FEED_SCOPES = {"network": None, "countries": "country", "territories": "territory", "axes": "axis"}
+FEED_SELECT = (
+    "SELECT f.seq, f.event_id, f.contribution_id, f.territory, f.country, "
+    "CASE WHEN p.contribution_id IS NULL THEN f.axis ELSE p.axis END AS axis, p.framework, f.title, f.text, "
+    "f.occurred_at, f.payload->'data'->>'kind' AS kind, f.payload->'data'->>'consultation' AS consultation "
+    "FROM feed_items f LEFT JOIN axis_placements p ON p.contribution_id = f.contribution_id"
+)
+"""A feed item with the framework and axis synthesis placed it on (until then, no framework and the axis
+its source gave)."""
+
+FEED_FILTERS = {"network": [], "countries": ["f.country = $"], "territories": ["f.territory = $"],
+                "frameworks": ["p.framework = $"], "framework-axes": ["p.framework = $", "p.axis = $"],
+                "framework-unclassified": ["p.framework = $", "p.axis IS NULL"]}
+"""Each scope's conditions; a trailing `$` takes the next key."""
 
 
-async def feed_page(pool: asyncpg.Pool, scope: str, key: str | None, *, before: int | None,
+async def feed_page(pool: asyncpg.Pool, scope: str, keys: Sequence[str], *, before: int | None,
                     limit: int) -> list[dict[str, Any]]:
-    """The newest published items of a scope (network, a country, a territory, an axis), by descending seq."""
-    column = FEED_SCOPES[scope]
-    where = ["event_type = 'contribution.published'"]
+    """The newest published items of a scope, by descending seq: the network, a country, a territory, a
+    framework, or (`framework-axes`, keys = framework, axis) the items synthesis placed on an axis of a
+    framework, or on none of its axes (`framework-unclassified`)."""
+    where = ["f.event_type = 'contribution.published'"]
     args: list[Any] = [limit]
-    if column:
-        args.append(key.upper() if column == "country" else key)
-        where.append(f"{column} = ${len(args)}")
+    given = iter(keys)
+    for condition in FEED_FILTERS[scope]:
+        if condition.endswith("$"):
+            args.append(next(given))
+            condition += str(len(args))
+        where.append(condition)
     if before is not None:
         args.append(before)
-        where.append(f"seq < ${len(args)}")
-    rows = await pool.fetch(
-        f"SELECT seq, event_id, contribution_id, territory, country, axis, title, text, occurred_at, "  # nosec B608 # constant SQL fragments; values are bind parameters
-        f"payload->'data'->>'kind' AS kind, payload->'data'->>'consultation' AS consultation "
-        f"FROM feed_items WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT $1",
-        *args,
-    )
+        where.append(f"f.seq < ${len(args)}")
+    sql = f"{FEED_SELECT} WHERE {' AND '.join(where)} ORDER BY f.seq DESC LIMIT $1"  # nosec B608 # constant SQL fragments
+    rows = await pool.fetch(sql, *args)
     return [dict(row) for row in rows]
 
 
 async def feed_item(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
-    row = await pool.fetchrow(
-        "SELECT seq, event_id, contribution_id, territory, country, axis, title, text, occurred_at, "
-        "payload->'data'->>'kind' AS kind, payload->'data'->>'consultation' AS consultation "
-        "FROM feed_items WHERE contribution_id = $1 ORDER BY seq DESC LIMIT 1",
-        contribution_id,
-    )
+    sql = f"{FEED_SELECT} WHERE f.contribution_id = $1 ORDER BY f.seq DESC LIMIT 1"  # nosec B608 # constant SQL
+    row = await pool.fetchrow(sql, contribution_id)
     return dict(row) if row else None
+
+
+async def place_axes(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, str | None, str, Any]]) -> None:
+    """(contribution id, framework, axis, axis source, placed at): where synthesis placed each contribution;
+    a placement older than the one kept is left out (events may arrive out of order)."""
+    latest: dict[str, tuple] = {}
+    for row in rows:
+        if row[0] not in latest or latest[row[0]][4] <= row[4]:
+            latest[row[0]] = row
+    await bulk_insert(
+        conn, "axis_placements",
+        [("contribution_id", "uuid"), ("framework", "text"), ("axis", "text"), ("axis_source", "text"),
+         ("placed_at", "timestamptz")], list(latest.values()),
+        suffix="ON CONFLICT (contribution_id) DO UPDATE SET framework = EXCLUDED.framework, axis = EXCLUDED.axis, "
+               "axis_source = EXCLUDED.axis_source, placed_at = EXCLUDED.placed_at "
+               "WHERE axis_placements.placed_at <= EXCLUDED.placed_at",
+    )
+
+
+async def upsert_consultation_frameworks(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, list[str]]]) -> None:
+    """(consultation, framework id, its axes' ids). Consultations open seldom: one statement each."""
+    await conn.executemany(
+        "INSERT INTO consultation_frameworks (consultation, framework, axes) VALUES ($1, $2, $3) "
+        "ON CONFLICT (consultation) DO UPDATE SET framework = EXCLUDED.framework, axes = EXCLUDED.axes", rows)
+
+
+async def framework_axes(pool: asyncpg.Pool, framework: str) -> set[str] | None:
+    """The axes a framework has had in the network's consultations (and those synthesis placed contributions
+    on); None for a framework no consultation uses."""
+    row = await pool.fetchrow(
+        "SELECT array(SELECT DISTINCT unnest(axes) FROM consultation_frameworks WHERE framework = $1) AS axes, "
+        "EXISTS (SELECT 1 FROM consultation_frameworks WHERE framework = $1) "
+        "OR EXISTS (SELECT 1 FROM axis_placements WHERE framework = $1) AS known", framework)
+    if not row["known"]:
+        return None
+    placed = await pool.fetch("SELECT DISTINCT axis FROM axis_placements WHERE framework = $1 AND axis IS NOT NULL",
+                              framework)
+    return set(row["axes"]) | {r["axis"] for r in placed}
 
 
 # --- deliveries --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from services.synthesis.classifiers import REFRESH_S, ClassifierCache
 from services.synthesis.settings import get_synthesis_settings
 from services.synthesis.ui import routes as ui
 from shared.logging import get_logger
+from shared.events import AxesPlaced
 from shared.service import ServiceRuntime
 
 log = get_logger(__name__)
@@ -21,6 +22,7 @@ runtime = ServiceRuntime(
 )
 classifiers = ClassifierCache(get_synthesis_settings().classifier_corpus, runtime.settings.secret_key)
 handlers.register(runtime, classifiers)
+runtime.publishes(AxesPlaced, "Where published contributions were placed: on arrival, or by a person's correction")
 
 
 @runtime.background_task

@@ -13,11 +13,14 @@ from shared.bus import Unprocessable
 from shared.db import apply_in_order
 from shared.decision_order import Change
 from shared.events import (
+    AxesPlaced,
     AxisCorrected,
+    AxisPlacement,
     CloudEvent,
     ContributionPublished,
     SynthesisUpdated,
     deterministic_event_id,
+    utcnow,
 )
 from shared.frameworks import Framework
 from shared.outbox import add_events
@@ -49,8 +52,14 @@ async def add_published(conn, contributions: Sequence[ContributionPublished], cl
         )
         for c, (axis, source, confidence) in zip(contributions, assignments, strict=True)
     ]
-    inserted = await store.insert_published(conn, rows)
-    await store.add_counts(conn, inserted)
+    inserted_ids = await store.insert_published(conn, rows)
+    inserted = [row for row in rows if row.id in inserted_ids]
+    await store.add_counts(conn, [(r.territory, r.country, r.axis, r.kind, r.author_role, r.channel) for r in inserted])
+    await announce_placements(conn, [
+        (r.territory, r.country, AxisPlacement(contribution_id=r.id, consultation=r.consultation,
+                                               framework=frameworks[r.consultation]["id"], axis=r.axis,
+                                               axis_source=r.axis_source))
+        for r in inserted])
     await store.request_recompute(conn, store.scopes_of(
         sorted({(c.territory, c.country) for c in contributions})))
 
@@ -144,29 +153,60 @@ async def _place_on_axis(conn, row: dict[str, Any], axis: str, corrected_by: str
     await store.add_counts(conn, [(key[0], key[1], row["axis"], *key[2:])], sign=-1)
     await store.add_counts(conn, [(key[0], key[1], axis, *key[2:])])
     await store.request_recompute(conn, store.scopes_of([(row["territory"], row["country"])]))
+    await announce_placements(conn, [(row["territory"], row["country"], AxisPlacement(
+        contribution_id=str(row["id"]), consultation=row["consultation"], framework=row["framework"]["id"],
+        axis=axis, axis_source="person"))])
+
+
+PLACEMENTS_PER_EVENT = 500
+
+
+async def announce_placements(conn, placements: Sequence[tuple[str, str, AxisPlacement]]) -> None:
+    """`synthesis.axes-placed` for these (territory, country, placement): one event per territory (and per
+    500 placements), so that notifications files each feed item under its framework and the axis given here."""
+    by_territory: dict[tuple[str, str], list[AxisPlacement]] = {}
+    for territory, country, placement in placements:
+        by_territory.setdefault((territory, country), []).append(placement)
+    placed_at = utcnow()
+    events = [(AxesPlaced(territory=territory, country=country, placed_at=placed_at,
+                          placements=group[start:start + PLACEMENTS_PER_EVENT]), None)
+              for (territory, country), group in sorted(by_territory.items())
+              for start in range(0, len(group), PLACEMENTS_PER_EVENT)]
+    await add_events(conn, events, source=SOURCE)
 
 
 async def store_recompute(conn, documents: dict[tuple[str, str], dict[str, Any]],
                           changes: Sequence[tuple[str, str | None, str | None, float, str]],
                           subthemes: dict[str, str | None]) -> list[tuple[str, str, int, datetime]]:
     """Write one recompute: axes re-placed by the refitted classifier (counts moved, each move in the
-    contribution's axis history), sub-themes, a new version of each scope's synthesis, and a
-    `synthesis.updated` event per network, country or territory scope saying how many contributions moved
-    (a consultation's or a framework's synthesis is stored and served, not announced)."""
+    contribution's axis history, and announced), sub-themes, a new version of each scope's synthesis, and a
+    `synthesis.updated` event per scope (network, country, territory, consultation, framework) saying how
+    many contributions moved."""
     moved = await store.move_axes(conn, changes)
     await store.write_subthemes(conn, subthemes)
+    consultations = sorted({r["consultation"] for r in moved} | {key for scope, key in documents
+                                                                 if scope == "consultation"})
+    places = await store.consultation_places(conn, consultations)
+    await announce_placements(conn, [(r["territory"], r["country"], AxisPlacement(
+        contribution_id=r["id"], consultation=r["consultation"], framework=places[r["consultation"]]["framework"],
+        axis=r["axis"], axis_source="classifier")) for r in moved])
     written, events = [], []
     for (scope, key), document in sorted(documents.items()):
         version, computed_at = await store.insert_synthesis(conn, scope, key, document["contributions_count"],
                                                             document)
         written.append((scope, key, version, computed_at))
-        if scope not in ("network", "country", "territory"):
-            continue
-        country = key if scope == "country" else (
-            await store.territory_country(conn, key) if scope == "territory" else None)
-        events.append((SynthesisUpdated(scope=scope, key=key, country=country, version=version,
+        where: dict[str, Any] = {}
+        if scope == "country":
+            where = {"country": key}
+        elif scope == "territory":
+            where = {"country": await store.territory_country(conn, key)}
+        elif scope == "consultation" and key in places:
+            where = {k: places[key][k] for k in ("country", "territory", "framework")}
+        elif scope == "framework":
+            where = {"framework": key}
+        events.append((SynthesisUpdated(scope=scope, key=key, version=version, **where,
                                         contributions_count=document["contributions_count"],
-                                        computed_at=computed_at, axes_moved=moved),
+                                        computed_at=computed_at, axes_moved=len(moved)),
                        deterministic_event_id("synthesis-updated", scope, key, str(version))))
     await add_events(conn, events, source=SOURCE)
     return written

@@ -67,8 +67,8 @@ PUBLISHED_COLUMNS = [
 ]
 
 
-async def insert_published(conn: asyncpg.Connection, rows: Sequence[PublishedRow]) -> list[tuple]:
-    """Insert newly published contributions; returns the rows actually inserted (for the counts).
+async def insert_published(conn: asyncpg.Connection, rows: Sequence[PublishedRow]) -> set[str]:
+    """Insert newly published contributions; returns the ids of those actually inserted (for the counts).
 
     A contribution published again (a decision changed on appeal, e.g. now redacted) keeps its place and
     its axis but takes the new published text: nothing public may outlive its redaction.
@@ -79,9 +79,9 @@ async def insert_published(conn: asyncpg.Connection, rows: Sequence[PublishedRow
                "published_at = EXCLUDED.published_at "
                "WHERE contributions.text IS DISTINCT FROM EXCLUDED.text "
                "OR contributions.title IS DISTINCT FROM EXCLUDED.title "
-               "RETURNING (xmax = 0) AS inserted, territory, country, axis, kind, author_role, channel",
+               "RETURNING (xmax = 0) AS inserted, id::text",
     )
-    return [tuple(row)[1:] for row in written if row["inserted"]]
+    return {row["id"] for row in written if row["inserted"]}
 
 
 async def remove_published(conn: asyncpg.Connection, ids: Sequence[str]) -> list[tuple]:
@@ -258,15 +258,16 @@ async def stored_classifiers(conn, keys: Sequence[str]) -> list[tuple[str, datet
 
 
 async def move_axes(conn: asyncpg.Connection,
-                    changes: Sequence[tuple[str, str | None, str | None, float, str]]) -> int:
+                    changes: Sequence[tuple[str, str | None, str | None, float, str]]) -> list[dict[str, Any]]:
     """Apply the classifier's new placements (id, previous axis, axis, confidence, classifier version), move
-    the counts, and record each move in the contribution's axis history.
+    the counts, and record each move in the contribution's axis history; returns the contributions moved
+    (id, territory, country, consultation, axis).
 
     A row changed meanwhile (corrected by a person, withdrawn) is left alone: the guard on the previous axis
     and on where it came from sees to that.
     """
     if not changes:
-        return 0
+        return []
     moved = await conn.fetch(
         """
         WITH moved AS (
@@ -274,20 +275,22 @@ async def move_axes(conn: asyncpg.Connection,
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float4[], $5::text[])
                 AS u(id, previous, axis, confidence, version)
             WHERE c.id = u.id AND c.axis IS NOT DISTINCT FROM u.previous AND c.axis_source IN ('classifier', 'none')
-            RETURNING c.id, c.territory, c.country, u.previous, u.axis, c.kind, c.author_role, c.channel,
-                      u.confidence, u.version
+            RETURNING c.id, c.territory, c.country, c.consultation, u.previous, u.axis, c.kind, c.author_role,
+                      c.channel, u.confidence, u.version
         ), recorded AS (
             INSERT INTO axis_history (contribution_id, previous_axis, axis, axis_source, classifier_version, confidence)
             SELECT id, previous, axis, 'classifier', version, confidence FROM moved
         )
-        SELECT territory, country, previous, axis, kind, author_role, channel FROM moved
+        SELECT id::text, territory, country::text, consultation, previous, axis, kind, author_role, channel FROM moved
         """,
         [c[0] for c in changes], [c[1] for c in changes], [c[2] for c in changes], [c[3] for c in changes],
         [c[4] for c in changes],
     )
-    await add_counts(conn, [(r[0], r[1], r[2], r[4], r[5], r[6]) for r in moved], sign=-1)
-    await add_counts(conn, [(r[0], r[1], r[3], r[4], r[5], r[6]) for r in moved])
-    return len(moved)
+    keys = [(r["territory"], r["country"], r["kind"], r["author_role"], r["channel"]) for r in moved]
+    await add_counts(conn, [(t, c, r["previous"], *rest) for r, (t, c, *rest) in zip(moved, keys, strict=True)],
+                     sign=-1)
+    await add_counts(conn, [(t, c, r["axis"], *rest) for r, (t, c, *rest) in zip(moved, keys, strict=True)])
+    return [{k: r[k] for k in ("id", "territory", "country", "consultation", "axis")} for r in moved]
 
 
 async def axis_history(pool, contribution_id: str) -> list[dict[str, Any]]:
@@ -328,10 +331,19 @@ async def territory_country(conn, territory: str) -> str | None:
     return await conn.fetchval("SELECT country::text FROM territories WHERE id = $1", territory)
 
 
+async def consultation_places(conn, consultations: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """consultation id → its territory, the territory's country and the framework's id."""
+    rows = await conn.fetch(
+        "SELECT k.id, k.territory, t.country::text AS country, k.framework->>'id' AS framework "
+        "FROM consultations k LEFT JOIN territories t ON t.id = k.territory WHERE k.id = ANY($1::text[])",
+        list(consultations))
+    return {row["id"]: dict(row) for row in rows}
+
+
 async def contribution_for_update(conn: asyncpg.Connection, contribution_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
-        "SELECT c.id, c.territory, c.country::text AS country, c.axis, c.axis_source, c.kind, c.author_role, "
-        "c.channel, k.framework FROM contributions c LEFT JOIN consultations k ON k.id = c.consultation "
+        "SELECT c.id, c.territory, c.country::text AS country, c.consultation, c.axis, c.axis_source, c.kind, "
+        "c.author_role, c.channel, k.framework FROM contributions c LEFT JOIN consultations k ON k.id = c.consultation "
         "WHERE c.id = $1 FOR UPDATE OF c",
         contribution_id,
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 from services.synthesis.classifiers import ClassifierCache
 from services.synthesis.settings import get_synthesis_settings
 from services.synthesis.worker import Activity, Recomputer
-from shared.events import SynthesisUpdated
+from shared.events import AxesPlaced, SynthesisUpdated
 from shared.service import ServiceRuntime
 
 runtime = ServiceRuntime(
@@ -26,6 +26,8 @@ async def recompute_syntheses(runtime: ServiceRuntime) -> None:
     await recomputer.run(runtime)
 
 
-runtime.publishes(SynthesisUpdated, "A synthesis was recomputed: its new version")
+runtime.publishes(SynthesisUpdated, "A synthesis was recomputed: its new version (network, country, territory, "
+                                    "consultation or framework)")
+runtime.publishes(AxesPlaced, "Contributions a recompute moved to another axis")
 
 app = runtime.create_app()

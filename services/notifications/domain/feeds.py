@@ -1,9 +1,11 @@
 """Pull feeds of published contributions: JSON Feed 1.1 and Atom (RFC 4287), paginated newest first.
 
-Items come from the feed table (published content only). Text is carried as text, never as HTML: JSON
-escapes it by construction and the Atom document is built with an XML serializer, so `<`, `&` and
-quotes in a contribution cannot become markup. Pages link to the next, older, page (`next_url` in JSON
-Feed, `<link rel="next">` in Atom). The validators (ETag, Last-Modified) depend on what the page shows.
+Items come from the feed table (published content only). `framework` and `axis` are where synthesis placed
+the contribution; until it has, `framework` is null and `axis` is the one the source gave. Text is carried
+as text, never as HTML: JSON escapes it by construction and the Atom document is built with an XML
+serializer, so `<`, `&` and quotes in a contribution cannot become markup. Pages link to the next, older,
+page (`next_url` in JSON Feed, `<link rel="next">` in Atom). The validators (ETag, Last-Modified) depend on
+what the page shows.
 """
 
 import hashlib
@@ -43,8 +45,8 @@ def item_title(item: dict[str, Any]) -> str:
 
 
 def tags_of(item: dict[str, Any]) -> list[str]:
-    return [tag for tag in (item.get("territory"), (item.get("country") or "").strip() or None, item.get("axis"),
-                            item.get("kind")) if tag]
+    return [tag for tag in (item.get("territory"), (item.get("country") or "").strip() or None, item.get("framework"),
+                            item.get("axis"), item.get("kind")) if tag]
 
 
 def json_feed(page: FeedPage) -> dict[str, Any]:
@@ -63,7 +65,7 @@ def json_feed(page: FeedPage) -> dict[str, Any]:
                 "date_published": item["occurred_at"].isoformat(),
                 "tags": tags_of(item),
                 "_palabre": {"territory": item["territory"], "country": (item["country"] or "").strip(),
-                             "axis": item["axis"], "kind": item.get("kind"),
+                             "framework": item.get("framework"), "axis": item["axis"], "kind": item.get("kind"),
                              "consultation": item.get("consultation")},
             }
             for item in page.items

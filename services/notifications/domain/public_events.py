@@ -75,6 +75,10 @@ class Links:
             return f"{self.synthesis}/v1/syntheses/network"
         if scope == "country":
             return f"{self.synthesis}/v1/syntheses/countries/{key}"
+        if scope == "consultation":
+            return f"{self.synthesis}/v1/syntheses/consultations/{key}"
+        if scope == "framework":
+            return f"{self.synthesis}/v1/syntheses/frameworks/{key}"
         return f"{self.synthesis}/v1/syntheses/territories/{key}"
 
 
@@ -164,7 +168,7 @@ def decision_taken(event: CloudEvent[ContributionPublished | ContributionRejecte
 
 def from_synthesis(event: CloudEvent[SynthesisUpdated], links: Links, max_bytes: int) -> PublicEvent:
     data = event.data
-    territory = data.key if data.scope == "territory" else None
+    territory = data.key if data.scope == "territory" else data.territory
     country = (data.country or (data.key if data.scope == "country" else None) or "").upper() or None
     document = _envelope(event, event_id=event.id, event_type=event.type, data=data.model_dump(mode="json"),
                          dataref=links.synthesis_document(data.scope, data.key))

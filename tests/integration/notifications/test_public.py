@@ -7,22 +7,26 @@ import io
 import json
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import httpx
 import pytest
 
 from shared.events import (
+    AxesPlaced,
+    AxisPlacement,
     ConsultationOpened,
+    ContributionPublished,
     ContributionHeld,
     ContributionRejected,
     SynthesisUpdated,
     TerritoryRegistered,
 )
-from shared.frameworks import default_framework
+from shared.dlq import dead_letters
+from shared.frameworks import DEFAULT_FRAMEWORK_ID, default_framework
 from shared.vocabulary import Outcome
-from tests.harness import wait_for
+from tests.harness import async_wait_for, wait_for
 from tests.integration.notifications.support import (
     Receiver,
     create_partner,
@@ -81,6 +85,14 @@ def feed_ids(stack, path: str) -> set[str]:
     if response.status_code == 404:
         return set()
     return {entry["id"] for entry in response.json()["items"]}
+
+
+def placed(place: str, country: str, framework: str, axis: str | None, *events: ContributionPublished,
+           at: datetime | None = None) -> AxesPlaced:
+    """What synthesis announces once it has placed these contributions on `axis` of `framework`."""
+    return AxesPlaced(territory=place, country=country, placed_at=at or datetime.now(UTC), placements=[
+        AxisPlacement(contribution_id=e.contribution_id, consultation=e.consultation, framework=framework, axis=axis,
+                      axis_source="classifier") for e in events])
 
 
 def not_published(kind, source, outcome: Outcome):
@@ -171,13 +183,45 @@ async def test_syntheses_and_consultations_reach_their_subscribers(stack, receiv
     assert events["palabre.consultation.opened.v1"]["data"]["framework"]["axes"][0]["id"]
 
 
+async def test_consultation_and_framework_syntheses_are_announced(stack, receiver):
+    """A consultation's synthesis reaches the subscribers of its territory and country; a framework's, those
+    who follow no territory; each points at its own document."""
+    place, framework = territory(), f"cadre-{uuid.uuid4().hex[:6]}"
+    own = subscribe(stack, create_partner(stack, f"cons-{place}"), f"{receiver.url}/own", territories=[place],
+                    event_types=["synthesis.updated"])
+    everything = subscribe(stack, create_partner(stack, f"all-{place}"), f"{receiver.url}/all",
+                           event_types=["synthesis.updated"])
+    now = datetime.now(UTC)
+    consultation = SynthesisUpdated(scope="consultation", key=f"{place}-ia", country="FR", territory=place,
+                                    framework=framework, version=2, contributions_count=7, computed_at=now)
+    across = SynthesisUpdated(scope="framework", key=framework, framework=framework, version=5,
+                              contributions_count=70, computed_at=now)
+    assert consultation.bus_subject() == f"palabre.synthesis.updated.fr.{place}.{place}-ia"
+    assert across.bus_subject() == f"palabre.synthesis.updated.framework.{framework}"
+    await publish(stack, consultation, across)
+    wait_for(lambda: len(receiver.accepted("/own")) == 1, 60, what="the consultation's synthesis")
+    [mine] = [verify(r, own["secret"]) for r in receiver.accepted("/own")]
+    assert mine["data"]["scope"] == "consultation" and mine["data"]["territory"] == place
+    assert mine["dataref"].endswith(f"/v1/syntheses/consultations/{place}-ia")
+
+    def seen_by_everyone():
+        documents = [verify(r, everything["secret"]) for r in receiver.accepted("/all")]
+        mine = {d["data"]["scope"]: d for d in documents if d["data"]["key"] in (f"{place}-ia", framework)}
+        return mine if len(mine) == 2 else None
+
+    both = wait_for(seen_by_everyone, 60, what="both syntheses for an unfiltered subscriber")
+    assert both["framework"]["dataref"].endswith(f"/v1/syntheses/frameworks/{framework}")
+    assert both["framework"]["data"]["framework"] == framework
+
+
 async def test_feeds_parse_paginate_escape_and_revalidate(stack):
-    place, axis = territory(), f"axe-{uuid.uuid4().hex[:6]}"
+    place, axis, framework = territory(), f"axe-{uuid.uuid4().hex[:6]}", f"cadre-{uuid.uuid4().hex[:6]}"
+    axis_feed = f"/feeds/frameworks/{framework}/axes/{axis}"
     tricky = 'Pas de <script>alert("x")</script> & des « guillemets » \x07 ici.'
     events = [published(place, f"Contribution numéro {i}.", country="BE", axis=axis, title=f"Titre {i}")
               for i in range(4)]
     events.append(published(place, tricky, country="BE", axis=axis, title="<b>Gras</b> & co"))
-    await publish(stack, *events)
+    await publish(stack, *events, placed(place, "BE", framework, axis, *events))
     wait_for(lambda: len(feed_ids(stack, f"/feeds/territories/{place}.json")) == 5, 60, what="the feed items")
     newest_first = [e.contribution_id for e in reversed(events)]
 
@@ -202,20 +246,87 @@ async def test_feeds_parse_paginate_escape_and_revalidate(stack):
     atom = get(stack, f"/feeds/territories/{place}.atom").text
     assert "<script>" not in atom and "&lt;script&gt;" in atom
 
-    for path in ("/feeds/countries/be.json", f"/feeds/axes/{axis}.atom", "/feeds/network.json?limit=200"):
+    for path in ("/feeds/countries/be.json", f"{axis_feed}.atom", "/feeds/network.json?limit=200"):
         response = get(stack, path)
         assert response.status_code == 200
         ids = {entry["id"] for entry in parse_feed(response)[0]}
         assert set(newest_first) <= ids, path
 
-    first = get(stack, f"/feeds/axes/{axis}.json")
+    first = get(stack, f"{axis_feed}.json")
     etag, modified = first.headers["etag"], first.headers["last-modified"]
-    assert get(stack, f"/feeds/axes/{axis}.json", headers={"If-None-Match": etag}).status_code == 304
-    assert get(stack, f"/feeds/axes/{axis}.json", headers={"If-Modified-Since": modified}).status_code == 304
-    await publish(stack, published(place, "Une de plus.", country="BE", axis=axis))
-    wait_for(lambda: get(stack, f"/feeds/axes/{axis}.json", headers={"If-None-Match": etag}).status_code == 200,
+    assert get(stack, f"{axis_feed}.json", headers={"If-None-Match": etag}).status_code == 304
+    assert get(stack, f"{axis_feed}.json", headers={"If-Modified-Since": modified}).status_code == 304
+    one_more = published(place, "Une de plus.", country="BE", axis=axis)
+    await publish(stack, one_more, placed(place, "BE", framework, axis, one_more))
+    wait_for(lambda: get(stack, f"{axis_feed}.json", headers={"If-None-Match": etag}).status_code == 200,
              60, what="the feed to change")
-    assert get(stack, f"/feeds/axes/{axis}.json").headers["etag"] != etag
+    assert get(stack, f"{axis_feed}.json").headers["etag"] != etag
+
+
+async def test_axis_feeds_follow_where_synthesis_placed_each_contribution_in_its_framework(stack):
+    """Two frameworks with an axis of the same name keep apart; an item moves feed when synthesis moves it,
+    not on an older placement arriving late; the old `/feeds/axes/{axis}` is the common framework's axis."""
+    place = territory()
+    own, other = f"cadre-{uuid.uuid4().hex[:6]}", f"cadre-{uuid.uuid4().hex[:6]}"
+    said_economy = [published(place, f"Relancer l'économie locale, idée {i}.", axis="economie") for i in range(3)]
+    first, second, moved = said_economy
+    common = published(place, "Publier le registre des algorithmes de la ville.", axis=None)
+    earlier = datetime.now(UTC)
+    await publish(stack, *said_economy, common,
+                  ConsultationOpened(territory=place, country="FR", consultation=f"{place}-commune",
+                                     title="Consultation", framework=default_framework()),
+                  placed(place, "FR", own, "economie", first, moved, at=earlier),
+                  placed(place, "FR", other, "economie", second),
+                  placed(place, "FR", DEFAULT_FRAMEWORK_ID, "maitrise", common))
+    feed = f"/feeds/frameworks/{own}/axes/economie.json"
+    wait_for(lambda: get(stack, feed).status_code == 200 and feed_ids(stack, feed) == {first.contribution_id,
+                                                                                       moved.contribution_id},
+             60, what="the items placed on the framework's axis")
+    assert feed_ids(stack, f"/feeds/frameworks/{other}/axes/economie.json") == {second.contribution_id}
+    assert common.contribution_id in feed_ids(stack, "/feeds/axes/maitrise.json")
+    assert get(stack, "/feeds/axes/economie.json").status_code == 404  # not an axis of the common framework
+    item = get(stack, feed).json()["items"][0]
+    assert item["_palabre"]["framework"] == own and item["_palabre"]["axis"] == "economie"
+
+    # a recompute moves one to "non classé"; a placement older than the kept one changes nothing
+    await publish(stack, placed(place, "FR", own, None, moved, at=earlier + timedelta(seconds=1)),
+                  placed(place, "FR", own, "fiscalite", first, at=earlier - timedelta(seconds=1)))
+    unclassified = f"/feeds/frameworks/{own}/axes/non-classe.json"
+    wait_for(lambda: feed_ids(stack, unclassified) == {moved.contribution_id}, 60, what="the move")
+    assert feed_ids(stack, feed) == {first.contribution_id}
+    assert feed_ids(stack, f"/feeds/frameworks/{own}.json") == {first.contribution_id, moved.contribution_id}
+    assert get(stack, f"/v1/items/{moved.contribution_id}").json()["axis"] is None
+
+    for path, title in ((f"/feeds/frameworks/{own}/axes/fiscalite.json", "Unknown axis"),
+                        ("/feeds/frameworks/no-such-framework/axes/economie.json", "Unknown framework"),
+                        ("/feeds/frameworks/no-such-framework.atom", "Unknown framework"),
+                        (f"/feeds/frameworks/{own}/axes/Not%20A%20Slug.json", "Unknown feed")):
+        response = get(stack, path)
+        assert response.status_code == 404 and response.json()["title"] == title, (path, response.text)
+
+
+async def test_a_placement_without_its_framework_is_dead_lettered_with_its_reason(stack):
+    place, event_id = territory(), f"bad-placement-{uuid.uuid4().hex[:8]}"
+    bad = {"specversion": "1.0", "id": event_id, "source": "/tests/notifications", "time": datetime.now(UTC).isoformat(),
+           "type": AxesPlaced.event_type, "data": {"territory": place, "country": "FR",
+                                                   "placed_at": datetime.now(UTC).isoformat(),
+                                                   "placements": [{"contribution_id": str(uuid.uuid4()),
+                                                                   "consultation": f"{place}-ia", "axis": "x",
+                                                                   "axis_source": "classifier"}]}}
+    nc = await stack.nats_connect()
+    try:
+        js = nc.jetstream()
+        await js.publish(f"{AxesPlaced.subject_prefix}.fr.{place}", json.dumps(bad).encode(),
+                         headers={"Nats-Msg-Id": event_id})
+
+        async def dead_lettered():
+            return [d for d in await dead_letters(js) if d.event_id == event_id]
+
+        [letter] = await async_wait_for(dead_lettered, timeout=60, what="the placement dead-lettered")
+    finally:
+        await nc.close()
+    assert letter.consumer == "notifications-axes-placed"
+    assert "placements.0.framework" in letter.reason and "Field required" in letter.reason, letter.reason
 
 
 async def test_open_data_with_licence_and_formula_safe_cells(stack):

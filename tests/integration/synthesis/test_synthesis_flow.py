@@ -203,26 +203,67 @@ async def test_a_recompute_brings_subthemes_proposals_and_an_updated_event(stack
     assert network_doc["convergences"]
     assert any(d["territory"] == slug for d in network_doc["distinctive"])
 
+    seen = [e for e in await events_on(stack, "palabre.synthesis.updated.fr.*") if e["data"]["key"] == slug]
+    assert seen, "a palabre.synthesis.updated.v1 event for the territory is on the bus"
+    assert all(e["type"] == "palabre.synthesis.updated.v1" for e in seen)
+    assert doc["version"] in {e["data"]["version"] for e in seen}
+    assert all(e["data"]["scope"] == "territory" and e["data"]["country"] == "FR" for e in seen)
+
+
+async def events_on(stack, subject: str) -> list[dict]:
+    """Every event JetStream keeps on `subject` (a wildcard), oldest first."""
     nc = await stack.nats_connect()
     try:
-        js = nc.jetstream()
-        sub = await js.subscribe("palabre.synthesis.updated.fr.*", ordered_consumer=True,
-                                 deliver_policy=DeliverPolicy.ALL)
+        sub = await nc.jetstream().subscribe(subject, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
         seen = []
         while True:
             try:
                 msg = await sub.next_msg(timeout=5)
             except TimeoutError:
-                break
-            event = json.loads(msg.data)
-            if event["data"]["key"] == slug:
-                seen.append(event)
-        assert seen, "a palabre.synthesis.updated.v1 event for the territory is on the bus"
-        assert all(e["type"] == "palabre.synthesis.updated.v1" for e in seen)
-        assert doc["version"] in {e["data"]["version"] for e in seen}
-        assert all(e["data"]["scope"] == "territory" and e["data"]["country"] == "FR" for e in seen)
+                return seen
+            seen.append(json.loads(msg.data))
     finally:
         await nc.close()
+
+
+async def test_consultation_and_framework_syntheses_are_announced(stack, network):
+    debate = network["debate"]
+    consultation = f"{debate}-grand-debat"
+    doc = await asyncio.to_thread(settled, stack, f"/v1/syntheses/consultations/{consultation}",
+                                  len(published_in(network, debate)))
+    framework_doc = await asyncio.to_thread(wait_for, lambda: (
+        (d := synthesis(stack, f"/v1/syntheses/frameworks/{GRAND_DEBAT['id']}"))["computed_contributions_count"]
+        == d["contributions_count"] and d), 120, what="the framework's synthesis computed")
+    seen: dict[str, list[dict]] = {}
+    for subject in (f"palabre.synthesis.updated.be.{debate}.*", "palabre.synthesis.updated.framework.*"):
+        for event in await events_on(stack, subject):
+            seen.setdefault(event["data"]["scope"], []).append(event["data"])
+    mine = [e for e in seen.get("consultation", []) if e["key"] == consultation]
+    assert doc["version"] in {e["version"] for e in mine}
+    assert all((e["territory"], e["country"], e["framework"]) == (debate, "BE", GRAND_DEBAT["id"]) for e in mine)
+    across = [e for e in seen.get("framework", []) if e["key"] == GRAND_DEBAT["id"]]
+    assert framework_doc["version"] in {e["version"] for e in across}
+    assert all(e["framework"] == GRAND_DEBAT["id"] and e["territory"] is None for e in across)
+
+
+def test_axis_feeds_hold_what_synthesis_placed_on_each_axis_of_the_framework(stack, network):
+    """Notifications files each published contribution under the framework and axis synthesis gave it."""
+    debate = network["debate"]
+    feeds = f"{stack.url('notifications')}/feeds/frameworks/{GRAND_DEBAT['id']}/axes"
+
+    def placed_alike():
+        on_axis: dict[str, set[str]] = {}
+        for cid in published_in(network, debate):
+            on_axis.setdefault(synthesis(stack, f"/v1/contributions/{cid}")["axis"], set()).add(cid)
+        filed = {axis: {item["id"] for item in httpx.get(f"{feeds}/{axis}.json", timeout=30).json()["items"]}
+                 & set(published_in(network, debate)) for axis in on_axis}
+        return on_axis if filed == on_axis else None
+
+    on_axis = wait_for(placed_alike, 120, what="the framework's axis feeds to hold what synthesis placed")
+    assert len(on_axis) >= 2, on_axis
+    default_axis = httpx.get(f"{stack.url('notifications')}/feeds/axes/maitrise.json?limit=200", timeout=30)
+    assert default_axis.status_code == 200
+    assert not {item["id"] for item in default_axis.json()["items"]} & set(published_in(network, debate))
 
 
 def test_every_quote_is_the_published_text_of_a_published_contribution(stack, network):
