@@ -60,14 +60,19 @@ _NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucun
 _NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts".split())
 _NEGATION_EN = frozenset("not never no don t doesn t isn".split())
 # German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
-_SEPARABLE_DE = {
-    canonical_word(form): particle
-    for stems, particle in (("bring bringe bringen bringt", "um"), ("stech steche stechen stecht", "ab"),
-                            ("knall knalle knallen knallt", "ab"), ("schlag schlage schlagen schlagt", "tot"),
-                            ("hang hange hangen hangt", "auf"), ("rotte rotten rottet", "aus"),
-                            ("mach mache machen macht", "kalt"))
-    for form in stems.split()
-}
+_SEPARABLE_DE: dict[str, frozenset[str]] = {}
+for _stems, _particle in (
+        ("bring bringe bringen bringt", "um"), ("stech steche stechen stecht", "ab"),
+        ("knall knalle knallen knallt", "ab"), ("schlag schlage schlagen schlagt", "tot"),
+        ("hang hange hangen hangt", "auf"), ("rotte rotten rottet", "aus"), ("mach mache machen macht", "kalt"),
+        ("schlacht schlachte schlachten schlachtet", "ab"), ("schlitz schlitze schlitzen schlitzt", "auf"),
+        ("murks murkse murksen murkst", "ab"), ("stech steche stechen stecht", "nieder"),
+        ("schiess schiesse schiessen schiesst", "nieder"), ("schlag schlage schlagen schlagt", "zusammen"),
+        ("tret trete treten tretet", "zusammen"), ("fackel fackle fackeln fackelt", "ab"),
+        ("zund zunde zunden zundet", "an"), ("brenn brenne brennen brennt", "nieder"),
+        ("niet niete nieten nietet", "um")):
+    for _form in _stems.split():
+        _SEPARABLE_DE[canonical_word(_form)] = _SEPARABLE_DE.get(canonical_word(_form), frozenset()) | {canonical_word(_particle)}
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
 _DEATH = frozenset(canonical_word(w) for w in (
     "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
@@ -444,17 +449,22 @@ def _phrase_tags(words: list[_Word], lexicon: StatementLexicon) -> None:
                 break
 
 
+# Where a German main clause ends before its particle could come: another verb's particle ("schlage …
+# vor"), a subordinate clause ("…, dass … zusammen wohnen").
+_CLAUSE_ENDS_DE = frozenset(canonical_word(w) for w in "vor dass weil wenn ob damit obwohl".split())
+
+
 def _separable_tags(words: list[_Word]) -> None:
-    """Tag a German verb of violence as such when its particle follows within the sentence."""
+    """Tag a German verb of violence as such when its particle follows within its clause."""
     for i, word in enumerate(words):
-        particle = _SEPARABLE_DE.get(word.text)
-        if particle is None:
+        particles = _SEPARABLE_DE.get(word.text)
+        if particles is None:
             continue
         for later in words[i + 1:i + 1 + _NEAR_WORDS]:
-            if later.text == particle:
+            if later.text in particles:
                 words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
                 break
-            if _SENTENCE_END.search(later.text):
+            if _SENTENCE_END.search(later.text) or later.text in _CLAUSE_ENDS_DE:
                 break
 
 

@@ -246,3 +246,14 @@ def test_implicit_derogation_tropes_are_held_as_hate(text, language):
 ])
 def test_costs_and_figures_of_speech_are_not_threats(text, language):
     assert find_statements(text, language) == []
+
+
+@pytest.mark.parametrize("text,language,flagged", [
+    ("Ich schlachte jeden Juden ab, den ich sehe.", "de", True),
+    ("Ich schlag die Schwulen zusammen.", "de", True),
+    ("Ich schlag die Schwulen tot.", "de", True),  # one verb, two particles
+    ("Ich schlage vor, dass Flüchtlinge zusammen wohnen.", "de", False),  # "vor" ends the clause
+    ("Wir löschen die Daten der Migranten aus dem System aus.", "de", False),
+])
+def test_german_separable_verbs_of_violence(text, language, flagged):
+    assert bool(find_statements(text, language)) is flagged
