@@ -81,7 +81,8 @@ _DEATH = frozenset(canonical_word(w) for w in (
 ).split())
 _WISH = frozenset(canonical_word(w) for w in (
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
-    "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve"
+    "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
+    "ferai ferons dafur"  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
 ).split())
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
 _YOU_WILL = frozenset(canonical_word(w) for w in "allez vas werdet wirst will".split())
@@ -94,7 +95,7 @@ _ARTICLES = frozenset(canonical_word(w) for w in "le la les l un une des du de d
 _BEFORE_A_NOUN = frozenset(canonical_word(w) for w in (
     "prochain prochaine prochains prochaines premier premiere premiers dernier derniere derniers moindre "
     "seul seule autre autres petit petite petits petites sale sales vieux vieille jeune jeunes gros grosse "
-    "pauvre pauvres chaque"
+    "pauvre pauvres chaque mes propres mains"  # "étrangler de mes mains le premier …"
 ).split())
 _COPULA = frozenset(canonical_word(w) for w in (
     "sont est c ce comme que qu sind ist seid bist wie als are is like ressemblent ressemble ahneln ahnelt"
@@ -475,7 +476,7 @@ def _wished_death_tags(words: list[_Word]) -> None:
     for i, word in enumerate(words):
         if word.text not in _DEATH:
             continue
-        before = texts[max(0, i - 6):i]
+        before = texts[max(0, i - 8):i]
         around = texts[max(0, i - 8):i + 5]
         if not _WISH.isdisjoint(before) or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
                 or not _ONLY_GOOD.isdisjoint(around) and not _GOOD.isdisjoint(around):

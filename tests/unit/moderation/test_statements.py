@@ -257,3 +257,23 @@ def test_costs_and_figures_of_speech_are_not_threats(text, language):
 ])
 def test_german_separable_verbs_of_violence(text, language, flagged):
     assert bool(find_statements(text, language)) is flagged
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Je ferai en sorte que vous, les trans, souffriez.", "fr"),
+    ("Chaque réfugié que je croiserai prendra une balle.", "fr"),
+    ("Je vais étrangler de mes mains le premier trans que je vois.", "fr"),
+    ("Ich sorge dafür, dass ihr Transmenschen leidet.", "de"),
+    ("Ich werde jeden Schwulen schlagen, bis er blutet.", "de"),
+    ("Jeder Flüchtling, der mir begegnet, kriegt eine Kugel.", "de"),
+])
+def test_harm_promised_bullets_and_blood_are_threats(text, language):
+    assert ("threat", SURE) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Je ferai tout pour que les personnes handicapées ne souffrent plus.", "fr"),
+    ("Die Stadt muss dafür sorgen, dass Flüchtlinge nicht leiden.", "de"),
+])
+def test_promising_an_end_to_suffering_is_no_threat(text, language):
+    assert find_statements(text, language) == []
