@@ -69,7 +69,7 @@ async def moderate_submitted(conn: asyncpg.Connection, submitted: list[Contribut
     the CPU-bound checks off the event loop (a thread, or worker processes: see `checks.CheckRunner`)."""
     if not submitted:
         return
-    erased, territories, frameworks = await store.batch_context(
+    erased, territories, frameworks, transaction_time = await store.batch_context(
         conn, [c.contribution_id for c in submitted], sorted({c.territory for c in submitted}),
         sorted({c.consultation for c in submitted}))
     submitted = [c for c in submitted if c.contribution_id not in erased]  # erased before it got here
@@ -80,7 +80,7 @@ async def moderate_submitted(conn: asyncpg.Connection, submitted: list[Contribut
     missing += [c.consultation for c in submitted if c.consultation not in frameworks]
     if missing:
         raise NotKnownYet(f"registry events not received yet for {sorted(set(missing))}")
-    signatures = await flood_windows.signatures(conn, territory_ids)
+    signatures = await flood_windows.signatures(conn, territory_ids, now=transaction_time)
     framework_of = {consultation: Framework.model_validate(framework) for consultation, framework in frameworks.items()}
     inputs = [
         ModerationInput(

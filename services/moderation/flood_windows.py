@@ -68,9 +68,12 @@ class FloodWindows:
         self.overlap = overlap
         self._windows: dict[str, _Window] = {}
 
-    async def signatures(self, conn: asyncpg.Connection, territories: Sequence[str]) -> dict[str, np.ndarray]:
-        """The recent signatures of each territory, oldest first (the domain's `find_floods` input)."""
-        now = await conn.fetchval("SELECT now()")
+    async def signatures(self, conn: asyncpg.Connection, territories: Sequence[str], *,
+                         now: datetime | None = None) -> dict[str, np.ndarray]:
+        """The recent signatures of each territory, oldest first (the domain's `find_floods` input). `now` is
+        the transaction's `now()`, read here unless the caller has it already."""
+        if now is None:
+            now = await conn.fetchval("SELECT now()")
         unread = [t for t in territories if t not in self._windows]
         read = [t for t in territories if t in self._windows]
         if unread:

@@ -39,12 +39,15 @@ async def territories(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str,
 
 
 async def batch_context(conn: asyncpg.Connection, contribution_ids: Sequence[str], territory_ids: Sequence[str],
-                        consultation_ids: Sequence[str]) -> tuple[set[str], dict[str, dict[str, Any]], dict[str, dict]]:
+                        consultation_ids: Sequence[str]) -> tuple[set[str], dict[str, dict[str, Any]], dict[str, dict],
+                                                                  datetime]:
     """What a batch of new contributions is checked against, read in one statement: those erased already,
-    their territories (as `territories` gives them) and their consultations' frameworks."""
+    their territories (as `territories` gives them), their consultations' frameworks, and the transaction's
+    `now()`."""
     row = await conn.fetchrow(
         """
-        SELECT ARRAY(SELECT contribution_id::text FROM erasures WHERE contribution_id = ANY($1::uuid[])) AS erased,
+        SELECT now() AS now,
+               ARRAY(SELECT contribution_id::text FROM erasures WHERE contribution_id = ANY($1::uuid[])) AS erased,
                (SELECT coalesce(jsonb_object_agg(t.id, to_jsonb(t)), '{}') FROM territories t
                 WHERE t.id = ANY($2::text[])) AS territories,
                (SELECT coalesce(jsonb_object_agg(c.id, c.framework), '{}') FROM consultations c
@@ -52,7 +55,7 @@ async def batch_context(conn: asyncpg.Connection, contribution_ids: Sequence[str
         """,
         list(contribution_ids), list(territory_ids), list(consultation_ids),
     )
-    return set(row["erased"]), row["territories"], row["frameworks"]
+    return set(row["erased"]), row["territories"], row["frameworks"], row["now"]
 
 
 async def recent_signatures(conn: asyncpg.Connection, territories: Sequence[str], *, since: datetime,

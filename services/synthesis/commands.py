@@ -38,11 +38,12 @@ async def add_published(conn, contributions: Sequence[ContributionPublished], cl
     of the framework's axes, else the classifier's (None below its confidence threshold: "non classé")."""
     if not contributions:
         return
-    frameworks = await store.frameworks(conn, sorted({c.consultation for c in contributions}))
+    frameworks, corrected = await store.placing_context(conn, sorted({c.consultation for c in contributions}),
+                                                        [c.contribution_id for c in contributions])
     missing = sorted({c.consultation for c in contributions} - set(frameworks))
     if missing:
         raise NotKnownYet(f"frameworks not received yet for {missing}")
-    assignments = await assign_axes(conn, contributions, frameworks, classifiers)
+    assignments = await assign_axes(conn, contributions, frameworks, corrected, classifiers)
     rows = [
         store.PublishedRow(
             id=c.contribution_id, territory=c.territory, country=c.country, consultation=c.consultation,
@@ -65,11 +66,12 @@ async def add_published(conn, contributions: Sequence[ContributionPublished], cl
 
 
 async def assign_axes(conn, contributions: Sequence[ContributionPublished], frameworks: dict[str, Any],
+                      corrected: dict[str, str],
                       classifiers: ClassifierCache) -> list[tuple[str | None, str, float | None]]:
     """(axis, where it came from, confidence) for each contribution, classifying per framework in batches.
-    A person's correction comes first: a contribution withdrawn on appeal, then published again, keeps it."""
+    A person's correction (`corrected`) comes first: a contribution withdrawn on appeal, then published
+    again, keeps it."""
     out: list[tuple[str | None, str, float | None]] = [(None, "classifier", None)] * len(contributions)
-    corrected = await store.corrected_axes(conn, [c.contribution_id for c in contributions])
     to_classify: dict[str, list[int]] = {}
     for i, c in enumerate(contributions):
         axes = {axis["id"] for axis in frameworks[c.consultation]["axes"]}

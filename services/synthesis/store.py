@@ -30,10 +30,20 @@ async def upsert_consultation(conn: asyncpg.Connection, event: ConsultationOpene
     )
 
 
-async def frameworks(conn, consultation_ids: Sequence[str]) -> dict[str, dict]:
-    rows = await conn.fetch("SELECT id, framework FROM consultations WHERE id = ANY($1::text[])",
-                            list(consultation_ids))
-    return {row["id"]: row["framework"] for row in rows}
+async def placing_context(conn, consultation_ids: Sequence[str],
+                          contribution_ids: Sequence[str]) -> tuple[dict[str, dict], dict[str, str]]:
+    """What placing published contributions on axes needs, read in one statement: the frameworks of their
+    consultations, and the axis a person gave those of them a person corrected."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT coalesce(jsonb_object_agg(c.id, c.framework), '{}') FROM consultations c
+                WHERE c.id = ANY($1::text[])) AS frameworks,
+               (SELECT coalesce(jsonb_object_agg(a.contribution_id::text, a.axis), '{}') FROM axis_corrections a
+                WHERE a.contribution_id = ANY($2::uuid[])) AS corrected
+        """,
+        list(consultation_ids), list(contribution_ids),
+    )
+    return row["frameworks"], row["corrected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,13 +358,6 @@ async def contribution_for_update(conn: asyncpg.Connection, contribution_id: str
         contribution_id,
     )
     return dict(row) if row else None
-
-
-async def corrected_axes(conn: asyncpg.Connection, contribution_ids: Sequence[str]) -> dict[str, str]:
-    """The axis a person gave each of these contributions, for those a person corrected."""
-    rows = await conn.fetch("SELECT contribution_id::text, axis FROM axis_corrections "
-                            "WHERE contribution_id = ANY($1::uuid[])", list(contribution_ids))
-    return {row["contribution_id"]: row["axis"] for row in rows}
 
 
 async def latest_correction_at(conn: asyncpg.Connection, contribution_id: str) -> datetime | None:
