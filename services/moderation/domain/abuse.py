@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
-from .statements import counter_speech_spans, find_statements
+from .statements import counter_speech_spans, find_statements, framed_sentences
 from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
 
 CHECK = "abuse"
@@ -254,8 +254,11 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) 
         return []
     canonical = CanonicalText(text, folded_text)
     lexicon = load_lexicon()
-    found = find_lexicon_terms(canonical, language, lexicon) + find_attack_patterns(canonical, lexicon) \
-        + find_statements(text, language, canonical)
+    patterns = find_attack_patterns(canonical, lexicon)
+    framed = framed_sentences(text, canonical) if patterns else []
+    if framed:
+        patterns = [f for f in patterns if not any(a <= f.start < b for a, b in framed)]
+    found = find_lexicon_terms(canonical, language, lexicon) + patterns + find_statements(text, language, canonical)
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]

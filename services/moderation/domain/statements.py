@@ -757,6 +757,16 @@ def counter_speech_spans(text: str, canonical: CanonicalText | None = None) -> l
     return _quoted_and_framed(text, canonical) + _named_by_someone(text, canonical)
 
 
+def framed_sentences(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
+    """The sentences that report or denounce what they say ("dire que les … sont des …, c'est du
+    racisme"): patterns of attack found there are not the author's own (a slur still is)."""
+    lexicon = load_statement_lexicon()
+    canonical = canonical or CanonicalText(text)
+    return [sentence for sentence in _sentences(text)
+            if any(sentence[0] <= token.start < sentence[1] and "frame" in lexicon.tags(word)
+                   for token, word in zip(canonical.tokens, canonical.words))]
+
+
 def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
     if not _QUOTES.search(text):
         return []

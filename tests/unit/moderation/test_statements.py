@@ -277,3 +277,17 @@ def test_harm_promised_bullets_and_blood_are_threats(text, language):
 ])
 def test_promising_an_end_to_suffering_is_no_threat(text, language):
     assert find_statements(text, language) == []
+
+
+def test_patterns_of_attack_in_a_sentence_that_denounces_them_are_not_the_authors():
+    assert find_abuse("Dire que les musulmans sont des parasites, c'est du racisme pur.", "fr") == []
+    assert find_abuse("Les musulmans sont des parasites.", "fr")
+    assert find_abuse("Tu dis n'importe quoi, sale pédé.", "fr")  # a slur stays a slur
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Si tu dis que les trans méritent de mourir, tu es un monstre.", "fr"),
+    ("Wenn ich höre, dass jemand Schwule töten will, schäme ich mich.", "de"),
+])
+def test_threats_reported_to_be_denounced_are_not_flagged(text, language):
+    assert find_abuse(text, language) == []
