@@ -178,7 +178,7 @@ def test_descriptions_reports_and_praise_are_not_flagged(text, language):
 
 def test_hate_put_to_one_person_is_held_rather_than_rejected():
     """Counter-speech often answers someone ("tu dis que …"): a person reads it before anything is rejected."""
-    assert grounds("Tu dis que tu détestes les femmes ?") == {("hate", WEAK)}
+    assert grounds("Toi aussi, tu détestes les femmes ?") == {("hate", WEAK)}
     assert grounds("Je déteste les femmes.") == {("hate", SURE)}
 
 
