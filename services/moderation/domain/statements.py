@@ -56,8 +56,8 @@ _NEVER_MISSPELT = frozenset(canonical_word(w) for w in (
     "sein seine mein meine dein deine wenn denn dann chine voile voiles reve reves signe signes tant filer ete prendre rappeler exercer exerce exercent "
     "batus ordre ordres aines engorgement asises zerstechen"
 ).split())
-_NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucune rien nul nulle personne guere".split())
-_NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts".split())
+_NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot".split())
+_NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts anstatt".split())  # ("statt" folds into "Staat")
 _NEGATION_EN = frozenset("not never no don t doesn t isn".split())
 # German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
 _SEPARABLE_DE: dict[str, frozenset[str]] = {}
@@ -82,7 +82,8 @@ _DEATH = frozenset(canonical_word(w) for w in (
 _WISH = frozenset(canonical_word(w) for w in (
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
     "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
-    "ferai ferons dafur"  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
+    "ferai ferons dafur "  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
+    "mieux besser better"  # "le monde irait mieux si tous les … étaient morts"
 ).split())
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
 _YOU_WILL = frozenset(canonical_word(w) for w in "allez vas werdet wirst will".split())

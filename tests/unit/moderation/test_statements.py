@@ -291,3 +291,20 @@ def test_patterns_of_attack_in_a_sentence_that_denounces_them_are_not_the_author
 ])
 def test_threats_reported_to_be_denounced_are_not_flagged(text, language):
     assert find_abuse(text, language) == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Le monde irait mieux si tous les juifs étaient morts.", "fr"),
+    ("Die Welt wäre besser, wenn alle Muslime tot wären.", "de"),
+    ("Man sollte alle Flüchtlinge einschläfern.", "de"),
+])
+def test_a_better_world_without_a_group_is_a_threat(text, language):
+    assert ("threat", SURE) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les personnes âgées vivraient mieux si on les accompagnait, au lieu de les laisser mourir seules.", "fr"),
+    ("Man sollte Flüchtlingen helfen, anstatt sie sterben zu lassen.", "de"),
+])
+def test_instead_of_letting_die_is_no_threat(text, language):
+    assert find_statements(text, language) == []
