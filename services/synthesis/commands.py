@@ -10,7 +10,7 @@ from services.synthesis import store
 from services.synthesis.classifiers import ClassifierCache
 from services.synthesis.views import without_contributions
 from shared.bus import Unprocessable
-from shared.db import apply_in_order
+from shared.db import apply_in_order, insert_together
 from shared.decision_order import Change
 from shared.events import (
     AxesPlaced,
@@ -23,7 +23,7 @@ from shared.events import (
     utcnow,
 )
 from shared.frameworks import Framework
-from shared.outbox import add_events
+from shared.outbox import add_events, outbox_insert
 
 SOURCE = "synthesis"
 
@@ -55,12 +55,15 @@ async def add_published(conn, contributions: Sequence[ContributionPublished], cl
     ]
     inserted_ids = await store.insert_published(conn, rows)
     inserted = [row for row in rows if row.id in inserted_ids]
-    await store.add_counts(conn, [(r.territory, r.country, r.axis, r.kind, r.author_role, r.channel) for r in inserted])
-    await announce_placements(conn, [
+    placements, _ = outbox_insert(conn, placement_events([
         (r.territory, r.country, AxisPlacement(contribution_id=r.id, consultation=r.consultation,
                                                framework=frameworks[r.consultation]["id"], axis=r.axis,
                                                axis_source=r.axis_source))
-        for r in inserted])
+        for r in inserted]), source=SOURCE)
+    # one statement: the counts and the placements announced (new outbox rows, which no other transaction
+    # waits for: the counts keep the order of their locks)
+    await insert_together(conn, placements, store.counts_insert(
+        [(r.territory, r.country, r.axis, r.kind, r.author_role, r.channel) for r in inserted]))
     await store.request_recompute(conn, store.scopes_of(
         sorted({(c.territory, c.country) for c in contributions})))
 
@@ -164,17 +167,21 @@ PLACEMENTS_PER_EVENT = 500
 
 
 async def announce_placements(conn, placements: Sequence[tuple[str, str, AxisPlacement]]) -> None:
-    """`synthesis.axes-placed` for these (territory, country, placement): one event per territory (and per
-    500 placements), so that notifications files each feed item under its framework and the axis given here."""
+    """`synthesis.axes-placed` for these (territory, country, placement), so that notifications files each
+    feed item under its framework and the axis given here."""
+    await add_events(conn, placement_events(placements), source=SOURCE)
+
+
+def placement_events(placements: Sequence[tuple[str, str, AxisPlacement]]) -> list[tuple[AxesPlaced, None]]:
+    """One `synthesis.axes-placed` per territory (and per 500 placements)."""
     by_territory: dict[tuple[str, str], list[AxisPlacement]] = {}
     for territory, country, placement in placements:
         by_territory.setdefault((territory, country), []).append(placement)
     placed_at = utcnow()
-    events = [(AxesPlaced(territory=territory, country=country, placed_at=placed_at,
-                          placements=group[start:start + PLACEMENTS_PER_EVENT]), None)
-              for (territory, country), group in sorted(by_territory.items())
-              for start in range(0, len(group), PLACEMENTS_PER_EVENT)]
-    await add_events(conn, events, source=SOURCE)
+    return [(AxesPlaced(territory=territory, country=country, placed_at=placed_at,
+                        placements=group[start:start + PLACEMENTS_PER_EVENT]), None)
+            for (territory, country), group in sorted(by_territory.items())
+            for start in range(0, len(group), PLACEMENTS_PER_EVENT)]
 
 
 async def store_recompute(conn, documents: dict[tuple[str, str], dict[str, Any]],

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from shared.db import bulk_insert
+from shared.db import Insert, bulk_insert, insert_together
 from shared.events import ConsultationOpened, TerritoryRegistered
 
 UNCLASSIFIED = "non-classe"
@@ -121,23 +121,25 @@ async def rewrite_documents(conn: asyncpg.Connection, versions: Sequence[dict[st
                            row["scope"], row["key"], row["version"], row["document"])
 
 
-async def add_counts(conn: asyncpg.Connection, keys: Sequence[tuple], sign: int = 1) -> None:
-    """Add (or remove) one per (territory, country, axis, kind, role, channel) key."""
+COUNT_COLUMNS = [("territory", "text"), ("country", "bpchar"), ("axis", "text"), ("kind", "text"),
+                 ("author_role", "text"), ("channel", "text"), ("n", "int8")]
+
+
+def counts_insert(keys: Sequence[tuple], sign: int = 1) -> Insert:
+    """One added (or removed) per (territory, country, axis, kind, role, channel) key, as an insert that may
+    run beside others (`shared.db.insert_together`)."""
     counter = Counter(
         (t, c, axis or UNCLASSIFIED, kind or "-", role or "-", channel or "-")
         for t, c, axis, kind, role, channel in keys
     )
-    if not counter:
-        return
-    columns = [list(c) for c in zip(*[(*key, sign * n) for key, n in sorted(counter.items())], strict=True)]
-    await conn.execute(
-        """
-        INSERT INTO counts (territory, country, axis, kind, author_role, channel, n)
-        SELECT * FROM unnest($1::text[], $2::bpchar[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[])
-        ON CONFLICT (territory, axis, kind, author_role, channel) DO UPDATE SET n = counts.n + EXCLUDED.n
-        """,
-        *columns,
-    )
+    return Insert("counts", COUNT_COLUMNS, [(*key, sign * n) for key, n in sorted(counter.items())],
+                  suffix="ON CONFLICT (territory, axis, kind, author_role, channel) "
+                         "DO UPDATE SET n = counts.n + EXCLUDED.n")
+
+
+async def add_counts(conn: asyncpg.Connection, keys: Sequence[tuple], sign: int = 1) -> None:
+    """Add (or remove) one per (territory, country, axis, kind, role, channel) key."""
+    await insert_together(conn, counts_insert(keys, sign))
 
 
 def scopes_of(places: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
