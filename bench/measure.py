@@ -17,6 +17,7 @@ import subprocess  # nosec B404 # fixed argv only, never a shell
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -514,30 +515,54 @@ async def import_throughput(stack: Stack, rows: int) -> dict[str, Any]:
 # --- synthesis at scale --------------------------------------------------------------------------
 
 
-def synthesis_at_scale(size: int, timeout: float = 1800.0) -> dict[str, Any]:
-    """`services.synthesis.scale_check` in a child process: its own timing of `build_synthesis`, and the
-    child's peak resident memory as the kernel accounts it (`wait4`)."""
-    process = subprocess.Popen([sys.executable, "-m", "services.synthesis.scale_check", str(size)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # nosec B603 # fixed argv, no shell
+def synthesis_at_scale(size: int, root: Path, timeout: float = 3600.0) -> dict[str, Any]:
+    """The recompute worker's own code over `size` contributions held in PostgreSQL (`bench.synthesis_scale`),
+    on a PostgreSQL of its own under `root`: loaded with COPY, then one recompute in a child process, timed by
+    itself; its peak resident memory as the kernel accounts it (`wait4`; PostgreSQL's own memory apart)."""
+    from palabre.embedded import Postgres
+
+    postgres = Postgres(root / "pg")
+    try:
+        loaded = _run_child(["load", postgres.url, str(size)], root / "load.log", timeout)
+        if "error" in loaded:
+            return {"size": size, "error": f"load: {loaded['error']}"}
+        recomputed = _run_child(["recompute", postgres.url], root / "recompute.log", timeout)
+    finally:
+        postgres.stop()
+    if "error" in recomputed:
+        return {"size": size, "error": recomputed["error"]}
+    return {"size": size, "seconds": recomputed["seconds"], "peak_gib": recomputed["peak_kib"] / 2**20,
+            "scopes": {scope: len(keys) for scope, keys in recomputed["scopes"].items()},
+            "scope_keys": recomputed["scopes"], "stored": recomputed["stored"],
+            "outbox_events": recomputed["outbox_events"], "copy_rows_per_s": loaded["copy_rows_per_s"]}
+
+
+def _run_child(args: list[str], log: Path, timeout: float) -> dict[str, Any]:
+    """`python -m bench.synthesis_scale *args`, its output in `log`: the JSON of its last line, with its peak
+    memory."""
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "bench.synthesis_scale", *args],  # nosec B603 # fixed argv
+                                   stdout=out, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
     while True:  # os.wait4, not Popen.poll: poll would reap the child and lose its resource usage
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
-            returncode = os.waitstatus_to_exitcode(status)
-            process.returncode = returncode
-            return _synthesis_figures(size, returncode, process.stdout.read(), usage.ru_maxrss)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            output = log.read_text(errors="replace")
+            break
         if time.monotonic() > deadline:
             process.kill()
             process.wait()
-            return {"size": size, "error": f"did not finish within {timeout:.0f}s"}
+            return {"error": f"did not finish within {timeout:.0f}s"}
         time.sleep(0.5)
-
-
-def _synthesis_figures(size: int, returncode: int, output: str, maxrss_kib: int) -> dict[str, Any]:
-    match = re.search(r"seconds=([\d.]+)", output)
-    if returncode != 0 or not match:
-        return {"size": size, "error": f"exit {returncode}: {output[-500:]}"}
-    return {"size": size, "seconds": float(match.group(1)), "peak_gib": maxrss_kib / 2**20}
+    lines = output.strip().splitlines()
+    try:
+        figures = orjson.loads(lines[-1]) if process.returncode == 0 and lines else None
+    except orjson.JSONDecodeError:
+        figures = None
+    if not isinstance(figures, dict):
+        return {"error": f"exit {process.returncode}: {output[-500:]}"}
+    return {**figures, "peak_kib": usage.ru_maxrss}
 
 
 # --- database work per contribution ---------------------------------------------------------------
