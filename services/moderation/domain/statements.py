@@ -31,6 +31,13 @@ from .flags import Flag
 from .text import CanonicalText, canonical_word
 
 CHECK = "statements"
+
+
+def _word_set(words: str) -> frozenset[str]:
+    """The canonical forms of space-separated words (the lists below are written as people type)."""
+    return frozenset(canonical_word(w) for w in words.split())
+
+
 LEXICON_PATH = DATA_DIR / "lexicon" / "statements.txt"
 INFLECTIONS_PATH = DATA_DIR / "lexicon" / "inflections.txt"
 REAL_WORDS_PATH = DATA_DIR / "lexicon" / "real_words.txt"
@@ -41,23 +48,23 @@ WEAK = 0.7  # held for a person (spelling evasions, attributes alone, unclear fr
 _ER_ENDINGS = ("er", "e", "es", "ent", "ons", "ez", "é", "ée", "és", "ées", "erai", "eras", "era", "erons",
                "erez", "eront", "erais", "erait", "eraient", "ais", "ait", "aient", "ant", "ions", "iez")
 # Words a glued token may be cut into besides the lexicon's own.
-_GLUE_WORDS = frozenset(canonical_word(w) for w in (
+_GLUE_WORDS = _word_set(
     "a au aux ce cet cette ces me te se de des du d les la le l un une tous toutes tout juste vraiment plus "
     "tellement si tres ich du wir einfach so sehr viel alle diese diesen dieser den die das mich dich euch "
     "wirklich nur komplett putain putains endlich"
-).split())
-_FILLERS = frozenset(canonical_word(w) for w in (
+)
+_FILLERS = _word_set(
     "absolument vraiment tellement tous toutes tout juste simplement carrement completement bien donc "
     "alle wirklich einfach so endlich doch"
-).split())
+)
 # Common words one letter away from a word of the lexicon ("fils" and "filles").
-_NEVER_MISSPELT = frozenset(canonical_word(w) for w in (
+_NEVER_MISSPELT = _word_set(
     "fils file files pays pire rien sous tres pour dans sans tout vers leur mais bien ceux elle elles celle "
     "sein seine mein meine dein deine wenn denn dann chine voile voiles reve reves signe signes tant filer ete prendre rappeler exercer exerce exercent "
     "batus ordre ordres aines engorgement asises zerstechen"
-).split())
-_NEGATION_FR = frozenset(canonical_word(w) for w in "ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot".split())
-_NEGATION_DE = frozenset(canonical_word(w) for w in "nicht nie niemals kein keine keinen keiner keinem nichts anstatt".split())  # ("statt" folds into "Staat")
+)
+_NEGATION_FR = _word_set("ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot")
+_NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem nichts anstatt")  # ("statt" folds into "Staat")
 _NEGATION_EN = frozenset("not never no don t doesn t isn".split())
 # German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
 _SEPARABLE_DE: dict[str, frozenset[str]] = {}
@@ -74,61 +81,61 @@ for _stems, _particle in (
     for _form in _stems.split():
         _SEPARABLE_DE[canonical_word(_form)] = _SEPARABLE_DE.get(canonical_word(_form), frozenset()) | {canonical_word(_particle)}
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
-_DEATH = frozenset(canonical_word(w) for w in (
+_DEATH = _word_set(
     "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
     "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten dead die suffer bruler brulerez "
     "brennen brennt burn"
-).split())
-_WISH = frozenset(canonical_word(w) for w in (
+)
+_WISH = _word_set(
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
     "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
     "ferai ferons dafur "  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
     "mieux besser better"  # "le monde irait mieux si tous les … étaient morts"
-).split())
+)
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
-_YOU_WILL = frozenset(canonical_word(w) for w in "allez vas werdet wirst will".split())
+_YOU_WILL = _word_set("allez vas werdet wirst will")
 # "The only good … is a dead …" ("le seul bon … est un … mort", "nur ein toter … ist ein guter …").
-_ONLY_GOOD = frozenset(canonical_word(w) for w in "seul seule seuls seules einzig einzige einzigen nur only".split())
-_GOOD = frozenset(canonical_word(w) for w in "bon bonne bons bonnes gut gute guter guten good".split())
+_ONLY_GOOD = _word_set("seul seule seuls seules einzig einzige einzigen nur only")
+_GOOD = _word_set("bon bonne bons bonnes gut gute guter guten good")
 _NEAR_WORDS = 8
-_ARTICLES = frozenset(canonical_word(w) for w in "le la les l un une des du de d ce cet cette ces the a an".split())
+_ARTICLES = _word_set("le la les l un une des du de d ce cet cette ces the a an")
 # Adjectives that come before the noun ("le prochain …", "la première …"): the object is the noun.
-_BEFORE_A_NOUN = frozenset(canonical_word(w) for w in (
+_BEFORE_A_NOUN = _word_set(
     "prochain prochaine prochains prochaines premier premiere premiers dernier derniere derniers moindre "
     "seul seule autre autres petit petite petits petites sale sales vieux vieille jeune jeunes gros grosse "
     "pauvre pauvres chaque mes propres mains"  # "étrangler de mes mains le premier …"
-).split())
-_COPULA = frozenset(canonical_word(w) for w in (
+)
+_COPULA = _word_set(
     "sont est c ce comme que qu sind ist seid bist wie als are is like ressemblent ressemble ahneln ahnelt"
-).split())
-_ONE_ADDRESSED = frozenset(canonical_word(w) for w in "tu toi t ton ta tes du dich dir dein deine you your".split())
+)
+_ONE_ADDRESSED = _word_set("tu toi t ton ta tes du dich dir dein deine you your")
 # (German "wurden" folds into "würden", "would": only "worden" is sure to be the past.)
-_PAST_PASSIVE = frozenset(canonical_word(w) for w in "été worden was were".split())
-_MORE_OR_LESS = frozenset(canonical_word(w) for w in "moins plus weniger mehr".split())
-_COMPARATIVE = frozenset(canonical_word(w) for w in "aussi autant als".split())
+_PAST_PASSIVE = _word_set("été worden was were")
+_MORE_OR_LESS = _word_set("moins plus weniger mehr")
+_COMPARATIVE = _word_set("aussi autant als")
 # Verbs after which a negation refuses what follows ("ne tolérerai jamais que…", "nicht zulassen, dass…").
-_REFUSAL = frozenset(canonical_word(w) for w in (
+_REFUSAL = _word_set(
     "tolerer tolererai tolerons tolerer accepter accepterai accepterons laisser laisserons permettre "
     "dulden zulassen zusehen zuschauen verdient verdienen sollte sollten"
-).split())
+)
 # Verbs of hesitating or hindering: negated, they affirm what follows ("je n'hésiterai pas à…",
 # "nichts wird mich abhalten", "ich hätte kein Problem damit").
-_HESITATION = frozenset(canonical_word(w) for w in (
+_HESITATION = _word_set(
     "hesiter hesiterai hesiterais hesiterons hesite empecher empechera empecheront empeche attendre "
     "derange derangerait deranger regretterai regretterais regrette probleme scrupule scrupules "
     "zogern zogere zogert abhalten aufhalten problem bedenken bereuen bereue skrupel"
-).split())
+)
 # Quotation marks that open and close a quoted stretch.
 _QUOTES = re.compile(r"[\"«“„»”]")
 _SENTENCE_END = re.compile(r"[.!?;:]+(?:\s|$)|\n")
-_POSITIVE_FRAME = frozenset(canonical_word(w) for w in (
+_POSITIVE_FRAME = _word_set(
     "admires admirer adore adorons aime aimons respecte respecter proteger protegeons defendre fier fiere "
     "fiers heureux heureuse merveilleux merveilleuses formidable formidables genial geniaux incroyable "
     "incroyables gentils gentilles intelligents intelligentes brillants courageux courageuses bienvenus "
     "bienvenue enrichissent richesse chance soutenir soutien accueillir egalite remercier merci "
     "liebe lieben ehren gelobt schutzen respektieren stolz grossartig wunderbar toll klug mutig willkommen "
     "bereicherung danke love respect proud great wonderful"
-).split())
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,10 +165,10 @@ _PHRASE_LISTS = ("exclusion", "negated-worth")
 # tense and person. The forms are read from `inflections.txt`, written from simplemma's dictionaries. Nouns and adjectives are listed in the forms they take.
 _INFLECTED_SECTIONS = frozenset(("violence", "hate-emotion", "vile-predicate", "dehumanising", "praise"))
 # Inflected forms that are common words in their own right.
-_NOT_A_THREAT_FORM = frozenset(canonical_word(w) for w in (
+_NOT_A_THREAT_FORM = _word_set(
     "tue tues pendant pend butee abattis frappe frappes frappee verletzt verletzte verletzten schoss "
     "schuss geschossen brule brulee brules brulees cogne crevee creves"
-).split())
+)
 
 
 @cache
@@ -453,7 +460,7 @@ def _phrase_tags(words: list[_Word], lexicon: StatementLexicon) -> None:
 
 # Where a German main clause ends before its particle could come: another verb's particle ("schlage …
 # vor"), a subordinate clause ("…, dass … zusammen wohnen").
-_CLAUSE_ENDS_DE = frozenset(canonical_word(w) for w in "vor dass weil wenn ob damit obwohl".split())
+_CLAUSE_ENDS_DE = _word_set("vor dass weil wenn ob damit obwohl")
 
 
 def _separable_tags(words: list[_Word]) -> None:
@@ -552,19 +559,19 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
     return False
 
 
-_TO_BE = frozenset(canonical_word(w) for w in "être etre sein".split())
+_TO_BE = _word_set("être etre sein")
 # What may stand between "to be" and what a group is said to be: adverbs, determiners, "the most …
 # people" ("sont sans aucun doute les personnes les plus stupides", "sind wirklich ausnahmslos hirnlos").
-_BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | frozenset(canonical_word(w) for w in (
+_BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
     "plus tres trop si tellement vraiment absolument totalement completement juste sans aucun doute "
     "naturellement genetiquement profondement fondamentalement toujours personnes gens etres aussi autant a ce "
     "point ainsi plutot genauso ebenso auch komplett vollig vollkommen absolut durchweg "
     "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
     "really so very truly always just the most people"
-).split())
+)
 
 
-_GERMAN_COPULA_LAST = frozenset(canonical_word(w) for w in "sind ist seid bist waren war".split())
+_GERMAN_COPULA_LAST = _word_set("sind ist seid bist waren war")
 
 
 def _said_with_a_copula(texts: list[str], index: int, section: str, language: str) -> bool:
@@ -582,12 +589,12 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
 
 
-_AGENT = frozenset(canonical_word(w) for w in "par von by".split())
-_OURSELVES = frozenset(canonical_word(w) for w in (
+_AGENT = _word_set("par von by")
+_OURSELVES = _word_set(
     "moi nous mes nos ma mon notre mir mich uns meiner meinen meine meinem unserer unseren unsere unserem me us my our"
-).split())
-_SPEAKER = frozenset(canonical_word(w) for w in "je j nous on ich wir i we".split())
-_GERMAN_PASSIVE = frozenset(canonical_word(w) for w in "werden wurden worden wird wurde".split())
+)
+_SPEAKER = _word_set("je j nous on ich wir i we")
+_GERMAN_PASSIVE = _word_set("werden wurden worden wird wurde")
 
 
 def _done_by_someone_else(texts: list[str], index: int, language: str) -> bool:
@@ -605,7 +612,7 @@ def _done_by_someone_else(texts: list[str], index: int, language: str) -> bool:
     return any(i + 1 < len(texts) and texts[i + 1] not in _OURSELVES for i in markers)
 
 
-_ONLY = frozenset(canonical_word(w) for w in "que qu seulement uniquement nur bloss".split())
+_ONLY = _word_set("que qu seulement uniquement nur bloss")
 
 
 def _praise_negated(texts: list[str], index: int, language: str) -> bool:
@@ -715,17 +722,17 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
 
 # Verbs of calling someone a name: what follows them (French, English) or precedes them (German "… zu
 # nennen") is the name reported, not the author's own insult, unless the author says "I" ("je te traite de").
-_CALLING_FR_EN = frozenset(canonical_word(w) for w in (
+_CALLING_FR_EN = _word_set(
     "traiter traite traites traitee traitees traitent traitez traitant qualifier qualifie qualifies qualifiee "
     "qualifiees appeler appelle appelles appele appelee appeles appelees surnommer surnomme "
     "call called calling calls"
-).split())
-_CALLING_DE = frozenset(canonical_word(w) for w in (
+)
+_CALLING_DE = _word_set(
     "nennen nennt nennst genannt nannte nannten beschimpft beschimpfen bezeichnen bezeichnet bezeichnest beleidigt"
-).split())
-_CALLED_AS = frozenset(canonical_word(w) for w in "de d als me you him her them us".split())
+)
+_CALLED_AS = _word_set("de d als me you him her them us")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?]")
-_FIRST_PERSON = frozenset(canonical_word(w) for w in "je j ich i".split())
+_FIRST_PERSON = _word_set("je j ich i")
 
 
 def _named_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
