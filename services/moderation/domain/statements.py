@@ -728,7 +728,8 @@ _CALLING_FR_EN = _word_set(
     "call called calling calls"
 )
 _CALLING_DE = _word_set(
-    "nennen nennt nennst genannt nannte nannten beschimpft beschimpfen bezeichnen bezeichnet bezeichnest beleidigt"
+    "nenn nennen nennt nennst genannt nannte nannten beschimpft beschimpfen bezeichnen bezeichnet bezeichnest "
+    "beleidigt"
 )
 _CALLED_AS = _word_set("de d als me you him her them us")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?]")
@@ -736,24 +737,32 @@ _FIRST_PERSON = _word_set("je j ich i")
 
 
 def _named_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
-    """Spans of the names others are reported to call someone ("il m'a traité de …", "me traiter de …",
-    "Leute … zu nennen")."""
+    """Spans of the names others are reported to call someone ("il m'a traité de …", "arrête de m'appeler
+    …", "Leute … zu nennen", "sie nennt mich …", "nenn mich nicht …")."""
     words, tokens, spans = canonical.words, canonical.tokens, []
+
+    def clause_after(first: int, most: int) -> tuple[int, int] | None:
+        last = first
+        while last < min(first + most, len(words)) - 1 \
+                and not _CLAUSE_BREAK.search(text, tokens[last].end, tokens[last + 1].start):
+            last += 1
+        return (tokens[first].start, tokens[last].end) if first < len(words) else None
+
     for i, word in enumerate(words):
         if word in _CALLING_FR_EN and _FIRST_PERSON.isdisjoint(words[max(0, i - 3):i]):
             j = i + 1
             while j < len(words) and j <= i + 2 and words[j] in _CALLED_AS:
                 j += 1
-            if j > i + 1 and j < len(words):
-                spans.append((tokens[j].start, tokens[min(j + 2, len(words) - 1)].end))
-        elif word in _CALLING_DE and i >= 1 and _FIRST_PERSON.isdisjoint(words[max(0, i - 6):i]):
+            if (span := clause_after(j, 3)) is not None:
+                spans.append(span)
+        elif word in _CALLING_DE and _FIRST_PERSON.isdisjoint(words[max(0, i - 6):i]):
             first = i - 1
             while first > max(0, i - 3) and not _CLAUSE_BREAK.search(text, tokens[first - 1].end, tokens[first].start):
                 first -= 1
-            if not _CLAUSE_BREAK.search(text, tokens[i - 1].end, tokens[i].start):
-                spans.append((tokens[first].start, tokens[i - 1].end))
-            if i + 2 < len(words) and words[i + 1] == "als":  # "beschimpft als …", "bezeichnet als …"
-                spans.append((tokens[i + 2].start, tokens[min(i + 3, len(words) - 1)].end))
+            if i >= 1 and not _CLAUSE_BREAK.search(text, tokens[i - 1].end, tokens[i].start):
+                spans.append((tokens[first].start, tokens[i - 1].end))  # "… zu nennen"
+            if (span := clause_after(i + 1, 4)) is not None:
+                spans.append(span)  # "sie nennt mich …", "beschimpft als …"
     return spans
 
 

@@ -186,6 +186,9 @@ def test_hate_put_to_one_person_is_held_rather_than_rejected():
     ("Comment tu peux trouver ça normal de me traiter de bougnoule ?", "fr"),
     ("Il m'a traité de sale pédé devant tout le monde, c'est inadmissible.", "fr"),
     ("Es ist nicht in Ordnung, Leute Kanake zu nennen.", "de"),
+    ("Nenn mich nicht Fotze.", "de"),
+    ("Sie nennt mich Kanake, seit ich hier arbeite.", "de"),
+    ("Arrête de m'appeler sale pédé.", "fr"),
 ])
 def test_names_others_are_reported_to_call_someone_are_not_the_authors_insults(text, language):
     assert find_abuse(text, language) == []
