@@ -7,9 +7,15 @@ dehumanising comparison, an exclusion, a life said to be worth nothing (`hate`).
 stretch from target to cue, so a moderator sees the statement itself.
 
 What keeps a sentence published: negation before the cue ("je ne déteste pas", "ich hasse sie nicht"),
-counter-speech (the cue inside quotation marks, or reported with a verb of saying or denouncing), a cue
-with no person or group near it (a threat to a sandwich, swearing at no one), and a negative attribute said
-of a group that the charter does not protect (professions are protected from dehumanisation only).
+counter-speech (the cue inside quotation marks, reported with a verb of saying or denouncing, or a name
+someone is said to call the author), a cue with no person or group near it (a threat to a sandwich,
+swearing at no one), violence reported as a fact (a passive with its agent: "sont tuées par leur
+conjoint"), and a negative attribute said of a group that the charter does not protect (professions are
+protected from dehumanisation only). What makes it held rather than rejected: weak cues (attributes,
+denied qualities), hate put to one person, asked, or set under others' opinions.
+
+Verbs, attributes and nouns of the lexicon count in every form (`inflections.txt`, written from simplemma's
+dictionaries), and words of French and German are never read as misspellings (`real_words.txt`).
 
 Spelling evasions: the text's canonical words already undo case, accents, leetspeak, repeated letters and
 letters spelled out one by one; here, words of the lexicon also match with one letter missing, added,
