@@ -98,7 +98,7 @@ async def load(dsn: str, n: int) -> dict[str, Any]:
         rows = itertools.chain([first] if first else [], rows)
         while chunk := [row for _, row in zip(range(COPY_CHUNK), rows, strict=False)]:
             await conn.copy_records_to_table("contributions", schema_name=SCHEMA, columns=COLUMNS, records=chunk)
-        copied_s = time.perf_counter() - started
+        loaded_s = time.perf_counter() - started  # generated and COPYed
         await conn.execute(
             "INSERT INTO counts (territory, country, axis, kind, author_role, channel, n) "
             "SELECT territory, country, coalesce(axis, 'non-classe'), coalesce(kind, '-'), coalesce(author_role, '-'), "
@@ -107,7 +107,7 @@ async def load(dsn: str, n: int) -> dict[str, Any]:
         await store.request_recompute(conn, await store.stale_scopes(conn), asked=True)
     finally:
         await conn.close()
-    return {"contributions": n, "copy_seconds": copied_s, "copy_rows_per_s": n / copied_s if copied_s else None}
+    return {"contributions": n, "load_seconds": loaded_s, "load_rows_per_s": n / loaded_s if loaded_s else None}
 
 
 async def recompute(dsn: str) -> dict[str, Any]:
