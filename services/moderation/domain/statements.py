@@ -90,18 +90,20 @@ for _stems, _particle in (
 _DEATH = _word_set(
     "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
     "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten dead die suffer bruler brulerez "
-    "brennen brennt burn"
+    "brennen brennt burn ertrunken ertrunkene ertrunkener ertrunkenen"
 )
 _WISH = _word_set(
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
     "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
     "ferai ferons dafur "  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
-    "mieux besser better"  # "le monde irait mieux si tous les … étaient morts"
+    "mieux besser better "  # "le monde irait mieux si tous les … étaient morts"
+    "reve revons traume traumen dream"  # "je rêve de les voir mourir"
 )
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
 _YOU_WILL = _word_set("allez vas werdet wirst will")
 # "The only good … is a dead …" ("le seul bon … est un … mort", "nur ein toter … ist ein guter …").
 _ONLY_GOOD = _word_set("seul seule seuls seules einzig einzige einzigen nur only")
+_IS = _word_set("est ist is")  # "un bon … est un … mort", "ein guter … ist ein toter …"
 _GOOD = _word_set("bon bonne bons bonnes gut gute guter guten good")
 _NEAR_WORDS = 8
 _ARTICLES = _word_set("le la les l un une des du de d ce cet cette ces the a an")
@@ -116,6 +118,7 @@ _COPULA = _word_set(
 )
 _ONE_ADDRESSED = _word_set("tu toi t ton ta tes du dich dir dein deine you your")
 # (German "wurden" folds into "würden", "would": only "worden" is sure to be the past.)
+_WHY = _word_set("pourquoi warum wieso weshalb why")
 _PAST_PASSIVE = _word_set("été worden was were")
 _MORE_OR_LESS = _word_set("moins plus weniger mehr")
 _COMPARATIVE = _word_set("aussi autant als")
@@ -423,7 +426,7 @@ def _may_state(canonical: CanonicalText) -> bool:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE)
                            or not present.isdisjoint(_DEATH)
-                           and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD)):
+                           and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD)):
         return True
     return any(words <= present for words in _phrase_word_sets()) \
         and _phrase_regex().search(" " + canonical.text) is not None
@@ -493,7 +496,7 @@ def _wished_death_tags(words: list[_Word]) -> None:
         before = texts[max(0, i - 8):i]
         around = texts[max(0, i - 8):i + 5]
         if not _WISH.isdisjoint(before) or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
-                or not _ONLY_GOOD.isdisjoint(around) and not _GOOD.isdisjoint(around):
+                or not _GOOD.isdisjoint(around) and not (_ONLY_GOOD | _IS).isdisjoint(around):
             words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
 
 
@@ -668,6 +671,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     positive = bool(_POSITIVE_FRAME.intersection(texts))
     addressed = not _ONE_ADDRESSED.isdisjoint(texts)
     asked = "?" in text[sentence[0]:sentence[1]]
+    # "Warum erschießen wir nicht einfach alle …?", "pourquoi ne pas …": a suggestion, not a negation
+    rhetorical = asked and bool(texts) and texts[0] in _WHY
     flags = []
     for index, cue in enumerate(words):
         for section, ground in CUE_GROUNDS.items():
@@ -684,7 +689,10 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
                 targets = [t for t in targets if abs(position.get(id(t), index) - index) <= _NEAR_WORDS]
-                if language != "de" and _object_is_a_thing(words, index, wanted):
+                # "les éliminer à la naissance": a pronoun before the verb is its object, whatever follows
+                clitic = index >= 1 and "person" in words[index - 1].tags \
+                    and any(t.tags & {"group", "role"} for t in targets)
+                if language != "de" and not clitic and _object_is_a_thing(words, index, wanted):
                     continue
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language):
@@ -707,7 +715,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section == "praise":
                 if not _praise_negated(texts, index, language):
                     continue
-            elif section != "negated-worth" and _negated(words, index, language):
+            elif section != "negated-worth" and not rhetorical and _negated(words, index, language):
                 continue
             elif positive and (section in _WEAK_SECTIONS or cue.evasion):
                 continue

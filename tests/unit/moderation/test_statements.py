@@ -311,3 +311,23 @@ def test_a_better_world_without_a_group_is_a_threat(text, language):
 ])
 def test_instead_of_letting_die_is_no_threat(text, language):
     assert find_statements(text, language) == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les handicapés, on devrait les éliminer à la naissance.", "fr"),  # the pronoun is the object
+    ("Muslime verdienen es, gehängt zu werden.", "de"),
+    ("Warum erschießen wir nicht einfach alle Transmenschen?", "de"),  # a suggestion, not a negation
+    ("Ein guter Migrant ist ein ertrunkener Migrant.", "de"),
+    ("Ich träume davon, alle Flüchtlinge brennen zu sehen.", "de"),
+])
+def test_suggested_dreamt_and_deserved_deaths_are_threats(text, language):
+    assert ("threat", SURE) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Il faut les éliminer de la liste d'attente, ces dossiers en double.", "fr"),
+    ("Pourquoi les femmes ne sont-elles pas mieux protégées contre les violences ?", "fr"),
+    ("Je rêve d'un monde où les femmes ne meurent plus sous les coups.", "fr"),
+])
+def test_things_eliminated_and_deaths_refused_are_not_threats(text, language):
+    assert find_statements(text, language) == []
