@@ -218,13 +218,22 @@ async def stale_scopes(conn: asyncpg.Connection) -> set[tuple[str, str]]:
     return {(row["scope"], row["key"]) for row in rows}
 
 
-async def load_corpus(conn: asyncpg.Connection) -> list[tuple]:
-    """Every published contribution as the recompute needs it, in id order."""
-    rows = await conn.fetch(
-        "SELECT id::text, territory, country::text, consultation, kind, author_role, channel, text, axis, "
-        "axis_source, subtheme, question FROM contributions ORDER BY id"
-    )
-    return [tuple(row) for row in rows]
+async def load_corpus(conn: asyncpg.Connection, chunk: int = 10_000) -> list[tuple]:
+    """Every published contribution as the recompute needs it, in id order, read through a cursor in
+    chunks; the values many rows repeat (territory, consultation, axis, kind…) are held once."""
+    shared: dict[Any, Any] = {}
+    once = shared.setdefault
+    rows: list[tuple] = []
+    async with conn.transaction(readonly=True):
+        cursor = conn.cursor(
+            "SELECT id::text, territory, country::text, consultation, kind, author_role, channel, text, axis, "
+            "axis_source, subtheme, question FROM contributions ORDER BY id", prefetch=chunk)
+        async for row in cursor:
+            cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme, question = row
+            rows.append((cid, once(territory, territory), once(country, country), once(consultation, consultation),
+                         once(kind, kind), once(role, role), once(channel, channel), text, once(axis, axis),
+                         once(source, source), once(subtheme, subtheme), once(question, question)))
+    return rows
 
 
 async def consultation_frameworks(conn) -> dict[str, tuple[str, dict]]:

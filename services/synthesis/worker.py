@@ -74,7 +74,8 @@ _TAGGED_TEXTS = TaggedTexts()  # kept from one recompute to the next
 
 def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
                   scopes: list[tuple[str, str]]) -> dict[str, Any]:
-    """The pure recompute over plain data, returned as plain data (in a thread of its own)."""
+    """The pure recompute over plain data, returned as plain data (in a thread of its own). `rows` are
+    emptied as they are read, so that the corpus is held once."""
     from services.synthesis.domain.models import (
         UNCLASSIFIED,
         AxisSource,
@@ -90,7 +91,9 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
     for consultation in sorted(consultations):
         territory_framework.setdefault(consultations[consultation][0], frameworks[consultation])
     contributions, frameworks_of, stored_subtheme = [], {}, {}
-    for cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme, question in rows:
+    rows.reverse()
+    while rows:
+        cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme, question = rows.pop()
         frameworks_of[cid] = frameworks.get(consultation, fallback)
         contributions.append(PublishedContribution(
             id=cid, territory=territory, country=country, kind=kind or "-", text=text, axis=axis,
@@ -221,19 +224,20 @@ class Recomputer:
                 consultations = await store.consultation_frameworks(conn)
             if ("network", "network") in scopes:  # every change reaches the network: its consultations too
                 scopes = sorted({*scopes, *per_framework_scopes(consultations)})
+            corpus_size = len(rows)
             result = await in_daemon_thread(run_recompute, rows, consultations, scopes)
             async with pool.acquire() as conn, conn.transaction():
                 written = await commands.store_recompute(conn, result["documents"], result["changes"],
                                                          result["subthemes"])
                 for key, (model, corpus_size) in result["classifiers"].items():
                     await store.save_classifier(conn, key, self.classifiers.seal(model), corpus_size)
-                await store.record_recompute(conn, time.monotonic() - started, len(scopes), len(rows))
+                await store.record_recompute(conn, time.monotonic() - started, len(scopes), corpus_size)
         except BaseException:
             with contextlib.suppress(Exception):
                 async with pool.acquire() as conn:  # nothing claimed is lost: ask again
                     await store.request_recompute(conn, set(scopes), asked=claimed.asked)
             raise
-        log.info("syntheses recomputed", scopes=len(scopes), contributions=len(rows),
+        log.info("syntheses recomputed", scopes=len(scopes), contributions=corpus_size,
                  seconds=round(result["seconds"], 3), axes_moved=len(result["changes"]),
                  versions={f"{s}/{k}": v for s, k, v, _ in written})
         return written

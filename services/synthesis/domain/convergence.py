@@ -5,39 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import sparse
 
 from .models import Convergence
 
 
 def group_convergence(kind: str, label: str, axis: str | None, keywords: list[str], rows: np.ndarray,
-                      territories: Sequence[str], countries: Sequence[str]) -> Convergence:
-    member_territories = sorted({territories[r] for r in rows})
-    member_countries = sorted({countries[r] for r in rows})
+                      territory_of: np.ndarray, names: Sequence[str], country_of: np.ndarray,
+                      countries: Sequence[str]) -> Convergence:
+    """`rows` index `territory_of`/`country_of`, which code each row into the sorted `names`/`countries`."""
+    member_territories = [names[t] for t in np.unique(territory_of[rows])]
+    member_countries = [countries[t] for t in np.unique(country_of[rows])]
     return Convergence(kind=kind, label=label, axis=axis, keywords=keywords, contributions_count=int(len(rows)),
                        territories_count=len(member_territories), countries_count=len(member_countries),
                        territories=member_territories, countries=member_countries)
 
 
-def term_convergences(B: sparse.csr_matrix, terms: Sequence[str], territories: Sequence[str],
-                      countries: Sequence[str], min_docs: int = 2, min_share: float = 0.02,
-                      limit: int = 20, min_territories: int = 2) -> list[Convergence]:
+def term_convergences(df: np.ndarray, size: np.ndarray, names: Sequence[str], country_of: dict[str, str],
+                      terms: Sequence[str], min_docs: int = 2, min_share: float = 0.02, limit: int = 20,
+                      min_territories: int = 2) -> list[Convergence]:
     """Terms that at least `min_docs` contributions (and `min_share` of them) use in many territories.
 
-    `B` is rows × terms (any positive value counts as presence).
+    `df` is territories (`names`) × terms: how many of a territory's contributions use the term; `size`,
+    how many contributions each territory has.
     """
-    if B.shape[0] == 0:
+    if not len(names):
         return []
-    names = sorted(set(territories))
-    code = {t: i for i, t in enumerate(names)}
-    t_idx = np.array([code[t] for t in territories])
-    indicator = sparse.csr_matrix((np.ones(len(t_idx)), (t_idx, np.arange(len(t_idx)))),
-                                  shape=(len(names), len(t_idx)))
-    presence = (B > 0).astype(np.float32)
-    df = (indicator @ presence).toarray()  # territories × terms: contributions using the term
-    size = np.bincount(t_idx, minlength=len(names))[:, None]
-    raised = (df >= min_docs) & (df >= min_share * size)
-    country_of = {t: c for t, c in zip(territories, countries)}
+    raised = (df >= min_docs) & (df >= min_share * np.asarray(size)[:, None])
     n_terr = raised.sum(axis=0)
     candidates = np.flatnonzero(n_terr >= min_territories)
     out = []

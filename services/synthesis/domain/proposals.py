@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -41,20 +42,24 @@ def _union_find_groups(sim: np.ndarray, threshold: float) -> list[int]:
     return [find(a) for a in range(sim.shape[0])]
 
 
-def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence[str], ids: Sequence[str],
-                      texts: Sequence[str], territories: Sequence[str], countries: Sequence[str],
-                      axes: Sequence[str], max_k: int = 60, duplicate_cosine: float = 0.8,
-                      pairwise_cap: int = 3_000, min_separation: float = 0.0
-                      ) -> tuple[list[ProposalCluster], np.ndarray]:
-    """Ranked proposal clusters, and each row's cluster index in that ranking (-1: no known term)."""
+@dataclass
+class ProposalModel:
+    """Proposal clusters over every proposal of the corpus; a scope takes those its proposals fall in."""
+
+    variant: np.ndarray  # variant of each proposal (same set of lemmas)
+    label: np.ndarray  # cluster of each variant, -1 for a variant without any known term
+    group: np.ndarray  # near-duplicate group of each variant (variants closer than `duplicate_cosine`)
+    to_centres: np.ndarray  # variants × clusters: cosine of each variant to each cluster's centre
+    keywords: list[list[str]]  # per cluster
+
+
+def fit_proposals(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence[str], max_k: int = 60,
+                  duplicate_cosine: float = 0.8, pairwise_cap: int = 3_000) -> ProposalModel:
+    """Variants, k-means over variants (k by silhouette on a geometric grid up to `max_k`), near-duplicate
+    groups inside each cluster (of at most `pairwise_cap` variants), over the rows of `X` (sorted by id)."""
     n = X.shape[0]
-    labels_out = np.full(n, -1, dtype=np.int64)
-    if n == 0:
-        return [], labels_out
-    X = normalize(X.tocsr())
-    # 1. variants: identical sets of lemmas (rows are sorted by id, so the first row is the smallest id)
     variant_of: dict[str, int] = {}
-    row_variant = np.empty(n, dtype=np.int64)
+    variant = np.empty(n, dtype=np.int64)
     first_rows: list[int] = []
     for r, doc in enumerate(docs):
         sig = " ".join(sorted(set(doc.split())))
@@ -62,77 +67,93 @@ def proposal_clusters(X: sparse.csr_matrix, docs: Sequence[str], terms: Sequence
         if v is None:
             v = variant_of[sig] = len(first_rows)
             first_rows.append(r)
-        row_variant[r] = v
-    reps = np.array(first_rows)
-    Xv = X[reps]
-    nv = len(reps)
+        variant[r] = v
+    nv = len(first_rows)
+    if nv == 0:
+        return ProposalModel(variant, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                             np.zeros((0, 0), dtype=np.float32), [])
+    Xv = normalize(X.tocsr()[np.array(first_rows)])
     k_top = min(max_k, nv - 1)
     k_range = sorted({int(k) for k in np.geomspace(2, k_top, 8).round()}) if k_top >= 2 else []
     clustering = cluster(Xv, k_range if nv >= 6 else [])
-    variant_label = clustering.labels
-    row_label = variant_label[row_variant]
     centroids = clustering.centroids
-    found = []
-    for c in range(clustering.centroids.shape[0]):
-        vs = np.flatnonzero(variant_label == c)
-        if not len(vs):
-            continue
-        rows = np.flatnonzero(row_label == c)
-        # 2. merge near-duplicate variants inside the cluster
-        if len(vs) <= pairwise_cap:
+    to_centres = np.asarray(Xv @ centroids.T, dtype=np.float32)
+    group = np.arange(nv, dtype=np.int64)
+    for c in range(centroids.shape[0]):
+        vs = np.flatnonzero(clustering.labels == c)
+        if 1 < len(vs) <= pairwise_cap:
             block = Xv[vs]
-            groups = _union_find_groups((block @ block.T).toarray(), duplicate_cosine)
-        else:
-            groups = list(range(len(vs)))
-        variants_count = len(set(groups))
-        group_of = dict(zip(vs.tolist(), groups))
-        said = {(territories[r], group_of[int(row_variant[r])]) for r in rows}  # once per territory and thing
-        centroid = centroids[c]
-        to_centres = np.asarray(Xv[vs] @ centroids.T)
-        sims = to_centres[:, c]
+            group[vs] = vs[_union_find_groups((block @ block.T).toarray(), duplicate_cosine)]
+    keywords = [top_terms(centroids[c], terms, 8) for c in range(centroids.shape[0])]
+    return ProposalModel(variant, clustering.labels, group, to_centres, keywords)
+
+
+def proposal_clusters(model: ProposalModel, members: np.ndarray, rows: np.ndarray, ids: Sequence[str],
+                      texts: Sequence[str], territory_of: np.ndarray, names: Sequence[str],
+                      country_of: np.ndarray, countries: Sequence[str], axes: Sequence[str | None],
+                      min_separation: float = 0.0) -> tuple[list[ProposalCluster], np.ndarray]:
+    """A scope's ranked proposal clusters and each member's cluster index in that ranking (-1: none).
+
+    `members` are positions among the corpus's proposals, `rows` their corpus rows (both ascending, so by
+    id); `territory_of`/`country_of` code each corpus row into `names`/`countries`. Everything a cluster
+    shows (support, variants, coherence, quotes, heading) is worked out from the scope's own proposals.
+    """
+    variant = model.variant[members]
+    label = model.label[variant] if len(members) else np.zeros(0, dtype=np.int64)
+    found = []
+    for c in np.unique(label[label >= 0]).tolist():
+        inside = np.flatnonzero(label == c)
+        mine = variant[inside]
+        corpus_rows = rows[members[inside]]
+        territory = territory_of[corpus_rows]
+        vs, first = np.unique(mine, return_index=True)  # each variant's first row in the scope: its smallest id
+        vs_rows = corpus_rows[first]
+        groups = model.group[vs]
+        sims = model.to_centres[vs, c].astype(np.float64)
         coherence = float(sims.mean())
-        others = np.delete(to_centres.mean(axis=0), c)
+        others = np.delete(model.to_centres[vs].astype(np.float64).mean(axis=0), c)
         separation = coherence - float(others.max()) if len(others) else coherence
         if len(vs) > 1 and separation < min_separation:
             continue
+        # support once repetition is discounted: each territory once per near-duplicate thing it said
+        said = len(np.unique(territory * (int(model.group.max()) + 1) + model.group[mine]))
         # representative: the variant said in the most territories (a flood in one counts once), then the
         # closest to the centre, then the smallest id
-        spread = Counter(v for v, _ in {(int(row_variant[r]), territories[r]) for r in rows})
-        best = min(range(len(vs)), key=lambda j: (-spread[int(vs[j])], -round(float(sims[j]), 6), ids[reps[vs[j]]]))
-        rep_row = int(reps[vs[best]])
-        others, seen = [], {territories[rep_row]}
-        for j in sorted(range(len(vs)), key=lambda j: (-round(float(sims[j]), 6), ids[reps[vs[j]]])):
-            row = int(reps[vs[j]])
-            if j != best and groups[j] != groups[best] and territories[row] not in seen and len(others) < 2:
-                others.append(Quote(contribution_id=ids[row], text=quote(texts[row])))
-                seen.add(territories[row])
-        keywords = top_terms(centroid, terms, 8)
-        member_territories = sorted({territories[r] for r in rows})
-        member_countries = sorted({countries[r] for r in rows})
-        found.append(dict(
+        pairs = np.unique(np.searchsorted(vs, mine) * len(names) + territory)
+        spread = np.bincount(pairs // len(names), minlength=len(vs))
+        rounded = np.round(sims, 6)
+        best = int(np.lexsort((vs_rows, -rounded, -spread))[0])
+        rep_row = int(vs_rows[best])
+        quoted, seen = [], {int(territory_of[rep_row])}
+        for j in np.lexsort((vs_rows, -rounded)).tolist():
+            row = int(vs_rows[j])
+            if j != best and groups[j] != groups[best] and int(territory_of[row]) not in seen and len(quoted) < 2:
+                quoted.append(Quote(contribution_id=ids[row], text=quote(texts[row])))
+                seen.add(int(territory_of[row]))
+        member_territories = [names[t] for t in np.unique(territory)]
+        member_countries = [countries[t] for t in np.unique(country_of[corpus_rows])]
+        found.append((c, dict(
             label=heading(texts[rep_row]),
-            keywords=keywords,
+            keywords=model.keywords[c],
             representative=Quote(contribution_id=ids[rep_row], text=quote(texts[rep_row])),
-            quotes=others,
-            contributions_count=int(len(rows)),
-            support_weighted=float(len(said)),
+            quotes=quoted,
+            contributions_count=int(len(inside)),
+            support_weighted=float(said),
             coherence=round(coherence, 4),
             separation=round(separation, 4),
             territories_count=len(member_territories),
             countries_count=len(member_countries),
-            variants_count=variants_count,
+            variants_count=len(np.unique(groups)),
             territories=member_territories,
             countries=member_countries,
-            axes=dict(sorted(Counter(axes[r] for r in rows).items())),
-            contribution_ids=[ids[r] for r in rows],
-            _cluster=c,
-        ))
-    found.sort(key=lambda f: (-f["territories_count"], -f["countries_count"], -f["support_weighted"],
-                              -f["contributions_count"], f["label"], f["representative"].contribution_id))
-    clusters_out = []
-    position = np.full(max(clustering.centroids.shape[0], 1), -1, dtype=np.int64)
-    for rank, f in enumerate(found, start=1):
-        position[f.pop("_cluster")] = rank - 1
-        clusters_out.append(ProposalCluster(id=f"P{rank:03d}", **f))
-    labels_out = np.where(row_label >= 0, position[np.maximum(row_label, 0)], -1)
-    return clusters_out, labels_out
+            axes=dict(sorted(Counter(axes[r] for r in corpus_rows.tolist()).items())),
+            contribution_ids=[ids[r] for r in corpus_rows.tolist()],
+        )))
+    found.sort(key=lambda f: (-f[1]["territories_count"], -f[1]["countries_count"], -f[1]["support_weighted"],
+                              -f[1]["contributions_count"], f[1]["label"], f[1]["representative"].contribution_id))
+    position = np.full(max(len(model.keywords), 1), -1, dtype=np.int64)
+    out = []
+    for rank, (c, f) in enumerate(found, start=1):
+        position[c] = rank - 1
+        out.append(ProposalCluster(id=f"P{rank:03d}", **f))
+    return out, np.where(label >= 0, position[np.maximum(label, 0)], -1)

@@ -17,9 +17,11 @@ from shared.frameworks import DEFAULT_FRAMEWORK_ID, Framework
 from .classify import AxisClassifier, _evenly
 from .models import AxisSource, PublishedContribution, Scope
 from .report import Analysis, Corpus, analyse_corpus, prepare
+from .shared import CorpusResults
 from .text import Lemmatizer
 
 EXAMPLE_CAP = 30_000
+PREDICT_CHUNK = 20_000  # contributions re-placed at a time, so that their scores are never all held at once
 # A recompute moves a contribution the classifier placed only when its new best axis beats the axis it has by
 # this much probability: a refit on a slightly larger corpus otherwise flips the texts near a boundary back
 # and forth. Leaving "non classé" for an axis, or an axis no longer supported at all, always moves.
@@ -98,7 +100,10 @@ def reclassify(corpus: Corpus, frameworks_of: dict[str, Framework], lemmatizer: 
                   or corpus.rows[i].axis not in axis_ids]
         if not placed:
             continue
-        found = clf.predict_docs([corpus.docs[i] for i in placed], [corpus.rows[i].question for i in placed])
+        found = (assignment for start in range(0, len(placed), PREDICT_CHUNK)
+                 for assignment in clf.predict_docs([corpus.docs[i] for i in placed[start:start + PREDICT_CHUNK]],
+                                                    [corpus.rows[i].question
+                                                     for i in placed[start:start + PREDICT_CHUNK]]))
         for i, assignment in zip(placed, found):
             row = corpus.rows[i]
             previous = row.axis if row.axis in axis_ids and row.axis_source == AxisSource.CLASSIFIER else None
@@ -111,21 +116,13 @@ def reclassify(corpus: Corpus, frameworks_of: dict[str, Framework], lemmatizer: 
     return classifiers, changes, rows
 
 
-def scope_framework(scope: Scope, rows: Sequence[PublishedContribution], frameworks_of: dict[str, Framework],
-                    fallback: Framework) -> Framework:
-    """The framework most of the scope's contributions answer (the default one first on a tie)."""
-    counter: Counter[str] = Counter()
-    by_key: dict[str, Framework] = {}
-    for c in rows:
-        if scope.contains(c):
-            framework = frameworks_of[c.id]
-            key = framework_key(framework)
-            by_key[key] = framework
-            counter[key] += 1
-    if not counter:
+def scope_framework(counted: Counter[str], by_key: dict[str, Framework], fallback: Framework) -> Framework:
+    """The framework most of a scope's contributions answer (`counted` by framework key; the default one
+    first on a tie), or `fallback` when it holds none."""
+    counted = +counted
+    if not counted:
         return fallback
-    best = max(counter, key=lambda k: (counter[k], by_key[k].id == DEFAULT_FRAMEWORK_ID, k))
-    return by_key[best]
+    return by_key[max(counted, key=lambda k: (counted[k], by_key[k].id == DEFAULT_FRAMEWORK_ID, k))]
 
 
 def recompute(contributions: Sequence[PublishedContribution], frameworks_of: dict[str, Framework],
@@ -139,9 +136,17 @@ def recompute(contributions: Sequence[PublishedContribution], frameworks_of: dic
     classifiers, changes, rows = reclassify(corpus, frameworks_of, lemmatizer)
     placed = dataclasses.replace(corpus, rows=rows)
     result = RecomputeResult(classifiers=classifiers, changes=changes)
+    shared = CorpusResults(placed, [c.axis for c in rows])
+    distinct = {id(f): f for f in frameworks_of.values()}  # a few Framework objects shared by many rows
+    key_of = {i: framework_key(f) for i, f in distinct.items()}
+    by_key = {key_of[i]: f for i, f in sorted(distinct.items(), key=lambda item: key_of[item[0]])}
+    per_cell: list[Counter[str]] = [Counter() for _ in shared.cell_rows]
+    for cell, c in zip(shared.cell_of.tolist(), rows):
+        per_cell[cell][key_of[id(frameworks_of[c.id])]] += 1
     for scope, fallback in scopes:
-        framework = scope_framework(scope, rows, frameworks_of, fallback)
+        framework = scope_framework(sum((per_cell[k] for k in shared.cells_in(scope).tolist()), Counter()),
+                                    by_key, fallback)
         key = (scope.level, scope.id or "network")
-        result.analyses[key] = analyse_corpus(placed, framework, scope, classify=False)
+        result.analyses[key] = analyse_corpus(placed, framework, scope, classify=False, shared=shared)
         result.frameworks[key] = framework_key(framework)
     return result

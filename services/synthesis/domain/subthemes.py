@@ -86,16 +86,39 @@ def top_terms(weights: np.ndarray, terms: Sequence[str], n: int) -> list[str]:
     return out
 
 
-def representatives(X: sparse.csr_matrix, rows: np.ndarray, centroid: np.ndarray, ids: Sequence[str],
-                    texts: Sequence[str], n: int = 3) -> list[Quote]:
-    """The members closest to the centroid (ties: smallest id), distinct texts only, quoted as published."""
-    if not len(rows):
-        return []
-    sims = np.asarray(normalize(X[rows]) @ centroid).ravel()
-    order = sorted(range(len(rows)), key=lambda j: (-round(float(sims[j]), 6), ids[rows[j]]))
+@dataclass
+class SubthemeModel:
+    """The sub-themes of one axis over the whole corpus; a scope takes those its members fall in."""
+
+    labels: np.ndarray  # cluster of each row of the axis, -1 for rows without any known term
+    sims: np.ndarray  # cosine of each row to its cluster's centre
+    keywords: list[list[str]]  # per cluster
+    silhouette: float | None
+
+
+def fit_subthemes(X: sparse.csr_matrix, terms: Sequence[str], max_k: int = 8, min_rows: int = 10) -> SubthemeModel:
+    """k-means over every row of one axis (k by silhouette up to `max_k`; one cluster under `min_rows`)."""
+    n = X.shape[0]
+    k_max = min(max_k, max(1, n // 5))
+    result = cluster(X, range(2, k_max + 1) if n >= min_rows else range(0))
+    return SubthemeModel(result.labels, centre_similarity(X, result), [
+        top_terms(result.centroids[c], terms, 8) for c in range(result.centroids.shape[0])], result.silhouette)
+
+
+def centre_similarity(X: sparse.csr_matrix, result: Clustering) -> np.ndarray:
+    """The cosine of each row to the centre of its cluster (0 for a row in none)."""
+    sims = np.zeros(X.shape[0], dtype=np.float64)
+    for c in range(result.centroids.shape[0]):
+        rows = np.flatnonzero(result.labels == c)
+        if len(rows):
+            sims[rows] = np.asarray(normalize(X[rows]) @ result.centroids[c]).ravel()
+    return sims
+
+
+def representatives(order: np.ndarray, ids: Sequence[str], texts: Sequence[str], n: int = 3) -> list[Quote]:
+    """The first `n` distinct texts of the rows in `order` (closest to the centre first), quoted as published."""
     quotes, seen = [], set()
-    for j in order:
-        r = rows[j]
+    for r in order.tolist():
         text = texts[r].strip()
         if not text or text.lower() in seen:
             continue
@@ -106,32 +129,35 @@ def representatives(X: sparse.csr_matrix, rows: np.ndarray, centroid: np.ndarray
     return quotes
 
 
-def subthemes(X: sparse.csr_matrix, terms: Sequence[str], ids: Sequence[str], texts: Sequence[str],
-              territories: Sequence[str], countries: Sequence[str], max_k: int = 8,
-              min_rows: int = 10) -> tuple[list[Subtheme], np.ndarray, float | None]:
-    """Sub-themes of one axis's rows, with the sub-theme index of each row and the silhouette."""
-    n = X.shape[0]
-    k_max = min(max_k, max(1, n // 5))
-    k_range = range(2, k_max + 1) if n >= min_rows else range(0)
-    result = cluster(X, k_range)
-    out, clusters = [], []
-    for c in range(result.centroids.shape[0]):
-        rows = np.flatnonzero(result.labels == c)
-        if not len(rows):
-            continue
-        keywords = top_terms(result.centroids[c], terms, 8)
-        clusters.append(c)
-        out.append(Subtheme(
+@dataclass
+class ScopeSubtheme:
+    subtheme: Subtheme
+    rows: np.ndarray  # the scope's rows in it
+
+
+def subthemes_of(model: SubthemeModel, rows: np.ndarray, members: np.ndarray, ids: Sequence[str],
+                 texts: Sequence[str], territory_of: np.ndarray, country_of: np.ndarray
+                 ) -> tuple[list[ScopeSubtheme], np.ndarray]:
+    """A scope's sub-themes of one axis: the axis's clusters its `members` (positions among the axis's
+    `rows`, which index the corpus) fall in, counted and quoted from those members only (closest to the
+    centre first, ties: smallest id), largest first. Also the sub-theme index of each member (-1: none)."""
+    labels = model.labels[members]
+    out = []
+    for c in np.unique(labels[labels >= 0]).tolist():
+        mine = members[labels == c]
+        order = rows[mine[np.lexsort((mine, -np.round(model.sims[mine], 6)))]]
+        keywords = model.keywords[c]
+        corpus_rows = rows[mine]
+        out.append((c, ScopeSubtheme(Subtheme(
             label=", ".join(keywords[:3]) or "divers",
             keywords=keywords,
-            count=int(len(rows)),
-            quotes=representatives(X, rows, result.centroids[c], ids, texts),
-            territories_count=len({territories[r] for r in rows}),
-            countries_count=len({countries[r] for r in rows}),
-        ))
-    order = sorted(range(len(out)), key=lambda i: (-out[i].count, out[i].label))
-    position = np.full(max(result.centroids.shape[0], 1), -1, dtype=np.int64)
-    for new, i in enumerate(order):
-        position[clusters[i]] = new
-    labels = np.where(result.labels >= 0, position[np.maximum(result.labels, 0)], -1)
-    return [out[i] for i in order], labels, result.silhouette
+            count=int(len(mine)),
+            quotes=representatives(order, ids, texts),
+            territories_count=len(np.unique(territory_of[corpus_rows])),
+            countries_count=len(np.unique(country_of[corpus_rows])),
+        ), corpus_rows)))
+    out.sort(key=lambda item: (-item[1].subtheme.count, item[1].subtheme.label))
+    position = np.full(max(len(model.keywords), 1), -1, dtype=np.int64)
+    for new, (c, _) in enumerate(out):
+        position[c] = new
+    return [s for _, s in out], np.where(labels >= 0, position[np.maximum(labels, 0)], -1)

@@ -2,10 +2,11 @@
 scopes take the framework their contributions answer; views drop quotes of withdrawn contributions."""
 
 import dataclasses
+from collections import Counter
 
 from services.synthesis.domain.models import AxisSource, Scope
 from services.synthesis.domain.classify import Assignment
-from services.synthesis.domain.recompute import recompute, scope_framework, settled_axis
+from services.synthesis.domain.recompute import framework_key, recompute, scope_framework, settled_axis
 from services.synthesis.views import axis_labels, keep_published
 from shared.frameworks import Framework, default_framework
 
@@ -45,10 +46,21 @@ def test_the_same_input_gives_the_same_result(network):
 
 
 def test_a_scope_takes_the_framework_most_of_its_contributions_answer(network):
-    frameworks_of = {c.id: (OTHER if c.territory == "quebec" else default_framework()) for c in network}
-    assert scope_framework(Scope(level="territory", id="quebec"), network, frameworks_of, default_framework()) == OTHER
-    assert scope_framework(Scope(), network, frameworks_of, OTHER) == default_framework()
-    assert scope_framework(Scope(level="territory", id="nowhere"), network, frameworks_of, OTHER) == OTHER
+    default = default_framework()
+    frameworks_of = {c.id: (OTHER if c.territory == "quebec" else default) for c in network}
+    result = recompute(network, frameworks_of, [(Scope(level="territory", id="quebec"), default),
+                                                (Scope(), OTHER), (Scope(level="territory", id="nowhere"), OTHER)])
+    assert result.frameworks == {("territory", "quebec"): "autre-cadre@1", ("network", "network"): framework_key(default),
+                                 ("territory", "nowhere"): "autre-cadre@1"}
+    assert [a.id for a in result.analyses[("territory", "quebec")].synthesis.axes] == ["ecole", "sante"]
+
+
+def test_a_tie_between_frameworks_goes_to_the_default_one():
+    default = default_framework()
+    counted = Counter({framework_key(default): 3, framework_key(OTHER): 3})
+    by_key = {framework_key(default): default, framework_key(OTHER): OTHER}
+    assert scope_framework(counted, by_key, OTHER) == default
+    assert scope_framework(Counter(), by_key, OTHER) == OTHER
 
 
 def test_labels_come_from_the_computed_framework_first():
@@ -187,3 +199,33 @@ def test_consultation_and_framework_scopes_hold_only_their_contributions(network
     consultation = result.analyses[("consultation", "rennes-ia")].synthesis
     assert consultation.contributions_count == sum(c.territory == "rennes" for c in network)
     assert result.analyses[("network", "network")].synthesis.framework.id == default_framework().id
+
+
+def test_a_territory_takes_its_share_of_the_network_clusters_quoted_from_its_own_contributions(network):
+    """Sub-themes and proposal clusters are found once over the corpus: each territory shows those its own
+    contributions fall in, so the territories' counts add up to the network's, and every quote, heading and
+    listed contribution of a territory is one of its own."""
+    frameworks_of = {c.id: default_framework() for c in network}
+    territories = sorted({c.territory for c in network})
+    scopes = [(Scope(), default_framework())] + [(Scope(level="territory", id=t), default_framework())
+                                                 for t in territories]
+    result = recompute(network, frameworks_of, scopes)
+    territory_of = {c.id: c.territory for c in network}
+    whole = result.analyses[("network", "network")].synthesis
+    parts = [result.analyses[("territory", t)].synthesis for t in territories]
+    for axis in whole.axes:
+        network_counts = {s.label: s.count for s in axis.subthemes}
+        summed: dict[str, int] = {}
+        for part in parts:
+            for s in next(a for a in part.axes if a.id == axis.id).subthemes:
+                summed[s.label] = summed.get(s.label, 0) + s.count
+        assert summed == network_counts
+    assert whole.proposals and sum(p.contributions_count for part in parts for p in part.proposals) == sum(
+        p.contributions_count for p in whole.proposals)
+    for territory, part in zip(territories, parts):
+        quotes = [q for a in part.axes for s in a.subthemes for q in s.quotes]
+        quotes += [q for p in part.proposals for q in [p.representative, *p.quotes]]
+        assert quotes and {territory_of[q.contribution_id] for q in quotes} == {territory}
+        assert {territory_of[i] for p in part.proposals for i in p.contribution_ids} <= {territory}
+        assert all(p.territories == [territory] and p.support_weighted <= p.contributions_count
+                   for p in part.proposals)
