@@ -106,11 +106,10 @@ async def test_a_territory_publishes_on_its_own_subject_only_and_its_event_is_de
     assert again.duplicate is not True  # a new event id: intake itself must see the duplicate
     await nc_a.close()
 
-    async def settled() -> bool:
-        info = await service.jetstream().consumer_info(INTAKE_STREAM.name, "intake-proposed")
-        return info.num_pending == 0 and info.num_ack_pending == 0
+    async def dead_lettered() -> bool:  # (a retry after a slow first try comes later, not at once)
+        return bool(await dead_letter_reasons(service.jetstream(), "palabre.intake.bus-a"))
 
-    await async_wait_for(settled, what="intake to take the re-sent event")
+    await async_wait_for(dead_lettered, what="intake to dead-letter the re-sent event")
     # another text under the same external_id is said, not swallowed: dead-lettered with its reason
     [reason] = await dead_letter_reasons(service.jetstream(), "palabre.intake.bus-a")
     assert "'bus-1' already names contribution" in reason and contribution_id in reason
