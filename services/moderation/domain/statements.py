@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
-from .text import CanonicalText, canonical_word
+from .text import CanonicalText, canonical_word, collapse_repeats
 
 CHECK = "statements"
 
@@ -59,6 +59,15 @@ _GLUE_WORDS = _word_set(
     "tellement si tres ich du wir einfach so sehr viel alle diese diesen dieser den die das mich dich euch "
     "wirklich nur komplett putain putains endlich"
 )
+# Function words a word is often glued to ("musulmansn'ont", "lepremier", "erschießtsie", "Migrantenim");
+# unlike the words above, they may themselves be misspelt ("snot" for "sont").
+_GLUED_FUNCTION_WORDS = _word_set(
+    "ne n ont sont est sur dans par pour avec sans chez en et ou qui que qu il ils elle elles on nous vous je j "
+    "tu sa son ses leur leurs lui eux va vais vont ai as mes nos vos "
+    "sie er es ihr ihn ihm uns im in an am auf aus mit von vom zu zum zur und oder ist sind bin bist seid hat "
+    "ein eine einen einem einer der des dem jeden jede jeder chaque pas jamais rien nicht kein keine"
+)
+_GLUABLE = _GLUE_WORDS | _GLUED_FUNCTION_WORDS
 _FILLERS = _word_set(
     "absolument vraiment tellement tous toutes tout juste simplement carrement completement bien donc "
     "alle wirklich einfach so endlich doch"
@@ -259,7 +268,8 @@ _NEVER_A_MISSPELLING = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN | _GLUE_WORDS 
 
 
 def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+    """`word` less one letter, repeats collapsed as in the text ("parasites" gives "paasites", read "pasites")."""
+    return {collapse_repeats(word[:i] + word[i + 1:]) for i in range(len(word))}
 
 
 def _one_swap(a: str, b: str) -> bool:
@@ -282,7 +292,7 @@ def _fuzzy_match(word: str) -> str | None:
     for key in _deletions(word):
         candidates |= lexicon.fuzzy_index.get(key, frozenset())
     for candidate in sorted(candidates):
-        if len(candidate) == len(word) + 1 and word in _deletions(candidate) \
+        if len(candidate) > len(word) and word in _deletions(candidate) \
                 and (len(word) >= 5 or "group" in lexicon.tags(candidate)):
             return candidate
         if len(candidate) >= 7 and len(word) == len(candidate) + 1 and candidate in _deletions(word):
@@ -302,8 +312,8 @@ def _glued_parts(word: str) -> tuple[str, ...] | None:
     known = lexicon.sections_of
 
     def usable(part: str) -> bool:
-        return part in _GLUE_WORDS or (len(part) >= 4 and (bool(known.get(part, frozenset()) & _CUE_OR_TARGET)
-                                                          or part in lexicon.phrases))
+        return part in _GLUABLE or (len(part) >= 4 and (bool(known.get(part, frozenset()) & _CUE_OR_TARGET)
+                                                          or part in lexicon.phrase_words))
 
     def cut(rest: str, depth: int) -> tuple[str, ...] | None:
         if usable(rest):
@@ -320,8 +330,10 @@ def _glued_parts(word: str) -> tuple[str, ...] | None:
         return None
 
     parts = cut(word, 3)
-    if parts and len(parts) >= 2 and any(p not in _GLUE_WORDS for p in parts):
+    if parts and len(parts) >= 2 and any(p not in _GLUABLE for p in parts):
         return parts
+    if parts and len(parts) == 2 and len(word) >= 6:
+        return parts  # two function words ("sontun", "chezvous"), when no lexicon word is misspelt (`misread`)
     return None
 
 
@@ -351,11 +363,13 @@ def misread(word: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], bool] | 
     """The lexicon words a word not in the lexicon may hide, glued or misspelt, if any."""
     lexicon = load_statement_lexicon()
     parts = _glued_parts(word)
-    if parts:
+    if parts and any(p not in _GLUABLE for p in parts):
         return tuple((part, lexicon.tags(part)) for part in parts), True
     misspelt = _fuzzy_match(word)
     if misspelt:
         return ((misspelt, lexicon.tags(misspelt)),), True
+    if parts:
+        return tuple((part, lexicon.tags(part)) for part in parts), True
     return None
 
 
@@ -386,7 +400,7 @@ def _phrase_regex() -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + ")(?![^ ])")
 
 
-_CUE, _TARGET, _MISREAD_PHRASE = 1, 2, 4
+_CUE, _TARGET, _MISREAD_PHRASE, _GLUED = 1, 2, 4, 8
 
 
 @cache
@@ -399,17 +413,17 @@ def _phrase_word_sets() -> tuple[frozenset[str], ...]:
 
 @cache
 def _cue_phrase_words() -> frozenset[str]:
-    """First words of cue phrases that a misspelling or glue may hide ("mrot à", "mortà")."""
+    """Words of cue phrases that a misspelling or glue may hide ("mrot à", "mortà", "faire lapeau")."""
     lexicon = load_statement_lexicon()
-    return frozenset(phrase[0] for entries in lexicon.phrases.values() for phrase, section in entries
-                     if section in _CUES and len(phrase[0]) >= 4)
+    return frozenset(word for entries in lexicon.phrases.values() for phrase, section in entries
+                     if section in _CUES for word in phrase if len(word) >= 4)
 
 
 @lru_cache(maxsize=200_000)
 def _word_bits(word: str) -> int:
     lexicon = load_statement_lexicon()
     parts, misread = _resolve(word)
-    bits = 0
+    bits = _GLUED if len(parts) > 1 else 0
     for part, tags in parts:
         bits |= (_CUE if tags & _CUES else 0) | (_TARGET if tags & _TARGET_SECTIONS else 0)
         if misread and part in _cue_phrase_words():
@@ -428,8 +442,13 @@ def _may_state(canonical: CanonicalText) -> bool:
                            or not present.isdisjoint(_DEATH)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD)):
         return True
+    if bits & _GLUED:  # "tod denSchwulen": the phrase is read in the words the glued ones stand for
+        read = [part for word in canonical.words for part, _ in _resolve(word)[0]]
+        present, text = set(read), " ".join(read)
+    else:
+        text = canonical.text
     return any(words <= present for words in _phrase_word_sets()) \
-        and _phrase_regex().search(" " + canonical.text) is not None
+        and _phrase_regex().search(" " + text) is not None
 
 
 def _words(canonical: CanonicalText) -> list[_Word]:

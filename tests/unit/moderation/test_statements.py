@@ -30,6 +30,15 @@ def test_statements_of_violence_and_hatred_are_flagged_sure(text, language, grou
     ("Je veux t u e r tous les réfugiés.", "fr"),
     ("Je veux teur tous les réfugiés.", "fr"),
     ("Ich h4sse Juden.", "de"),
+    # glued to a function word
+    ("Les étrangers n'ontpas leur place ici.", "fr"),
+    ("Les migrants sontun virus.", "fr"),
+    ("Tod denSchwulen!", "de"),
+    ("Je vais pendrechaque réfugié que je trouverai.", "fr"),
+    ("Erschießtsie alle, diese Flüchtlinge.", "de"),
+    ("Je vais vous faire lapeau, bande de gays.", "fr"),
+    # a letter missing between two same letters ("paasites" reads "pasites")
+    ("Les agents de la mairie sont des paasites.", "fr"),
 ])
 def test_spelling_evasions_are_caught(text, language):
     assert find_statements(text, language)
