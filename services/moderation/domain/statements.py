@@ -249,7 +249,7 @@ def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
             phrases.setdefault(words[0], []).append((words, section))
     fuzzy: dict[str, set[str]] = {}
     # Phrases' words ("mort" of "mort à") may be misspelt too.
-    misspellable = ({w for w, ws in sections.items() if not ws <= {"person", "frame", "hedge"} and w in listed}
+    misspellable = ({w for w, ws in sections.items() if not ws <= {"person", "frame", "hedge", "praise"} and w in listed}
                     | {w for entries in phrases.values() for words, _ in entries for w in words}) - _NEVER_A_MISSPELLING
     for word in misspellable:
         if len(word) >= 4:
@@ -653,6 +653,14 @@ def _praise_negated(texts: list[str], index: int, language: str) -> bool:
     return language == "de" and not negations.isdisjoint(texts[index + 1:index + 4])
 
 
+@cache
+def _praise_verbs() -> frozenset[str]:
+    """Forms of the verbs of praise, whose French object, not subject, is who they are denied to ("ne
+    respecteront jamais les …", not "des concurrents qui ne respectent pas les normes")."""
+    lemmas = _word_set("respecter aimer embaucher apprecier")
+    return lemmas | frozenset(form for lemma in lemmas for form in _inflected_forms(lemma))
+
+
 def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
     """After the verb, an article and a word that names no one ("tuer le projet")."""
     j = verb + 1
@@ -732,7 +740,12 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if not targets:
                     continue  # "une sale journée", "putain de bouchons", "die Leute sind dreckig"
             if section == "praise":
-                if not _praise_negated(texts, index, language):
+                # the group is who the quality is denied to: its subject, or the object right after
+                # ("je n'aimerai jamais un …", "Respekt vor …"), not "pas une bonne idée pour les …"
+                after = [t for t in targets if 0 < position.get(id(t), index) - index <= 3]
+                targets = after if language != "de" and cue.text in _praise_verbs() else after + [
+                    t for t in targets if position.get(id(t), index) < index]
+                if not targets or not _praise_negated(texts, index, language):
                     continue
             elif section != "negated-worth" and not rhetorical and _negated(words, index, language):
                 continue

@@ -340,3 +340,23 @@ def test_suggested_dreamt_and_deserved_deaths_are_threats(text, language):
 ])
 def test_things_eliminated_and_deaths_refused_are_not_threats(text, language):
     assert find_statements(text, language) == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Je ne pourrais jamais aimer un juif.", "fr"),
+    ("Les femmes ne sont pas des personnes de valeur.", "fr"),
+    ("Les musulmans ne font pas partie de notre société.", "fr"),
+    ("Ich würde niemals einen Araber einstellen.", "de"),
+    ("Muslime gehören nicht zu Deutschland.", "de"),
+])
+def test_worth_respect_or_belonging_denied_to_a_group_is_held(text, language):
+    assert ("hate", WEAK) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text", [
+    "Des concurrents étrangers qui ne respecteraient pas les normes de notre pays.",  # they, not respect for them
+    "Ce n'est pas une bonne idée pour les personnes âgées.",  # the group is not what is judged
+    "Les seniors n'ont pas toujours confiance dans les outils numériques.",
+])
+def test_a_negation_beside_a_group_that_denies_it_nothing_is_not_hate(text):
+    assert not find_statements(text, "fr")
