@@ -92,7 +92,7 @@ for _stems, _particle in (
         ("schiess schiesse schiessen schiesst", "nieder"), ("schlag schlage schlagen schlagt", "zusammen"),
         ("tret trete treten tretet", "zusammen"), ("fackel fackle fackeln fackelt", "ab"),
         ("zund zunde zunden zundet", "an"), ("brenn brenne brennen brennt", "nieder"),
-        ("niet niete nieten nietet", "um")):
+        ("niet niete nieten nietet", "um"), ("mach mache machen macht", "fertig")):
     for _form in _stems.split():
         _SEPARABLE_DE[canonical_word(_form)] = _SEPARABLE_DE.get(canonical_word(_form), frozenset()) | {canonical_word(_particle)}
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
@@ -101,6 +101,8 @@ _DEATH = _word_set(
     "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten dead die suffer bruler brulerez "
     "brennen brennt burn ertrunken ertrunkene ertrunkener ertrunkenen"
 )
+# Surviving, a threat when a wish denies it ("dass kein … überlebt", "qu'aucun … ne survive").
+_SURVIVE = _word_set("survive survivent survivra survivront survivre uberlebt uberleben uberlebe")
 _WISH = _word_set(
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
     "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
@@ -108,6 +110,7 @@ _WISH = _word_set(
     "mieux besser better "  # "le monde irait mieux si tous les … étaient morts"
     "reve revons traume traumen dream"  # "je rêve de les voir mourir"
 )
+_SORGEN = _word_set("sorgen sorge sorte sorte veillerai")  # "dafür sorgen, dass", "je veillerai à ce que"
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
 _YOU_WILL = _word_set("allez vas werdet wirst will")
 # "The only good … is a dead …" ("le seul bon … est un … mort", "nur ein toter … ist ein guter …").
@@ -439,8 +442,8 @@ def _may_state(canonical: CanonicalText) -> bool:
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE)
-                           or not present.isdisjoint(_DEATH)
-                           and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD)):
+                           or not present.isdisjoint(_DEATH | _SURVIVE)
+                           and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
     if bits & _GLUED:  # "tod denSchwulen": the phrase is read in the words the glued ones stand for
         read = [part for word in canonical.words for part, _ in _resolve(word)[0]]
@@ -510,6 +513,10 @@ def _wished_death_tags(words: list[_Word]) -> None:
     before it, or when the sentence says the only good ones are dead."""
     texts = [w.text for w in words]
     for i, word in enumerate(words):
+        if word.text in _SURVIVE and not (_NEGATION_FR | _NEGATION_DE).isdisjoint(texts[max(0, i - 5):i]) \
+                and not (_WISH | _SORGEN).isdisjoint(texts[max(0, i - 10):i]):
+            words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
+            continue
         if word.text not in _DEATH:
             continue
         before = texts[max(0, i - 8):i]
@@ -747,7 +754,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                     t for t in targets if position.get(id(t), index) < index]
                 if not targets or not _praise_negated(texts, index, language):
                     continue
-            elif section != "negated-worth" and not rhetorical and _negated(words, index, language):
+            elif section != "negated-worth" and cue.text not in _SURVIVE and not rhetorical \
+                    and _negated(words, index, language):  # ("dass kein … überlebt" is negated already)
                 continue
             elif positive and (section in _WEAK_SECTIONS or cue.evasion):
                 continue
