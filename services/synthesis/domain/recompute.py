@@ -127,7 +127,8 @@ def scope_framework(counted: Counter[str], by_key: dict[str, Framework], fallbac
 
 def recompute(contributions: Sequence[PublishedContribution], frameworks_of: dict[str, Framework],
               scopes: Sequence[tuple[Scope, Framework]], lemmatizer: Lemmatizer | None = None) -> RecomputeResult:
-    """Refit and re-place (`reclassify`), then analyse each scope with the axes as placed.
+    """Refit and re-place (`reclassify`), then analyse each scope with the axes as placed (where each
+    contribution landed is kept for the network only: it holds them all).
 
     `scopes` pairs each scope with the framework to use when it holds no contribution.
     """
@@ -147,6 +148,7 @@ def recompute(contributions: Sequence[PublishedContribution], frameworks_of: dic
         framework = scope_framework(sum((per_cell[k] for k in shared.cells_in(scope).tolist()), Counter()),
                                     by_key, fallback)
         key = (scope.level, scope.id or "network")
-        result.analyses[key] = analyse_corpus(placed, framework, scope, classify=False, shared=shared)
+        result.analyses[key] = analyse_corpus(placed, framework, scope, classify=False, shared=shared,
+                                              placed=scope.level == "network")
         result.frameworks[key] = framework_key(framework)
     return result

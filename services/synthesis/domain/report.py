@@ -51,7 +51,9 @@ def _unique_sorted(contributions: Sequence[PublishedContribution]) -> list[Publi
     return out
 
 
-def _features(docs: Sequence[str], max_features: int, fit_sample: int) -> tuple[sparse.csr_matrix, list[str]]:
+def _features(docs: Sequence[str], max_features: int, fit_sample: int, distinct_docs: Sequence[str],
+              distinct: np.ndarray) -> tuple[sparse.csr_matrix, list[str]]:
+    """TF-IDF rows of `docs` (each `distinct_docs[distinct[i]]`), fitted on an evenly spread sample."""
     vectorizer = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), sublinear_tf=True,
                                  min_df=2 if len(docs) >= 50 else 1, max_features=max_features,
                                  dtype=np.float32)  # nosec B106 # a tokenizer regex, not a password
@@ -60,7 +62,7 @@ def _features(docs: Sequence[str], max_features: int, fit_sample: int) -> tuple[
         vectorizer.fit(sample)
     except ValueError:  # nothing but stop words
         return sparse.csr_matrix((len(docs), 0), dtype=np.float32), []
-    return vectorizer.transform(docs).tocsr(), vectorizer.get_feature_names_out().tolist()
+    return vectorizer.transform(distinct_docs).tocsr()[distinct], vectorizer.get_feature_names_out().tolist()
 
 
 def assign_axes(rows: Sequence[PublishedContribution], docs: Sequence[str], framework: Framework,
@@ -111,8 +113,13 @@ def prepare(contributions: Sequence[PublishedContribution], lemmatizer: Lemmatiz
     lemmatizer = lemmatizer if lemmatizer is not None else Lemmatizer()
     rows = _unique_sorted(contributions)
     texts = [c.text for c in rows]
-    docs = lemmatizer.docs(texts)
-    X, terms = _features(docs, max_features, fit_sample)
+    # a text said many times (a flood, a copied answer) is lemmatised and vectorised once
+    first: dict[str, int] = {}
+    distinct = np.fromiter((first.setdefault(t, len(first)) for t in texts), dtype=np.int64, count=len(texts))
+    distinct_docs = lemmatizer.docs(list(first))
+    del first
+    docs = [distinct_docs[j] for j in distinct.tolist()]
+    X, terms = _features(docs, max_features, fit_sample, distinct_docs, distinct)
     forms = lemmatizer.written_forms([texts[i] for i in _evenly(len(texts), fit_sample)])
     shown = [" ".join(forms.get(lemma, lemma) for lemma in term.split()) for term in terms]
     return Corpus(rows, texts, docs, X, terms, shown)
@@ -137,10 +144,12 @@ def keep_axes(rows: Sequence[PublishedContribution], which: Sequence[int]) -> di
 
 def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = None,
                    corrections: Sequence[tuple[str, str]] = (), lemmatizer: Lemmatizer | None = None,
-                   classify: bool = True, shared: CorpusResults | None = None) -> Analysis:
+                   classify: bool = True, shared: CorpusResults | None = None,
+                   placed: bool = True) -> Analysis:
     """`analyse` over a prepared corpus. With `classify=False` the rows' axes are taken as they are (a
     service that assigns axes as contributions arrive), so the document agrees with its live counts;
-    `shared` then carries the clusterings over the corpus from one scope to the next (see `shared`)."""
+    `shared` then carries the clusterings over the corpus from one scope to the next (see `shared`).
+    With `placed=False` the analysis leaves out where each contribution landed (the document only)."""
     scope = scope or Scope()
     rows, texts = corpus.rows, corpus.texts
     if classify:
@@ -154,7 +163,7 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
     cells = shared.cells_in(scope)
     in_scope = np.flatnonzero(np.isin(shared.cell_of, cells))
     if not classify:
-        placements = keep_axes(rows, in_scope.tolist())
+        placements = keep_axes(rows, in_scope.tolist() if placed else [])
 
     counts = count((axis_of[i] or UNCLASSIFIED, str(rows[i].kind), str(rows[i].author_role), str(rows[i].channel))
                    for i in in_scope.tolist())
@@ -168,7 +177,7 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
         found, labels = subthemes_of(model, axis_rows, members, ids, texts, territory_of, country_of)
         silhouettes[axis.id] = model.silhouette
         for r, label in zip(axis_rows[members].tolist(), labels.tolist()):
-            if label >= 0:
+            if label >= 0 and r in placements:
                 placements[r].subtheme = found[label].subtheme.label
         for s in found:
             conv.append(group_convergence("subtheme", s.subtheme.label, axis.id, s.subtheme.keywords, s.rows,
@@ -203,7 +212,8 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
         convergences=rank(conv)[:50],
         counts=counts,
     )
-    return Analysis(synthesis, {placements[i].contribution_id: placements[i] for i in in_scope.tolist()},
+    return Analysis(synthesis, {placements[i].contribution_id: placements[i] for i in in_scope.tolist()
+                                if i in placements},
                     silhouettes)
 
 

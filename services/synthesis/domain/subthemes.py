@@ -33,7 +33,7 @@ class Clustering:
 def _kmeans(X: sparse.csr_matrix, k: int):
     if X.shape[0] <= 5_000:
         return KMeans(n_clusters=k, n_init=4, random_state=SEED).fit(X)
-    return MiniBatchKMeans(n_clusters=k, n_init=3, random_state=SEED, batch_size=4096).fit(X)
+    return MiniBatchKMeans(n_clusters=k, n_init=1, random_state=SEED, batch_size=4096).fit(X)
 
 
 def cluster(X: sparse.csr_matrix, k_range: Sequence[int], fit_sample: int = 20_000,
