@@ -197,8 +197,8 @@ def evaluate_stability(proposals: list[LilleProposal], comments: list[LilleComme
             found = classifier.predict_docs(Lemmatizer().docs([c.text for c in todo], learn=False),
                                             [c.question for c in todo], lemmatizer)
             assigned = {c.id: a.axis for c, a in zip(todo, found)}
-            arriving = [dataclasses.replace(c, axis=assigned[c.id], axis_source=AxisSource.CLASSIFIER
-                                            if assigned[c.id] else None) if c.id in assigned else c for c in arriving]
+            arriving = [dataclasses.replace(c, axis=assigned[c.id], axis_source=AxisSource.CLASSIFIER)
+                        if c.id in assigned else c for c in arriving]  # "non classé" too, as the service keeps it
         placed += arriving
         corpus = prepare(placed, lemmatizer)
         classifiers, changes, rows = reclassify(corpus, frameworks_of, lemmatizer, margin)

@@ -24,7 +24,9 @@ EXAMPLE_CAP = 30_000
 PREDICT_CHUNK = 20_000  # contributions re-placed at a time, so that their scores are never all held at once
 # A recompute moves a contribution the classifier placed only when its new best axis beats the axis it has by
 # this much probability: a refit on a slightly larger corpus otherwise flips the texts near a boundary back
-# and forth. Leaving "non classé" for an axis, or an axis no longer supported at all, always moves.
+# and forth. "Non classé", when a classifier said so, is worth its threshold: leaving it takes the same
+# margin over that. A contribution no classifier has judged yet, or whose axis is no longer supported at
+# all, moves at once.
 MOVE_MARGIN = 0.25
 
 
@@ -57,9 +59,17 @@ def fit_classifier(framework: Framework, docs: Sequence[str], examples: Sequence
     return AxisClassifier(framework, lemmatizer=lemmatizer).fit_docs(list(docs), list(examples), questions)
 
 
-def settled_axis(previous: str | None, assignment, margin: float = MOVE_MARGIN) -> str | None:
-    """The axis a contribution the classifier placed keeps after a refit (see `MOVE_MARGIN`)."""
-    if previous is None or assignment.axis == previous or previous not in assignment.scores:
+def settled_axis(previous: str | None, assignment, margin: float = MOVE_MARGIN,
+                 unclassified_worth: float | None = None) -> str | None:
+    """The axis a contribution the classifier placed keeps after a refit (see `MOVE_MARGIN`).
+    `unclassified_worth`: for a contribution a classifier left "non classé" (`previous` None), its
+    threshold; None when no classifier has judged it yet."""
+    if previous is None:
+        if (unclassified_worth is not None and assignment.axis is not None
+                and assignment.confidence - unclassified_worth < margin):
+            return None
+        return assignment.axis
+    if assignment.axis == previous or previous not in assignment.scores:
         return assignment.axis
     kept = assignment.scores[previous]
     return previous if kept > 0 and assignment.confidence - kept < margin else assignment.axis
@@ -106,10 +116,13 @@ def reclassify(corpus: Corpus, frameworks_of: dict[str, Framework], lemmatizer: 
                                                      for i in placed[start:start + PREDICT_CHUNK]]))
         for i, assignment in zip(placed, found):
             row = corpus.rows[i]
-            previous = row.axis if row.axis in axis_ids and row.axis_source == AxisSource.CLASSIFIER else None
-            axis = settled_axis(previous, assignment, margin)
-            source = AxisSource.CLASSIFIER if axis else None
-            rows[i] = dataclasses.replace(row, axis=axis, axis_source=source)
+            by_classifier = row.axis_source == AxisSource.CLASSIFIER
+            previous = row.axis if row.axis in axis_ids and by_classifier else None
+            judged_unclassified = by_classifier and row.axis is None
+            axis = settled_axis(previous, assignment, margin, clf.threshold if judged_unclassified else None)
+            source = AxisSource.CLASSIFIER  # "non classé" too: the classifier said so
+            if (row.axis, row.axis_source) != (axis, source):
+                rows[i] = dataclasses.replace(row, axis=axis, axis_source=source)
             if row.axis != axis:
                 confidence = assignment.scores.get(axis, assignment.confidence) if axis else assignment.confidence
                 changes.append(AxisChange(row.id, row.axis, axis, confidence, key))

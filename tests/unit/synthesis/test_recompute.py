@@ -143,7 +143,10 @@ def test_a_refit_moves_an_axis_only_for_a_clear_gain():
 
     assert settled_axis("a", found("b", a=0.40, b=0.50), margin=0.25) == "a"  # a near tie: it stays
     assert settled_axis("a", found("b", a=0.10, b=0.80), margin=0.25) == "b"
-    assert settled_axis(None, found("b", a=0.30, b=0.40), margin=0.25) == "b"  # from "non classé": placed
+    assert settled_axis(None, found("b", a=0.30, b=0.40), margin=0.25) == "b"  # never judged: placed
+    # "non classé" as a classifier said, worth its threshold (0.35): left only for a clear gain over it
+    assert settled_axis(None, found("b", a=0.30, b=0.55), margin=0.25, unclassified_worth=0.35) is None
+    assert settled_axis(None, found("b", a=0.05, b=0.65), margin=0.25, unclassified_worth=0.35) == "b"
     assert settled_axis("a", found(None, a=0.20, b=0.25), margin=0.25) == "a"
     assert settled_axis("a", found(None, a=0.0, b=0.0), margin=0.25) is None  # no evidence left at all
 
