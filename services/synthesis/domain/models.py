@@ -204,8 +204,10 @@ class Synthesis(BaseModel):
     counts: Counts
 
 
-class Placement(BaseModel):
-    """Where one contribution landed: its axis (and where that came from) and its sub-theme."""
+@dataclass(slots=True)
+class Placement:
+    """Where one contribution landed: its axis (and where that came from) and its sub-theme. A slotted
+    dataclass: a recompute holds one per contribution."""
 
     contribution_id: str
     axis: str | None

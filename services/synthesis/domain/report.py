@@ -137,9 +137,8 @@ def analyse(contributions: Sequence[PublishedContribution], framework: Framework
 def keep_axes(rows: Sequence[PublishedContribution], which: Sequence[int]) -> dict[int, Placement]:
     """Placements of the rows `which` that keep their axis as it is (already assigned upstream), None
     included."""
-    return {i: Placement.model_construct(contribution_id=rows[i].id, axis=rows[i].axis,
-                                         axis_source=rows[i].axis_source if rows[i].axis else None,
-                                         confidence=None, subtheme=None) for i in which}
+    return {i: Placement(contribution_id=rows[i].id, axis=rows[i].axis,
+                         axis_source=rows[i].axis_source if rows[i].axis else None) for i in which}
 
 
 def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = None,
