@@ -34,6 +34,9 @@ from .subthemes import subthemes_of
 from .text import Lemmatizer
 
 
+TRANSFORM_CHUNK = 100_000  # texts vectorised at a time (the vectoriser holds each one's terms as Python ints)
+
+
 @dataclass
 class Analysis:
     synthesis: Synthesis
@@ -62,7 +65,9 @@ def _features(docs: Sequence[str], max_features: int, fit_sample: int, distinct_
         vectorizer.fit(sample)
     except ValueError:  # nothing but stop words
         return sparse.csr_matrix((len(docs), 0), dtype=np.float32), []
-    return vectorizer.transform(distinct_docs).tocsr()[distinct], vectorizer.get_feature_names_out().tolist()
+    rows = sparse.vstack([vectorizer.transform(distinct_docs[start:start + TRANSFORM_CHUNK])
+                          for start in range(0, len(distinct_docs), TRANSFORM_CHUNK)], format="csr")
+    return rows[distinct], vectorizer.get_feature_names_out().tolist()
 
 
 def assign_axes(rows: Sequence[PublishedContribution], docs: Sequence[str], framework: Framework,

@@ -138,16 +138,19 @@ class Lemmatizer:
     def __len__(self) -> int:
         return len(self._lemma)
 
-    def learn(self, token_lists: Sequence[list[str]], texts: Sequence[str]) -> None:
-        """Add to the cache every form of `token_lists` not yet known."""
-        unknown = {form for toks in token_lists for form in toks if form not in self._lemma}
+    def learn(self, texts: Sequence[str]) -> None:
+        """Add to the cache every form of `texts` not yet known. Each text is split again where needed
+        rather than all kept split at once, which for a million texts would hold gigabytes."""
+        known = self._lemma
+        unknown = {form for text in texts for form in tokens(text) if form not in known}
         if not unknown:
             return
         chosen: list[str] = []
         pending = set(unknown)
-        for toks, text in zip(token_lists, texts):
+        for text in texts:
             if len(chosen) >= self.context_budget or not pending:
                 break
+            toks = tokens(text)
             if any(form in pending for form in toks):
                 chosen.append(text)
                 pending.difference_update(toks)
@@ -194,10 +197,9 @@ class Lemmatizer:
 
     def docs(self, texts: Sequence[str], learn: bool = True) -> list[str]:
         """Each text as a space-joined string of content lemmas (the vectorisers' input)."""
-        token_lists = [tokens(t) for t in texts]
         if learn:
-            self.learn(token_lists, texts)
-        return [" ".join(self.lemmas(toks)) for toks in token_lists]
+            self.learn(texts)
+        return [" ".join(self.lemmas(tokens(text))) for text in texts]
 
 
 @cache
