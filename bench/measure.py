@@ -534,7 +534,8 @@ def synthesis_at_scale(size: int, root: Path, timeout: float = 3600.0) -> dict[s
     return {"size": size, "seconds": recomputed["seconds"], "peak_gib": recomputed["peak_kib"] / 2**20,
             "scopes": {scope: len(keys) for scope, keys in recomputed["scopes"].items()},
             "scope_keys": recomputed["scopes"], "stored": recomputed["stored"],
-            "outbox_events": recomputed["outbox_events"], "load_rows_per_s": loaded["load_rows_per_s"]}
+            "outbox_events": recomputed["outbox_events"], "load_rows_per_s": loaded["load_rows_per_s"],
+            "recorded_contributions": recomputed["recorded_contributions"]}
 
 
 def _run_child(args: list[str], log: Path, timeout: float) -> dict[str, Any]:

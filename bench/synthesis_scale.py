@@ -130,6 +130,7 @@ async def recompute(dsn: str) -> dict[str, Any]:
                                       "FROM syntheses GROUP BY scope ORDER BY scope")
             events = await conn.fetchval("SELECT count(*) FROM outbox")
             classifiers = await conn.fetchval("SELECT count(*) FROM axis_classifiers")
+            recorded = await conn.fetchval("SELECT contributions FROM last_recompute")
     finally:
         await pool.close()
     scopes: dict[str, list[str]] = {}
@@ -137,7 +138,7 @@ async def recompute(dsn: str) -> dict[str, Any]:
         scopes.setdefault(scope, []).append(key)
     return {"seconds": seconds, "scopes": {scope: sorted(keys) for scope, keys in sorted(scopes.items())},
             "stored": {row["scope"]: {"versions": row["n"], "contributions": row["counted"]} for row in stored},
-            "outbox_events": events, "classifiers": classifiers}
+            "outbox_events": events, "classifiers": classifiers, "recorded_contributions": recorded}
 
 
 def main(argv: list[str]) -> None:

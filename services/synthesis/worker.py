@@ -224,20 +224,20 @@ class Recomputer:
                 consultations = await store.consultation_frameworks(conn)
             if ("network", "network") in scopes:  # every change reaches the network: its consultations too
                 scopes = sorted({*scopes, *per_framework_scopes(consultations)})
-            corpus_size = len(rows)
+            contributions_count = len(rows)  # run_recompute empties `rows`
             result = await in_daemon_thread(run_recompute, rows, consultations, scopes)
             async with pool.acquire() as conn, conn.transaction():
                 written = await commands.store_recompute(conn, result["documents"], result["changes"],
                                                          result["subthemes"])
                 for key, (model, corpus_size) in result["classifiers"].items():
                     await store.save_classifier(conn, key, self.classifiers.seal(model), corpus_size)
-                await store.record_recompute(conn, time.monotonic() - started, len(scopes), corpus_size)
+                await store.record_recompute(conn, time.monotonic() - started, len(scopes), contributions_count)
         except BaseException:
             with contextlib.suppress(Exception):
                 async with pool.acquire() as conn:  # nothing claimed is lost: ask again
                     await store.request_recompute(conn, set(scopes), asked=claimed.asked)
             raise
-        log.info("syntheses recomputed", scopes=len(scopes), contributions=corpus_size,
+        log.info("syntheses recomputed", scopes=len(scopes), contributions=contributions_count,
                  seconds=round(result["seconds"], 3), axes_moved=len(result["changes"]),
                  versions={f"{s}/{k}": v for s, k, v, _ in written})
         return written

@@ -34,4 +34,5 @@ def test_the_bench_recomputes_every_scope_from_postgresql(tmp_path):
     assert set(per_consultation) == set(consultations())  # the corpus reaches every consultation
     scopes = sum(len(keys) for keys in expected.values())
     assert result["outbox_events"] >= scopes  # a synthesis.updated per scope, beside the axes moved
+    assert result["recorded_contributions"] == SIZE  # what the next recompute's rest is measured against
     assert result["seconds"] > 0 and result["peak_gib"] > 0
