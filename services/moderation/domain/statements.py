@@ -294,7 +294,8 @@ def _fuzzy_match(word: str) -> str | None:
     candidates: set[str] = set(lexicon.fuzzy_index.get(word, ()))
     for key in _deletions(word):
         candidates |= lexicon.fuzzy_index.get(key, frozenset())
-    for candidate in sorted(candidates):
+    # a word of the lexicon's own lists before a word of its phrases, the longer first
+    for candidate in sorted(candidates, key=lambda c: (not lexicon.tags(c), -len(c), c)):
         if len(candidate) > len(word) and word in _deletions(candidate) \
                 and (len(word) >= 5 or "group" in lexicon.tags(candidate)):
             return candidate
@@ -625,6 +626,7 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
 
 
 _AGENT = _word_set("par von by")
+_OF = _word_set("de d")
 _OURSELVES = _word_set(
     "moi nous mes nos ma mon notre mir mich uns meiner meinen meine meinem unserer unseren unsere unserem me us my our"
 )
@@ -733,6 +735,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                     continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
             if wanted and not targets:
                 continue
+            if section == "attribute" and index >= 2 and texts[index - 1] in _OF and not words[index - 2].tags:
+                continue  # "ces formulaires de merde": the filth qualifies the forms
             if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(texts, index, section, language):
                 continue  # "sont des rats", "comme des chiens", "sind faul"; not "bien-être animal", "conjoints violents"
             if quotes and in_quote(cue):
