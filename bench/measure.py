@@ -484,7 +484,7 @@ async def import_rows(stack: Stack, key: str, rows: list[dict[str, Any]], *, chu
             for start in range(0, len(rows), chunk):
                 response = await client.post(
                     f"{stack.url('intake')}/v1/imports", headers={"Authorization": f"Bearer {key}"},
-                    data={"format": "decidim"},
+                    data={"format": "decidim", "source": "bench.palabre.example"},
                     files={"file": ("export.csv", decidim_csv(rows[start:start + chunk]), "text/csv")})
                 if response.status_code >= 300:
                     raise RuntimeError(f"import refused: {response.status_code} {response.text[:500]}")

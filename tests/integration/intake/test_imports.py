@@ -254,3 +254,14 @@ async def test_an_import_above_the_row_cap_is_a_problem_and_writes_nothing(intak
 
     few = "".join(f"cap-{i};Proposition {i}.\n" for i in range(3))
     assert post_import(intake_stack, key, ("external_id;body\n" + few).encode(), "csv").json()["accepted"] == 3
+
+
+async def test_the_bench_import_path_is_taken_by_intake(intake_stack):
+    """`make bench` measures imports through this path: a refused import would leave the figure empty."""
+    from bench.measure import import_rows
+
+    key = intake_stack.create_territory("bench-import", kind="commune")
+    rows = [{"external_id": f"bench-{i}", "body": f"Publier le registre des algorithmes, proposition {i}."}
+            for i in range(30)]
+    assert await import_rows(intake_stack, key, rows, chunk=20) == "POST /v1/imports (Decidim CSV)"
+    assert await count_rows(intake_stack, "bench-import") == 30
