@@ -91,13 +91,14 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
     for consultation in sorted(consultations):
         territory_framework.setdefault(consultations[consultation][0], frameworks[consultation])
     contributions, frameworks_of, stored_subtheme = [], {}, {}
+    sources = {s.value: s for s in AxisSource}
     rows.reverse()
     while rows:
         cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme, question = rows.pop()
         frameworks_of[cid] = frameworks.get(consultation, fallback)
         contributions.append(PublishedContribution(
             id=cid, territory=territory, country=country, kind=kind or "-", text=text, axis=axis,
-            axis_source=AxisSource(source) if source in {s.value for s in AxisSource} else None,
+            axis_source=sources.get(source),
             author_role=role or "-", channel=channel or "-", question=question, consultation=consultation,
             framework=frameworks_of[cid].id))
         stored_subtheme[cid] = subtheme
