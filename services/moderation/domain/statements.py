@@ -72,6 +72,8 @@ _FILLERS = _word_set(
     "absolument vraiment tellement tous toutes tout juste simplement carrement completement bien donc "
     "alle wirklich einfach so endlich doch"
 )
+# What may stand between a phrase's words: fillers, and the pronoun of its object ("ne peux pas les supporter").
+_PHRASE_FILLERS = _FILLERS | _word_set("les le la l leur lui sie ihn ihnen")
 # Common words one letter away from a word of the lexicon ("fils" and "filles").
 _NEVER_MISSPELT = _word_set(
     "fils file files pays pire rien sous tres pour dans sans tout vers leur mais bien ceux elle elles celle "
@@ -126,8 +128,11 @@ _BEFORE_A_NOUN = _word_set(
     "pauvre pauvres chaque mes propres mains"  # "étrangler de mes mains le premier …"
 )
 _COPULA = _word_set(
-    "sont est c ce comme que qu sind ist seid bist wie als are is like ressemblent ressemble ahneln ahnelt"
+    "sont est c ce comme que qu sind ist seid bist wie als are is like ressemblent ressemble ahneln ahnelt "
+    "bande haufen"  # "quelle bande de sauvages", "was für ein Haufen Wilder"
 )
+# Subject pronouns and demonstratives that may stand for a group named in the sentence before.
+_REFERRING = _word_set("ils elles ce c ces ceux celles sie das die diese they those")
 _ONE_ADDRESSED = _word_set("tu toi t ton ta tes du dich dir dein deine you your")
 # (German "wurden" folds into "würden", "would": only "worden" is sure to be the past.)
 _WHY = _word_set("pourquoi warum wieso weshalb why")
@@ -397,7 +402,7 @@ def _phrase_regex() -> re.Pattern[str]:
     """Every phrase of the lexicon as one regular expression over canonical words, fillers allowed
     between its words as `_phrase_end` allows them."""
     lexicon = load_statement_lexicon()
-    filler = "(?: (?:" + "|".join(sorted(map(re.escape, _FILLERS))) + ")){0,2}"
+    filler = "(?: (?:" + "|".join(sorted(map(re.escape, _PHRASE_FILLERS))) + ")){0,2}"
     alternatives = sorted({filler.join(" " + re.escape(w) for w in phrase)
                            for entries in lexicon.phrases.values() for phrase, section in entries
                            if section in _CUES}, key=len, reverse=True)
@@ -469,7 +474,7 @@ def _phrase_end(texts: list[str], i: int, phrase: tuple[str, ...]) -> int | None
     j = i
     for k, word in enumerate(phrase):
         skipped = 0
-        while k and j < len(texts) and texts[j] != word and texts[j] in _FILLERS and skipped < 2:
+        while k and j < len(texts) and texts[j] != word and texts[j] in _PHRASE_FILLERS and skipped < 2:
             j += 1
             skipped += 1
         if j >= len(texts) or texts[j] != word:
@@ -706,6 +711,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     hedged = any("hedge" in w.tags for w in words)
     positive = bool(_POSITIVE_FRAME.intersection(texts))
     addressed = not _ONE_ADDRESSED.isdisjoint(texts)
+    referring = not _REFERRING.isdisjoint(texts) or any("person" in w.tags for w in words)
     asked = "?" in text[sentence[0]:sentence[1]]
     # "Warum erschießen wir nicht einfach alle …?", "pourquoi ne pas …": a suggestion, not a negation
     rhetorical = asked and bool(texts) and texts[0] in _WHY
@@ -721,6 +727,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                        and (w.tags & wanted - {"person"} or _beside(i, index, language))]
             if targets and all(t.tags & wanted == {"person"} for t in targets):
                 targets += [t for t in earlier_targets if t.tags & wanted]
+            elif not targets and referring:
+                # "J'ai croisé des … hier. Ils sont répugnants.": a pronoun stands for the group named before
+                targets = [t for t in earlier_targets if t.tags & wanted]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").

@@ -360,3 +360,17 @@ def test_worth_respect_or_belonging_denied_to_a_group_is_held(text, language):
 ])
 def test_a_negation_beside_a_group_that_denies_it_nothing_is_not_hate(text):
     assert not find_statements(text, "fr")
+
+
+@pytest.mark.parametrize("text,language", [
+    ("J'ai croisé des migrants hier. Ils sont vraiment répugnants.", "fr"),
+    ("Les musulmans ? Je les méprise.", "fr"),
+    ("Les trans, je ne peux pas les supporter.", "fr"),
+    ("Ich habe Transmenschen getroffen. Das sind Parasiten.", "de"),
+])
+def test_hate_said_of_a_group_through_a_pronoun_is_flagged(text, language):
+    assert {f.ground for f in find_statements(text, language)} == {"hate"}
+
+
+def test_a_pronoun_for_a_group_named_before_carries_no_hate_by_itself():
+    assert not find_statements("J'ai croisé des migrants hier. Ils étaient perdus face à la borne de la gare.")
