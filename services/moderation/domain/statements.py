@@ -632,6 +632,7 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
 
 _AGENT = _word_set("par von by")
 _OF = _word_set("de d")
+_NE = _word_set("ne n")  # an exclusion said with its own negation: "aucun … n'a sa place" is not negated
 _OURSELVES = _word_set(
     "moi nous mes nos ma mon notre mir mich uns meiner meinen meine meinem unserer unseren unsere unserem me us my our"
 )
@@ -768,6 +769,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if not targets or not _praise_negated(texts, index, language):
                     continue
             elif section != "negated-worth" and cue.text not in _SURVIVE and not rhetorical \
+                    and not (section == "exclusion" and cue.text in _NE) \
                     and _negated(words, index, language):  # ("dass kein … überlebt" is negated already)
                 continue
             elif positive and (section in _WEAK_SECTIONS or cue.evasion):
