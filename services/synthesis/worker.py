@@ -15,6 +15,7 @@ asked for it.
 
 import asyncio
 import contextlib
+import gc
 import threading
 import time
 from collections import Counter, deque
@@ -109,7 +110,11 @@ def run_recompute(rows: list[tuple], consultations: dict[str, tuple[str, dict]],
         own = {"territory": territory_framework.get(key), "consultation": frameworks.get(key),
                "framework": by_id.get(key)}.get(level)
         pairs.append((scope, own or fallback))
-    result = recompute(contributions, frameworks_of, pairs, lemmatizer=Lemmatizer(tagged=_TAGGED_TEXTS))
+    gc.freeze()  # the corpus lives through the recompute: the collector need not walk it again and again
+    try:
+        result = recompute(contributions, frameworks_of, pairs, lemmatizer=Lemmatizer(tagged=_TAGGED_TEXTS))
+    finally:
+        gc.unfreeze()
     fitted_on = Counter(framework_key(framework) for framework in frameworks_of.values())
     documents = {}
     for (level, key), analysis in result.analyses.items():

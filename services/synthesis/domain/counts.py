@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .models import CountRow, Counts
 
 
 def count(rows: Iterable[tuple[str, str, str, str]]) -> Counts:
     """`rows` are (axis, kind, author_role, channel); use models.UNCLASSIFIED for a missing axis."""
-    cells = Counter(rows)
+    return count_cells(Counter(rows))
+
+
+def count_cells(cells: Mapping[tuple[str, str, str, str], int]) -> Counts:
+    """`count` of rows already tallied by (axis, kind, author_role, channel)."""
+    cells = Counter({key: n for key, n in cells.items() if n})
     by = [Counter() for _ in range(4)]
     by_axis_kind: dict[str, Counter] = {}
     for (axis, kind, role, channel), n in cells.items():

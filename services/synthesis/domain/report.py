@@ -17,7 +17,6 @@ from shared.frameworks import Framework
 
 from .classify import AxisClassifier, _evenly
 from .convergence import group_convergence, rank, term_convergences
-from .counts import count
 from .models import (
     UNCLASSIFIED,
     AxisSource,
@@ -169,8 +168,7 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
     if not classify:
         placements = keep_axes(rows, in_scope.tolist() if placed else [])
 
-    counts = count((axis_of[i] or UNCLASSIFIED, str(rows[i].kind), str(rows[i].author_role), str(rows[i].channel))
-                   for i in in_scope.tolist())
+    counts = shared.counts(in_scope)
 
     # sub-themes, axis by axis: the corpus's sub-themes of the axis that the scope's contributions fall in
     axes, silhouettes, conv = [], {}, []
@@ -209,7 +207,7 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
         scope=scope,
         framework=FrameworkRef(id=framework.id, version=framework.version),
         contributions_count=int(len(in_scope)),
-        unclassified_count=int(sum(axis_of[i] is None for i in in_scope.tolist())),
+        unclassified_count=int(np.count_nonzero(shared.unclassified[in_scope])),
         axes=axes,
         proposals=clusters,
         distinctive=distinctive,

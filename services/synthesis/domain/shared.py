@@ -19,8 +19,9 @@ from scipy import sparse
 from shared.frameworks import Framework
 from shared.vocabulary import Kind
 
+from .counts import count_cells
 from .distinctive import log_odds, strongest
-from .models import PublishedContribution, Quote, SaidMore, Scope, TerritoryDistinctive
+from .models import UNCLASSIFIED, Counts, PublishedContribution, Quote, SaidMore, Scope, TerritoryDistinctive
 from .proposals import ProposalModel, fit_proposals
 from .subthemes import SubthemeModel, fit_subthemes
 from .text import quote
@@ -65,11 +66,22 @@ class CorpusResults:
             by_axis.setdefault(axis, []).append(i)
         self.axis_rows = {axis: np.array(members, dtype=np.int64) for axis, members in by_axis.items()}
         self.proposal_rows = np.array([i for i, c in enumerate(rows) if c.kind == Kind.PROPOSITION], dtype=np.int64)
+        self.unclassified = np.fromiter((axis is None for axis in self.axis_of), dtype=bool, count=len(rows))
+        kinds: dict[tuple[str, str, str, str], int] = {}
+        self.count_kind = np.fromiter(
+            (kinds.setdefault((axis or UNCLASSIFIED, str(c.kind), str(c.author_role), str(c.channel)), len(kinds))
+             for c, axis in zip(rows, self.axis_of)), dtype=np.int32, count=len(rows))
+        self.count_kinds = list(kinds)  # (axis, kind, author role, channel) of each `count_kind`
         self._subthemes: dict[str, SubthemeModel] = {}
         self._proposals: ProposalModel | None = None
         self._cell_terms: np.ndarray | None = None
         self._distinctive: dict[tuple[str, str], dict[str, TerritoryDistinctive]] = {}
         self._digest: str | None = None
+
+    def counts(self, members: np.ndarray) -> Counts:
+        """Counts by axis, kind, author role and channel of the rows `members`."""
+        tally = np.bincount(self.count_kind[members], minlength=len(self.count_kinds))
+        return count_cells({key: int(n) for key, n in zip(self.count_kinds, tally.tolist())})
 
     def cells_in(self, scope: Scope) -> np.ndarray:
         rows = self.corpus.rows
