@@ -30,6 +30,7 @@ from .evaluation import (
     load_cases,
     load_snapshot,
     read_lille_comments,
+    spelling_evasions,
     write_snapshot,
 )
 
@@ -80,6 +81,13 @@ def evaluate_command(
         console.print(f"Charter situations ({len(own)} cases: officials, agents, public services, the network's "
                       f"countries): violations held {charter.violations_caught}/{charter.violations}, clean published "
                       f"as written {charter.clean - charter.clean_wrongly_held}/{charter.clean}")
+    evasions = Table(title="Spelling evasions: each caught hate or threat case altered once where it was flagged")
+    evasions.add_column("evasion")
+    evasions.add_column("still held or rejected", justify="right")
+    for figures in spelling_evasions(load_cases(cases)):
+        evasions.add_row(figures.evasion, f"{_percent(figures.still_caught / figures.tried if figures.tried else 1.0)} "
+                                          f"({figures.still_caught}/{figures.tried})")
+    console.print(evasions)
     _print_hatecheck(hatecheck_dir or hatecheck.default_dir(), part)
 
     directory = lille_dir or default_lille_dir()

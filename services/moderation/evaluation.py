@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
+import random
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -178,6 +180,70 @@ def evaluate(cases: Sequence[Case]) -> EvaluationReport:
         seconds=seconds,
         rate_per_second=len(cases) / seconds if seconds else 0.0,
     )
+
+
+# --- spelling evasions ----------------------------------------------------------------------------
+
+EVASIONS = ("letter missing", "letters swapped", "letters spaced", "leetspeak", "space missing")
+_LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
+
+
+class EvasionFigures(BaseModel):
+    evasion: str
+    tried: int
+    still_caught: int
+
+
+def evade(text: str, start: int, end: int, evasion: str, seed: str) -> str | None:
+    """`text` with one spelling evasion, as HateCheck writes them, inside its stretch `start:end` (a word of
+    4 letters or more, or a space, chosen by a hash of `seed` so that the figure never varies)."""
+    rng = random.Random(seed)  # nosec B311 # not for security: a stable choice of word
+    if evasion == "space missing":
+        spaces = [m.start() for m in re.finditer(" ", text[start:end])]
+        if not spaces:
+            return None
+        i = start + rng.choice(spaces)
+        return text[:i] + text[i + 1:]
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\w{4,}", text[start:end])]
+    if not words:
+        return None
+    a, b = rng.choice(words)
+    word = text[a:b]
+    if evasion == "letter missing":
+        i = rng.randrange(1, len(word) - 1)
+        altered = word[:i] + word[i + 1:]
+    elif evasion == "letters swapped":
+        i = rng.randrange(1, len(word) - 2)
+        altered = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    elif evasion == "letters spaced":
+        altered = " ".join(word)
+    else:
+        altered = word.translate(_LEET)
+    return text[:a] + altered + text[b:]
+
+
+def spelling_evasions(cases: Sequence[Case]) -> list[EvasionFigures]:
+    """Each hate or threat violation the checks catch, altered once by each evasion inside the stretch
+    they flagged: how many are still held or rejected."""
+    violations = [c for c in cases if c.violation and {"hate", "threat"} & set(c.grounds)]
+    results, _ = check_batch(_inputs(violations), {}, {})
+    variants: list[tuple[str, Case, str]] = []
+    for case, result in zip(violations, results):
+        flags = [f for f in result.flags if f.ground in ("hate", "threat") and f.field == "body"]
+        if result.suggested_outcome not in BLOCKING or not flags:
+            continue
+        flag = max(flags, key=lambda f: (f.score, f.end - f.start))
+        for evasion in EVASIONS:
+            altered = evade(case.body, flag.start, flag.end, evasion, f"{case.id}:{evasion}")
+            if altered is not None:
+                variants.append((evasion, case, altered))
+    altered_cases = [case.model_copy(update={"body": body}) for _, case, body in variants]
+    altered_results, _ = check_batch(_inputs(altered_cases), {}, {})
+    counts = {evasion: [0, 0] for evasion in EVASIONS}
+    for (evasion, _, _), result in zip(variants, altered_results):
+        counts[evasion][0] += 1
+        counts[evasion][1] += result.suggested_outcome in BLOCKING
+    return [EvasionFigures(evasion=e, tried=c[0], still_caught=c[1]) for e, c in counts.items()]
 
 
 def read_lille_comments(directory: Path) -> list[dict[str, str]]:

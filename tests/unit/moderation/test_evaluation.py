@@ -4,7 +4,16 @@ import pytest
 from typer.testing import CliRunner
 
 from services.moderation.cli import app
-from services.moderation.evaluation import Case, LabelledDatum, evaluate, evaluate_lille, load_cases
+from services.moderation.evaluation import (
+    EVASIONS,
+    Case,
+    LabelledDatum,
+    evade,
+    evaluate,
+    evaluate_lille,
+    load_cases,
+    spelling_evasions,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LILLE_DIR = REPO_ROOT.parent / "shared" / "data" / "decidim-lille-grand-debat"
@@ -58,3 +67,26 @@ def test_cli_evaluate_prints_the_figures(tmp_path):
     assert result.exit_code == 0, result.output
     assert "personal data recall" in result.output and "100.0 %" in result.output
     assert "skipped" in result.output
+
+
+def test_an_evasion_alters_one_word_of_the_flagged_stretch_the_same_way_each_time():
+    text = "Les migrants sont des parasites."
+    start, end = 4, 31
+    for evasion in EVASIONS:
+        altered = evade(text, start, end, evasion, "case-1")
+        assert altered == evade(text, start, end, evasion, "case-1") and altered != text
+        assert altered[:start] == text[:start]
+    assert evade(text, start, end, "letters spaced", "case-1").count(" ") > text.count(" ") + 2
+    assert evade(text, 0, 3, "space missing", "case-1") is None  # no space in "Les"
+
+
+def test_spelling_evasions_count_only_caught_hate_and_threats():
+    cases = [
+        Case(id="threat", body="Je vais tuer tous les migrants.", violation=True, grounds=["threat"]),
+        Case(id="clean", body="Publier la liste des algorithmes de la mairie.", violation=False),
+        Case(id="missed", body="Les algorithmes sont opaques.", violation=True, grounds=["hate"]),
+    ]
+    figures = {f.evasion: f for f in spelling_evasions(cases)}
+    assert set(figures) == set(EVASIONS)
+    assert all(f.tried == 1 and 0 <= f.still_caught <= 1 for f in figures.values())
+    assert figures["leetspeak"].still_caught == 1
