@@ -612,10 +612,12 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
 )
 
 
+_INVERTED_SUBJECT = _word_set("ils elles il elle sie")
 _GERMAN_COPULA_LAST = _word_set("sind ist seid bist waren war")
 
 
-def _said_with_a_copula(texts: list[str], index: int, section: str, language: str) -> bool:
+def _said_with_a_copula(texts: list[str], index: int, section: str, language: str,
+                        groups: frozenset[int] = frozenset()) -> bool:
     """A verb "to be" or a comparison before, with only adverbs and determiners between ("sont des rats",
     "sind wirklich faul", not "sont souvent victimes de conjoints violents"), an attribute before "to be"
     ("unzivilisiert zu sein"), or, in a German subordinate clause, the verb right after ("dass … Ratten
@@ -625,7 +627,9 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
     if section == "dehumanising":
         return not _COPULA.isdisjoint(texts[max(0, index - 4):index])
     i = index - 1
-    while i >= max(0, index - 9) and texts[i] in _BETWEEN_COPULA_AND_PREDICATE - _COPULA:
+    # a question puts the subject after "to be": "sont-ils si violents", "sind Muslime so gewalttätig"
+    while i >= max(0, index - 9) and (texts[i] in _BETWEEN_COPULA_AND_PREDICATE - _COPULA
+                                      or texts[i] in _INVERTED_SUBJECT or i in groups):
         i -= 1
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
 
@@ -747,7 +751,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 continue
             if section == "attribute" and index >= 2 and texts[index - 1] in _OF and not words[index - 2].tags:
                 continue  # "ces formulaires de merde": the filth qualifies the forms
-            if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(texts, index, section, language):
+            if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(
+                    texts, index, section, language, frozenset(i for i, w in enumerate(words) if "group" in w.tags)):
                 continue  # "sont des rats", "comme des chiens", "sind faul"; not "bien-être animal", "conjoints violents"
             if quotes and in_quote(cue):
                 continue  # quoted to be discussed or denounced
