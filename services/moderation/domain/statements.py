@@ -94,7 +94,8 @@ for _stems, _particle in (
         ("schiess schiesse schiessen schiesst", "nieder"), ("schlag schlage schlagen schlagt", "zusammen"),
         ("tret trete treten tretet", "zusammen"), ("fackel fackle fackeln fackelt", "ab"),
         ("zund zunde zunden zundet", "an"), ("brenn brenne brennen brennt", "nieder"),
-        ("niet niete nieten nietet", "um"), ("mach mache machen macht", "fertig")):
+        ("niet niete nieten nietet", "um"), ("mach mache machen macht", "fertig"),
+        ("stech steche stechen stecht", "zu")):
     for _form in _stems.split():
         _SEPARABLE_DE[canonical_word(_form)] = _SEPARABLE_DE.get(canonical_word(_form), frozenset()) | {canonical_word(_particle)}
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
