@@ -113,7 +113,7 @@ _WISH = _word_set(
     "mieux besser better "  # "le monde irait mieux si tous les … étaient morts"
     "reve revons traume traumen dream"  # "je rêve de les voir mourir"
 )
-_SORGEN = _word_set("sorgen sorge sorte sorte veillerai")  # "dafür sorgen, dass", "je veillerai à ce que"
+_SORGEN = _word_set("sorgen sorge sorte veillerai")  # "dafür sorgen, dass", "en sorte que", "je veillerai à ce que"
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
 _YOU_WILL = _word_set("allez vas werdet wirst will")
 # "The only good … is a dead …" ("le seul bon … est un … mort", "nur ein toter … ist ein guter …").
