@@ -4,30 +4,45 @@ and German dictionaries (a development dependency: the service only reads the wr
 - `inflections.txt`: every inflected form of the lexicon's verbs of violence and hatred, vile attributes,
   dehumanising nouns and qualities ("poignarder" gives "poignarderai", "Ratte" gives "Ratten");
 - `real_words.txt`: words of the two languages that the checks would otherwise misread as a misspelt or
-  glued lexicon word ("battues" is not "abattues", "Abhören" is not "abhorrent").
+  glued lexicon word ("battues" is not "abattues", "Abhören" is not "abhorrent");
+- `polarity.txt`: the strongly negative words of two published polarity lexicons, those shipped by
+  textblob-fr (French adjectives, by Tom De Smedt and Walter Daelemans, PDDL) and textblob-de (the German
+  Polarity Lexicon of Klenner, Clematide et al.: adjectives, nouns and verbs), with their inflected forms.
+  They let the statement check hear disparagement said of a group in words nobody listed by hand.
 
 Run `palabre moderation inflections --write` after changing `statements.txt`.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
 
 from services.moderation.domain.statements import (
     INFLECTIONS_PATH,
     LEXICON_PATH,
+    POLARITY_PATH,
+    POLARITY_SECTIONS,
+    POLARITY_THRESHOLD,
     REAL_WORDS_PATH,
     inflectable_words,
     load_inflections,
+    load_polarity,
     load_statement_lexicon,
     misread,
 )
-from services.moderation.domain.text import collapse_repeats, fold
+from services.moderation.domain.text import canonical_word, collapse_repeats, fold
 
 LANGUAGES = ("fr", "de")
 INFLECTIONS_HEADER = "# lemma: its inflected forms (canonical), from simplemma's fr and de dictionaries; written, not edited\n"
 REAL_WORDS_HEADER = "# Words (canonical) that are not misspellings of the lexicon; written, not edited\n"
+POLARITY_HEADER = (
+    f"# Words (canonical) of polarity {POLARITY_THRESHOLD} or below in textblob-fr's and textblob-de's lexicons,\n"
+    "# with their inflected forms from simplemma's dictionaries; written, not edited\n"
+)
+POLARITY_FILES = {"textblob_fr": "fr-sentiment.xml", "textblob_de": "data/de-sentiment.xml"}
 
 
 def _canonical(word: bytes) -> str:
@@ -70,8 +85,53 @@ def real_words_text() -> str:
     return REAL_WORDS_HEADER + "\n".join(real) + "\n"
 
 
-def write_word_lists(inflections_path: Path = INFLECTIONS_PATH, real_words_path: Path = REAL_WORDS_PATH) -> None:
+def _polarity_entries() -> Iterator[tuple[str, str, float]]:
+    """(canonical word, part of speech, polarity) from the lexicons the two packages ship, read as data
+    (the packages themselves are not imported)."""
+    for package, name in POLARITY_FILES.items():
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError(f"{package} is missing: pip install -e '.[test]'")
+        root = ElementTree.parse(Path(spec.submodule_search_locations[0]) / name).getroot()
+        for entry in root.iter("word"):
+            yield canonical_word(entry.get("form", "")), entry.get("pos", ""), float(entry.get("polarity", 0))
+
+
+def polarity_text() -> str:
+    """Two sections: what a group may be said to be (adjectives and nouns) and what may be done to it (verbs).
+    Words the statement lexicon already knows, short words and words also listed as positive are left out."""
+    known = {w for w, sections in load_statement_lexicon().sections_of.items() if sections - set(POLARITY_SECTIONS)}
+    lowest: dict[tuple[str, str], float] = {}
+    for word, pos, polarity in _polarity_entries():
+        section = "hostile" if pos == "VB" else "disparaging" if pos in ("JJ", "NN") else None
+        if section and word.isalpha():
+            lowest[word, section] = min(polarity, lowest.get((word, section), polarity))
+    chosen = {key for key, polarity in lowest.items() if polarity <= POLARITY_THRESHOLD}
+    # a word said of a group after "to be" (disparaging) rather than as a verb when it is both
+    lemmas = {word: section for word, section in sorted(chosen, key=lambda key: key[1] == "disparaging")}
+    forms: dict[str, set[str]] = {word: set() for word in lemmas}
+    other_lemmas: set[str] = set()  # forms of other words ("dort" of "dörren" is also the adverb)
+    for form, lemma in _dictionary_pairs():
+        if lemma in lemmas:
+            forms[lemma].add(form)
+        else:
+            other_lemmas.update((form, lemma))
+    section_of: dict[str, str] = {}
+    for lemma, found in forms.items():
+        for form in {lemma} | (found - other_lemmas):
+            if len(form) >= 4 and form.isalpha() and form not in known:
+                section_of.setdefault(form, lemmas[lemma])
+    sections = [f"[{section}]\n" + "\n".join(sorted(w for w, s in section_of.items() if s == section))
+                for section in POLARITY_SECTIONS]
+    return POLARITY_HEADER + "\n".join(sections) + "\n"
+
+
+def write_word_lists(inflections_path: Path = INFLECTIONS_PATH, real_words_path: Path = REAL_WORDS_PATH,
+                     polarity_path: Path = POLARITY_PATH) -> None:
     inflections_path.write_text(inflections_text(), encoding="utf-8")
-    load_inflections.cache_clear()  # the real words are judged against the new inflections
+    load_inflections.cache_clear()  # the polarity words and real words are judged against the new inflections
+    load_statement_lexicon.cache_clear()
+    polarity_path.write_text(polarity_text(), encoding="utf-8")
+    load_polarity.cache_clear()
     load_statement_lexicon.cache_clear()
     real_words_path.write_text(real_words_text(), encoding="utf-8")

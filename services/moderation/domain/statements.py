@@ -47,6 +47,12 @@ def _word_set(words: str) -> frozenset[str]:
 LEXICON_PATH = DATA_DIR / "lexicon" / "statements.txt"
 INFLECTIONS_PATH = DATA_DIR / "lexicon" / "inflections.txt"
 REAL_WORDS_PATH = DATA_DIR / "lexicon" / "real_words.txt"
+POLARITY_PATH = DATA_DIR / "lexicon" / "polarity.txt"
+POLARITY_THRESHOLD = -0.5
+# Words of published polarity lexicons (see `services/moderation/inflections.py`): what a group is said to
+# be ("disparaging": adjectives and nouns, after "to be") and what is done to it ("hostile": verbs, near it).
+# Weaker evidence than the hand-written sections: such a statement is held for a person, never rejected.
+POLARITY_SECTIONS = ("disparaging", "hostile")
 SURE = 0.95  # a clear statement: rejected where the territory lets the machine reject on that ground
 WEAK = 0.7  # held for a person (spelling evasions, attributes alone, unclear frames)
 
@@ -212,7 +218,7 @@ def load_inflections(path: Path = INFLECTIONS_PATH) -> dict[str, frozenset[str]]
 def _inflected_forms(word: str) -> frozenset[str]:
     return frozenset(form for form in load_inflections().get(word, ()) if form not in _NOT_A_THREAT_FORM)
 CUE_SECTIONS = ("doxxing", "violence", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
-                "vile-predicate", "praise", "slur-modifier")
+                "vile-predicate", "praise", "slur-modifier", *POLARITY_SECTIONS)
 
 
 def lexicon_entries(path: Path = LEXICON_PATH) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -243,6 +249,18 @@ def inflectable_words(path: Path = LEXICON_PATH) -> set[str]:
 
 
 @cache
+def load_polarity(path: Path = POLARITY_PATH) -> dict[str, str]:
+    """Canonical word -> its polarity section, from `polarity.txt`."""
+    section_of, section = {}, ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif line and not line.startswith("#"):
+            section_of[line] = section
+    return section_of
+
+
+@cache
 def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
     sections: dict[str, set[str]] = {}
     phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -256,6 +274,9 @@ def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
                     sections.setdefault(inflected, set()).add(section)
         else:
             phrases.setdefault(words[0], []).append((words, section))
+    for word, section in load_polarity().items():
+        if word not in sections:  # never read through misspellings: only the hand-written words are
+            sections[word] = {section}
     fuzzy: dict[str, set[str]] = {}
     # Phrases' words ("mort" of "mort à") may be misspelt too.
     misspellable = ({w for w, ws in sections.items() if not ws <= {"person", "frame", "hedge", "praise"} and w in listed}
@@ -392,10 +413,10 @@ def load_real_words(path: Path = REAL_WORDS_PATH) -> frozenset[str]:
 
 
 _CUES = frozenset(CUE_SECTIONS)
-_WEAK_SECTIONS = frozenset(("attribute", "vile-predicate", "praise"))  # held for a person, never rejected
-_SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate"))
+_WEAK_SECTIONS = frozenset(("attribute", "vile-predicate", "praise", *POLARITY_SECTIONS))  # held for a person, never rejected
+_SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
-_CUE_OR_TARGET = _CUES | {"group", "role"}
+_CUE_OR_TARGET = _CUES - set(POLARITY_SECTIONS) | {"group", "role"}  # what glued words are read as
 
 
 @cache
@@ -544,6 +565,8 @@ CUE_GROUNDS = {
     "vile-predicate": GroundId.HATE,
     "praise": GroundId.HATE,  # when negated
     "slur-modifier": GroundId.HATE,  # right before the group's name
+    "disparaging": GroundId.HATE,
+    "hostile": GroundId.HATE,
 }
 _TARGETS_OF = {
     # Which targets each cue needs: violence against anyone; hatred, exclusion, vile attributes and
@@ -558,6 +581,8 @@ _TARGETS_OF = {
     "praise": {"group"},
     "slur-modifier": {"group"},
     "dehumanising": {"group", "role"},
+    "disparaging": {"group"},
+    "hostile": {"group"},
 }
 
 
@@ -696,6 +721,32 @@ def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
     return j < len(words) and not words[j].tags & wanted
 
 
+_PAST = _PAST_PASSIVE | _word_set("wurden wurde")
+_AGAINST = _word_set("contre envers gegen gegenuber against towards toward")
+
+
+_OF_A_THING = _word_set("de des du d der des von vom of")
+
+
+def _complement_of_a_thing(texts: list[str], target: int) -> bool:
+    """The group named after "of" and a word that names no one ("les délais des réfugiés")."""
+    return target >= 2 and texts[target - 1] in _OF_A_THING \
+        and not load_statement_lexicon().tags(texts[target - 2]) & _TARGET_SECTIONS \
+        and texts[target - 2] not in _ARTICLES | _COPULA
+
+
+def _aimed_through_a_thing(texts: list[str], verb: int, target: int) -> bool:
+    """Between the verb and the group, a word that names no one and then "against" ("la violence contre")."""
+    tags = load_statement_lexicon().tags
+    return verb < target and any(texts[i] in _AGAINST and not tags(texts[i - 1]) & _TARGET_SECTIONS
+                                 and texts[i - 1] not in _ARTICLES for i in range(verb + 2, target))
+
+
+def _governed(target: int, verb: int, language: str) -> bool:
+    """A group right after the verb, or in German on either side of it, within three words."""
+    return 0 < target - verb <= 3 or language == "de" and 0 < verb - target <= 3
+
+
 def _beside(pronoun: int, verb: int, language: str) -> bool:
     if language == "de":
         return abs(pronoun - verb) <= 3
@@ -736,6 +787,12 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             elif not targets and referring:
                 # "J'ai croisé des … hier. Ils sont répugnants.": a pronoun stands for the group named before
                 targets = [t for t in earlier_targets if t.tags & wanted]
+            if section == "hostile":
+                # The speaker's own act on the group next to the verb ("je méprise les …", "ich verachte …"),
+                # not a fact reported ("… wurden verfolgt") nor a verb near a group it does not govern.
+                if _SPEAKER.isdisjoint(texts) or _PAST.intersection(texts[max(0, index - 3):index + 2]):
+                    continue
+                targets = [t for t in targets if _governed(position.get(id(t), -99), index, language)]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
@@ -748,6 +805,12 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language):
                     continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
+            if section == "disparaging":
+                # "les conditions des réfugiés sont abominables": the group qualifies what is judged
+                targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))]
+            if section in ("hate-emotion", "hostile"):
+                # "je déteste la violence contre les …", "ich hasse Gewalt gegen …": a thing is what is hated
+                targets = [t for t in targets if not _aimed_through_a_thing(texts, index, position.get(id(t), -1))]
             if wanted and not targets:
                 continue
             if section == "attribute" and index >= 2 and texts[index - 1] in _OF and not words[index - 2].tags:

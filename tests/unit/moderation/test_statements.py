@@ -374,3 +374,25 @@ def test_hate_said_of_a_group_through_a_pronoun_is_flagged(text, language):
 
 def test_a_pronoun_for_a_group_named_before_carries_no_hate_by_itself():
     assert not find_statements("J'ai croisé des migrants hier. Ils étaient perdus face à la borne de la gare.")
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les musulmans sont abominables.", "fr"),  # words of the published polarity lexicons, not listed by hand
+    ("Die Flüchtlinge sind grauenhaft.", "de"),
+    ("Ich schikaniere Flüchtlinge, wo ich kann.", "de"),
+])
+def test_disparagement_in_words_nobody_listed_is_held_for_a_person(text, language):
+    assert grounds(text, language) == {("hate", WEAK)}
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les conditions des réfugiés sont abominables.", "fr"),  # the group qualifies what is judged
+    ("Die Unterkünfte der Flüchtlinge sind grauenhaft.", "de"),
+    ("Die Behörden schikanieren Flüchtlinge.", "de"),  # a fact reported, not the speaker's act
+    ("Les musulmans ne sont pas abominables.", "fr"),
+    ("Je déteste la violence contre les femmes.", "fr"),  # a thing is what is hated
+    ("Ich hasse Gewalt gegen Frauen.", "de"),
+    ("Nous détestons le racisme envers les musulmans.", "fr"),
+])
+def test_what_is_judged_or_hated_is_not_the_group(text, language):
+    assert find_statements(text, language) == []
