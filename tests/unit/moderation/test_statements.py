@@ -151,6 +151,8 @@ def test_their_contrasts_are_not_hate(text, language):
     ("Je vais les tuer par balles, ces migrants.", "fr"),  # the speaker is the agent
     ("Les femmes devraient être tuées par leurs maris.", "fr"),  # wished
     ("Diese Juden werden von uns getötet.", "de"),
+    ("Je vais suriner ce migrant.", "fr"),  # slang and rarer verbs of grievous harm
+    ("Ich werde die Flüchtlinge zerfleischen.", "de"),
 ])
 def test_threats_in_any_tense_and_classic_forms_are_sure(text, language):
     assert ("threat", SURE) in grounds(text, language)
