@@ -60,8 +60,9 @@ INFRA_PARTS = ("nats", "postgresql")  # the parts of `Stack.pids_by_part` that a
 
 class Stack:
     def __init__(self, root: Path, *, batch_size: int = 500, durability: Durability = DURABILITY_PROFILES["default"],
-                 log_level: str = "INFO") -> None:
+                 log_level: str = "INFO", ack_wait_s: float | None = None) -> None:
         self.root = root
+        self.ack_wait_s = ack_wait_s  # the services' default (30 s) unless set: crash tests wait less
         self.admin_key = "adm_" + secrets.token_urlsafe(24)
         self.durability = durability
         self.batch_size = batch_size
@@ -149,6 +150,7 @@ class Stack:
             "PALABRE_STREAM_REPLICAS": str(self.durability.stream_replicas),
             "PALABRE_VAR_DIR": str(self.root),
             "PALABRE_LOG_LEVEL": self.log_level,
+            **({"PALABRE_ACK_WAIT_S": str(self.ack_wait_s)} if self.ack_wait_s else {}),
             **{port_variable(name): str(port) for name, port in self.ports.items()},
             **extra,
         }

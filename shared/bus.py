@@ -219,7 +219,7 @@ async def _declare_streams(js: JetStreamContext, settings: Settings) -> None:
             await js.stream_info(spec.name)
 
 
-def consumer_config(durable: str, settings: Settings, *, ack_wait_s: float = 30.0) -> ConsumerConfig:
+def consumer_config(durable: str, settings: Settings) -> ConsumerConfig:
     """JetStream itself never gives up on a message (`max_deliver` -1): the settler bounds an event's failed
     attempts (`settings.max_deliver`) and dead-letters it, with its reason. JetStream's own bound would leave
     a message that outages (a restarted nats-server, killed consumers) had redelivered that many times
@@ -228,7 +228,7 @@ def consumer_config(durable: str, settings: Settings, *, ack_wait_s: float = 30.
         durable_name=durable,
         ack_policy=JsAckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        ack_wait=ack_wait_s,
+        ack_wait=settings.ack_wait_s,
         max_deliver=-1,
         max_ack_pending=20_000,
     )
@@ -399,7 +399,7 @@ class EventSettler:
 FETCH_WAIT_S = 1.0
 MORE_WAIT_S = 0.005
 OUTAGE_FIRST_WAIT_S = 0.5
-OUTAGE_MAX_WAIT_S = 10.0  # under a third of `ack_wait`: the held messages are kept in progress in time
+OUTAGE_MAX_WAIT_S = 10.0  # and under a third of `ack_wait`: the held messages are kept in progress in time
 
 
 @dataclass
@@ -418,8 +418,10 @@ class PullConsumer:
     settle: Callable[[list[Any]], Awaitable["BatchOutcome"]]
     on_settled: Callable[["BatchOutcome", int, float], None] | None = None  # outcome, messages, seconds
     events: tuple[type, ...] = ()  # the event models it takes
+    ack_wait_s: float = 30.0  # the settings' value, once running
 
     async def run(self, js: JetStreamContext, settings: Settings, stopping: asyncio.Event) -> None:
+        self.ack_wait_s = settings.ack_wait_s
         subscription = await self._subscribe(js, settings, stopping)
         while subscription is not None and not stopping.is_set():
             try:
@@ -483,7 +485,7 @@ class PullConsumer:
                     log.exception("batch not settled; its messages will be redelivered", consumer=self.durable,
                                   error=_short(still))
                     return None
-                wait_s = min(OUTAGE_MAX_WAIT_S, wait_s * 2)
+                wait_s = min(OUTAGE_MAX_WAIT_S, self.ack_wait_s / 3, wait_s * 2)
                 log.info("database or bus still away", consumer=self.durable, events=len(pending),
                          away_s=round(time.monotonic() - since, 1), next_try_s=wait_s, error=_short(still))
                 continue

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Log level of the JSON logs (structlog)")
     batch_size: int = Field(default=500, description="Events pulled per JetStream fetch")
     max_deliver: int = Field(default=8, description="Deliveries before an event is dead-lettered")
+    ack_wait_s: float = Field(
+        default=30.0, ge=3,
+        description="Seconds JetStream waits for an event's ack before delivering it again (after a crash)",
+    )
     duplicate_window_s: int = Field(default=3600, description="JetStream de-duplication window")
     stream_replicas: int = Field(default=1, description="JetStream stream replicas (3 on a cluster)")
     stream_max_age_s: int = Field(

@@ -20,8 +20,8 @@ class Stack(BenchStack):
     """The benchmark's stack (one nats-server, PostgreSQL, the four services as processes), with what the
     tests add: bus credentials for territories, a short synthesis debounce, and client helpers."""
 
-    def __init__(self, root: Path, *, batch_size: int = 200) -> None:
-        super().__init__(root, batch_size=batch_size)
+    def __init__(self, root: Path, *, batch_size: int = 200, ack_wait_s: float | None = None) -> None:
+        super().__init__(root, batch_size=batch_size, ack_wait_s=ack_wait_s)
 
     @property
     def nats(self) -> NatsServer:

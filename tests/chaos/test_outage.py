@@ -35,7 +35,7 @@ def outage_stack(tmp_path):
 
 
 async def run_outage(stack: Stack, receiver: ReceiverProcess, *, outage_s: float, http_per_s: float,
-                     bus_per_s: float, lead_s: float = 10, tail_s: float = 10) -> dict:
+                     bus_per_s: float, lead_s: float = 5, tail_s: float = 5) -> dict:
     territories = {slug: register_territory(stack, slug, country) for slug, country in TERRITORIES}
     partner = stack.create_partner("panne-observatoire")
     stack.subscribe(partner, f"{receiver.url}/all")
@@ -63,7 +63,7 @@ async def run_outage(stack: Stack, receiver: ReceiverProcess, *, outage_s: float
 @pytest.mark.timeout(900)
 async def test_a_short_database_outage_under_load_loses_and_dead_letters_nothing(outage_stack):
     stack, receiver = outage_stack
-    await run_outage(stack, receiver, outage_s=25, http_per_s=40, bus_per_s=20)
+    await run_outage(stack, receiver, outage_s=15, http_per_s=40, bus_per_s=20)
     assert "holding the events in hand" in stack.logs_text()  # the consumers did meet the outage
 
 
@@ -71,4 +71,4 @@ async def test_a_short_database_outage_under_load_loses_and_dead_letters_nothing
 @pytest.mark.timeout(2400)
 async def test_five_minutes_without_the_database_under_load_loses_and_dead_letters_nothing(outage_stack):
     stack, receiver = outage_stack
-    await run_outage(stack, receiver, outage_s=300, http_per_s=40, bus_per_s=20)
+    await run_outage(stack, receiver, outage_s=300, http_per_s=40, bus_per_s=20, lead_s=10, tail_s=10)

@@ -21,7 +21,7 @@ REPLICAS = {"moderation": 2, "synthesis": 2}
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory):
     root = tmp_path_factory.mktemp("replicas")
-    stack = Stack(root, batch_size=50).start_infra().start_all(REPLICAS)
+    stack = Stack(root, batch_size=50, ack_wait_s=10).start_infra().start_all(REPLICAS)
     receiver = ReceiverProcess(root / "logs").start()
     yield stack, receiver
     receiver.stop()

@@ -16,7 +16,7 @@ from tests.harness import Stack, async_wait_for, wait_for
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory):
     """A stack of its own: these tests kill and restart its processes."""
-    stack = Stack(tmp_path_factory.mktemp("reliability")).start_infra().start_all()
+    stack = Stack(tmp_path_factory.mktemp("reliability"), ack_wait_s=10).start_infra().start_all()
     yield stack
     stack.stop()
 

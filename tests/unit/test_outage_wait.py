@@ -139,7 +139,7 @@ async def test_the_consumer_stops_fetching_and_holds_its_batch_until_the_databas
                             on_settled=lambda outcome, *_: outcomes.append(outcome))
     js = SimpleNamespace(pull_subscribe=lambda *a, **k: _return(subscription))
     stopping = asyncio.Event()
-    task = asyncio.create_task(consumer.run(js, SimpleNamespace(max_deliver=5), stopping))
+    task = asyncio.create_task(consumer.run(js, SimpleNamespace(max_deliver=5, ack_wait_s=30.0), stopping))
     while len(attempts) < 8:  # tried again and again during the outage
         await asyncio.sleep(0.01)
     assert subscription.fetches == 1  # nothing more fetched while the database is away
@@ -169,7 +169,7 @@ async def test_a_replayed_dead_letter_is_taken_only_by_the_consumer_it_is_for():
     consumer = PullConsumer("palabre.test", "c", StreamSpec("S", ["palabre.test"], ""), 10, settler.settle)
     js = SimpleNamespace(pull_subscribe=lambda *a, **k: _return(subscription))
     stopping = asyncio.Event()
-    task = asyncio.create_task(consumer.run(js, SimpleNamespace(max_deliver=5), stopping))
+    task = asyncio.create_task(consumer.run(js, SimpleNamespace(max_deliver=5, ack_wait_s=30.0), stopping))
     while not all(m.is_acked for m in batch):
         await asyncio.sleep(0.01)
     stopping.set()
