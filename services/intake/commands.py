@@ -399,6 +399,63 @@ def _conflict_problem(conflicts: list[Conflict], *, batch: bool) -> errors.Confl
                            conflicts=listed[:200])
 
 
+@dataclass
+class TakenIn:
+    """What became of each contribution of one call, by its index in the input."""
+
+    accepted: list[tuple[int, store.ContributionRow]] = field(default_factory=list)
+    duplicates: list[tuple[int, store.ContributionRow]] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (index, reason)
+
+
+class RefusedItems(Exception):
+    def __init__(self, refused: list[ItemError]) -> None:
+        super().__init__(f"{len(refused)} contributions refused")
+        self.refused = refused
+
+
+async def take_in(pool, territory: dict[str, Any], items: Sequence[ContributionIn], *, all_or_nothing: bool,
+                  default_consultation: str | None = None, first_index: int = 0,
+                  relay: OutboxRelay | None = None) -> TakenIn:
+    """The one way contributions come in, whether over HTTP, from a file or from the bus: checked against
+    the territory's consultations, stored with their `contribution.submitted` events in one transaction,
+    a re-send counted as a duplicate.
+
+    `all_or_nothing` (HTTP): one item that does not fit refuses the call (`RefusedItems`, or
+    `ConflictingContributions` for an `external_id` sent again with another text), and concurrent calls share
+    one commit. Otherwise (imports, the bus) the good items go in and the others are listed in `refused`.
+    """
+    prepared = _prepare(territory, await _consultations(pool, territory["id"]), items,
+                        default_consultation=default_consultation, first_index=first_index)
+    if prepared.errors:  # a consultation opened or closed a moment ago: read them again
+        prepared = _prepare(territory, await _consultations(pool, territory["id"], fresh=True), items,
+                            default_consultation=default_consultation, first_index=first_index)
+    repeated = _repeated_with_other_text(prepared)
+    if all_or_nothing:
+        if prepared.errors:
+            raise RefusedItems(prepared.errors)
+        if repeated:
+            raise ConflictingContributions(repeated)
+        inserted, conflicts = await _group_commit(pool, relay).store(prepared), []
+    else:
+        inserted, conflicts = await _store(pool, prepared, relay, refuse_conflicts=False) if prepared.rows \
+            else (set(), [])
+    taken = TakenIn(refused=[(e.index, f"{e.field}: {e.detail}") for e in prepared.errors])
+    conflicting = {c.index for c in conflicts} | {c.index for c in repeated}
+    seen: set[str] = set()
+    for index, row in zip(prepared.indexes, prepared.rows, strict=True):
+        if index in conflicting:
+            taken.refused.append((index, f"external_id: {row.external_id!r} already names contribution {row.id} "
+                                         "with another title or body (it keeps its first text)"))
+        elif row.id in inserted and row.id not in seen:
+            taken.accepted.append((index, row))
+        else:
+            taken.duplicates.append((index, row))
+        seen.add(row.id)
+    taken.refused.sort()
+    return taken
+
+
 async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *, batch: bool = False,
                  relay: OutboxRelay | None = None) -> SubmitResult:
     """Store new contributions and emit `contribution.submitted` for each; re-sends are duplicates.
@@ -407,67 +464,38 @@ async def submit(pool, territory: dict[str, Any], items: list[ContributionIn], *
     All or nothing: one item that does not fit the territory (unknown axis, closed consultation) refuses
     the request, listing every such item.
     """
-    prepared = _prepare(territory, await _consultations(pool, territory["id"]), items)
-    if prepared.errors:
-        prepared = _prepare(territory, await _consultations(pool, territory["id"], fresh=True), items)
-    if prepared.errors:
-        raise _invalid_items(prepared.errors, batch=batch)
-    repeated = _repeated_with_other_text(prepared)
-    if repeated:
-        raise _conflict_problem(repeated, batch=batch)
     try:
-        inserted = await _group_commit(pool, relay).store(prepared)
+        taken = await take_in(pool, territory, items, all_or_nothing=True, relay=relay)
+    except RefusedItems as exc:
+        raise _invalid_items(exc.refused, batch=batch) from None
     except ConflictingContributions as exc:
         raise _conflict_problem(exc.conflicts, batch=batch) from None
-    result = SubmitResult()
-    seen: set[str] = set()
-    for row in prepared.rows:
-        cid, external_id = row.id, row.external_id
-        entry = {"id": cid, "external_id": external_id}
-        if cid in inserted and cid not in seen:
-            result.accepted.append({**entry, "status": "submitted"})
-        else:
-            result.duplicates.append(entry)
-        seen.add(cid)
-    return result
+    return SubmitResult(
+        accepted=[{"id": row.id, "external_id": row.external_id, "status": "submitted"} for _, row in taken.accepted],
+        duplicates=[{"id": row.id, "external_id": row.external_id} for _, row in taken.duplicates])
 
 
 async def import_rows(pool, territory: dict[str, Any] | str, contributions: Sequence[ContributionIn], *,
                       consultation: str | None = None, chunk_rows: int = IMPORT_CHUNK_ROWS) -> ImportOutcome:
-    """The bulk path (file imports, and `make bench`): chunks of `chunk_rows` contributions, each one
-    multi-row insert plus its outbox rows in one transaction. Good rows go in even when others are refused
-    (listed in `errors` with their index); a re-import counts everything as duplicates and changes nothing.
+    """The bulk path (file imports, the bus, and `make bench`): `take_in` by chunks of `chunk_rows`, each
+    one multi-row insert plus its outbox rows in one transaction. Good rows go in even when others are
+    refused (listed in `errors` with their index); a re-import counts everything as duplicates.
     """
     if isinstance(territory, str):
         found = await store.get_territory(pool, territory)
         if found is None:
             raise errors.NotFound("Unknown territory", f"no territory {territory!r}")
         territory = {"id": found["id"], "country": found["country"]}
-    consultations = await store.consultations_of(pool, territory["id"])
-    if consultation is not None and consultation not in {c["id"] for c in consultations}:
+    if consultation is not None and consultation not in {
+            c["id"] for c in await _consultations(pool, territory["id"], fresh=True)}:
         raise errors.Invalid("Unknown consultation", f"no consultation {consultation!r} in {territory['id']!r}")
     outcome = ImportOutcome()
-    seen: set[str] = set()
     for start in range(0, len(contributions), chunk_rows):
-        chunk = contributions[start:start + chunk_rows]
-        prepared = _prepare(territory, consultations, chunk, default_consultation=consultation, first_index=start)
-        outcome.errors.extend((e.index, f"{e.field}: {e.detail}") for e in prepared.errors)
-        inserted, conflicts = (await _store(pool, prepared, refuse_conflicts=False) if prepared.rows
-                               else (set(), []))
-        conflicting = {c.index for c in conflicts} | {c.index for c in _repeated_with_other_text(prepared)}
-        outcome.errors.extend(
-            (index, f"external_id: {row.external_id!r} already names contribution {row.id} with another title or body "
-                    "(it keeps its first text)")
-            for index, row in zip(prepared.indexes, prepared.rows, strict=True) if index in conflicting)
-        for index, row in zip(prepared.indexes, prepared.rows, strict=True):
-            cid = row.id
-            if index in conflicting:
-                continue
-            if cid in inserted and cid not in seen:
-                outcome.accepted += 1
-            else:
-                outcome.duplicates += 1
-            seen.add(cid)
+        taken = await take_in(pool, territory, contributions[start:start + chunk_rows], all_or_nothing=False,
+                              default_consultation=consultation, first_index=start)
+        outcome.accepted += len(taken.accepted)
+        outcome.duplicates += len(taken.duplicates)
+        outcome.errors.extend(taken.refused)
     outcome.errors.sort()
     return outcome
 
