@@ -365,6 +365,17 @@ def _glued_parts(word: str) -> tuple[str, ...] | None:
         return parts
     if parts and len(parts) == 2 and len(word) >= 6:
         return parts  # two function words ("sontun", "chezvous"), when no lexicon word is misspelt (`misread`)
+    return _after_any_word(word)
+
+
+def _after_any_word(word: str) -> tuple[str, str] | None:
+    """`einfacherbarmlich` -> (`einfach`, `erbarmlich`): a lexicon word of five letters or more glued after
+    any other word, the longest such ending. Words of the language that end so ("Menschenverachtung") are
+    in `real_words.txt` and never reach this."""
+    known = load_statement_lexicon().sections_of
+    for cut_at in range(2, len(word) - 4):
+        if known.get(word[cut_at:], frozenset()) & _CUE_OR_TARGET - {"praise"}:  # "vraiment" is no "vr aiment"
+            return word[:cut_at], word[cut_at:]
     return None
 
 
@@ -655,6 +666,7 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
     i = index - 1
     # a question puts the subject after "to be": "sont-ils si violents", "sind Muslime so gewalttätig"
     while i >= max(0, index - 9) and (texts[i] in _BETWEEN_COPULA_AND_PREDICATE - _COPULA
+                                      or language != "de" and texts[i].endswith("ment")  # "franchement"
                                       or texts[i] in _INVERTED_SUBJECT or i in groups):
         i -= 1
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])

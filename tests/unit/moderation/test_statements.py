@@ -39,6 +39,9 @@ def test_statements_of_violence_and_hatred_are_flagged_sure(text, language, grou
     ("Je vais vous faire lapeau, bande de gays.", "fr"),
     # a letter missing between two same letters ("paasites" reads "pasites")
     ("Les agents de la mairie sont des paasites.", "fr"),
+    # glued after any word ("Menschenverachtung", a word of the language, is read as itself)
+    ("Die Flüchtlinge sind einfacherbärmlich.", "de"),
+    ("Les musulmans sont franchementpitoyables.", "fr"),
 ])
 def test_spelling_evasions_are_caught(text, language):
     assert find_statements(text, language)
@@ -397,4 +400,12 @@ def test_disparagement_in_words_nobody_listed_is_held_for_a_person(text, languag
     ("Nous détestons le racisme envers les musulmans.", "fr"),
 ])
 def test_what_is_judged_or_hated_is_not_the_group(text, language):
+    assert find_statements(text, language) == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Die Menschenverachtung gegenüber Flüchtlingen muss aufhören.", "de"),  # a compound, not a glued word
+    ("Les Roms sont vraiment nos voisins.", "fr"),  # "vraiment" is not "vr" + "aiment"
+])
+def test_words_of_the_language_are_not_read_as_glued(text, language):
     assert find_statements(text, language) == []
