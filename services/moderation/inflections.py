@@ -39,7 +39,8 @@ LANGUAGES = ("fr", "de")
 INFLECTIONS_HEADER = "# lemma: its inflected forms (canonical), from simplemma's fr and de dictionaries; written, not edited\n"
 REAL_WORDS_HEADER = "# Words (canonical) that are not misspellings of the lexicon; written, not edited\n"
 POLARITY_HEADER = (
-    f"# Words (canonical) of polarity {POLARITY_THRESHOLD} or below in textblob-fr's and textblob-de's lexicons,\n"
+    f"# Words (canonical) of polarity -{POLARITY_THRESHOLD} or below (adjectives: or {POLARITY_THRESHOLD} and above) in\n"
+    "# textblob-fr's and textblob-de's lexicons,\n"
     "# with their inflected forms from simplemma's dictionaries; written, not edited\n"
 )
 POLARITY_FILES = {"textblob_fr": "fr-sentiment.xml", "textblob_de": "data/de-sentiment.xml"}
@@ -92,23 +93,30 @@ def _polarity_entries() -> Iterator[tuple[str, str, float]]:
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError(f"{package} is missing: pip install -e '.[test]'")
-        root = ElementTree.parse(Path(spec.submodule_search_locations[0]) / name).getroot()
+        # nosec B314 # the lexicons inside an installed package, not input
+        root = ElementTree.parse(Path(spec.submodule_search_locations[0]) / name).getroot()  # nosec B314
         for entry in root.iter("word"):
             yield canonical_word(entry.get("form", "")), entry.get("pos", ""), float(entry.get("polarity", 0))
 
 
 def polarity_text() -> str:
-    """Two sections: what a group may be said to be (adjectives and nouns) and what may be done to it (verbs).
-    Words the statement lexicon already knows, short words and words also listed as positive are left out."""
+    """Three sections: what a group may be said to be (negative adjectives and nouns), what may be done to it
+    (negative verbs) and the qualities that may be denied to it (positive adjectives). Words the statement
+    lexicon already knows and short words are left out."""
     known = {w for w, sections in load_statement_lexicon().sections_of.items() if sections - set(POLARITY_SECTIONS)}
     lowest: dict[tuple[str, str], float] = {}
+    highest: dict[str, float] = {}
     for word, pos, polarity in _polarity_entries():
         section = "hostile" if pos == "VB" else "disparaging" if pos in ("JJ", "NN") else None
         if section and word.isalpha():
             lowest[word, section] = min(polarity, lowest.get((word, section), polarity))
-    chosen = {key for key, polarity in lowest.items() if polarity <= POLARITY_THRESHOLD}
+        if pos == "JJ" and word.isalpha():
+            highest[word] = max(polarity, highest.get(word, polarity))
+    chosen = {key for key, polarity in lowest.items() if polarity <= -POLARITY_THRESHOLD}
+    chosen |= {(word, "quality") for word, polarity in highest.items()
+               if polarity >= POLARITY_THRESHOLD and lowest.get((word, "disparaging"), 0) > -POLARITY_THRESHOLD}
     # a word said of a group after "to be" (disparaging) rather than as a verb when it is both
-    lemmas = {word: section for word, section in sorted(chosen, key=lambda key: key[1] == "disparaging")}
+    lemmas = {word: section for word, section in sorted(chosen, key=lambda key: key[1] != "hostile")}
     forms: dict[str, set[str]] = {word: set() for word in lemmas}
     other_lemmas: set[str] = set()  # forms of other words ("dort" of "dörren" is also the adverb)
     for form, lemma in _dictionary_pairs():

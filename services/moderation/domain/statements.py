@@ -48,11 +48,12 @@ LEXICON_PATH = DATA_DIR / "lexicon" / "statements.txt"
 INFLECTIONS_PATH = DATA_DIR / "lexicon" / "inflections.txt"
 REAL_WORDS_PATH = DATA_DIR / "lexicon" / "real_words.txt"
 POLARITY_PATH = DATA_DIR / "lexicon" / "polarity.txt"
-POLARITY_THRESHOLD = -0.5
+POLARITY_THRESHOLD = 0.5  # -0.5 or below for disparagement, 0.5 or above for a quality
 # Words of published polarity lexicons (see `services/moderation/inflections.py`): what a group is said to
-# be ("disparaging": adjectives and nouns, after "to be") and what is done to it ("hostile": verbs, near it).
+# be ("disparaging": adjectives and nouns, after "to be"), what is done to it ("hostile": verbs, near it),
+# and a quality denied to it ("quality": adjectives after a negated "to be", "… ne sont pas fiables").
 # Weaker evidence than the hand-written sections: such a statement is held for a person, never rejected.
-POLARITY_SECTIONS = ("disparaging", "hostile")
+POLARITY_SECTIONS = ("disparaging", "hostile", "quality")
 SURE = 0.95  # a clear statement: rejected where the territory lets the machine reject on that ground
 WEAK = 0.7  # held for a person (spelling evasions, attributes alone, unclear frames)
 
@@ -425,7 +426,7 @@ def load_real_words(path: Path = REAL_WORDS_PATH) -> frozenset[str]:
 
 _CUES = frozenset(CUE_SECTIONS)
 _WEAK_SECTIONS = frozenset(("attribute", "vile-predicate", "praise", *POLARITY_SECTIONS))  # held for a person, never rejected
-_SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging"))
+_SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging", "quality"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
 _CUE_OR_TARGET = _CUES - set(POLARITY_SECTIONS) | {"group", "role"}  # what glued words are read as
 
@@ -578,6 +579,7 @@ CUE_GROUNDS = {
     "slur-modifier": GroundId.HATE,  # right before the group's name
     "disparaging": GroundId.HATE,
     "hostile": GroundId.HATE,
+    "quality": GroundId.HATE,  # when denied
 }
 _TARGETS_OF = {
     # Which targets each cue needs: violence against anyone; hatred, exclusion, vile attributes and
@@ -594,6 +596,7 @@ _TARGETS_OF = {
     "dehumanising": {"group", "role"},
     "disparaging": {"group"},
     "hostile": {"group"},
+    "quality": {"group"},
 }
 
 
@@ -650,6 +653,7 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
 
 
 _INVERTED_SUBJECT = _word_set("ils elles il elle sie")
+_ANY_NEGATION = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN  # a quality is denied between "to be" and itself
 _GERMAN_COPULA_LAST = _word_set("sind ist seid bist waren war")
 
 
@@ -667,6 +671,7 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
     # a question puts the subject after "to be": "sont-ils si violents", "sind Muslime so gewalttätig"
     while i >= max(0, index - 9) and (texts[i] in _BETWEEN_COPULA_AND_PREDICATE - _COPULA
                                       or language != "de" and texts[i].endswith("ment")  # "franchement"
+                                      or section == "quality" and texts[i] in _ANY_NEGATION
                                       or texts[i] in _INVERTED_SUBJECT or i in groups):
         i -= 1
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
@@ -841,7 +846,12 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                            and all(w in _ARTICLES for w in texts[index + 1:position[id(t)]])]
                 if not targets:
                     continue  # "une sale journée", "putain de bouchons", "die Leute sind dreckig"
-            if section == "praise":
+            if section == "quality":
+                # the group is the subject: "les … ne sont pas fiables", "kein … ist ehrlich"
+                targets = [t for t in targets if position.get(id(t), index) < index]
+                if not targets or not _praise_negated(texts, index, language):
+                    continue
+            elif section == "praise":
                 # the group is who the quality is denied to: its subject, or the object right after
                 # ("je n'aimerai jamais un …", "Respekt vor …"), not "pas une bonne idée pour les …"
                 after = [t for t in targets if 0 < position.get(id(t), index) - index <= 3]

@@ -409,3 +409,9 @@ def test_what_is_judged_or_hated_is_not_the_group(text, language):
 ])
 def test_words_of_the_language_are_not_read_as_glued(text, language):
     assert find_statements(text, language) == []
+
+
+def test_a_quality_of_the_polarity_lexicon_denied_to_a_group_is_held_and_granted_is_not():
+    assert grounds("Die Flüchtlinge sind nicht loyal.", "de") == {("hate", WEAK)}
+    assert find_statements("Die Flüchtlinge sind loyal.", "de") == []
+    assert find_statements("Die Regeln sind für Flüchtlinge nicht loyal.", "de") == []  # the rules are judged
