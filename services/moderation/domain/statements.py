@@ -743,6 +743,15 @@ _AGAINST = _word_set("contre envers gegen gegenuber against towards toward")
 
 
 _OF_A_THING = _word_set("de des du d der des von vom of")
+# "Hunderte von Migranten", "die Kinder von Migranten": people counted or named, not a thing they qualify
+_QUANTITIES = _word_set(
+    "kinder kindern familien frauen manner sohne tochter eltern leute menschen babys enfants familles fils filles "
+    "parents gens bebes femmes hommes children families kids people wives sons daughters "
+    "art arten sorte sorten typ typen genre espece kind kinds sort type types "
+    "hunderte tausende millionen dutzende dutzend viele menge haufen reihe gruppe gruppen horde horden "
+    "centaines milliers millions dizaines plupart tas bande groupe groupes foule hundreds thousands millions "
+    "dozens lots group groups bunch"
+)
 
 
 def _complement_of_a_thing(texts: list[str], target: int) -> bool:
@@ -810,6 +819,10 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if _SPEAKER.isdisjoint(texts) or _PAST.intersection(texts[max(0, index - 3):index + 2]):
                     continue
                 targets = [t for t in targets if _governed(position.get(id(t), -99), index, language)]
+            if section == "violence" and language == "de":
+                # "doppelte Einträge von Migranten vernichten": the group qualifies the object
+                targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))
+                           or texts[position[id(t)] - 2] in _QUANTITIES]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").

@@ -415,3 +415,14 @@ def test_a_quality_of_the_polarity_lexicon_denied_to_a_group_is_held_and_granted
     assert grounds("Die Flüchtlinge sind nicht loyal.", "de") == {("hate", WEAK)}
     assert find_statements("Die Flüchtlinge sind loyal.", "de") == []
     assert find_statements("Die Regeln sind für Flüchtlinge nicht loyal.", "de") == []  # the rules are judged
+
+
+@pytest.mark.parametrize("text,flagged", [
+    ("Die Software soll doppelte Einträge von Migranten vernichten.", False),  # the entries are destroyed
+    ("Man sollte die Akten von Flüchtlingen verbrennen.", False),
+    ("Ich werde Hunderte von Migranten töten.", True),  # people counted
+    ("Ich werde die Kinder von Migranten töten.", True),
+    ("Diese Art von Frauen sollte man ertränken.", True),
+])
+def test_a_german_von_complement_of_a_thing_is_not_the_victim(text, flagged):
+    assert bool(find_statements(text, "de")) is flagged
