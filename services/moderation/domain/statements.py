@@ -88,8 +88,10 @@ _NEVER_MISSPELT = _word_set(
     "batus ordre ordres aines engorgement asises zerstechen"
 )
 _NEGATION_FR = _word_set("ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot")
-_NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem nichts anstatt")  # ("statt" folds into "Staat")
-_NEGATION_EN = frozenset("not never no don t doesn t isn".split())
+_NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem nichts anstatt niemand niemanden")
+_NOBODY = _word_set("niemand niemanden nobody")  # a negation only before a modal: a norm against the act
+_MODAL = _word_set("sollte sollten soll darf durfen durfte muss mussen should must may can")  # ("statt" folds into "Staat")
+_NEGATION_EN = frozenset("not never no don t doesn t isn nobody".split())
 # German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
 _SEPARABLE_DE: dict[str, frozenset[str]] = {}
 for _stems, _particle in (
@@ -624,6 +626,8 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
     def negating(i: int) -> bool:
         if texts[i] not in negations or _COMPARATIVE.intersection(texts[i + 1:i + 4]):
             return False
+        if texts[i] in _NOBODY and _MODAL.isdisjoint(texts[i + 1:i + 3]):
+            return False  # "niemand sollte … hassen" denies it; "niemand ist so … wie" compares
         between = texts[i + 1:cue_index] if i < cue_index else texts[cue_index + 1:i]
         return _HESITATION.isdisjoint(between) and _HESITATION.isdisjoint(texts[max(0, i - 3):i])
 

@@ -398,6 +398,7 @@ def test_disparagement_in_words_nobody_listed_is_held_for_a_person(text, languag
     ("Je déteste la violence contre les femmes.", "fr"),  # a thing is what is hated
     ("Ich hasse Gewalt gegen Frauen.", "de"),
     ("Nous détestons le racisme envers les musulmans.", "fr"),
+    ("Niemand sollte Schwule hassen.", "de"),  # a norm against hatred
 ])
 def test_what_is_judged_or_hated_is_not_the_group(text, language):
     assert find_statements(text, language) == []
