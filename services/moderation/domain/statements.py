@@ -88,9 +88,10 @@ _NEVER_MISSPELT = _word_set(
     "batus ordre ordres aines engorgement asises zerstechen"
 )
 _NEGATION_FR = _word_set("ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot")
+# ("statt" folds into "Staat")
 _NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem nichts anstatt niemand niemanden")
 _NOBODY = _word_set("niemand niemanden nobody")  # a negation only before a modal: a norm against the act
-_MODAL = _word_set("sollte sollten soll darf durfen durfte muss mussen should must may can")  # ("statt" folds into "Staat")
+_MODAL = _word_set("sollte sollten soll darf durfen durfte muss mussen should must may can")
 _NEGATION_EN = frozenset("not never no don t doesn t isn nobody".split())
 # German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
 _SEPARABLE_DE: dict[str, frozenset[str]] = {}
@@ -746,9 +747,9 @@ _PAST = _PAST_PASSIVE | _word_set("wurden wurde")
 _AGAINST = _word_set("contre envers gegen gegenuber against towards toward")
 
 
-_OF_A_THING = _word_set("de des du d der des von vom of")
+_OF_A_THING = _word_set("de des du d der von vom of")
 # "Hunderte von Migranten", "die Kinder von Migranten": people counted or named, not a thing they qualify
-_QUANTITIES = _word_set(
+_PEOPLE_BEFORE_OF = _word_set(
     "kinder kindern familien frauen manner sohne tochter eltern leute menschen babys enfants familles fils filles "
     "parents gens bebes femmes hommes children families kids people wives sons daughters "
     "art arten sorte sorten typ typen genre espece kind kinds sort type types "
@@ -826,7 +827,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section == "violence" and language == "de":
                 # "doppelte Einträge von Migranten vernichten": the group qualifies the object
                 targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))
-                           or texts[position[id(t)] - 2] in _QUANTITIES]
+                           or texts[position[id(t)] - 2] in _PEOPLE_BEFORE_OF]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
