@@ -165,7 +165,7 @@ def inflections_command(
     write: bool = typer.Option(False, "--write", help="Write the lists (otherwise only say whether they are current)."),
 ) -> None:
     """Rewrite the inflected forms and the real words read beside the statement lexicon, from simplemma's
-    French and German dictionaries (needs the test extra: pip install -e '.[test]')."""
+    French and German dictionaries and two polarity lexicons (needs the lexicons extra: pip install -e '.[lexicons]')."""
     from services.moderation import inflections
 
     if write:

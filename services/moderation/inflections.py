@@ -1,5 +1,6 @@
-"""Writes the two word lists that `domain/statements.py` reads beside its lexicon, from simplemma's French
-and German dictionaries (a development dependency: the service only reads the written files):
+"""Writes the three word lists that `domain/statements.py` reads beside its lexicon, from simplemma's French
+and German dictionaries and two polarity lexicons (the `lexicons` extra: the service only reads the written
+files):
 
 - `inflections.txt`: every inflected form of the lexicon's verbs of violence and hatred, vile attributes,
   dehumanising nouns and qualities ("poignarder" gives "poignarderai", "Ratte" gives "Ratten");
@@ -92,7 +93,7 @@ def _polarity_entries() -> Iterator[tuple[str, str, float]]:
     for package, name in POLARITY_FILES.items():
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
-            raise RuntimeError(f"{package} is missing: pip install -e '.[test]'")
+            raise RuntimeError(f"{package} is missing: pip install -e '.[lexicons]'")
         # nosec B314 # the lexicons inside an installed package, not input
         root = ElementTree.parse(Path(spec.submodule_search_locations[0]) / name).getroot()  # nosec B314
         for entry in root.iter("word"):
