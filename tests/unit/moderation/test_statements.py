@@ -399,6 +399,7 @@ def test_disparagement_in_words_nobody_listed_is_held_for_a_person(text, languag
     ("Ich hasse Gewalt gegen Frauen.", "de"),
     ("Nous détestons le racisme envers les musulmans.", "fr"),
     ("Niemand sollte Schwule hassen.", "de"),  # a norm against hatred
+    ("Je refuse qu'on traite les migrants comme des criminels.", "fr"),  # the clause is refused
 ])
 def test_what_is_judged_or_hated_is_not_the_group(text, language):
     assert find_statements(text, language) == []
@@ -410,6 +411,10 @@ def test_what_is_judged_or_hated_is_not_the_group(text, language):
 ])
 def test_words_of_the_language_are_not_read_as_glued(text, language):
     assert find_statements(text, language) == []
+
+
+def test_a_refusal_covers_its_own_clause_only():
+    assert grounds("Je refuse qu'on laisse entrer ces migrants, ce sont des criminels.") == {("hate", WEAK)}
 
 
 def test_a_quality_of_the_polarity_lexicon_denied_to_a_group_is_held_and_granted_is_not():
