@@ -6,10 +6,11 @@ files):
   dehumanising nouns and qualities ("poignarder" gives "poignarderai", "Ratte" gives "Ratten");
 - `real_words.txt`: words of the two languages that the checks would otherwise misread as a misspelt or
   glued lexicon word ("battues" is not "abattues", "Abhören" is not "abhorrent");
-- `polarity.txt`: the strongly negative words of two published polarity lexicons, those shipped by
-  textblob-fr (French adjectives, by Tom De Smedt and Walter Daelemans, PDDL) and textblob-de (the German
-  Polarity Lexicon of Klenner, Clematide et al.: adjectives, nouns and verbs), with their inflected forms.
-  They let the statement check hear disparagement said of a group in words nobody listed by hand.
+- `polarity.txt`: the strongly negative words, and the positive adjectives, of two published polarity
+  lexicons, those shipped by textblob-fr (French adjectives, by Tom De Smedt and Walter Daelemans, PDDL) and
+  textblob-de (the German Polarity Lexicon of Klenner, Clematide et al.: adjectives, nouns and verbs), with
+  their inflected forms. They let the statement check hear disparagement said of a group, or a quality
+  denied to it, in words nobody listed by hand.
 
 Run `palabre moderation inflections --write` after changing `statements.txt`.
 """
@@ -116,8 +117,12 @@ def polarity_text() -> str:
     chosen = {key for key, polarity in lowest.items() if polarity <= -POLARITY_THRESHOLD}
     chosen |= {(word, "quality") for word, polarity in highest.items()
                if polarity >= POLARITY_THRESHOLD and lowest.get((word, "disparaging"), 0) > -POLARITY_THRESHOLD}
-    # a word said of a group after "to be" (disparaging) rather than as a verb when it is both
-    lemmas = {word: section for word, section in sorted(chosen, key=lambda key: key[1] != "hostile")}
+    # A word or form in two sections is read in the first of `preferred` ("elend" after "to be", not as a
+    # verb), whatever the order of the sets: the file is the same at every run.
+    preferred = {section: rank for rank, section in enumerate(("disparaging", "quality", "hostile"))}
+    lemmas: dict[str, str] = {}
+    for word, section in sorted(chosen, key=lambda key: (preferred[key[1]], key[0])):
+        lemmas.setdefault(word, section)
     forms: dict[str, set[str]] = {word: set() for word in lemmas}
     other_lemmas: set[str] = set()  # forms of other words ("dort" of "dörren" is also the adverb)
     for form, lemma in _dictionary_pairs():
@@ -126,8 +131,8 @@ def polarity_text() -> str:
         else:
             other_lemmas.update((form, lemma))
     section_of: dict[str, str] = {}
-    for lemma, found in forms.items():
-        for form in {lemma} | (found - other_lemmas):
+    for lemma in sorted(forms, key=lambda word: (preferred[lemmas[word]], word)):
+        for form in {lemma} | (forms[lemma] - other_lemmas):
             if len(form) >= 4 and form.isalpha() and form not in known:
                 section_of.setdefault(form, lemmas[lemma])
     sections = [f"[{section}]\n" + "\n".join(sorted(w for w, s in section_of.items() if s == section))
