@@ -90,7 +90,8 @@ _NEVER_MISSPELT = _word_set(
 _NEGATION_FR = _word_set("ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot")
 # ("statt" folds into "Staat")
 _NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem nichts anstatt niemand niemanden")
-_REFUSE = _word_set("refuse refusons refusent refuser")
+# "je refuse que …": the clause that follows is refused (unlike `_REFUSAL`, verbs refused when negated)
+_REFUSE_THAT_WORDS = _word_set("refuse refusons refusent refuser")
 _THAT = _word_set("que qu")
 _NOBODY = _word_set("niemand niemanden nobody")  # a negation only before a modal: a norm against the act
 _MODAL = _word_set("sollte sollten soll darf durfen durfte muss mussen should must may can")
@@ -639,7 +640,7 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
     for i in range(cue_index):
         if negating(i) and any(v in _REFUSAL for v in texts[i + 1:min(i + 4, cue_index)]):
             return True
-        if texts[i] in _REFUSE and _THAT.intersection(texts[i + 1:i + 3]) and cue_index - i <= 8:
+        if texts[i] in _REFUSE_THAT_WORDS and _THAT.intersection(texts[i + 1:i + 3]) and cue_index - i <= 8:
             return True  # "je refuse qu'on traite les … comme des criminels": the clause refused
     if language == "de":
         after = cue_index + 1  # past the cue's own phrase ("gehören nicht hierher")
