@@ -3,6 +3,8 @@ every attempt.
 
 Driven by the table, not by memory: a claimed delivery is leased (`webhook_lease_s`), so a worker that
 dies leaves it due again and another worker (or the restarted one) sends it, with the same `webhook-id`.
+A live worker renews the leases of the deliveries it holds until their attempt is recorded, so one that
+waits for its turn longer than the lease (a slow endpoint, a low rate) is not sent twice.
 An endpoint that answers 2xx again after failures gets the deliveries that wait for a retry at once, in
 order (`store.release_waiting_deliveries`); one that stays down keeps the retry schedule.
 
@@ -78,6 +80,7 @@ class DeliveryWorker:
         self.in_flight: dict[str, int] = defaultdict(int)
         self.limits: dict[str, SubscriptionLimits] = {}
         self.results: list[dict[str, Any]] = []
+        self.held: set[Any] = set()  # claimed here, attempt not yet recorded: their leases are renewed
         self.wakeup = Wakeup(runtime.db, DELIVERIES_CHANNEL)  # new deliveries, and slots freed here
         registry = runtime.metrics.registry
         self.sent = _metric(registry, Counter, "palabre_webhook_attempts_total", "Webhook attempts by outcome",
@@ -107,17 +110,18 @@ class DeliveryWorker:
                     self.wakeup.clear()
                     due = await store.claim_due_deliveries(
                         self.runtime.db, free, per_subscription=self.settings.webhook_concurrency, busy=busy,
-                        lease_s=self.settings.webhook_lease_s)
+                        held=self.held, lease_s=self.settings.webhook_lease_s)
                     if not due:
                         await self.wakeup.wait(IDLE_POLL_S)
                         continue
                     for delivery in due:
+                        self.held.add(delivery["id"])
                         subscription = str(delivery["subscription_id"])
                         self._limits_of(subscription, delivery)
                         self.in_flight[subscription] += 1
                         task = asyncio.create_task(self._deliver(client, delivery))
                         tasks.add(task)
-                        task.add_done_callback(lambda t, s=subscription: self._done(t, s, tasks))
+                        task.add_done_callback(lambda t, s=subscription, d=delivery["id"]: self._done(t, s, d, tasks))
         finally:
             for task in tasks:
                 task.cancel()
@@ -138,13 +142,14 @@ class DeliveryWorker:
             return SubscriptionLimits(self.settings.webhook_concurrency, self.settings.webhook_rate_per_s)
         return current
 
-    def _done(self, task: asyncio.Task, subscription: str, tasks: set[asyncio.Task]) -> None:
+    def _done(self, task: asyncio.Task, subscription: str, delivery_id: Any, tasks: set[asyncio.Task]) -> None:
         tasks.discard(task)
         self.in_flight[subscription] -= 1
         if self.in_flight[subscription] <= 0:
             del self.in_flight[subscription]
         if not task.cancelled() and task.exception() is not None:
             log.error("webhook delivery task failed", error=str(task.exception()))
+            self.held.discard(delivery_id)  # no attempt to record: its lease runs out and it is tried again
         self.wakeup.set()
 
     async def _deliver(self, client: aiohttp.ClientSession, delivery: dict[str, Any]) -> None:
@@ -156,8 +161,16 @@ class DeliveryWorker:
         self.results.append(result)
 
     async def _record_loop(self) -> None:
+        """Records the attempts made, and renews the held leases a few times per lease (one task does both,
+        so a lease is never renewed after its delivery's outcome was written)."""
+        renew_every_s = self.settings.webhook_lease_s / 3
+        renewed_at = time.monotonic()
         while True:
             await asyncio.sleep(RECORD_EVERY_S)
+            if time.monotonic() - renewed_at >= renew_every_s:
+                renewed_at = time.monotonic()
+                with contextlib.suppress(Exception):  # the lease's remaining two thirds cover one miss
+                    await store.extend_leases(self.runtime.db, self.held, self.settings.webhook_lease_s)
             if not self.results:
                 continue
             batch, self.results = self.results, []
@@ -168,6 +181,7 @@ class DeliveryWorker:
                 self.results = batch + self.results
                 await asyncio.sleep(1.0)
                 continue
+            self.held.difference_update(r["id"] for r in batch)
             for row in disabled:
                 log.warning("subscription disabled", subscription=str(row["id"]), reason=row["disabled_reason"])
             await self._release_recovered(batch)

@@ -327,12 +327,12 @@ async def framework_axes(pool: asyncpg.Pool, framework: str) -> set[str] | None:
 
 
 async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, *, per_subscription: int, busy: Sequence[str],
-                               lease_s: float) -> list[dict[str, Any]]:
+                               held: Sequence[Any], lease_s: float) -> list[dict[str, Any]]:
     """Take due deliveries for `lease_s` seconds (a worker that dies leaves them due again afterwards).
 
     At most a subscription's `max_in_flight` (else `per_subscription`) per subscription, none of the `busy`
     ones (already at their limit in this worker) nor of paused ones (a 429 / Retry-After): one slow
-    endpoint cannot fill the batch.
+    endpoint cannot fill the batch. None of the `held` ones either: this worker has them already.
     """
     rows = await pool.fetch(
         """
@@ -342,7 +342,7 @@ async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, *, per_subscripti
             JOIN subscriptions s ON s.id = d.subscription_id
             WHERE d.status = 'pending' AND d.next_attempt_at <= now()
               AND (s.paused_until IS NULL OR s.paused_until <= now())
-              AND NOT (d.subscription_id::text = ANY($4::text[]))
+              AND NOT (d.subscription_id::text = ANY($4::text[])) AND NOT (d.id = ANY($5::uuid[]))
             ORDER BY d.next_attempt_at LIMIT $1 * 4
             FOR UPDATE OF d SKIP LOCKED
         ), chosen AS (
@@ -361,9 +361,19 @@ async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, *, per_subscripti
                   d.attempts, s.url, s.secret, s.previous_secret, s.previous_secret_until,
                   s.status AS subscription_status, s.max_in_flight, s.max_rate_per_s
         """,
-        limit, lease_s, per_subscription, list(busy),
+        limit, lease_s, per_subscription, list(busy), list(held),
     )
     return [dict(row) for row in rows]
+
+
+async def extend_leases(pool: asyncpg.Pool, held: Sequence[Any], lease_s: float) -> None:
+    """Renew the lease of deliveries still in this worker's hands (waiting for their turn, in flight or
+    not yet recorded), so that no other worker sends them meanwhile; a worker that dies stops renewing."""
+    await pool.execute(
+        "UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2) "
+        "WHERE id = ANY($1::uuid[]) AND status = 'pending'",
+        list(held), lease_s,
+    )
 
 
 async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]],

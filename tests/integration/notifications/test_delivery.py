@@ -183,6 +183,24 @@ async def test_a_subscription_gets_the_limits_it_asks_within_the_service_maxima(
         slow.stop()
 
 
+async def test_a_delivery_waiting_longer_than_its_lease_is_sent_once(own_stack):
+    """At one request a second, the last of ten deliveries claimed together waits about nine seconds for
+    its turn, longer than the five-second lease: the worker that holds it renews the lease, and no claim
+    takes it a second time."""
+    place = territory()
+    key = create_partner(own_stack, f"p-{place}")
+    receiver = Receiver().start()
+    try:
+        subscribe(own_stack, key, f"{receiver.url}/hook", limits={"max_in_flight": 10, "max_rate_per_s": 1},
+                  territories=[place])
+        ids = await publish(own_stack, *[published(place, f"Contribution {i}.") for i in range(10)])
+        wait_for(lambda: set(webhook_ids(receiver.accepted())) == set(ids), 60, what="every delivery")
+        await asyncio.sleep(2.0)  # a second sending would come at the same rate
+        assert sorted(webhook_ids(receiver.accepted())) == sorted(ids)
+    finally:
+        receiver.stop()
+
+
 async def test_retry_after_is_honoured_and_410_disables_with_an_email(own_stack, mailbox):
     place = territory()
     key = create_partner(own_stack, f"p-{place}", email=f"webmaster@{place}.example")
