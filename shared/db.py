@@ -47,10 +47,15 @@ async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_
 
 
 @contextlib.asynccontextmanager
-async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection inside a transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        yield conn
+async def transaction(pool: asyncpg.Pool, *, atomic: bool = True) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection inside a transaction; with `atomic=False`, for a caller that runs one statement
+    (atomic on its own), outside a transaction block: a BEGIN and a COMMIT fewer."""
+    async with pool.acquire() as conn:
+        if not atomic:
+            yield conn
+            return
+        async with conn.transaction():
+            yield conn
 
 
 async def claim_new_events(conn: asyncpg.Connection, consumer: str, event_ids: Iterable[str]) -> set[str]:

@@ -284,7 +284,10 @@ async def _store(pool, prepared: _Prepared, relay: OutboxRelay | None = None, *,
                  refuse_conflicts: bool = True) -> tuple[set[str], list[Conflict]]:
     """Insert the new rows and queue their events, in one transaction; returns the ids inserted and the
     conflicting rows (raised as `ConflictingContributions`, writing nothing, with `refuse_conflicts`)."""
-    return (await _store_together(pool, [prepared], relay, refuse_conflicts=refuse_conflicts))[0]
+    inserted, conflicts = (await _store_together(pool, [prepared], relay, refuse_conflicts=refuse_conflicts))[0]
+    if refuse_conflicts and conflicts:  # a lone row that conflicts was not written
+        raise ConflictingContributions(conflicts)
+    return inserted, conflicts
 
 
 async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay | None = None, *,
@@ -292,14 +295,21 @@ async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay
     """Several requests' rows in one transaction; for each request, the ids it inserted and its rows that
     conflict with a stored contribution. An id sent by two of them is the first one's (the other sees a
     duplicate, or a conflict), as within one request. With the service's `relay`, the events are
-    published right after the commit."""
+    published right after the commit.
+
+    When each request holds one row, the insert (rows and events together) is one statement and runs
+    without a transaction block: a row that conflicts is not written by it, so there is nothing to roll
+    back, and the caller refuses that request alone. Otherwise, with `refuse_conflicts`, any conflict rolls
+    the whole back (`ConflictingContributions`)."""
     rows: dict[str, store.ContributionRow] = {}
     owner: dict[str, int] = {}
     for number, prepared in enumerate(batches):
         for row in prepared.rows:
             if row.id not in rows:
                 rows[row.id], owner[row.id] = row, number
-    async with relay.transaction() if relay else transaction(pool) as conn:
+    one_row_each = all(len(prepared.rows) <= 1 for prepared in batches)
+    async with (relay.transaction(atomic=not one_row_each) if relay
+                else transaction(pool, atomic=not one_row_each)) as conn:
         # the events of the contributions actually inserted are written by the same statement
         events, _ = outbox_insert(
             conn, [(batches[owner[cid]].events[cid], deterministic_event_id("contribution-submitted", cid))
@@ -308,7 +318,7 @@ async def _store_together(pool, batches: Sequence[_Prepared], relay: OutboxRelay
         kept = await store.contribution_texts(conn, [cid for cid in rows if cid not in inserted])
         kept.update({cid: rows[cid].text for cid in inserted})
         conflicts = [_conflicts(prepared, kept) for prepared in batches]
-        if refuse_conflicts and any(conflicts):
+        if refuse_conflicts and not one_row_each and any(conflicts):
             raise ConflictingContributions([c for listed in conflicts for c in listed])
         hand_over_rows(conn, [row for row, cid in zip(events.rows, rows, strict=True) if cid in inserted])
     per_request: list[set[str]] = [set() for _ in batches]
@@ -352,7 +362,11 @@ class GroupCommit:
                     if done.done():
                         continue
                     if results is not None:
-                        done.set_result(results[index][0])
+                        inserted, conflicts = results[index]
+                        if conflicts:  # a request of one row, not written
+                            done.set_exception(ConflictingContributions(conflicts))
+                        else:
+                            done.set_result(inserted)
                         continue
                     try:
                         done.set_result((await _store(self.pool, prepared, self.relay))[0])

@@ -2,6 +2,8 @@
 import), never a duplicate that silently drops the new text; the same text again stays a harmless
 duplicate."""
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -47,6 +49,34 @@ async def test_the_same_external_id_with_another_body_or_title_is_a_409_naming_t
         assert problem["conflicts"] == [{"pointer": "/external_id", "external_id": "c-1",
                                          "contribution": contribution_id, "detail": problem["detail"]}]
     assert await stored_text(stack, "c-1") == [("Registre", "Un registre public des algorithmes.")]
+
+
+async def test_concurrent_requests_are_each_refused_only_for_their_own_conflict(conflicts):
+    """Single-contribution requests at once, written together: the ten that change a stored text get a
+    409 each and change nothing; the thirty new ones are accepted, whatever request they were grouped with."""
+    stack, key = conflicts
+    for n in range(10):
+        assert post(stack, key, {"external_id": f"g-{n}", "body": f"Texte d'origine {n}."}).status_code == 202
+    payloads = [{"external_id": f"g-{n}", "body": f"Texte changé {n}."} for n in range(10)]
+    payloads += [{"external_id": f"h-{n}", "body": f"Nouvelle proposition {n}."} for n in range(30)]
+
+    async def send(client: httpx.AsyncClient, payload: dict) -> httpx.Response:
+        return await client.post(f"{stack.url('intake')}/v1/contributions", json=payload,
+                                 headers={"Authorization": f"Bearer {key}"})
+
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=40)) as client:
+        answers = await asyncio.gather(*(send(client, payload) for payload in payloads))
+    for payload, answer in zip(payloads, answers, strict=True):
+        if payload["external_id"].startswith("g-"):
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["conflicts"][0]["external_id"] == payload["external_id"]
+        else:
+            assert answer.status_code == 202, answer.text
+            assert [a["external_id"] for a in answer.json()["accepted"]] == [payload["external_id"]]
+    for n in range(10):
+        assert await stored_text(stack, f"g-{n}") == [(None, f"Texte d'origine {n}.")]
+    for n in range(30):
+        assert await stored_text(stack, f"h-{n}") == [(None, f"Nouvelle proposition {n}.")]
 
 
 async def test_a_batch_with_one_conflicting_item_is_refused_whole(conflicts):
