@@ -6,7 +6,7 @@ dies leaves it due again and another worker (or the restarted one) sends it, wit
 A live worker renews the leases of the deliveries it holds until their attempt is recorded, so one that
 waits for its turn longer than the lease (a slow endpoint, a low rate) is not sent twice.
 An endpoint that answers 2xx again after failures gets the deliveries that wait for a retry at once, in
-order (`store.release_waiting_deliveries`); one that stays down keeps the retry schedule.
+order (when its attempts are recorded, `store.record_attempts`); one that stays down keeps the retry schedule.
 
 Each delivery is its own task: a subscription has at most its `max_in_flight` requests in flight and
 its `max_rate_per_s` per second (the service's `webhook_concurrency` and `webhook_rate_per_s` unless it
@@ -122,6 +122,8 @@ class DeliveryWorker:
                         task = asyncio.create_task(self._deliver(client, delivery))
                         tasks.add(task)
                         task.add_done_callback(lambda t, s=subscription, d=delivery["id"]: self._done(t, s, d, tasks))
+                    if len(due) < free:  # all that was due and allowed: claim again once woken
+                        await self.wakeup.wait(IDLE_POLL_S)
         finally:
             for task in tasks:
                 task.cancel()
@@ -143,14 +145,19 @@ class DeliveryWorker:
         return current
 
     def _done(self, task: asyncio.Task, subscription: str, delivery_id: Any, tasks: set[asyncio.Task]) -> None:
+        """A delivery sent: its slot is free. The claim loop is woken only when a claim may now take more
+        than before (the subscription was at its limit, or the worker nearly full)."""
         tasks.discard(task)
+        freed_a_limit = (self.in_flight[subscription] >= self._limits_of(subscription).max_in_flight
+                         or len(tasks) + 1 > MAX_IN_FLIGHT - CLAIM_AT_LEAST)
         self.in_flight[subscription] -= 1
         if self.in_flight[subscription] <= 0:
             del self.in_flight[subscription]
         if not task.cancelled() and task.exception() is not None:
             log.error("webhook delivery task failed", error=str(task.exception()))
             self.held.discard(delivery_id)  # no attempt to record: its lease runs out and it is tried again
-        self.wakeup.set()
+        if freed_a_limit:
+            self.wakeup.set()
 
     async def _deliver(self, client: aiohttp.ClientSession, delivery: dict[str, Any]) -> None:
         limits = self._limits_of(str(delivery["subscription_id"]))
@@ -170,38 +177,25 @@ class DeliveryWorker:
             if time.monotonic() - renewed_at >= renew_every_s:
                 renewed_at = time.monotonic()
                 with contextlib.suppress(Exception):  # the lease's remaining two thirds cover one miss
-                    await store.extend_leases(self.runtime.db, self.held, self.settings.webhook_lease_s)
+                    if self.held:
+                        await store.extend_leases(self.runtime.db, self.held, self.settings.webhook_lease_s)
             if not self.results:
                 continue
             batch, self.results = self.results, []
             try:
-                disabled = await store.record_attempts(self.runtime.db, batch, subscription_disabled_notice)
+                recorded = await store.record_attempts(self.runtime.db, batch, subscription_disabled_notice,
+                                                       self.settings.webhook_lease_s)
             except Exception as exc:  # noqa: BLE001 - keep the results; the lease protects the rows meanwhile
                 log.warning("recording webhook attempts failed, retrying", error=str(exc))
                 self.results = batch + self.results
                 await asyncio.sleep(1.0)
                 continue
             self.held.difference_update(r["id"] for r in batch)
-            for row in disabled:
+            for row in recorded.disabled:
                 log.warning("subscription disabled", subscription=str(row["id"]), reason=row["disabled_reason"])
-            await self._release_recovered(batch)
-
-    async def _release_recovered(self, results: list[dict[str, Any]]) -> None:
-        """Endpoints that answered 2xx get their deliveries waiting for a retry now, in order, at their
-        rate; an endpoint that stays down keeps the retry schedule."""
-        recovered = {r["subscription_id"] for r in results if r["status"] == "delivered"}
-        if not recovered:
-            return
-        try:
-            released = await store.release_waiting_deliveries(self.runtime.db, recovered,
-                                                               self.settings.webhook_lease_s)
-        except Exception as exc:  # noqa: BLE001 - they keep their schedule; the next success tries again
-            log.warning("releasing waiting deliveries failed", error=str(exc))
-            return
-        if released:
-            log.info("endpoint answers again: waiting deliveries released", deliveries=released,
-                     subscriptions=len(recovered))
-            self.wakeup.set()
+            if recorded.released:
+                log.info("endpoint answers again: waiting deliveries released", deliveries=recorded.released)
+                self.wakeup.set()
 
     async def _send(self, client: aiohttp.ClientSession, delivery: dict[str, Any]) -> dict[str, Any]:
         result = {"id": delivery["id"], "subscription_id": delivery["subscription_id"], "status_code": None,

@@ -1,6 +1,7 @@
 """Notifications' SQL: partners, subscriptions, public events, feed items, deliveries, digests, open data."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -376,42 +377,65 @@ async def extend_leases(pool: asyncpg.Pool, held: Sequence[Any], lease_s: float)
     )
 
 
+_RECORD_ATTEMPTS = """
+    WITH u AS (
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::float8[], $6::int4[],
+                             $7::int4[]) AS u(id, status, code, error, retry_in_s, counted, latency_ms)
+    ), attempts AS (
+        INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error)
+        SELECT id, code, latency_ms, error FROM u WHERE counted = 1
+    ), recorded AS (
+        UPDATE deliveries d SET attempts = d.attempts + u.counted, status = u.status, last_status = u.code,
+            last_error = u.error, next_attempt_at = now() + make_interval(secs => u.retry_in_s),
+            delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE NULL END
+        FROM u WHERE d.id = u.id AND d.status <> 'cancelled'
+        RETURNING d.id
+    ), released AS (
+        UPDATE deliveries SET next_attempt_at = created_at
+        WHERE subscription_id = ANY($8::uuid[]) AND status = 'pending' AND NOT (id = ANY($1::uuid[]))
+          AND next_attempt_at > now() + make_interval(secs => $9)
+        RETURNING id
+    )
+    SELECT (SELECT count(*) FROM released) AS released
+"""
+
+
+@dataclass
+class Recorded:
+    """What recording a batch of attempts changed beyond the attempts themselves."""
+
+    released: int  # deliveries waiting for a retry made due now, their endpoint having answered 2xx
+    disabled: list[dict[str, Any]]  # subscriptions disabled: id, partner, url, reason, partner's name, e-mail
+
+
 async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]],
-                          notice: Callable[[dict[str, Any]], tuple[str, str]]) -> list[dict[str, Any]]:
-    """Log the attempts and their outcome; pause and disable subscriptions as told, and queue an e-mail
-    to the partner of each subscription disabled. Returns those subscriptions (id, partner, url, reason)."""
+                          notice: Callable[[dict[str, Any]], tuple[str, str]], lease_s: float) -> Recorded:
+    """Log the attempts and their outcome (one statement, which also releases, oldest first, the deliveries
+    that wait for a retry to an endpoint that answered 2xx again: each becomes due at its creation time;
+    leased ones, due again within `lease_s` and so in flight somewhere, are left alone). Pause and disable
+    subscriptions as told, and queue an e-mail to the partner of each subscription disabled."""
+    pauses: dict[Any, float] = {}
+    for r in results:
+        if r.get("pause_s"):
+            pauses[r["subscription_id"]] = max(pauses.get(r["subscription_id"], 0.0), r["pause_s"])
+    disabling = {r["subscription_id"]: r["disable_reason"] for r in results if r.get("disable_reason")}
+    arguments = (
+        [r["id"] for r in results], [r["status"] for r in results], [r["status_code"] for r in results],
+        [r["error"] for r in results], [float(r["retry_in_s"] or 0.0) for r in results],
+        [0 if r["status"] == "cancelled" else 1 for r in results], [r["latency_ms"] for r in results],
+        list({r["subscription_id"] for r in results if r["status"] == "delivered"}), lease_s,
+    )
+    if not pauses and not disabling:  # the usual case: one statement, atomic on its own
+        return Recorded(await pool.fetchval(_RECORD_ATTEMPTS, *arguments), [])
     async with pool.acquire() as conn, conn.transaction():
-        # one statement: the attempts made (a cancelled delivery made none) and each delivery's outcome
-        await conn.execute(
-            """
-            WITH u AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::float8[], $6::int4[],
-                                     $7::int4[]) AS u(id, status, code, error, retry_in_s, counted, latency_ms)
-            ), attempts AS (
-                INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error)
-                SELECT id, code, latency_ms, error FROM u WHERE counted = 1
-            )
-            UPDATE deliveries d SET attempts = d.attempts + u.counted, status = u.status, last_status = u.code,
-                last_error = u.error, next_attempt_at = now() + make_interval(secs => u.retry_in_s),
-                delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE NULL END
-            FROM u WHERE d.id = u.id AND d.status <> 'cancelled'
-            """,
-            [r["id"] for r in results], [r["status"] for r in results], [r["status_code"] for r in results],
-            [r["error"] for r in results], [float(r["retry_in_s"] or 0.0) for r in results],
-            [0 if r["status"] == "cancelled" else 1 for r in results], [r["latency_ms"] for r in results],
-        )
-        pauses: dict[Any, float] = {}
-        for r in results:
-            if r.get("pause_s"):
-                pauses[r["subscription_id"]] = max(pauses.get(r["subscription_id"], 0.0), r["pause_s"])
+        released = await conn.fetchval(_RECORD_ATTEMPTS, *arguments)
         for subscription_id, pause_s in pauses.items():
             await conn.execute(
                 "UPDATE subscriptions SET paused_until = now() + make_interval(secs => $2) WHERE id = $1",
                 subscription_id, pause_s,
             )
         disabled = []
-        for subscription_id, reason in {r["subscription_id"]: r["disable_reason"] for r in results
-                                        if r.get("disable_reason")}.items():
+        for subscription_id, reason in disabling.items():
             row = await conn.fetchrow(
                 """
                 UPDATE subscriptions s SET status = 'disabled', disabled_reason = $2, disabled_at = now()
@@ -428,22 +452,7 @@ async def record_attempts(pool: asyncpg.Pool, results: Sequence[dict[str, Any]],
                 if row["email"]:
                     subject, body = notice(dict(row))
                     await add_notice(conn, row["partner"], subject, body)
-        return disabled
-
-
-async def release_waiting_deliveries(pool: asyncpg.Pool, recovered: Sequence[Any], lease_s: float) -> int:
-    """An endpoint that answered 2xx again gets its deliveries that wait for a retry at once, oldest first:
-    each becomes due at its creation time, so claims take them in that order, before newer ones. Leased
-    deliveries (due again within `lease_s`: in flight somewhere) are left alone, so none is sent twice."""
-    status = await pool.execute(
-        """
-        UPDATE deliveries SET next_attempt_at = created_at
-        WHERE subscription_id = ANY($1::uuid[]) AND status = 'pending'
-          AND next_attempt_at > now() + make_interval(secs => $2)
-        """,
-        list(recovered), lease_s,
-    )
-    return int(status.split()[-1])
+        return Recorded(released, disabled)
 
 
 async def deliveries_of(pool: asyncpg.Pool, subscription_id: str, limit: int = 100) -> list[dict[str, Any]]:
