@@ -51,9 +51,10 @@ async def apply_decisions(conn, fresh: Sequence[CloudEvent[Any]], links: Links, 
             if applied.change is Change.UPDATE:
                 to_recipients.append((public.event_id, contribution_id))
             data = event.data
-            feed_rows.append((public.event_id, short_type(event.type), contribution_id, data.territory,
-                              data.country.upper(), data.axis, data.title, data.text, event.model_dump(mode="json"),
-                              data.published_at))
+            feed_rows.append(store.FeedItemRow(
+                event_id=public.event_id, event_type=short_type(event.type), contribution_id=contribution_id,
+                territory=data.territory, country=data.country.upper(), axis=data.axis, title=data.title,
+                text=data.text, payload=event.model_dump(mode="json"), occurred_at=data.published_at))
         elif applied.change is Change.WITHDRAW:
             public = public_events.withdrawn(event)
             outgoing.append(public)
@@ -106,9 +107,10 @@ def register(runtime) -> None:
         links = links_of(runtime)
         await publish_to_partners(conn, events, lambda e: [public_events.from_synthesis(e, links, max_bytes)])
         await store.insert_syntheses(conn, [
-            (e.data.scope, e.data.key.upper() if e.data.scope == "country" else e.data.key,
-             (e.data.country or "").upper() or None, e.data.version, e.data.contributions_count,
-             e.data.computed_at, e.id)
+            store.SynthesisVersionRow(
+                scope=e.data.scope, key=e.data.key.upper() if e.data.scope == "country" else e.data.key,
+                country=(e.data.country or "").upper() or None, version=e.data.version,
+                contributions_count=e.data.contributions_count, computed_at=e.data.computed_at, event_id=e.id)
             for e in events
         ])
 

@@ -239,8 +239,23 @@ FEED_COLUMNS = [
 ]
 
 
-async def insert_feed_items(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
-    """(event_id, event_type, contribution_id, territory, country, axis, title, text, payload, occurred_at)."""
+@dataclass(frozen=True, slots=True)
+class FeedItemRow:
+    """A published contribution as the feeds show it (fields named after `FEED_COLUMNS`)."""
+
+    event_id: str
+    event_type: str
+    contribution_id: str
+    territory: str
+    country: str
+    axis: str | None
+    title: str | None
+    text: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+async def insert_feed_items(conn: asyncpg.Connection, rows: Sequence[FeedItemRow]) -> None:
     await bulk_insert(conn, "feed_items", FEED_COLUMNS, rows, suffix="ON CONFLICT (event_id) DO NOTHING")
 
 
@@ -616,8 +631,20 @@ async def upsert_territories(conn: asyncpg.Connection, rows: Sequence[tuple]) ->
     )
 
 
-async def insert_syntheses(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
-    """(scope, key, country, version, contributions_count, computed_at, event_id)."""
+@dataclass(frozen=True, slots=True)
+class SynthesisVersionRow:
+    """A synthesis version announced by synthesis, for the open data (the document stays synthesis's)."""
+
+    scope: str
+    key: str
+    country: str | None
+    version: int
+    contributions_count: int
+    computed_at: datetime
+    event_id: str
+
+
+async def insert_syntheses(conn: asyncpg.Connection, rows: Sequence[SynthesisVersionRow]) -> None:
     await bulk_insert(
         conn, "syntheses",
         [("scope", "text"), ("key", "text"), ("country", "text"), ("version", "int4"),
