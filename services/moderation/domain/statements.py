@@ -225,7 +225,7 @@ def load_inflections(path: Path = INFLECTIONS_PATH) -> dict[str, frozenset[str]]
 def _inflected_forms(word: str) -> frozenset[str]:
     return frozenset(form for form in load_inflections().get(word, ()) if form not in _NOT_A_THREAT_FORM)
 CUE_SECTIONS = ("doxxing", "violence", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
-                "vile-predicate", "praise", "slur-modifier", *POLARITY_SECTIONS)
+                "trope", "vile-predicate", "praise", "slur-modifier", *POLARITY_SECTIONS)
 
 
 def lexicon_entries(path: Path = LEXICON_PATH) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -431,7 +431,7 @@ def load_real_words(path: Path = REAL_WORDS_PATH) -> frozenset[str]:
 
 
 _CUES = frozenset(CUE_SECTIONS)
-_WEAK_SECTIONS = frozenset(("attribute", "vile-predicate", "praise", *POLARITY_SECTIONS))  # held for a person, never rejected
+_WEAK_SECTIONS = frozenset(("attribute", "trope", "vile-predicate", "praise", *POLARITY_SECTIONS))  # held for a person, never rejected
 _SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging", "quality"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
 _CUE_OR_TARGET = _CUES - set(POLARITY_SECTIONS) | {"group", "role"}  # what glued words are read as
@@ -580,6 +580,7 @@ CUE_GROUNDS = {
     "exclusion": GroundId.HATE,
     "negated-worth": GroundId.HATE,
     "attribute": GroundId.HATE,
+    "trope": GroundId.HATE,  # said of the group as subject
     "vile-predicate": GroundId.HATE,
     "praise": GroundId.HATE,  # when negated
     "slur-modifier": GroundId.HATE,  # right before the group's name
@@ -596,6 +597,7 @@ _TARGETS_OF = {
     "exclusion": {"group"},
     "negated-worth": {"group"},
     "attribute": {"group"},
+    "trope": {"group"},
     "vile-predicate": {"group"},
     "praise": {"group"},
     "slur-modifier": {"group"},
@@ -663,6 +665,15 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
 
 
 _INVERTED_SUBJECT = _word_set("ils elles il elle sie")
+_IS_ARE_FR = _word_set("est sont")
+
+
+def _negative_question(texts: Sequence[str], language: str) -> bool:
+    """A question that puts "to be" before its subject: German's verb first ("Sind … nicht …?"), French's
+    pronoun after the verb ("ne sont-elles pas …?")."""
+    if language == "de":
+        return texts[0] in _GERMAN_COPULA_LAST
+    return any(texts[i] in _IS_ARE_FR and texts[i + 1] in _INVERTED_SUBJECT for i in range(len(texts) - 1))
 _ANY_NEGATION = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN  # a quality is denied between "to be" and itself
 _GERMAN_COPULA_LAST = _word_set("sind ist seid bist waren war")
 
@@ -681,7 +692,7 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
     # a question puts the subject after "to be": "sont-ils si violents", "sind Muslime so gewalttätig"
     while i >= max(0, index - 9) and (texts[i] in _BETWEEN_COPULA_AND_PREDICATE - _COPULA
                                       or language != "de" and texts[i].endswith("ment")  # "franchement"
-                                      or section == "quality" and texts[i] in _ANY_NEGATION
+                                      or texts[i] in _ANY_NEGATION  # weighed apart (`_negated`)
                                       or texts[i] in _INVERTED_SUBJECT or i in groups):
         i -= 1
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
@@ -800,14 +811,16 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
 
     texts = [w.text for w in words]
     position = {id(w): i for i, w in enumerate(words)}
-    reported = any("frame" in w.tags for w in words)
+    reported = any("frame" in w.tags and not _own_voice(texts, i) for i, w in enumerate(words))
     hedged = any("hedge" in w.tags for w in words)
     positive = bool(_POSITIVE_FRAME.intersection(texts))
     addressed = not _ONE_ADDRESSED.isdisjoint(texts)
     referring = not _REFERRING.isdisjoint(texts) or any("person" in w.tags for w in words)
     asked = "?" in text[sentence[0]:sentence[1]]
-    # "Warum erschießen wir nicht einfach alle …?", "pourquoi ne pas …": a suggestion, not a negation
-    rhetorical = asked and bool(texts) and texts[0] in _WHY
+    # "Warum erschießen wir nicht einfach alle …?", "pourquoi ne pas …": a suggestion, not a negation;
+    # "les … ne sont-elles pas trop stupides ?", "Sind … nicht zu dumm?": a negation asked to be agreed with
+    agreeing = asked and bool(texts) and texts[0] not in _WHY and _negative_question(texts, language)
+    rhetorical = asked and bool(texts) and texts[0] in _WHY or agreeing
     flags = []
     for index, cue in enumerate(words):
         for section, ground in CUE_GROUNDS.items():
@@ -845,6 +858,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language):
                     continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
+            if section == "trope":
+                # the group does what the trope says: "les … tirent les ficelles", not "… au détriment des …"
+                targets = [t for t in targets if position.get(id(t), index) < index]
             if section == "disparaging":
                 # "les conditions des réfugiés sont abominables": the group qualifies what is judged
                 targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))]
@@ -872,7 +888,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section == "quality":
                 # the group is the subject: "les … ne sont pas fiables", "kein … ist ehrlich"
                 targets = [t for t in targets if position.get(id(t), index) < index]
-                if not targets or not _praise_negated(texts, index, language):
+                if not targets or agreeing or not _praise_negated(texts, index, language):
                     continue
             elif section == "praise":
                 # the group is who the quality is denied to: its subject, or the object right after
@@ -880,7 +896,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 after = [t for t in targets if 0 < position.get(id(t), index) - index <= 3]
                 targets = after if language != "de" and cue.text in _praise_verbs() else after + [
                     t for t in targets if position.get(id(t), index) < index]
-                if not targets or not _praise_negated(texts, index, language):
+                if not targets or agreeing or not _praise_negated(texts, index, language):
                     continue
             elif section != "negated-worth" and cue.text not in _SURVIVE and not rhetorical \
                     and not (section == "exclusion" and cue.text in _NE) \
@@ -957,14 +973,26 @@ def counter_speech_spans(text: str, canonical: CanonicalText | None = None) -> l
     return _quoted_and_framed(text, canonical) + _named_by_someone(text, canonical)
 
 
+# "Ehrlich gesagt", "offen gesagt", "à vrai dire", "soit dit en passant": the speaker's own voice, not a
+# report of what someone else said.
+_OWN_VOICE = {"gesagt": _word_set("ehrlich offen kurz"), "gesprochen": _word_set("ehrlich offen"),
+              "dire": _word_set("vrai"), "dit": _word_set("soit")}
+
+
+def _own_voice(texts: Sequence[str], index: int) -> bool:
+    return index > 0 and texts[index - 1] in _OWN_VOICE.get(texts[index], ())
+
+
 def framed_sentences(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
     """The sentences that report or denounce what they say ("dire que les … sont des …, c'est du
     racisme"): patterns of attack found there are not the author's own (a slur still is)."""
     lexicon = load_statement_lexicon()
     canonical = canonical or CanonicalText(text)
+    words = canonical.words
     return [sentence for sentence in _sentences(text)
             if any(sentence[0] <= token.start < sentence[1] and "frame" in lexicon.tags(word)
-                   for token, word in zip(canonical.tokens, canonical.words))]
+                   and not _own_voice(words, i)
+                   for i, (token, word) in enumerate(zip(canonical.tokens, words)))]
 
 
 def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
