@@ -64,15 +64,21 @@ def _dictionary_pairs() -> Iterator[tuple[str, str]]:
 def inflections_text(lexicon_path: Path = LEXICON_PATH) -> str:
     wanted = inflectable_words(lexicon_path)
     forms: dict[str, set[str]] = {}
-    other_lemmas: set[str] = set()  # forms of words outside the lexicon
+    other_lemmas: dict[str, set[str]] = {}  # form -> the words outside the lexicon it is also a form of
     for form, lemma in _dictionary_pairs():
         if lemma in wanted:
             forms.setdefault(lemma, set()).add(form)
         else:
-            other_lemmas.add(form)
-    # "hasst" reads "hast" once repeated letters are collapsed, and "hast" is a form of "haben": a form
-    # shared with another word is left out.
-    lines = [f"{lemma}: {' '.join(sorted(f for f in found if len(f) >= 4 and f != lemma and f not in other_lemmas))}"
+            other_lemmas.setdefault(form, set()).add(lemma)
+
+    def shared(form: str, lemma: str) -> bool:
+        # "hasst" reads "hast" once repeated letters are collapsed, and "hast" is a form of "haben": a form
+        # shared with another word is left out; not one shared with the word made a noun ("ehrlichen" of
+        # "ehrlich" and of "der Ehrliche").
+        return any(not (len(lemma) >= 5 and other.startswith(lemma) and len(other) - len(lemma) <= 2)
+                   for other in other_lemmas.get(form, ()))
+
+    lines = [f"{lemma}: {' '.join(sorted(f for f in found if len(f) >= 4 and f != lemma and not shared(f, lemma)))}"
              for lemma, found in sorted(forms.items())]
     return INFLECTIONS_HEADER + "\n".join(line for line in lines if not line.endswith(": ")) + "\n"
 

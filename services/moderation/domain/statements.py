@@ -207,7 +207,7 @@ _INFLECTED_SECTIONS = frozenset(("violence", "hate-emotion", "vile-predicate", "
 # Inflected forms that are common words in their own right.
 _NOT_A_THREAT_FORM = _word_set(
     "tue tues pendant pend butee abattis frappe frappes frappee verletzt verletzte verletzten schoss "
-    "schuss geschossen brule brulee brules brulees cogne crevee creves"
+    "schuss geschossen brule brulee brules brulees cogne crevee creves gerbes"
 )
 
 
@@ -634,6 +634,9 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
             return False
         if texts[i] in _NOBODY and _MODAL.isdisjoint(texts[i + 1:i + 3]):
             return False  # "niemand sollte … hassen" denies it; "niemand ist so … wie" compares
+        if texts[i] in _NE and i < cue_index and _THAT.intersection(texts[i + 1:cue_index]) \
+                and negations.isdisjoint(texts[i + 1:cue_index]):
+            return False  # "ne sont que des …": only that, not a negation
         between = texts[i + 1:cue_index] if i < cue_index else texts[cue_index + 1:i]
         return _HESITATION.isdisjoint(between) and _HESITATION.isdisjoint(texts[max(0, i - 3):i])
 
@@ -696,6 +699,30 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
                                       or texts[i] in _INVERTED_SUBJECT or i in groups):
         i -= 1
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
+
+
+_AND_OR_BUT = _word_set("und oder aber sondern noch doch wie als")
+
+
+def _qualifies_the_next_word(text: str, words: list[_Word], index: int) -> bool:
+    """A German adjective right before a participle is its adverb ("nicht ausreichend informiert", "nicht
+    gleichwertig bezahlt"), not a quality denied to the subject; one before a noun ("keine ehrlichen
+    Menschen") or a verb ("kann nicht ehrlich sein") is."""
+    if index + 1 >= len(words) or words[index + 1].text in _AND_OR_BUT or text[words[index].start:][:1].isupper():
+        return False  # the end of the clause, or a noun ("keinen Respekt vor …")
+    following = text[words[index + 1].start:words[index + 1].end]
+    participle = following.endswith("t") and words[index + 1].text not in _ANY_NEGATION | _GERMAN_COPULA_LAST
+    return participle and following[:1].islower() and not re.search(r"[.!?;:,]", text[words[index].end:words[index + 1].start])
+
+
+_DEMONSTRATIVE = _word_set("ce cet cette ces diese dieser dieses diesen")
+
+
+def _in_apposition(text: str, words: list[_Word], index: int) -> bool:
+    """A noun set beside the name after a comma, with a demonstrative: "les …, cette vermine",
+    "…, diese dreckigen Parasiten"."""
+    j = index - 1 if index >= 1 and words[index - 1].text in _DEMONSTRATIVE else index - 2
+    return j >= 1 and words[j].text in _DEMONSTRATIVE and "," in text[words[j - 1].end:words[j].start]
 
 
 _AGENT = _word_set("par von by")
@@ -872,7 +899,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section == "attribute" and index >= 2 and texts[index - 1] in _OF and not words[index - 2].tags:
                 continue  # "ces formulaires de merde": the filth qualifies the forms
             if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(
-                    texts, index, section, language, frozenset(i for i, w in enumerate(words) if "group" in w.tags)):
+                    texts, index, section, language, frozenset(i for i, w in enumerate(words) if "group" in w.tags)) \
+                    and not (section == "dehumanising" and _in_apposition(text, words, index)):
                 continue  # "sont des rats", "comme des chiens", "sind faul"; not "bien-être animal", "conjoints violents"
             if quotes and in_quote(cue):
                 continue  # quoted to be discussed or denounced
@@ -888,7 +916,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section == "quality":
                 # the group is the subject: "les … ne sont pas fiables", "kein … ist ehrlich"
                 targets = [t for t in targets if position.get(id(t), index) < index]
-                if not targets or agreeing or not _praise_negated(texts, index, language):
+                if not targets or agreeing or not _praise_negated(texts, index, language) \
+                        or language == "de" and _qualifies_the_next_word(text, words, index):
                     continue
             elif section == "praise":
                 # the group is who the quality is denied to: its subject, or the object right after
@@ -896,7 +925,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 after = [t for t in targets if 0 < position.get(id(t), index) - index <= 3]
                 targets = after if language != "de" and cue.text in _praise_verbs() else after + [
                     t for t in targets if position.get(id(t), index) < index]
-                if not targets or agreeing or not _praise_negated(texts, index, language):
+                if not targets or agreeing or not _praise_negated(texts, index, language) \
+                        or language == "de" and _qualifies_the_next_word(text, words, index):
                     continue
             elif section != "negated-worth" and cue.text not in _SURVIVE and not rhetorical \
                     and not (section == "exclusion" and cue.text in _NE) \
