@@ -184,7 +184,7 @@ def evaluate(cases: Sequence[Case]) -> EvaluationReport:
 
 # --- spelling evasions ----------------------------------------------------------------------------
 
-EVASIONS = ("letter missing", "letters swapped", "letters spaced", "leetspeak", "space missing")
+EVASIONS = ("letter missing", "letters swapped", "letters spaced", "leetspeak", "space missing", "space added")
 _LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
 
 
@@ -217,6 +217,9 @@ def evade(text: str, start: int, end: int, evasion: str, seed: str) -> str | Non
         altered = word[:i] + word[i + 1] + word[i] + word[i + 2:]
     elif evasion == "letters spaced":
         altered = " ".join(word)
+    elif evasion == "space added":  # one space inside the word: "ra ts", "Mus lime"
+        i = rng.randrange(2, len(word) - 1)
+        altered = word[:i] + " " + word[i:]
     else:
         altered = word.translate(_LEET)
     return text[:a] + altered + text[b:]

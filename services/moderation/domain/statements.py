@@ -34,6 +34,7 @@ from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
+from .personal_data import is_known_word
 from .text import CanonicalText, canonical_word, collapse_repeats
 
 CHECK = "statements"
@@ -96,6 +97,7 @@ _THAT = _word_set("que qu")
 _NOBODY = _word_set("niemand niemanden nobody")  # a negation only before a modal: a norm against the act
 _MODAL = _word_set("sollte sollten soll darf durfen durfte muss mussen should must may can")
 _NEGATION_EN = frozenset("not never no don t doesn t isn nobody".split())
+_ANY_NEGATION_WORDS = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN
 # German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
 _SEPARABLE_DE: dict[str, frozenset[str]] = {}
 for _stems, _particle in (
@@ -480,11 +482,45 @@ def _word_bits(word: str) -> int:
     return bits
 
 
+_NOT_HALVES = _GLUABLE | _FILLERS | _ARTICLES | _ANY_NEGATION_WORDS | _word_set(
+    "je j tu te toi il elle on nous vous ils elles mon ma mes ton ta tes son sa ses ich du er es wir ihr sie "
+    "mein dein sein unser euer"
+)
+
+
+def _split_word(first: str, second: str, language: str) -> str | None:
+    """"ha sse", "ra ts": a lexicon word cut in two by a space, when the halves are not two words of the
+    language ("a battu" is no "abattu") nor of the lexicon."""
+    lexicon = load_statement_lexicon()
+    joined = first + second
+    if len(joined) < 4 or not lexicon.tags(joined) & _CUE_OR_TARGET or lexicon.tags(first) or lexicon.tags(second):
+        return None
+    real = load_real_words()
+    if first in real or second in real or not _NOT_HALVES.isdisjoint((first, second)) \
+            or language == "fr" and (is_known_word(first) or is_known_word(second)):
+        return None
+    return joined
+
+
+def _joined_bits(words: Sequence[str]) -> int:
+    """The cue and target bits of the lexicon words two neighbours make once joined (a cheap superset of
+    `_split_word`, for `_may_state`)."""
+    known = load_statement_lexicon().sections_of
+    bits = 0
+    for first, second in zip(words, words[1:]):
+        tags = known.get(first + second)
+        if tags:
+            bits |= (_CUE if tags & _CUES else 0) | (_TARGET if tags & _TARGET_SECTIONS else 0)
+    return bits
+
+
 def _may_state(canonical: CanonicalText) -> bool:
     """Whether the text holds both a cue word and someone it could be said of, or a phrase (read through
     misspellings and glue): most texts hold neither and stop here."""
     present = set(canonical.words)
     bits = reduce(or_, map(_word_bits, present), 0)
+    if not (bits & _CUE and bits & _TARGET):
+        bits |= _joined_bits(canonical.words)
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE)
@@ -500,11 +536,20 @@ def _may_state(canonical: CanonicalText) -> bool:
         and _phrase_regex().search(" " + text) is not None
 
 
-def _words(canonical: CanonicalText) -> list[_Word]:
+def _words(canonical: CanonicalText, language: str) -> list[_Word]:
     words = []
-    for token, word in zip(canonical.tokens, canonical.words):
-        parts, evasion = _resolve(word)
-        words.extend(_Word(part, token.start, token.end, tags, evasion) for part, tags in parts)
+    tokens, texts = canonical.tokens, canonical.words
+    i = 0
+    while i < len(texts):
+        joined = _split_word(texts[i], texts[i + 1], language) \
+            if i + 1 < len(texts) and canonical.one_space_after(i) else None
+        if joined:
+            words.append(_Word(joined, tokens[i].start, tokens[i + 1].end, load_statement_lexicon().tags(joined), True))
+            i += 2
+            continue
+        parts, evasion = _resolve(texts[i])
+        words.extend(_Word(part, tokens[i].start, tokens[i].end, tags, evasion) for part, tags in parts)
+        i += 1
     return words
 
 
@@ -1053,7 +1098,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     canonical = canonical or CanonicalText(text)
     if not _may_state(canonical):
         return []
-    words = _words(canonical)
+    words = _words(canonical, language)
     if language == "de":
         _separable_tags(words)
     _wished_death_tags(words)

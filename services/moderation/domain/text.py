@@ -177,6 +177,11 @@ class CanonicalText:
             self._tokens = _tokens(self._folded_text)
         return self._tokens
 
+    def one_space_after(self, index: int) -> bool:
+        """Whether word `index` and the next are apart by a single space and nothing else."""
+        tokens = self.tokens
+        return self._folded_text[tokens[index].end:tokens[index + 1].start] == " "
+
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of `self.text` (covering whole words) to a span of the original text."""
         first = bisect_right(self._word_starts, start) - 1

@@ -432,3 +432,22 @@ def test_a_quality_of_the_polarity_lexicon_denied_to_a_group_is_held_and_granted
 ])
 def test_a_german_von_complement_of_a_thing_is_not_the_victim(text, flagged):
     assert bool(find_statements(text, "de")) is flagged
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les femmes sont des ra ts.", "fr"),
+    ("Die Mus lime sind Ratten.", "de"),
+    ("Je vais tuer tous les mig rants.", "fr"),
+])
+def test_a_word_cut_in_two_by_a_space_is_read_whole_and_held(text, language):
+    assert {score for _, score in grounds(text, language)} == {WEAK}
+
+
+@pytest.mark.parametrize("text", [
+    "Le maire a battu le record de participation des migrants.",
+    "Un bon moyen pour un exécutif de tester l'accord des réfugiés.",
+    "Un certain nombre de membres du conseil sont des femmes.",
+    "Si tu es migrant, la mairie t'aide.",
+])
+def test_two_words_that_spell_a_lexicon_word_together_stay_apart(text):
+    assert grounds(text) == set()
