@@ -708,6 +708,7 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
     "naturellement genetiquement profondement fondamentalement toujours personnes gens etres aussi autant a ce "
     "point ainsi plutot genauso ebenso auch komplett vollig vollkommen absolut durchweg "
     "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
+    "parfaits parfaites complets completes veritables komplette kompletten totale totalen vollige volligen "
     "really so very truly always just the most people"
 )
 
@@ -930,8 +931,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language):
                     continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
-            if section == "trope":
+            if section == "trope" and not rhetorical:
                 # the group does what the trope says: "les … tirent les ficelles", not "… au détriment des …"
+                # (asked why, the verb comes first: "Warum stinken … so?")
                 targets = [t for t in targets if position.get(id(t), index) < index]
             if section == "disparaging":
                 # "les conditions des réfugiés sont abominables": the group qualifies what is judged
