@@ -709,6 +709,7 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
     "point ainsi plutot genauso ebenso auch komplett vollig vollkommen absolut durchweg "
     "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
     "parfaits parfaites complets completes veritables komplette kompletten totale totalen vollige volligen "
+    "gleich alles "
     "really so very truly always just the most people"
 )
 
@@ -977,8 +978,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                     continue
             elif section != "negated-worth" and cue.text not in _SURVIVE and not rhetorical \
                     and not (section == "exclusion" and cue.text in _NE) \
-                    and _negated(words, index, language):  # ("dass kein … überlebt" is negated already)
-                continue
+                    and cue.text not in _ANY_NEGATION_WORDS \
+                    and _negated(words, index, language):  # ("dass kein … überlebt" is negated already; a
+                continue  # phrase that says its own negation, "pas comme des humains", is not negated again)
             elif positive and (section in _WEAK_SECTIONS or cue.evasion):
                 continue
             target = min(targets, key=lambda w: abs(w.start - cue.start)) if targets else cue
