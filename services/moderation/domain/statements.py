@@ -363,10 +363,12 @@ def _glued_parts(word: str) -> tuple[str, ...] | None:
         for i in range(len(rest) - 1, 0, -1):
             head = rest[:i]
             if usable(head):
-                # Repeated letters were collapsed: "plus|stupides" reads "plustupides".
-                tail = cut(rest[i:], depth - 1) or cut(rest[i - 1:], depth - 1)
-                if tail:
-                    return (head, *tail)
+                # Repeated letters were collapsed: "plus|stupides" reads "plustupides", "ich|hasse" "ichase".
+                # Of the two readings, the one holding a lexicon word, then the one going on with "to be"
+                # ("juifs|sont" over "juifs|ont").
+                tails = [t for t in (cut(rest[i:], depth - 1), cut(rest[i - 1:], depth - 1)) if t]
+                if tails:
+                    return (head, *max(tails, key=lambda t: (any(p not in _GLUABLE for p in t), t[0] in _COPULA)))
         return None
 
     parts = cut(word, 3)

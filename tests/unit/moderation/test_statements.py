@@ -451,3 +451,11 @@ def test_a_word_cut_in_two_by_a_space_is_read_whole_and_held(text, language):
 ])
 def test_two_words_that_spell_a_lexicon_word_together_stay_apart(text):
     assert grounds(text) == set()
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les juifssont des rats.", "fr"),  # "juifs|sont", read with the shared s, not "juifs|ont"
+    ("Ichhasse Muslime.", "de"),  # "ich|hasse", read with the shared h
+])
+def test_a_space_missing_where_letters_repeat_is_read_with_the_shared_letter(text, language):
+    assert {ground for ground, _ in grounds(text, language)} == {"hate"}
