@@ -499,7 +499,7 @@ def _split_word(first: str, second: str, language: str) -> str | None:
         return None
     real = load_real_words()
     if first in real or second in real or not _NOT_HALVES.isdisjoint((first, second)) \
-            or language == "fr" and (is_known_word(first) or is_known_word(second)):
+            or language == "fr" and is_known_word(first) and is_known_word(second):
         return None
     return joined
 
