@@ -116,9 +116,11 @@ for _stems, _particle in (
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
 _DEATH = _word_set(
     "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
-    "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten dead die suffer bruler brulerez "
-    "brennen brennt burn ertrunken ertrunkene ertrunkener ertrunkenen"
+    "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten bruler brulerez "
+    "brennen brennt ertrunken ertrunkene ertrunkener ertrunkenen"
 )
+# English ones, read in English only: "die" is German's article ("Die Stadt will die … informieren").
+_DEATH_EN = _word_set("dead die suffer burn")
 # Surviving, a threat when a wish denies it ("dass kein … überlebt", "qu'aucun … ne survive").
 _SURVIVE = _word_set("survive survivent survivra survivront survivre uberlebt uberleben uberlebe")
 _WISH = _word_set(
@@ -526,7 +528,7 @@ def _may_state(canonical: CanonicalText) -> bool:
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE)
-                           or not present.isdisjoint(_DEATH | _SURVIVE)
+                           or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
     if bits & _GLUED:  # "tod denSchwulen": the phrase is read in the words the glued ones stand for
@@ -601,16 +603,17 @@ def _separable_tags(words: list[_Word]) -> None:
                 break
 
 
-def _wished_death_tags(words: list[_Word]) -> None:
+def _wished_death_tags(words: list[_Word], language: str) -> None:
     """Tag a word of dying or suffering as violence when a wish, a "should" or a "you will" comes shortly
     before it, or when the sentence says the only good ones are dead."""
     texts = [w.text for w in words]
+    death = _DEATH | _DEATH_EN if language == "en" else _DEATH
     for i, word in enumerate(words):
         if word.text in _SURVIVE and not (_NEGATION_FR | _NEGATION_DE).isdisjoint(texts[max(0, i - 5):i]) \
                 and not (_WISH | _SORGEN).isdisjoint(texts[max(0, i - 10):i]):
             words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
             continue
-        if word.text not in _DEATH:
+        if word.text not in death:
             continue
         before = texts[max(0, i - 8):i]
         around = texts[max(0, i - 8):i + 5]
@@ -1107,7 +1110,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     words = _words(canonical, language)
     if language == "de":
         _separable_tags(words)
-    _wished_death_tags(words)
+    _wished_death_tags(words, language)
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)

@@ -459,3 +459,9 @@ def test_two_words_that_spell_a_lexicon_word_together_stay_apart(text):
 ])
 def test_a_space_missing_where_letters_repeat_is_read_with_the_shared_letter(text, language):
     assert {ground for ground, _ in grounds(text, language)} == {"hate"}
+
+
+def test_the_german_article_die_is_no_wish_of_death():
+    """"will" (wants) and "die" (the article) are a wish and a death in English only."""
+    assert grounds("Die Stadt will die Migranten besser informieren.", "de") == set()
+    assert ("threat", SURE) in grounds("I want all immigrants to die.", "en")
