@@ -622,6 +622,29 @@ def _wished_death_tags(words: list[_Word], language: str) -> None:
             words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
 
 
+# Gone from here: "un bon … est un … qui repart", "ein guter … ist ein abgeschobener …".
+_GONE = _word_set(
+    "repart repartent rentre rentrent expulse expulses expulsee expulsees renvoye renvoyes renvoyee renvoyees "
+    "abgeschoben abgeschobener abgeschobene abgeschobenen ausgewiesen ausgewiesener deported gone"
+)
+
+
+def _good_gone_tags(words: list[_Word]) -> None:
+    """Tag the word of leaving as an exclusion when the sentence says the good one of a group is the one
+    gone: a good one of the group, "to be", the group again, gone."""
+    texts = [w.text for w in words]
+    for i, word in enumerate(words):
+        if word.text not in _GONE:
+            continue
+        for j in range(max(0, i - 10), i):
+            if texts[j] in _GOOD and j + 1 < len(words) and "group" in words[j + 1].tags:
+                rest = range(j + 2, len(words))
+                k = next((k for k in rest if texts[k] in _IS), None)
+                if k is not None and any("group" in words[m].tags for m in range(k + 1, len(words))):
+                    words[i] = _Word(word.text, word.start, word.end, word.tags | {"exclusion"}, word.evasion)
+                    break
+
+
 CUE_GROUNDS = {
     "doxxing": GroundId.THREAT,
     "violence": GroundId.THREAT,
@@ -1111,6 +1134,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     if language == "de":
         _separable_tags(words)
     _wished_death_tags(words, language)
+    _good_gone_tags(words)
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)
