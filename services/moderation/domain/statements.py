@@ -121,6 +121,11 @@ _DEATH = _word_set(
 )
 # English ones, read in English only: "die" is German's article ("Die Stadt will die … informieren").
 _DEATH_EN = _word_set("dead die suffer burn")
+# The lexicon's English verbs of violence, cues in English only: "Beat" is a first name, "ein Shot" a drink.
+_VIOLENCE_EN = _word_set(
+    "kill killed killing kills shoot shoots shot stab stabbed murder murdered hanged burned gassed beat "
+    "slaughter slaughtered exterminate"
+)
 # Surviving, a threat when a wish denies it ("dass kein … überlebt", "qu'aucun … ne survive").
 _SURVIVE = _word_set("survive survivent survivra survivront survivre uberlebt uberleben uberlebe")
 _WISH = _word_set(
@@ -552,7 +557,9 @@ def _words(canonical: CanonicalText, language: str) -> list[_Word]:
             i += 2
             continue
         parts, evasion = _resolve(texts[i])
-        words.extend(_Word(part, tokens[i].start, tokens[i].end, tags, evasion) for part, tags in parts)
+        words.extend(_Word(part, tokens[i].start, tokens[i].end,
+                           tags - {"violence"} if language != "en" and part in _VIOLENCE_EN else tags, evasion)
+                     for part, tags in parts)
         i += 1
     return words
 

@@ -465,3 +465,9 @@ def test_the_german_article_die_is_no_wish_of_death():
     """"will" (wants) and "die" (the article) are a wish and a death in English only."""
     assert grounds("Die Stadt will die Migranten besser informieren.", "de") == set()
     assert ("threat", SURE) in grounds("I want all immigrants to die.", "en")
+
+
+def test_english_verbs_of_violence_are_cues_in_english_only():
+    """"Beat" is a first name in German, "ein Shot" a drink."""
+    assert grounds("Beat Müller hilft den Flüchtlingen.", "de") == set()
+    assert ("threat", SURE) in grounds("I will shoot all immigrants.", "en")
