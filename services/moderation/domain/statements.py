@@ -97,7 +97,7 @@ _THAT = _word_set("que qu")
 _NOBODY = _word_set("niemand niemanden nobody")  # a negation only before a modal: a norm against the act
 _MODAL = _word_set("sollte sollten soll darf durfen durfte muss mussen should must may can")
 _NEGATION_EN = frozenset("not never no don t doesn t isn nobody".split())
-_ANY_NEGATION_WORDS = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN
+_ANY_NEGATION = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN
 # German verbs of violence whose particle goes to the end ("ich bringe alle … um", "stech sie ab").
 _SEPARABLE_DE: dict[str, frozenset[str]] = {}
 for _stems, _particle in (
@@ -491,7 +491,7 @@ def _word_bits(word: str) -> int:
     return bits
 
 
-_NOT_HALVES = _GLUABLE | _FILLERS | _ARTICLES | _ANY_NEGATION_WORDS | _word_set(
+_NOT_HALVES = _GLUABLE | _FILLERS | _ARTICLES | _ANY_NEGATION | _word_set(
     "je j tu te toi il elle on nous vous ils elles mon ma mes ton ta tes son sa ses ich du er es wir ihr sie "
     "mein dein sein unser euer"
 )
@@ -528,7 +528,7 @@ def _may_state(canonical: CanonicalText) -> bool:
     misspellings and glue): most texts hold neither and stop here."""
     present = set(canonical.words)
     bits = reduce(or_, map(_word_bits, present), 0)
-    if not (bits & _CUE and bits & _TARGET):
+    if bool(bits & _CUE) != bool(bits & _TARGET):  # a word cut in two supplies the one missing
         bits |= _joined_bits(canonical.words)
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
@@ -751,6 +751,7 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
 
 _INVERTED_SUBJECT = _word_set("ils elles il elle sie")
 _IS_ARE_FR = _word_set("est sont")
+_GERMAN_COPULA_LAST = _word_set("sind ist seid bist waren war")
 
 
 def _negative_question(texts: Sequence[str], language: str) -> bool:
@@ -759,8 +760,6 @@ def _negative_question(texts: Sequence[str], language: str) -> bool:
     if language == "de":
         return texts[0] in _GERMAN_COPULA_LAST
     return any(texts[i] in _IS_ARE_FR and texts[i + 1] in _INVERTED_SUBJECT for i in range(len(texts) - 1))
-_ANY_NEGATION = _NEGATION_FR | _NEGATION_DE | _NEGATION_EN  # a quality is denied between "to be" and itself
-_GERMAN_COPULA_LAST = _word_set("sind ist seid bist waren war")
 
 
 def _said_with_a_copula(texts: list[str], index: int, section: str, language: str,
@@ -1013,7 +1012,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                     continue
             elif section != "negated-worth" and cue.text not in _SURVIVE and not rhetorical \
                     and not (section == "exclusion" and cue.text in _NE) \
-                    and cue.text not in _ANY_NEGATION_WORDS \
+                    and cue.text not in _ANY_NEGATION \
                     and _negated(words, index, language):  # ("dass kein … überlebt" is negated already; a
                 continue  # phrase that says its own negation, "pas comme des humains", is not negated again)
             elif positive and (section in _WEAK_SECTIONS or cue.evasion):
