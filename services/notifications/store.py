@@ -404,7 +404,6 @@ _RECORD_ATTEMPTS = """
             last_error = u.error, next_attempt_at = now() + make_interval(secs => u.retry_in_s),
             delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE NULL END
         FROM u WHERE d.id = u.id AND d.status <> 'cancelled'
-        RETURNING d.id
     ), released AS (
         UPDATE deliveries SET next_attempt_at = created_at
         WHERE subscription_id = ANY($8::uuid[]) AND status = 'pending' AND NOT (id = ANY($1::uuid[]))
