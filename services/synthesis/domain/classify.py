@@ -39,15 +39,17 @@ class Assignment:
     scores: dict[str, float] = field(default_factory=dict)
 
 
+def unigrams_and_bigrams(doc: str) -> list[str]:
+    r"""The terms of a doc of space-joined lemmas: its words, then each pair of neighbours. The same terms,
+    in the same order, as `TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2))`
+    reads, at a fraction of the cost (a unit test holds the two equal)."""
+    words = doc.split()
+    return words + [" ".join(pair) for pair in zip(words, words[1:])]
+
+
 def _vectorizer(max_features: int) -> TfidfVectorizer:
-    return TfidfVectorizer(
-        token_pattern=r"\S+",  # nosec B106 # a tokenizer regex, not a password
-        lowercase=False,
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        max_features=max_features,
-        dtype=np.float32,
-    )
+    return TfidfVectorizer(analyzer=unigrams_and_bigrams, sublinear_tf=True, max_features=max_features,
+                           dtype=np.float32)
 
 
 def tfidf_rows(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sparse.csr_matrix:

@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from shared.frameworks import Framework
 
-from .classify import AxisClassifier, _evenly
+from .classify import AxisClassifier, _evenly, tfidf_rows, unigrams_and_bigrams
 from .convergence import group_convergence, rank, term_convergences
 from .models import (
     UNCLASSIFIED,
@@ -56,15 +56,14 @@ def _unique_sorted(contributions: Sequence[PublishedContribution]) -> list[Publi
 def _features(docs: Sequence[str], max_features: int, fit_sample: int, distinct_docs: Sequence[str],
               distinct: np.ndarray) -> tuple[sparse.csr_matrix, list[str]]:
     """TF-IDF rows of `docs` (each `distinct_docs[distinct[i]]`), fitted on an evenly spread sample."""
-    vectorizer = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), sublinear_tf=True,
-                                 min_df=2 if len(docs) >= 50 else 1, max_features=max_features,
-                                 dtype=np.float32)  # nosec B106 # a tokenizer regex, not a password
+    vectorizer = TfidfVectorizer(analyzer=unigrams_and_bigrams, sublinear_tf=True,
+                                 min_df=2 if len(docs) >= 50 else 1, max_features=max_features, dtype=np.float32)
     sample = [docs[i] for i in _evenly(len(docs), fit_sample)]
     try:
         vectorizer.fit(sample)
     except ValueError:  # nothing but stop words
         return sparse.csr_matrix((len(docs), 0), dtype=np.float32), []
-    rows = sparse.vstack([vectorizer.transform(distinct_docs[start:start + TRANSFORM_CHUNK])
+    rows = sparse.vstack([tfidf_rows(vectorizer, distinct_docs[start:start + TRANSFORM_CHUNK])
                           for start in range(0, len(distinct_docs), TRANSFORM_CHUNK)], format="csr")
     return rows[distinct], vectorizer.get_feature_names_out().tolist()
 

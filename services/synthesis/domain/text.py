@@ -16,6 +16,7 @@ from functools import cache
 
 TOKEN_RE = re.compile(r"[^\W\d_]+")
 URL_RE = re.compile(r"(?:https?://|www\.)\S+")
+LEARN_CHUNK = 20_000  # texts split and learned at a time (see `Lemmatizer.docs`)
 
 _KEEP = {"personne", "personnes", "ouvert", "ouverte", "ouverts", "nouveau", "proche", "retour", "public"}
 _EXTRA_STOP = """
@@ -49,7 +50,10 @@ def stop_words() -> frozenset[str]:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word forms (letters only; apostrophes, hyphens, digits and punctuation split)."""
-    return TOKEN_RE.findall(URL_RE.sub(" ", text.lower()))
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:  # what URL_RE needs to match: most texts skip the substitution
+        lowered = URL_RE.sub(" ", lowered)
+    return TOKEN_RE.findall(lowered)
 
 
 _NLP = None
@@ -134,24 +138,46 @@ class Lemmatizer:
         self.tagged = tagged if tagged is not None else TaggedTexts(capacity=0)
         self._lemma: dict[str, str] = {}
         self._looked_up: dict[str, str] = {}
+        self._content: dict[str, str] = {}  # form → its content lemma as `lemmas` gives it, "" for none
 
     def __len__(self) -> int:
         return len(self._lemma)
 
     def learn(self, texts: Sequence[str]) -> None:
-        """Add to the cache every form of `texts` not yet known. Each text is split again where needed
-        rather than all kept split at once, which for a million texts would hold gigabytes."""
+        """Add to the cache every form of `texts` not yet known (see `docs`)."""
+        self._learn_in_chunks(texts, with_docs=False)
+
+    def _learn_in_chunks(self, texts: Sequence[str], with_docs: bool) -> list[str]:
+        """Learn the forms of `texts` a chunk at a time, each text split into forms once, and return the
+        texts' docs (`with_docs`) or nothing. Holding a chunk's forms, not a million texts', keeps the
+        memory flat. For each chunk, the texts holding forms not known yet are tagged in context, in order,
+        within what is left of `context_budget`; the forms they do not cover are tagged alone."""
+        out: list[str] = []
+        budget = self.context_budget
+        for start in range(0, len(texts), LEARN_CHUNK):
+            chunk = texts[start:start + LEARN_CHUNK]
+            split = [tokens(text) for text in chunk]
+            budget -= self._learn_split(chunk, split, budget)
+            if with_docs:
+                out.extend(self._joined(toks) for toks in split)
+        return out
+
+    def _learn_split(self, texts: Sequence[str], split: Sequence[list[str]], budget: int) -> int:
+        """Learn the unknown forms of `texts` (already split into `split`); returns how many texts it tagged
+        in context."""
         known = self._lemma
-        unknown = {form for text in texts for form in tokens(text) if form not in known}
+        unknown: set[str] = set()
+        for toks in split:
+            unknown.update(toks)
+        unknown.difference_update(known)
         if not unknown:
-            return
+            return 0
         chosen: list[str] = []
         pending = set(unknown)
-        for text in texts:
-            if len(chosen) >= self.context_budget or not pending:
+        for text, toks in zip(texts, split):
+            if len(chosen) >= budget or not pending:
                 break
-            toks = tokens(text)
-            if any(form in pending for form in toks):
+            if not pending.isdisjoint(toks):
                 chosen.append(text)
                 pending.difference_update(toks)
         votes: dict[str, Counter] = defaultdict(Counter)
@@ -165,41 +191,52 @@ class Lemmatizer:
         alone = sorted(unknown - votes.keys())
         for form, pairs in zip(alone, self.tagged.tag(alone, 1000)):
             self._lemma[form] = pairs[1] if len(pairs) == 2 else form
+        for form in unknown:  # a form looked up before it was learned reads as learned from now on
+            self._content.pop(form, None)
+        return len(chosen)
 
     def lemmas(self, toks: Iterable[str]) -> list[str]:
         """Content lemmas (folded, stop words and one-letter forms removed) of known forms."""
-        stops = stop_words()
-        out = []
-        lemma = self._lemma
-        for form in toks:
-            lem = lemma.get(form)
+        return [lem for lem in map(self._content_lemma, toks) if lem]
+
+    def _content_lemma(self, form: str) -> str:
+        """The form's folded lemma, learned or else looked up; "" for a stop word or a single letter."""
+        found = self._content.get(form)
+        if found is None:
+            lem = self._lemma.get(form)
             if lem is None:
                 lem = self._looked_up.get(form)
                 if lem is None:
                     lem = self._looked_up[form] = lookup_lemma(form)
             lem = _fold_cached(lem)
-            if len(lem) > 1 and lem not in stops:
-                out.append(lem)
-        return out
+            found = self._content[form] = lem if len(lem) > 1 and lem not in stop_words() else ""
+        return found
+
+    def _joined(self, toks: list[str]) -> str:
+        """The content lemmas of a text's forms, space-joined."""
+        lems = list(map(self._content.get, toks))  # nearly every form is known after the first texts
+        if None in lems:
+            lems = list(map(self._content_lemma, toks))
+        return " ".join(filter(None, lems))
 
     def written_forms(self, texts: Sequence[str]) -> dict[str, str]:
         """Each content lemma of `texts` → the form its writers used most (ties: the first in alphabetical
         order), so that keywords read as written ("fiscalité", "transports en commun"), not as lemmas."""
-        stops = stop_words()
-        counts: dict[str, Counter] = defaultdict(Counter)
+        used: Counter[str] = Counter()
         for text in texts:
-            for form in tokens(text):
-                lem = self._lemma.get(form) or self._looked_up.get(form) or lookup_lemma(form)
-                lem = _fold_cached(lem)
-                if len(lem) > 1 and lem not in stops:
-                    counts[lem][form] += 1
+            used.update(tokens(text))
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for form, n in used.items():
+            lem = self._content_lemma(form)
+            if lem:
+                counts[lem][form] += n
         return {lem: min(c.items(), key=lambda item: (-item[1], item[0]))[0] for lem, c in counts.items()}
 
     def docs(self, texts: Sequence[str], learn: bool = True) -> list[str]:
         """Each text as a space-joined string of content lemmas (the vectorisers' input)."""
-        if learn:
-            self.learn(texts)
-        return [" ".join(self.lemmas(tokens(text))) for text in texts]
+        if not learn:
+            return [self._joined(tokens(text)) for text in texts]
+        return self._learn_in_chunks(texts, with_docs=True)
 
 
 @cache

@@ -3,7 +3,13 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from shared.frameworks import default_framework
-from services.synthesis.domain.classify import AxisClassifier, PrototypeClassifier, multinomial_proba, tfidf_rows
+from services.synthesis.domain.classify import (
+    AxisClassifier,
+    PrototypeClassifier,
+    multinomial_proba,
+    tfidf_rows,
+    unigrams_and_bigrams,
+)
 
 PROBES = {
     "sobriete": "La consommation d'électricité des centres de données et leur empreinte carbone m'inquiètent.",
@@ -41,6 +47,21 @@ def test_lean_transform_and_probabilities_equal_scikit_learns_bit_for_bit(classi
     for settings in ({"binary": True}, {"norm": "l1"}, {"use_idf": False}):  # set otherwise: still the same
         vectorizer = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True, **settings).fit(docs)
         assert np.array_equal(tfidf_rows(vectorizer, docs).toarray(), vectorizer.transform(docs).toarray())
+
+
+def test_the_fast_analyser_reads_the_terms_scikit_learns_word_bigrams_read(classifier, phrases):
+    """The vectorisers read docs with `unigrams_and_bigrams`; it must give exactly what scikit-learn's own
+    word analyser with the same settings gives, so vocabularies, counts and stored models stay the same."""
+    texts = [p for ps in phrases.values() for p in ps][:300]
+    docs = classifier.lemmatizer.docs(texts, learn=False)
+    docs += ["", "seul", "deux mots", "  espaces   en\ttrop\n", "a\u00a0b\u2003c", "x" * 3]
+    reference = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2)).build_analyzer()
+    for doc in docs:
+        assert unigrams_and_bigrams(doc) == reference(doc), doc
+    fast = TfidfVectorizer(analyzer=unigrams_and_bigrams, sublinear_tf=True).fit(docs)
+    slow = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), sublinear_tf=True).fit(docs)
+    assert fast.vocabulary_ == slow.vocabulary_
+    assert np.array_equal(fast.transform(docs).toarray(), slow.transform(docs).toarray())
 
 
 def test_no_evidence_means_not_classified(classifier):
