@@ -65,9 +65,13 @@ def evaluate(data_dir: Path = typer.Option(None, "--data-dir", help="folder hold
                         "(the service's reclassify)")
     for column in ("contributions", "axes moved", "share moved", "accuracy on the comments so far"):
         table.add_column(column)
-    for r in evaluate_stability(proposals, comments, framework, data_dir=data_dir):
+    recomputes, on_arrival = evaluate_stability(proposals, comments, framework, data_dir=data_dir)
+    for r in recomputes:
         table.add_row(str(r["contributions"]), str(r["moved"]), f"{r['moved_share']:.1%}", f"{r['accuracy']:.3f}")
     console.print(table)
+    console.print(f"Comments placed on arrival in that stream, by the classifier of the last recompute "
+                  f"({sum(m['support'] for m in on_arrival.per_axis.values())} comments): accuracy "
+                  f"{on_arrival.accuracy:.3f}, macro-F1 {on_arrival.macro_f1:.3f}, coverage {on_arrival.coverage:.3f}")
     s = evaluate_synthesis(proposals, framework)
     table = Table(title="Synthesis")
     table.add_column("measure")

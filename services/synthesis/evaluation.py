@@ -179,16 +179,19 @@ def arrival_order(proposals: list[LilleProposal], comments: list[LilleComment],
 
 def evaluate_stability(proposals: list[LilleProposal], comments: list[LilleComment], framework: Framework,
                        first: int = 400, step: int = 100, margin: float = MOVE_MARGIN,
-                       data_dir: Path = DEFAULT_DATA_DIR) -> list[dict[str, float]]:
+                       data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[dict[str, float]], AxisScores]:
     """Contributions arrive in the order written, placed on arrival by the last fitted classifier; every
     `step` arrivals a recompute refits on the corpus so far and re-places what the classifier placed
     (`reclassify`, the service's own path). Per recompute: the corpus size, the share of it moved, and the
-    accuracy on the comments so far against their debate's theme."""
+    accuracy on the comments so far against their debate's theme. Also the scores of the axes the comments
+    were given on arrival, as the service gives them: by the classifier of the last recompute, which knows
+    what earlier answers to a debate said (the comments that arrived before the first recompute had none)."""
     stream = arrival_order(proposals, comments, data_dir)
     theme = {f"c-{int(c.id):05d}": c.axis for c in comments}
     lemmatizer = Lemmatizer()
     frameworks_of = {c.id: framework for c in stream}
     placed: list[PublishedContribution] = []
+    on_arrival: list[tuple[str, str | None]] = []
     classifier, out = None, []  # the first recompute places what arrived before any classifier: not counted
     for end in [*range(first, len(stream), step), len(stream)]:
         arriving = stream[len(placed):end]
@@ -197,6 +200,7 @@ def evaluate_stability(proposals: list[LilleProposal], comments: list[LilleComme
             found = classifier.predict_docs(Lemmatizer().docs([c.text for c in todo], learn=False),
                                             [c.question for c in todo], lemmatizer)
             assigned = {c.id: a.axis for c, a in zip(todo, found)}
+            on_arrival += [(theme[cid], axis) for cid, axis in assigned.items() if cid in theme]
             arriving = [dataclasses.replace(c, axis=assigned[c.id], axis_source=AxisSource.CLASSIFIER)
                         if c.id in assigned else c for c in arriving]  # "non classé" too, as the service keeps it
         placed += arriving
@@ -209,7 +213,7 @@ def evaluate_stability(proposals: list[LilleProposal], comments: list[LilleComme
                         "accuracy": sum(t == a for t, a in scored) / len(scored)})
         classifier = classifiers[framework_key(framework)]
         placed = rows
-    return out
+    return out, score_axes([t for t, _ in on_arrival], [a for _, a in on_arrival], framework.axis_ids())
 
 
 def evaluate_synthesis(proposals: list[LilleProposal], framework: Framework) -> dict[str, float]:
