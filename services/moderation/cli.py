@@ -170,7 +170,8 @@ def inflections_command(
 
     if write:
         inflections.write_word_lists()
-        console.print(f"written: {inflections.INFLECTIONS_PATH.name}, {inflections.REAL_WORDS_PATH.name}")
+        console.print(f"written: {inflections.INFLECTIONS_PATH.name}, {inflections.REAL_WORDS_PATH.name}, "
+                      f"{inflections.POLARITY_PATH.name}, {inflections.WORD_FREQUENCIES_PATH.name}")
         return
     current = inflections.INFLECTIONS_PATH.read_text(encoding="utf-8") == inflections.inflections_text()
     console.print("inflections.txt is current" if current else "[yellow]inflections.txt is stale: run with --write[/]")

@@ -10,7 +10,10 @@ files):
   lexicons, those shipped by textblob-fr (French adjectives, by Tom De Smedt and Walter Daelemans, PDDL) and
   textblob-de (the German Polarity Lexicon of Klenner, Clematide et al.: adjectives, nouns and verbs), with
   their inflected forms. They let the statement check hear disparagement said of a group, or a quality
-  denied to it, in words nobody listed by hand.
+  denied to it, in words nobody listed by hand;
+- `word_frequencies.txt`: the French and German words of wordfreq's lists (Robyn Speer, CC BY-SA 4.0) at
+  least as common as one in a thousand million words read per million (Zipf 3.0), with their Zipf
+  frequency, so that a common word cut in two by a space ("so nt", "ke ine") is read whole.
 
 Run `palabre moderation inflections --write` after changing `statements.txt`.
 """
@@ -29,10 +32,13 @@ from services.moderation.domain.statements import (
     POLARITY_SECTIONS,
     POLARITY_THRESHOLD,
     REAL_WORDS_PATH,
+    WORD_FREQUENCIES_PATH,
+    WORD_FREQUENCY_FLOOR,
     inflectable_words,
     load_inflections,
     load_polarity,
     load_statement_lexicon,
+    load_word_frequencies,
     misread,
 )
 from services.moderation.domain.text import canonical_word, collapse_repeats, fold
@@ -146,8 +152,34 @@ def polarity_text() -> str:
     return POLARITY_HEADER + "\n".join(sections) + "\n"
 
 
+WORD_FREQUENCIES_HEADER = """# language, word (as the checks read it: folded, repeats collapsed), Zipf frequency; from wordfreq.
+# Written by `palabre moderation inflections --write`: do not edit.
+"""
+
+
+def word_frequencies_text() -> str:
+    """The common words of each language (Zipf frequency at least `WORD_FREQUENCY_FLOOR`) in the form the
+    checks read them, each with the frequency of its most common spelling."""
+    import wordfreq
+
+    lines = []
+    for language in LANGUAGES:
+        frequency: dict[str, float] = {}
+        for word in wordfreq.get_frequency_dict(language):
+            zipf = wordfreq.zipf_frequency(word, language)
+            if zipf < WORD_FREQUENCY_FLOOR:
+                continue
+            if word.isalpha():
+                form = canonical_word(word)
+                frequency[form] = max(frequency.get(form, 0.0), zipf)
+        lines += [f"{language} {form} {zipf:.1f}" for form, zipf in sorted(frequency.items())]
+    return WORD_FREQUENCIES_HEADER + "\n".join(lines) + "\n"
+
+
 def write_word_lists(inflections_path: Path = INFLECTIONS_PATH, real_words_path: Path = REAL_WORDS_PATH,
-                     polarity_path: Path = POLARITY_PATH) -> None:
+                     polarity_path: Path = POLARITY_PATH, frequencies_path: Path = WORD_FREQUENCIES_PATH) -> None:
+    frequencies_path.write_text(word_frequencies_text(), encoding="utf-8")
+    load_word_frequencies.cache_clear()
     inflections_path.write_text(inflections_text(), encoding="utf-8")
     load_inflections.cache_clear()  # the polarity words and real words are judged against the new inflections
     load_statement_lexicon.cache_clear()

@@ -49,6 +49,8 @@ LEXICON_PATH = DATA_DIR / "lexicon" / "statements.txt"
 INFLECTIONS_PATH = DATA_DIR / "lexicon" / "inflections.txt"
 REAL_WORDS_PATH = DATA_DIR / "lexicon" / "real_words.txt"
 POLARITY_PATH = DATA_DIR / "lexicon" / "polarity.txt"
+WORD_FREQUENCIES_PATH = DATA_DIR / "lexicon" / "word_frequencies.txt"
+WORD_FREQUENCY_FLOOR = 3.0  # Zipf: once per million words read
 POLARITY_THRESHOLD = 0.5  # -0.5 or below for disparagement, 0.5 or above for a quality
 # Words of published polarity lexicons (see `services/moderation/inflections.py`): what a group is said to
 # be ("disparaging": adjectives and nouns, after "to be"), what is done to it ("hostile": verbs, near it),
@@ -497,12 +499,42 @@ _NOT_HALVES = _GLUABLE | _FILLERS | _ARTICLES | _ANY_NEGATION | _word_set(
 )
 
 
+@cache
+def load_word_frequencies(path: Path = WORD_FREQUENCIES_PATH) -> dict[str, dict[str, float]]:
+    """language → common word → its Zipf frequency (`palabre moderation inflections --write` writes them)."""
+    out: dict[str, dict[str, float]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            language, word, zipf = line.split()
+            out.setdefault(language, {})[word] = float(zipf)
+    return out
+
+
+def _common_word_cut(first: str, second: str, language: str) -> bool:
+    """"so nt", "ke ine", "Lehr er": a common word of the language cut in two by a space, when a half is no
+    common word or the whole is more common than either half ("de puis" stays two words)."""
+    frequency = load_word_frequencies().get(language)
+    whole = frequency.get(first + second) if frequency else None
+    if whole is None or len(first) + len(second) < 4:
+        return False
+    halves = frequency.get(first), frequency.get(second)
+    return None in halves or whole > max(halves)
+
+
 def _split_word(first: str, second: str, language: str) -> str | None:
-    """"ha sse", "ra ts": a lexicon word cut in two by a space, when the halves are not two words of the
-    language ("a battu" is no "abattu") nor of the lexicon."""
+    """"ha sse", "so nt", "ra ts": a word cut in two by a space. A common word of the language so cut
+    (`_common_word_cut`), or a lexicon word whose halves are not two words of the language ("a battu" is
+    no "abattu"); never when a half is a lexicon word itself."""
     lexicon = load_statement_lexicon()
     joined = first + second
-    if len(joined) < 4 or not lexicon.tags(joined) & _CUE_OR_TARGET or lexicon.tags(first) or lexicon.tags(second):
+    common = _common_word_cut(first, second, language)
+    if not common and joined not in lexicon.sections_of:  # most neighbours: no word together
+        return None
+    if len(joined) < 4 or lexicon.tags(first) or lexicon.tags(second):
+        return None
+    if common:
+        return joined
+    if not lexicon.tags(joined) & _CUE_OR_TARGET:
         return None
     real = load_real_words()
     if first in real or second in real or not _NOT_HALVES.isdisjoint((first, second)) \
@@ -523,9 +555,9 @@ def _joined_bits(words: Sequence[str]) -> int:
     return bits
 
 
-def _may_state(canonical: CanonicalText) -> bool:
+def _may_state(canonical: CanonicalText, language: str) -> bool:
     """Whether the text holds both a cue word and someone it could be said of, or a phrase (read through
-    misspellings and glue): most texts hold neither and stop here."""
+    misspellings, glue and words cut in two): most texts hold neither and stop here."""
     present = set(canonical.words)
     bits = reduce(or_, map(_word_bits, present), 0)
     if bool(bits & _CUE) != bool(bits & _TARGET):  # a word cut in two supplies the one missing
@@ -536,13 +568,25 @@ def _may_state(canonical: CanonicalText) -> bool:
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
+    text = canonical.text
     if bits & _GLUED:  # "tod denSchwulen": the phrase is read in the words the glued ones stand for
         read = [part for word in canonical.words for part, _ in _resolve(word)[0]]
         present, text = set(read), " ".join(read)
-    else:
-        text = canonical.text
+    elif bits & _TARGET and (rejoined := _rejoined(canonical, language)):  # "sind ke ine Menschen"
+        present, text = set(rejoined), " ".join(rejoined)
     return any(words <= present for words in _phrase_word_sets()) \
         and _phrase_regex().search(" " + text) is not None
+
+
+def _rejoined(canonical: CanonicalText, language: str) -> list[str] | None:
+    """The text's words with those cut in two by a space read whole (`_split_word`), or None when none is."""
+    words, out, i = canonical.words, [], 0
+    while i < len(words):
+        joined = _split_word(words[i], words[i + 1], language) \
+            if i + 1 < len(words) and canonical.one_space_after(i) else None
+        out.append(joined or words[i])
+        i += 2 if joined else 1
+    return out if len(out) < len(words) else None
 
 
 def _words(canonical: CanonicalText, language: str) -> list[_Word]:
@@ -1134,7 +1178,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
         return []
     lexicon = load_statement_lexicon()
     canonical = canonical or CanonicalText(text)
-    if not _may_state(canonical):
+    if not _may_state(canonical, language):
         return []
     words = _words(canonical, language)
     if language == "de":

@@ -443,6 +443,24 @@ def test_a_word_cut_in_two_by_a_space_is_read_whole_and_held(text, language):
     assert {score for _, score in grounds(text, language)} == {WEAK}
 
 
+@pytest.mark.parametrize(("text", "language", "ground"), [
+    ("Les Algériens so nt des parasites.", "fr", "hate"),  # "sont": no lexicon word, a common one
+    ("Migranten sind ke ine Menschen.", "de", "hate"),  # "keine" completes the phrase "keine Menschen"
+    ("Die Flüchtlinge si nd Ungeziefer.", "de", "hate"),
+])
+def test_a_common_word_cut_in_two_by_a_space_is_read_whole(text, language, ground):
+    assert ground in {g for g, _ in grounds(text, language)}
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les migrants arrivent par tout moyen de transport.", "fr"),  # "partout" is rarer than "par"
+    ("Wir helfen den Flüchtlingen, so wie es die Stadt vorsieht.", "de"),
+    ("Sur tout le territoire, les femmes sont des élues comme les autres.", "fr"),
+])
+def test_two_common_words_that_spell_a_word_together_stay_apart(text, language):
+    assert grounds(text, language) == set()
+
+
 @pytest.mark.parametrize("text", [
     "Le maire a battu le record de participation des migrants.",
     "Un bon moyen pour un exécutif de tester l'accord des réfugiés.",
