@@ -63,7 +63,7 @@ async def run_outage(stack: Stack, receiver: ReceiverProcess, *, outage_s: float
 @pytest.mark.timeout(900)
 async def test_a_short_database_outage_under_load_loses_and_dead_letters_nothing(outage_stack):
     stack, receiver = outage_stack
-    await run_outage(stack, receiver, outage_s=15, http_per_s=40, bus_per_s=20)
+    await run_outage(stack, receiver, outage_s=8, http_per_s=40, bus_per_s=20, lead_s=3, tail_s=3)
     assert "holding the events in hand" in stack.logs_text()  # the consumers did meet the outage
 
 
