@@ -226,8 +226,9 @@ async def load_corpus(conn: asyncpg.Connection, chunk: int = 10_000) -> list[tup
     rows: list[tuple] = []
     async with conn.transaction(readonly=True):
         cursor = conn.cursor(
-            "SELECT id::text, territory, country::text, consultation, kind, author_role, channel, text, axis, "
-            "axis_source, subtheme, question FROM contributions ORDER BY id", prefetch=chunk)
+            "SELECT c.id::text, c.territory, c.country::text, c.consultation, c.kind, c.author_role, c.channel, "
+            "c.text, c.axis, c.axis_source, s.subtheme, c.question FROM contributions c "
+            "LEFT JOIN contribution_subthemes s ON s.contribution_id = c.id ORDER BY c.id", prefetch=chunk)
         async for row in cursor:
             cid, territory, country, consultation, kind, role, channel, text, axis, source, subtheme, question = row
             rows.append((cid, once(territory, territory), once(country, country), once(consultation, consultation),
@@ -324,14 +325,20 @@ async def axis_history(pool, contribution_id: str) -> list[dict[str, Any]]:
 
 
 async def write_subthemes(conn: asyncpg.Connection, subthemes: dict[str, str | None]) -> None:
-    if not subthemes:
-        return
-    ids = sorted(subthemes)
-    await conn.execute(
-        "UPDATE contributions c SET subtheme = u.subtheme FROM unnest($1::uuid[], $2::text[]) AS u(id, subtheme) "
-        "WHERE c.id = u.id",
-        ids, [subthemes[i] for i in ids],
-    )
+    """Each contribution's new sub-theme (None: in none any more); a contribution withdrawn meanwhile is
+    left out."""
+    named = sorted(cid for cid, subtheme in subthemes.items() if subtheme is not None)
+    if named:
+        await conn.execute(
+            "INSERT INTO contribution_subthemes (contribution_id, subtheme) "
+            "SELECT u.id, u.subtheme FROM unnest($1::uuid[], $2::text[]) AS u(id, subtheme) "
+            "JOIN contributions c ON c.id = u.id "
+            "ON CONFLICT (contribution_id) DO UPDATE SET subtheme = EXCLUDED.subtheme",
+            named, [subthemes[cid] for cid in named],
+        )
+    gone = sorted(cid for cid, subtheme in subthemes.items() if subtheme is None)
+    if gone:
+        await conn.execute("DELETE FROM contribution_subthemes WHERE contribution_id = ANY($1::uuid[])", gone)
 
 
 async def insert_synthesis(conn: asyncpg.Connection, scope: str, key: str, contributions_count: int,
@@ -536,9 +543,10 @@ async def territory_exists(pool: asyncpg.Pool, territory: str) -> bool:
 async def contribution(pool: asyncpg.Pool, contribution_id: str) -> dict[str, Any] | None:
     row = await pool.fetchrow(
         "SELECT c.id, c.territory, c.country::text AS country, c.consultation, c.axis, c.axis_source, "
-        "c.axis_confidence, c.subtheme, c.kind, c.author_role, c.channel, c.title, c.text, c.published_at, c.question, "
+        "c.axis_confidence, s.subtheme, c.kind, c.author_role, c.channel, c.title, c.text, c.published_at, c.question, "
         "k.framework, a.corrected_by, a.corrected_at, t.name AS territory_name "
         "FROM contributions c LEFT JOIN consultations k ON k.id = c.consultation "
+        "LEFT JOIN contribution_subthemes s ON s.contribution_id = c.id "
         "LEFT JOIN axis_corrections a ON a.contribution_id = c.id LEFT JOIN territories t ON t.id = c.territory "
         "WHERE c.id = $1",
         contribution_id,

@@ -18,7 +18,6 @@ from shared.frameworks import Framework
 from .classify import AxisClassifier, _evenly, tfidf_rows, unigrams_and_bigrams
 from .convergence import group_convergence, rank, term_convergences
 from .models import (
-    UNCLASSIFIED,
     AxisSource,
     AxisSummary,
     FrameworkRef,
@@ -159,11 +158,11 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
         shared = CorpusResults(corpus, [p.axis for p in placements.values()])
     elif shared is None:
         shared = CorpusResults(corpus, [c.axis for c in rows])
-    axis_of = shared.axis_of
     ids, territory_of, country_of = shared.ids, shared.territory_of, shared.country_of
     names, countries = shared.names, shared.countries
     cells = shared.cells_in(scope)
-    in_scope = np.flatnonzero(np.isin(shared.cell_of, cells))
+    scope_mask = np.isin(shared.cell_of, cells)  # whether each row of the corpus is in the scope
+    in_scope = np.flatnonzero(scope_mask)
     if not classify:
         placements = keep_axes(rows, in_scope.tolist() if placed else [])
 
@@ -173,7 +172,7 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
     axes, silhouettes, conv = [], {}, []
     for axis in framework.axes:
         axis_rows = shared.axis_rows.get(axis.id, np.zeros(0, dtype=np.int64))
-        members = np.flatnonzero(np.isin(axis_rows, in_scope, assume_unique=True))
+        members = np.flatnonzero(scope_mask[axis_rows])
         model = shared.subthemes(axis.id)
         found, labels = subthemes_of(model, axis_rows, members, ids, texts, territory_of, country_of)
         silhouettes[axis.id] = model.silhouette
@@ -187,10 +186,10 @@ def analyse_corpus(corpus: Corpus, framework: Framework, scope: Scope | None = N
                                 subthemes=[s.subtheme for s in found]))
 
     # proposals → manifesto draft
-    props = np.flatnonzero(np.isin(shared.proposal_rows, in_scope, assume_unique=True))
+    props = np.flatnonzero(scope_mask[shared.proposal_rows])
     clusters, p_labels = proposal_clusters(shared.proposals(), props, shared.proposal_rows, ids, texts,
                                            territory_of, names, country_of, countries,
-                                           [a or UNCLASSIFIED for a in axis_of])
+                                           shared.axis_labels)
     prop_rows = shared.proposal_rows[props]
     for c_index, c in enumerate(clusters):
         conv.append(group_convergence("proposal", c.label, None, c.keywords, prop_rows[p_labels == c_index],

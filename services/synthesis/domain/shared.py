@@ -67,6 +67,7 @@ class CorpusResults:
         self.axis_rows = {axis: np.array(members, dtype=np.int64) for axis, members in by_axis.items()}
         self.proposal_rows = np.array([i for i, c in enumerate(rows) if c.kind == Kind.PROPOSITION], dtype=np.int64)
         self.unclassified = np.fromiter((axis is None for axis in self.axis_of), dtype=bool, count=len(rows))
+        self.axis_labels = [axis or UNCLASSIFIED for axis in self.axis_of]  # "non classé" named, for counts by axis
         kinds: dict[tuple[str, str, str, str], int] = {}
         self.count_kind = np.fromiter(
             (kinds.setdefault((axis or UNCLASSIFIED, str(c.kind), str(c.author_role), str(c.channel)), len(kinds))
