@@ -98,8 +98,10 @@ async def remove_published(conn: asyncpg.Connection, ids: Sequence[str]) -> list
     if not ids:
         return []
     removed = await conn.fetch(
-        "DELETE FROM contributions WHERE id = ANY($1::uuid[]) "
-        "RETURNING territory, country, axis, kind, author_role, channel",
+        "WITH removed AS (DELETE FROM contributions WHERE id = ANY($1::uuid[]) "
+        "RETURNING id, territory, country, axis, kind, author_role, channel), "
+        "subthemes AS (DELETE FROM contribution_subthemes s USING removed r WHERE s.contribution_id = r.id) "
+        "SELECT territory, country, axis, kind, author_role, channel FROM removed",
         list(ids),
     )
     return [tuple(row) for row in removed]
@@ -326,7 +328,7 @@ async def axis_history(pool, contribution_id: str) -> list[dict[str, Any]]:
 
 async def write_subthemes(conn: asyncpg.Connection, subthemes: dict[str, str | None]) -> None:
     """Each contribution's new sub-theme (None: in none any more); a contribution withdrawn meanwhile is
-    left out."""
+    left out (one withdrawn while this runs may leave a row that nothing reads)."""
     named = sorted(cid for cid, subtheme in subthemes.items() if subtheme is not None)
     if named:
         await conn.execute(

@@ -437,6 +437,8 @@ def test_a_contribution_rejected_on_appeal_leaves_the_synthesis(stack, network):
     before = settled(stack, path, len(published_in(network, slug)))
     quoted = {q["contribution_id"] for a in before["axes"] for s in a["subthemes"] for q in s["quotes"]}
     cid = sorted(quoted)[0] if quoted else published_in(network, slug)[0]
+    subtheme_rows = "SELECT subtheme FROM synthesis.contribution_subthemes WHERE contribution_id = $1::uuid"
+    assert asyncio.run(stack.sql(subtheme_rows, cid)), "a quoted contribution has its sub-theme stored"
     moderation = stack.url("moderation")
     appeal = httpx.post(f"{moderation}/v1/contributions/{cid}/appeal", headers=stack.admin_headers, timeout=30,
                         json={"reason": "Ce texte reprend mot pour mot une publicité."})
@@ -449,6 +451,7 @@ def test_a_contribution_rejected_on_appeal_leaves_the_synthesis(stack, network):
     wait_for(lambda: synthesis(stack, path)["contributions_count"] == before["contributions_count"] - 1, 60,
              what="the rejected contribution leaves the counts")
     assert get(stack, f"/v1/contributions/{cid}").status_code == 404
+    assert asyncio.run(stack.sql(subtheme_rows, cid)) == [], "its sub-theme leaves with it"
     after = settled(stack, path, before["contributions_count"] - 1, before["version"])
     assert cid not in {q["contribution_id"] for a in after["axes"] for s in a["subthemes"] for q in s["quotes"]}
     network["published"].discard(cid)
