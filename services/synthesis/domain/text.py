@@ -11,7 +11,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 TOKEN_RE = re.compile(r"[^\W\d_]+")
@@ -194,10 +194,6 @@ class Lemmatizer:
         for form in unknown:  # a form looked up before it was learned reads as learned from now on
             self._content.pop(form, None)
         return len(chosen)
-
-    def lemmas(self, toks: Iterable[str]) -> list[str]:
-        """Content lemmas (folded, stop words and one-letter forms removed) of known forms."""
-        return [lem for lem in map(self._content_lemma, toks) if lem]
 
     def _content_lemma(self, form: str) -> str:
         """The form's folded lemma, learned or else looked up; "" for a stop word or a single letter."""
