@@ -112,9 +112,16 @@ for _stems, _particle in (
         ("tret trete treten tretet", "zusammen"), ("fackel fackle fackeln fackelt", "ab"),
         ("zund zunde zunden zundet", "an"), ("brenn brenne brennen brennt", "nieder"),
         ("niet niete nieten nietet", "um"), ("mach mache machen macht", "fertig"),
-        ("stech steche stechen stecht", "zu")):
+        ("stech steche stechen stecht", "zu"), ("mach mache machen macht", "platt")):
     for _form in _stems.split():
         _SEPARABLE_DE[canonical_word(_form)] = _SEPARABLE_DE.get(canonical_word(_form), frozenset()) | {canonical_word(_particle)}
+# German verbs of lesser harm whose particle goes to the end ("morgen greife ich die … an").
+_SEPARABLE_HARM_DE: dict[str, frozenset[str]] = {
+    canonical_word(form): _word_set(particles)
+    for stems, particles in (("greif greife greifen greift", "an"), ("sperr sperre sperren sperrt", "ein weg"),
+                             ("tu tue tun tut", "weh"))
+    for form in stems.split()
+}
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
 _DEATH = _word_set(
     "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
@@ -214,7 +221,7 @@ _PHRASE_LISTS = ("exclusion", "negated-worth")
 # Verbs whose every inflected form is added from the dictionaries of French and German inflections
 # ("poignarder" gives "poignarderai", "erstechen" gives "erstach"): a threat or a hatred is said in any
 # tense and person. The forms are read from `inflections.txt`, written from simplemma's dictionaries. Nouns and adjectives are listed in the forms they take.
-_INFLECTED_SECTIONS = frozenset(("violence", "hate-emotion", "vile-predicate", "dehumanising", "praise"))
+_INFLECTED_SECTIONS = frozenset(("violence", "harm", "hate-emotion", "vile-predicate", "dehumanising", "praise"))
 # Inflected forms that are common words in their own right.
 _NOT_A_THREAT_FORM = _word_set(
     "tue tues pendant pend butee abattis frappe frappes frappee verletzt verletzte verletzten schoss "
@@ -235,7 +242,7 @@ def load_inflections(path: Path = INFLECTIONS_PATH) -> dict[str, frozenset[str]]
 
 def _inflected_forms(word: str) -> frozenset[str]:
     return frozenset(form for form in load_inflections().get(word, ()) if form not in _NOT_A_THREAT_FORM)
-CUE_SECTIONS = ("doxxing", "violence", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
+CUE_SECTIONS = ("doxxing", "violence", "harm", "leaving", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
                 "trope", "vile-predicate", "praise", "slur-modifier", *POLARITY_SECTIONS)
 
 
@@ -444,7 +451,7 @@ def load_real_words(path: Path = REAL_WORDS_PATH) -> frozenset[str]:
 
 
 _CUES = frozenset(CUE_SECTIONS)
-_WEAK_SECTIONS = frozenset(("attribute", "trope", "vile-predicate", "praise", *POLARITY_SECTIONS))  # held for a person, never rejected
+_WEAK_SECTIONS = frozenset(("attribute", "trope", "vile-predicate", "praise", "banish", "unwelcome", *POLARITY_SECTIONS))  # held for a person, never rejected
 _SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging", "quality"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
 _CUE_OR_TARGET = _CUES - set(POLARITY_SECTIONS) | {"group", "role"}  # what glued words are read as
@@ -564,7 +571,8 @@ def _may_state(canonical: CanonicalText, language: str) -> bool:
         bits |= _joined_bits(canonical.words)
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
-    if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE)
+    if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE) or not present.isdisjoint(_SEPARABLE_HARM_DE)
+                           or not present.isdisjoint(_CONTROL | _BLAMED | _WANT_OR_LET)
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
@@ -641,17 +649,23 @@ _CLAUSE_ENDS_DE = _word_set("vor dass weil wenn ob damit obwohl")
 
 
 def _separable_tags(words: list[_Word]) -> None:
-    """Tag a German verb of violence as such when its particle follows within its clause."""
+    """Tag a German verb of violence (or of lesser harm) as such when its particle follows within its
+    clause."""
     for i, word in enumerate(words):
-        particles = _SEPARABLE_DE.get(word.text)
-        if particles is None:
-            continue
-        for later in words[i + 1:i + 1 + _NEAR_WORDS]:
-            if later.text in particles:
-                words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
-                break
-            if _SENTENCE_END.search(later.text) or later.text in _CLAUSE_ENDS_DE:
-                break
+        for separable, section in ((_SEPARABLE_DE, "violence"), (_SEPARABLE_HARM_DE, "harm")):
+            if _particle_follows(words, i, separable.get(word.text)):
+                words[i] = _Word(word.text, word.start, word.end, word.tags | {section}, word.evasion)
+
+
+def _particle_follows(words: list[_Word], i: int, particles: frozenset[str] | None) -> bool:
+    if particles is None:
+        return False
+    for later in words[i + 1:i + 1 + _NEAR_WORDS]:
+        if later.text in particles:
+            return True
+        if _SENTENCE_END.search(later.text) or later.text in _CLAUSE_ENDS_DE:
+            return False
+    return False
 
 
 def _wished_death_tags(words: list[_Word], language: str) -> None:
@@ -671,6 +685,125 @@ def _wished_death_tags(words: list[_Word], language: str) -> None:
         if not _WISH.isdisjoint(before) or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
                 or not _GOOD.isdisjoint(around) and not (_ONLY_GOOD | _IS).isdisjoint(around):
             words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
+
+
+# What turns harm short of killing, or leaving, into a threat or an exclusion: the speaker's intent, a norm
+# or a wish shortly before the verb ("je vais blesser …", "… devraient être battus", "… sollten zurück …").
+_INTENT = _word_set(
+    "vais va allons vont veux voulons voudrais compte comptons aimerais espere esperons souhaite demain soir si "
+    "werde werden will wollen mochte hoffe morgen heute nacht wenn falls gonna going want hope tomorrow tonight if"
+)
+_NORM = _word_set(
+    "faut faudrait devrait devraient doit doivent meritent meriteraient merite "
+    "sollte sollten soll sollen muss mussen gehoren gehort verdienen verdient should must deserve"
+)
+_SOMEONE = _word_set("quelqu on jemand man someone")
+_THAT_CLAUSE = _word_set("que qu dass that")
+# "doivent pouvoir rentrer chez elles", "sollten zurückkehren können": a right, not an exclusion.
+_ABLE = _word_set("pouvoir puissent peuvent konnen durfen can")
+_LAWFUL = _word_set("justice tribunal tribunaux juridiquement plainte gericht gerichtlich rechtlich klage court")
+# Leaving that excludes only toward "home": "rentrer chez eux", "zurück nach …", not "partir en retraite".
+_STRONG_LEAVING = _word_set("disparaitre disparaissent disparaisse degager degagent verschwinden verschwindet "
+                            "abhauen expulser abschieben ausweisen disappear")
+_HOMEWARD = _word_set("chez pays ici d hier heim heimat nach afrique afrika bled home")
+# "descendre dans la rue": a verb of harm with no direct object harms no one.
+_PREPOSITIONS = _word_set("dans a au aux en avec pour chez vers sur par in mit fur zu nach auf into with for")
+
+
+def _intended(texts: Sequence[str], index: int, speaker_needed: bool) -> bool:
+    """Whether an intent (with the speaker, or someone, as the one who acts), a norm or a wish comes
+    shortly before the verb at `index`, and not across a clause whose subject is someone else."""
+    start = max(0, index - 6)
+    for j in range(index - 1, start - 1, -1):
+        if texts[j] in _THAT_CLAUSE:
+            if j + 1 < index and (texts[j + 1] in _SPEAKER or texts[j + 1] in _SOMEONE):
+                break  # "j'espère que quelqu'un …", "il faut qu'on …"
+            return False  # "il faut éviter que l'algorithme blesse …": someone else's act
+    before = texts[start:index]
+    if not _NORM.isdisjoint(before):
+        return not _ABLE.intersection(before)
+    if _INTENT.isdisjoint(before):
+        # the speaker shortly before the verb ("je le plante", "ich breche jedem … die Knochen"), or right
+        # after it in German ("morgen greife ich … an"), says what they do or will do
+        return not _SPEAKER.isdisjoint(texts[max(0, index - 4):index]) \
+            or not _SPEAKER.isdisjoint(texts[index + 1:index + 2])
+    # the speaker before the verb, or right after it in German ("morgen greife ich …")
+    return not speaker_needed or not (_SPEAKER | _SOMEONE).isdisjoint(texts[max(0, index - 8):index + 2])
+
+
+def _intended_tags(text: str, words: list[_Word]) -> None:
+    """Tag harm short of killing as violence, and leaving as a group's banishment, when it is intended,
+    a norm or a wish (`_intended`)."""
+    texts = [w.text for w in words]
+    if not _LAWFUL.isdisjoint(texts):
+        return  # "attaquer la décision du maire en justice"
+    for i, word in enumerate(words):
+        one_word = i + 1 == len(words) or words[i + 1].start >= word.end
+        if "harm" in word.tags and _intended(texts, i, speaker_needed=True) \
+                and not (one_word and i + 1 < len(words) and texts[i + 1] in _PREPOSITIONS):
+            words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
+        elif "leaving" in word.tags and _intended(texts, i, speaker_needed=False) \
+                and (word.text in _STRONG_LEAVING or not _HOMEWARD.isdisjoint(texts[i + 1:i + 3])
+                     or i + 1 == len(words) or _SENTENCE_END.search(text, word.end, words[i + 1].start)):
+            words[i] = _Word(word.text, word.start, word.end, word.tags | {"banish"}, word.evasion)
+
+
+# Tropes told by a verb or a noun and what it bears on, whatever the words between: a group said to control
+# the media or the money ("… contrôlent toutes les banques", "… steuern die Weltwirtschaft"), or to be the
+# cause of "our" problems ("… sont la racine de tous nos problèmes", "… sind an allem schuld").
+_CONTROL = _word_set(
+    "controlent controle dirigent dirige manipulent manipule dominent domine possedent possede tiennent "
+    "gouvernent kontrollieren kontrolliert steuern steuert lenken lenkt beherrschen beherrscht manipulieren "
+    "manipuliert besitzen besitzt regieren control controls own owns run runs"
+)
+_POWER = _word_set(
+    "medias media presse banques banque finance argent monde gouvernement etat economie politique hollywood "
+    "medien presse banken bank finanzen geld welt weltwirtschaft wirtschaft regierung politik staat "
+    "banks money world government economy"
+)
+_BLAMED = _word_set(
+    "responsables responsable coupables coupable cause racine source origine schuld schuldig verantwortlich "
+    "ursache wurzel blame"
+)
+_WOES = _word_set(
+    "problemes probleme maux mal malheurs crise chomage criminalite insecurite delinquance "
+    "probleme problemen ubel ubels elend krise arbeitslosigkeit kriminalitat allem alles problems"
+)
+
+
+def _trope_tags(words: list[_Word]) -> None:
+    """Tag a verb of control followed by a seat of power, or a word of blame followed by woes, as a trope
+    (said of the group that is its subject: see `_statement_flags`)."""
+    texts = [w.text for w in words]
+    for i, word in enumerate(words):
+        if word.text in _CONTROL and not _POWER.isdisjoint(texts[i + 1:i + 5]) \
+                or word.text in _BLAMED and not _WOES.isdisjoint(texts[i + 1:i + 6]):
+            words[i] = _Word(word.text, word.start, word.end, word.tags | {"trope"}, word.evasion)
+
+
+# Refusing a group near oneself: "je ne veux pas de … dans mon immeuble", "ich will keine … in meinem Haus",
+# "je ne laisserais jamais un … s'approcher de mes enfants".
+_WANT_OR_LET = _word_set(
+    "veux voulons voudrais voudrions laisserais laisserai laisse accepterais accepterai tolererais tolererai "
+    "will wollen mochte mochten lasse lassen liesse wurde dulde dulden want let allow"
+)
+_NEAR_ME = _word_set(
+    "mon ma mes notre nos approcher pres voisinage quartier immeuble meinem meiner meinen meine unserem unserer "
+    "unseren unser nahe nachbarschaft viertel haus my our near"
+)
+
+
+def _unwelcome_tags(words: list[_Word], language: str) -> None:
+    """Tag a negated wish or leave, with a group after it and a place of the speaker's after the group, as
+    the group refused nearby."""
+    negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
+    texts = [w.text for w in words]
+    for i, word in enumerate(words):
+        if word.text not in _WANT_OR_LET or negations.isdisjoint(texts[max(0, i - 2):i + 3]):
+            continue
+        group = next((j for j in range(i + 1, min(i + 6, len(words))) if "group" in words[j].tags), None)
+        if group is not None and not _NEAR_ME.isdisjoint(texts[group + 1:group + 7]):
+            words[i] = _Word(word.text, word.start, word.end, word.tags | {"unwelcome"}, word.evasion)
 
 
 # Gone from here: "un bon … est un … qui repart", "ein guter … ist ein abgeschobener …".
@@ -711,6 +844,8 @@ CUE_GROUNDS = {
     "disparaging": GroundId.HATE,
     "hostile": GroundId.HATE,
     "quality": GroundId.HATE,  # when denied
+    "banish": GroundId.HATE,  # a group told it must leave or vanish
+    "unwelcome": GroundId.HATE,  # a group refused nearby
 }
 _TARGETS_OF = {
     # Which targets each cue needs: violence against anyone; hatred, exclusion, vile attributes and
@@ -729,6 +864,8 @@ _TARGETS_OF = {
     "disparaging": {"group"},
     "hostile": {"group"},
     "quality": {"group"},
+    "banish": {"group"},
+    "unwelcome": {"group"},
 }
 
 
@@ -788,12 +925,14 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
     "point ainsi plutot genauso ebenso auch komplett vollig vollkommen absolut durchweg "
     "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
     "parfaits parfaites complets completes veritables komplette kompletten totale totalen vollige volligen "
-    "gleich alles "
+    "gleich alles race espece sorte ramassis rasse sorte art "
     "really so very truly always just the most people"
 )
 
 
 _INVERTED_SUBJECT = _word_set("ils elles il elle sie")
+_IT = _word_set("das dies es c ce ca cela it that this")
+_IT_IS = _word_set("ist war est etait is was")
 _IS_ARE_FR = _word_set("est sont")
 _GERMAN_COPULA_LAST = _word_set("sind ist seid bist waren war")
 
@@ -803,6 +942,8 @@ def _negative_question(texts: Sequence[str], language: str) -> bool:
     pronoun after the verb ("ne sont-elles pas …?")."""
     if language == "de":
         return texts[0] in _GERMAN_COPULA_LAST
+    if texts[:2] == ["est", "ce"] and _ANY_NEGATION.intersection(texts):
+        return True  # "est-ce que les … ne sont pas tous …?"
     return any(texts[i] in _IS_ARE_FR and texts[i + 1] in _INVERTED_SUBJECT for i in range(len(texts) - 1))
 
 
@@ -823,6 +964,8 @@ def _said_with_a_copula(texts: list[str], index: int, section: str, language: st
                                       or texts[i] in _ANY_NEGATION  # weighed apart (`_negated`)
                                       or texts[i] in _INVERTED_SUBJECT or i in groups):
         i -= 1
+    if i >= 1 and texts[i] in _IT_IS and texts[i - 1] in _IT and not any(i - 4 <= g < i - 1 for g in groups):
+        return False  # "… wurden angegriffen, das ist unerträglich": "it" is what happened, not the group
     return i >= 0 and texts[i] in _COPULA or not _TO_BE.isdisjoint(texts[index + 1:index + 3])
 
 
@@ -882,10 +1025,14 @@ def _praise_negated(texts: list[str], index: int, language: str) -> bool:
     """A negation shortly before a quality ("ne sont jamais intelligents", "kein … ist klug"), or after it
     in German ("ich vertraue ihnen nicht"); not "pas seulement", "pas moins", "nicht nur"."""
     negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
-    for i in range(max(0, index - 4), index):
-        if texts[i] in negations and (_ONLY | _MORE_OR_LESS).isdisjoint(texts[i + 1:index]):
+    for i in range(max(0, index - 9), index):
+        if texts[i] in negations and (_ONLY | _MORE_OR_LESS).isdisjoint(texts[i + 1:index]) \
+                and (i >= index - 4 or _MET.intersection(texts[i + 1:index])):  # "jamais rencontré un … qui soit"
             return True
     return language == "de" and not negations.isdisjoint(texts[index + 1:index + 4])
+
+
+_MET = _word_set("rencontre croise vu connu trouve getroffen gesehen kennengelernt erlebt gefunden met seen known")
 
 
 @cache
@@ -908,9 +1055,15 @@ def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
     while j < len(words) and (words[j].text in _ARTICLES or words[j].text in _BEFORE_A_NOUN
                               or words[j].text in _FILLERS):
         j += 1
-    return j < len(words) and not words[j].tags & wanted
+    if j >= len(words) or words[j].tags & wanted or words[j].text in _BODY:
+        return False
+    # "faire exploser le foyer de réfugiés": where a group lives is the group
+    return not (words[j].text in _DWELLING and any("group" in w.tags for w in words[j + 1:j + 4]))
 
 
+# Parts of a body: "crever les yeux de ce …", "exploser la tête de …" harm the person they belong to.
+_BODY = _word_set("tete crane gorge yeux oeil visage gueule figure cou jambe jambes bras dents ventre coeur")
+_DWELLING = _word_set("foyer foyers centre centres camp camps maison maisons logement logements immeuble heim lager")
 _PAST = _PAST_PASSIVE | _word_set("wurden wurde")
 _AGAINST = _word_set("contre envers gegen gegenuber against towards toward")
 
@@ -1010,7 +1163,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language):
                     continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
-            if section == "trope" and not rhetorical:
+            if section in ("trope", "banish") and not rhetorical:
                 # the group does what the trope says: "les … tirent les ficelles", not "… au détriment des …"
                 # (asked why, the verb comes first: "Warum stinken … so?")
                 targets = [t for t in targets if position.get(id(t), index) < index]
@@ -1022,6 +1175,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 targets = [t for t in targets if not _aimed_through_a_thing(texts, index, position.get(id(t), -1))]
             if wanted and not targets:
                 continue
+            if section == "exclusion" and _ABLE.intersection(texts[max(0, index - 3):index]):
+                continue  # "doivent pouvoir rentrer chez eux": a right, not an exclusion
             if section == "attribute" and index >= 2 and texts[index - 1] in _OF and not words[index - 2].tags:
                 continue  # "ces formulaires de merde": the filth qualifies the forms
             if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(
@@ -1054,7 +1209,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if not targets or agreeing or not _praise_negated(texts, index, language) \
                         or language == "de" and _qualifies_the_next_word(text, words, index):
                     continue
-            elif section != "negated-worth" and cue.text not in _SURVIVE and not rhetorical \
+            elif section not in ("negated-worth", "unwelcome") and cue.text not in _SURVIVE and not rhetorical \
                     and not (section == "exclusion" and cue.text in _NE) \
                     and cue.text not in _ANY_NEGATION \
                     and _negated(words, index, language):  # ("dass kein … überlebt" is negated already; a
@@ -1185,9 +1340,12 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
         _separable_tags(words)
     _wished_death_tags(words, language)
     _good_gone_tags(words)
+    _trope_tags(words)
+    _unwelcome_tags(words, language)
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)
+    _intended_tags(text, words)
     flags: list[Flag] = []
     earlier: list[_Word] = []
     remaining = iter(words)

@@ -489,3 +489,59 @@ def test_english_verbs_of_violence_are_cues_in_english_only():
     """"Beat" is a first name in German, "ein Shot" a drink."""
     assert grounds("Beat Müller hilft den Flüchtlingen.", "de") == set()
     assert ("threat", SURE) in grounds("I will shoot all immigrants.", "en")
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Je vais blesser le premier migrant que je croise.", "fr"),
+    ("Les trans devraient être enfermés et battus.", "fr"),
+    ("Si je croise un musulman, je le plante.", "fr"),
+    ("On va s'en prendre aux Roms du camp cette nuit.", "fr"),
+    ("Je vais faire exploser le foyer de réfugiés.", "fr"),
+    ("Morgen greife ich die Muslime in der Moschee an.", "de"),
+    ("Ich will diesen Schwulen wehtun.", "de"),
+    ("Ich breche jedem Juden die Knochen.", "de"),
+])
+def test_harm_short_of_killing_is_a_threat_when_intended_or_called_for(text, language):
+    assert any(ground == "threat" for ground, _ in grounds(text, language))
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Ce discours est blessant pour les musulmans.", "fr"),
+    ("C'est là où le bas blesse pour les femmes qui travaillent.", "fr"),
+    ("Les réfugiés ont été attaqués la nuit dernière.", "fr"),
+    ("Il faut éviter que l'algorithme blesse les personnes handicapées.", "fr"),
+    ("Nous allons attaquer la décision du maire en justice.", "fr"),
+    ("Je vais descendre dans la rue avec les migrants.", "fr"),
+    ("Je vais planter un arbre devant la mosquée.", "fr"),
+    ("Flüchtlinge wurden gestern angegriffen, das ist unerträglich.", "de"),
+    ("Ich schlage vor, Frauen besser zu schützen.", "de"),
+])
+def test_the_same_verbs_reported_idiomatic_or_aimed_at_things_are_no_threat(text, language):
+    assert grounds(text, language) == set()
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les Juifs doivent disparaître de ce pays.", "fr"),
+    ("Schwarze sollten zurück nach Afrika gehen.", "de"),
+    ("Les juifs, il faudrait tous les expulser.", "fr"),
+    ("Je ne veux pas de réfugiés dans mon immeuble.", "fr"),
+    ("Ich will keine Flüchtlinge in meinem Haus.", "de"),
+    ("Les juifs contrôlent toutes les banques.", "fr"),
+    ("Juden steuern die Weltwirtschaft.", "de"),
+    ("Les immigrés sont la racine de tous nos problèmes.", "fr"),
+])
+def test_banishment_refusal_nearby_and_tropes_told_in_other_words_are_held_as_hate(text, language):
+    assert ("hate", WEAK) in grounds(text, language)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les réfugiés doivent pouvoir rentrer chez eux quand la guerre sera finie.", "fr"),
+    ("Flüchtlinge sollten zurückkehren können, wenn der Krieg vorbei ist.", "de"),
+    ("Les seniors doivent partir en formation numérique gratuitement.", "fr"),
+    ("Je ne laisserais jamais un algorithme décider seul des aides sociales.", "fr"),
+    ("Les banques contrôlent trop nos données personnelles.", "fr"),
+    ("Le chômage est un problème pour les migrants comme pour les autres.", "fr"),
+    ("Les migrants ne sont pas responsables de la crise.", "fr"),
+])
+def test_rights_facts_and_things_in_those_shapes_are_not_hate(text, language):
+    assert grounds(text, language) == set()
