@@ -136,7 +136,7 @@ _VIOLENCE_EN = _word_set(
     "slaughter slaughtered exterminate"
 )
 # Surviving, a threat when a wish denies it ("dass kein … überlebt", "qu'aucun … ne survive").
-_SURVIVE = _word_set("survive survivent survivra survivront survivre uberlebt uberleben uberlebe")
+_SURVIVE = _word_set("survive survivent survivra survivront survivre uberlebt uberleben uberlebe lebend vivant vivants")
 _WISH = _word_set(
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
     "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
