@@ -242,7 +242,7 @@ def load_inflections(path: Path = INFLECTIONS_PATH) -> dict[str, frozenset[str]]
 
 def _inflected_forms(word: str) -> frozenset[str]:
     return frozenset(form for form in load_inflections().get(word, ()) if form not in _NOT_A_THREAT_FORM)
-CUE_SECTIONS = ("doxxing", "violence", "harm", "leaving", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
+CUE_SECTIONS = ("doxxing", "violence", "harm", "leaving", "virtue", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
                 "trope", "vile-predicate", "praise", "slur-modifier", *POLARITY_SECTIONS)
 
 
@@ -451,7 +451,7 @@ def load_real_words(path: Path = REAL_WORDS_PATH) -> frozenset[str]:
 
 
 _CUES = frozenset(CUE_SECTIONS)
-_WEAK_SECTIONS = frozenset(("attribute", "trope", "vile-predicate", "praise", "banish", "unwelcome", *POLARITY_SECTIONS))  # held for a person, never rejected
+_WEAK_SECTIONS = frozenset(("attribute", "trope", "vile-predicate", "praise", "virtue", "banish", "unwelcome", *POLARITY_SECTIONS))  # held for a person, never rejected
 _SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging", "quality"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
 _CUE_OR_TARGET = _CUES - set(POLARITY_SECTIONS) | {"group", "role"}  # what glued words are read as
@@ -844,6 +844,7 @@ CUE_GROUNDS = {
     "disparaging": GroundId.HATE,
     "hostile": GroundId.HATE,
     "quality": GroundId.HATE,  # when denied
+    "virtue": GroundId.HATE,  # when denied
     "banish": GroundId.HATE,  # a group told it must leave or vanish
     "unwelcome": GroundId.HATE,  # a group refused nearby
 }
@@ -864,6 +865,7 @@ _TARGETS_OF = {
     "disparaging": {"group"},
     "hostile": {"group"},
     "quality": {"group"},
+    "virtue": {"group"},
     "banish": {"group"},
     "unwelcome": {"group"},
 }
@@ -1025,6 +1027,8 @@ def _praise_negated(texts: list[str], index: int, language: str) -> bool:
     """A negation shortly before a quality ("ne sont jamais intelligents", "kein … ist klug"), or after it
     in German ("ich vertraue ihnen nicht"); not "pas seulement", "pas moins", "nicht nur"."""
     negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
+    if any(tuple(texts[max(0, index - len(words)):index]) == words for words in _ALL_BUT):
+        return True  # "alles andere als friedlich", "tout sauf pacifiques"
     for i in range(max(0, index - 9), index):
         if texts[i] in negations and (_ONLY | _MORE_OR_LESS).isdisjoint(texts[i + 1:index]) \
                 and (i >= index - 4 or _MET.intersection(texts[i + 1:index])):  # "jamais rencontré un … qui soit"
@@ -1033,6 +1037,10 @@ def _praise_negated(texts: list[str], index: int, language: str) -> bool:
 
 
 _MET = _word_set("rencontre croise vu connu trouve getroffen gesehen kennengelernt erlebt gefunden met seen known")
+
+
+_ALL_BUT = tuple(tuple(canonical_word(w) for w in words.split()) for words in ("alles andere als", "tout sauf",
+                                                                               "anything but"))
 
 
 @cache
@@ -1194,16 +1202,23 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                            and all(w in _ARTICLES for w in texts[index + 1:position[id(t)]])]
                 if not targets:
                     continue  # "une sale journée", "putain de bouchons", "die Leute sind dreckig"
-            if section == "quality":
-                # the group is the subject: "les … ne sont pas fiables", "kein … ist ehrlich"
+            if section in ("quality", "virtue"):
+                # the group is the subject: "les … ne sont pas fiables", "kein … ist ehrlich", "… n'ont aucune
+                # dignité", "… sind keine Bereicherung"
                 targets = [t for t in targets if position.get(id(t), index) < index]
                 if not targets or agreeing or not _praise_negated(texts, index, language) \
-                        or language == "de" and _qualifies_the_next_word(text, words, index):
+                        or section == "quality" and language == "de" and _qualifies_the_next_word(text, words, index):
                     continue
             elif section == "praise":
                 # the group is who the quality is denied to: its subject, or the object right after
                 # ("je n'aimerai jamais un …", "Respekt vor …"), not "pas une bonne idée pour les …"
-                after = [t for t in targets if 0 < position.get(id(t), index) - index <= 3]
+                # (further with only small words between: "je n'aime vraiment pas les …"), unless a clause of
+                # its own holds it ("je ne trouve pas normal que les … soient moins payées")
+                after = [t for t in targets if 0 < position.get(id(t), index) - index <= 3
+                         and _THAT_CLAUSE.isdisjoint(texts[index + 1:position[id(t)]])
+                         or 0 < position.get(id(t), index) - index <= 5
+                         and all(w in _FILLERS or w in _ARTICLES or w in _ANY_NEGATION
+                                 for w in texts[index + 1:position[id(t)]])]
                 targets = after if language != "de" and cue.text in _praise_verbs() else after + [
                     t for t in targets if position.get(id(t), index) < index]
                 if not targets or agreeing or not _praise_negated(texts, index, language) \

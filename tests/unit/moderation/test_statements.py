@@ -545,3 +545,25 @@ def test_banishment_refusal_nearby_and_tropes_told_in_other_words_are_held_as_ha
 ])
 def test_rights_facts_and_things_in_those_shapes_are_not_hate(text, language):
     assert grounds(text, language) == set()
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les trans n'ont aucune dignité.", "fr"),
+    ("Les immigrés ne sont pas une richesse.", "fr"),
+    ("Juden haben kein Gewissen.", "de"),
+    ("Ausländer sind keine Bereicherung.", "de"),
+    ("Je n'aime vraiment pas les Arabes.", "fr"),
+    ("Muslime sind alles andere als friedlich.", "de"),
+])
+def test_worth_and_virtues_denied_to_a_group_are_held_as_hate(text, language):
+    assert ("hate", WEAK) in grounds(text, language)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les handicapés n'ont souvent aucun accès aux formulaires en ligne.", "fr"),
+    ("Je ne trouve pas normal que les femmes soient moins payées.", "fr"),
+    ("Ich finde es nicht richtig, dass Frauen weniger verdienen.", "de"),
+    ("La burqa ne fait pas partie de la tradition musulmane.", "fr"),
+])
+def test_what_a_group_lacks_through_others_or_a_thing_it_qualifies_is_not_hate(text, language):
+    assert grounds(text, language) == set()
