@@ -886,7 +886,7 @@ def _quoted(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(marks[i], marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
 
 
-def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
+def _negated(words: list[_Word], cue_index: int, language: str, text: str = "") -> bool:
     """A negation before the cue in its sentence (near it, or after a verb of refusal), or after it in
     German ("Ich hasse Juden nicht"). A comparison is no negation: "nul n'est aussi… que", "nichts als"."""
     negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
@@ -914,8 +914,15 @@ def _negated(words: list[_Word], cue_index: int, language: str) -> bool:
         after = cue_index + 1  # past the cue's own phrase ("gehören nicht hierher")
         while after < len(words) and words[after].start < words[cue_index].end:
             after += 1
-        return any(negating(i) for i in range(after, len(texts)))
+        # up to a subordinate clause: "… jagen, bis keiner mehr übrig ist", "… stehlen alles, was nicht …"
+        end = next((k for k in range(after, len(words)) if texts[k] in _SUBORDINATE_DE
+                    or texts[k] in _RELATIVE_DE and "," in text[words[k - 1].end:words[k].start]), len(words))
+        return any(negating(i) for i in range(after, end))
     return False
+
+
+_SUBORDINATE_DE = _word_set("bis dass weil wenn ob damit obwohl bevor nachdem wahrend sodass")
+_RELATIVE_DE = _word_set("was der die das den dem deren dessen denen welche welcher welches wo")
 
 
 _TO_BE = _word_set("être etre sein")
@@ -1227,7 +1234,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             elif section not in ("negated-worth", "unwelcome") and cue.text not in _SURVIVE and not rhetorical \
                     and not (section == "exclusion" and cue.text in _NE) \
                     and cue.text not in _ANY_NEGATION \
-                    and _negated(words, index, language):  # ("dass kein … überlebt" is negated already; a
+                    and _negated(words, index, language, text):  # ("dass kein … überlebt" is negated already; a
                 continue  # phrase that says its own negation, "pas comme des humains", is not negated again)
             elif positive and (section in _WEAK_SECTIONS or cue.evasion):
                 continue

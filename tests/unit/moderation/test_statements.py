@@ -567,3 +567,12 @@ def test_worth_and_virtues_denied_to_a_group_are_held_as_hate(text, language):
 ])
 def test_what_a_group_lacks_through_others_or_a_thing_it_qualifies_is_not_hate(text, language):
     assert grounds(text, language) == set()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ich werde Migranten jagen, bis keiner mehr übrig ist.", {"threat"}),
+    ("Roma stehlen alles, was nicht niet- und nagelfest ist.", {"hate"}),
+    ("Die Algorithmen der Plattformen kontrollieren die Medien, nicht die Juden.", set()),
+])
+def test_a_german_negation_counts_in_the_clause_of_the_cue_only(text, expected):
+    assert {ground for ground, _ in grounds(text, "de")} == expected
