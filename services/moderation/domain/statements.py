@@ -142,7 +142,8 @@ _WISH = _word_set(
     "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
     "ferai ferons dafur "  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
     "mieux besser better "  # "le monde irait mieux si tous les … étaient morts"
-    "reve revons traume traumen dream"  # "je rêve de les voir mourir"
+    "reve revons traume traumen dream "  # "je rêve de les voir mourir"
+    "ruhen aufhoren"  # "ich werde nicht ruhen, bis alle … tot sind"
 )
 _SORGEN = _word_set("sorgen sorge sorte veillerai")  # "dafür sorgen, dass", "en sorte que", "je veillerai à ce que"
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
