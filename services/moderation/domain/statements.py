@@ -646,25 +646,26 @@ def _phrase_tags(words: list[_Word], lexicon: StatementLexicon) -> None:
 
 # Where a German main clause ends before its particle could come: another verb's particle ("schlage …
 # vor"), a subordinate clause ("…, dass … zusammen wohnen").
-_CLAUSE_ENDS_DE = _word_set("vor dass weil wenn ob damit obwohl")
+_CLAUSE_ENDS_DE = _word_set("vor weil wenn ob damit obwohl")  # and "dass", read as written (`_that_positions`)
 
 
-def _separable_tags(words: list[_Word]) -> None:
+def _separable_tags(text: str, words: list[_Word]) -> None:
     """Tag a German verb of violence (or of lesser harm) as such when its particle follows within its
     clause."""
+    thats = _that_positions(text, words)
     for i, word in enumerate(words):
         for separable, section in ((_SEPARABLE_DE, "violence"), (_SEPARABLE_HARM_DE, "harm")):
-            if _particle_follows(words, i, separable.get(word.text)):
+            if _particle_follows(words, i, separable.get(word.text), thats):
                 words[i] = _Word(word.text, word.start, word.end, word.tags | {section}, word.evasion)
 
 
-def _particle_follows(words: list[_Word], i: int, particles: frozenset[str] | None) -> bool:
+def _particle_follows(words: list[_Word], i: int, particles: frozenset[str] | None, thats: frozenset[int]) -> bool:
     if particles is None:
         return False
-    for later in words[i + 1:i + 1 + _NEAR_WORDS]:
+    for k, later in enumerate(words[i + 1:i + 1 + _NEAR_WORDS], start=i + 1):
         if later.text in particles:
             return True
-        if _SENTENCE_END.search(later.text) or later.text in _CLAUSE_ENDS_DE:
+        if _SENTENCE_END.search(later.text) or later.text in _CLAUSE_ENDS_DE or k in thats:
             return False
     return False
 
@@ -699,7 +700,13 @@ _NORM = _word_set(
     "sollte sollten soll sollen muss mussen gehoren gehort verdienen verdient should must deserve"
 )
 _SOMEONE = _word_set("quelqu on jemand man someone")
-_THAT_CLAUSE = _word_set("que qu dass that")
+_THAT_RAW = frozenset(("que", "qu", "dass", "daß", "that"))
+
+
+def _that_positions(text: str, words: Sequence[_Word]) -> frozenset[int]:
+    """Where a clause of its own begins ("que", "qu'", "dass"), read as written: once canonical, "dass"
+    and the article "das" read alike."""
+    return frozenset(i for i, w in enumerate(words) if text[w.start:w.end].lower().rstrip("'’") in _THAT_RAW)
 # "doivent pouvoir rentrer chez elles", "sollten zurückkehren können": a right, not an exclusion.
 _ABLE = _word_set("pouvoir puissent peuvent konnen durfen can")
 _LAWFUL = _word_set("justice tribunal tribunaux juridiquement plainte gericht gerichtlich rechtlich klage court")
@@ -711,12 +718,12 @@ _HOMEWARD = _word_set("chez pays ici d hier heim heimat nach afrique afrika bled
 _PREPOSITIONS = _word_set("dans a au aux en avec pour chez vers sur par in mit fur zu nach auf into with for")
 
 
-def _intended(texts: Sequence[str], index: int, speaker_needed: bool) -> bool:
+def _intended(texts: Sequence[str], index: int, speaker_needed: bool, thats: frozenset[int]) -> bool:
     """Whether an intent (with the speaker, or someone, as the one who acts), a norm or a wish comes
     shortly before the verb at `index`, and not across a clause whose subject is someone else."""
     start = max(0, index - 6)
     for j in range(index - 1, start - 1, -1):
-        if texts[j] in _THAT_CLAUSE:
+        if j in thats:
             if j + 1 < index and (texts[j + 1] in _SPEAKER or texts[j + 1] in _SOMEONE):
                 break  # "j'espère que quelqu'un …", "il faut qu'on …"
             return False  # "il faut éviter que l'algorithme blesse …": someone else's act
@@ -738,12 +745,13 @@ def _intended_tags(text: str, words: list[_Word]) -> None:
     texts = [w.text for w in words]
     if not _LAWFUL.isdisjoint(texts):
         return  # "attaquer la décision du maire en justice"
+    thats = _that_positions(text, words)
     for i, word in enumerate(words):
         one_word = i + 1 == len(words) or words[i + 1].start >= word.end
-        if "harm" in word.tags and _intended(texts, i, speaker_needed=True) \
+        if "harm" in word.tags and _intended(texts, i, True, thats) \
                 and not (one_word and i + 1 < len(words) and texts[i + 1] in _PREPOSITIONS):
             words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
-        elif "leaving" in word.tags and _intended(texts, i, speaker_needed=False) \
+        elif "leaving" in word.tags and _intended(texts, i, False, thats) \
                 and (word.text in _STRONG_LEAVING or not _HOMEWARD.isdisjoint(texts[i + 1:i + 3])
                      or i + 1 == len(words) or _SENTENCE_END.search(text, word.end, words[i + 1].start)):
             words[i] = _Word(word.text, word.start, word.end, word.tags | {"banish"}, word.evasion)
@@ -873,8 +881,11 @@ _TARGETS_OF = {
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences; a sentence does not end inside a quotation ("« dehors les … ! »")."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
+        if len(_QUOTES.findall(text, start, match.start())) % 2:
+            continue
         spans.append((start, match.end()))
         start = match.end()
     if start < len(text):
@@ -1131,6 +1142,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
         return any(a < word.start < b for a, b in quotes)
 
     texts = [w.text for w in words]
+    thats = _that_positions(text, words)
     position = {id(w): i for i, w in enumerate(words)}
     reported = any("frame" in w.tags and not _own_voice(texts, i) for i, w in enumerate(words))
     hedged = any("hedge" in w.tags for w in words)
@@ -1187,8 +1199,11 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 # "les conditions des réfugiés sont abominables": the group qualifies what is judged
                 targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))]
             if section in ("hate-emotion", "hostile"):
-                # "je déteste la violence contre les …", "ich hasse Gewalt gegen …": a thing is what is hated
-                targets = [t for t in targets if not _aimed_through_a_thing(texts, index, position.get(id(t), -1))]
+                # "je déteste la violence contre les …", "ich hasse Gewalt gegen …": a thing is what is hated;
+                # "ich habe es satt, dass … dargestellt werden": a clause is
+                targets = [t for t in targets if not _aimed_through_a_thing(texts, index, position.get(id(t), -1))
+                           and not (position.get(id(t), -1) > index
+                                    and not thats.isdisjoint(range(index + 1, position[id(t)])))]
             if wanted and not targets:
                 continue
             if section == "exclusion" and _ABLE.intersection(texts[max(0, index - 3):index]):
@@ -1223,7 +1238,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 # (further with only small words between: "je n'aime vraiment pas les …"), unless a clause of
                 # its own holds it ("je ne trouve pas normal que les … soient moins payées")
                 after = [t for t in targets if 0 < position.get(id(t), index) - index <= 3
-                         and _THAT_CLAUSE.isdisjoint(texts[index + 1:position[id(t)]])
+                         and thats.isdisjoint(range(index + 1, position[id(t)]))
                          or 0 < position.get(id(t), index) - index <= 5
                          and all(w in _FILLERS or w in _ARTICLES or w in _ANY_NEGATION
                                  for w in texts[index + 1:position[id(t)]])]
@@ -1244,7 +1259,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 target = cue  # a pronoun's group named in the sentence before: the span stays in this one
             start, end = min(target.start, cue.start), max(target.end, cue.end)
             evasion = cue.evasion or target.evasion
-            score = WEAK if evasion or section in _WEAK_SECTIONS else SURE
+            score = WEAK if evasion or section in _WEAK_SECTIONS or cue.text in _DISCUSSED_NOUNS else SURE
             if ground == GroundId.HATE and (addressed or asked or hedged):
                 score = WEAK  # hate put to someone, or asked about, may be theirs reported back: a person reads it
             named = "/".join(sorted(set().union(*(t.tags & wanted for t in targets)))) if targets else "anyone"
@@ -1360,7 +1375,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
         return []
     words = _words(canonical, language)
     if language == "de":
-        _separable_tags(words)
+        _separable_tags(text, words)
     _wished_death_tags(words, language)
     _good_gone_tags(words)
     _trope_tags(words)
@@ -1371,6 +1386,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     _intended_tags(text, words)
     flags: list[Flag] = []
     earlier: list[_Word] = []
+    previous = (0, 0)
     remaining = iter(words)
     pending = next(remaining, None)
     for sentence in _sentences(text):
@@ -1379,9 +1395,25 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
             in_sentence.append(pending)
             pending = next(remaining, None)
         if in_sentence:
-            flags.extend(_dedupe(_statement_flags(text, sentence, in_sentence, language, earlier)))
+            found = _dedupe(_statement_flags(text, sentence, in_sentence, language, earlier))
+            if flags and not found and _REFUTED.intersection(w.text for w in in_sentence) \
+                    and all(f.score < SURE for f in flags if f.start >= previous[0]):
+                # "On entend que les … sont paresseux. Les chiffres disent le contraire.": refuted right after
+                flags = [f for f in flags if f.start < previous[0]]
+            flags.extend(found)
             earlier = [w for w in in_sentence if w.tags & {"group", "role"}]
+            previous = sentence
     return flags
+
+
+# Hatred as a noun is as often discussed ("verbreitet nur Hass") as felt: a person reads it.
+_DISCUSSED_NOUNS = _word_set("hass")
+# Words that call what the sentence before said false or hateful.
+_REFUTED = _word_set(
+    "faux fausse mythe mythes contraire mensonge mensonges absurde raciste racistes sexiste antisemite homophobe "
+    "falsch mythos gegenteil luge lugen unsinn quatsch rassistisch antisemitisch sexistisch homophob "
+    "false myth lie nonsense racist"
+)
 
 
 def _dedupe(flags: Sequence[Flag]) -> list[Flag]:

@@ -576,3 +576,19 @@ def test_what_a_group_lacks_through_others_or_a_thing_it_qualifies_is_not_hate(t
 ])
 def test_a_german_negation_counts_in_the_clause_of_the_cue_only(text, expected):
     assert {ground for ground, _ in grounds(text, "de")} == expected
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Ich habe es satt, dass Roma ständig als Diebe dargestellt werden.", "de"),
+    ("J'en ai assez qu'on présente les Roms comme des voleurs.", "fr"),
+    ("On entend souvent que les réfugiés sont paresseux. Les chiffres disent le contraire.", "fr"),
+    ("Viele glauben immer noch, dass Juden die Welt kontrollieren. Das ist ein antisemitischer Mythos.", "de"),
+    ("Il a crié « Tuez les migrants ! » devant la mairie, la police l'a arrêté.", "fr"),
+])
+def test_hate_depicted_refuted_or_quoted_across_a_mark_is_counter_speech(text, language):
+    assert grounds(text, language) == set()
+
+
+def test_hatred_as_a_german_noun_is_held_for_a_person_not_rejected():
+    assert grounds("Die Parole „Migranten sind Verbrecher“ verbreitet nur Hass.", "de") == {("hate", WEAK)}
+    assert grounds("Gleich morgen fackle ich das Asylheim ab.", "de") == {("threat", SURE)}
