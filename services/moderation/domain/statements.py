@@ -708,7 +708,10 @@ def _that_positions(text: str, words: Sequence[_Word]) -> frozenset[int]:
     and the article "das" read alike."""
     return frozenset(i for i, w in enumerate(words) if text[w.start:w.end].lower().rstrip("'’") in _THAT_RAW)
 # "doivent pouvoir rentrer chez elles", "sollten zurückkehren können": a right, not an exclusion.
-_ABLE = _word_set("pouvoir puissent peuvent konnen durfen can")
+_ABLE = _word_set("pouvoir puissent peuvent peut arrivent arrive konnen kann durfen can")
+_BARRIER = _word_set("sans faute ohne wegen mangels without")
+_FITTING_IN = _word_set("integrer integrent integreront integrieren integriert anpassen")
+_TRUST_DE = _word_set("trauen")
 _LAWFUL = _word_set("justice tribunal tribunaux juridiquement plainte gericht gerichtlich rechtlich klage court")
 # Leaving that excludes only toward "home": "rentrer chez eux", "zurück nach …", not "partir en retraite".
 _STRONG_LEAVING = _word_set("disparaitre disparaissent disparaisse degager degagent verschwinden verschwindet "
@@ -1195,9 +1198,13 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 # the group does what the trope says: "les … tirent les ficelles", not "… au détriment des …"
                 # (asked why, the verb comes first: "Warum stinken … so?")
                 targets = [t for t in targets if position.get(id(t), index) < index]
-            if section == "disparaging":
+            if section in ("disparaging", "virtue"):
                 # "les conditions des réfugiés sont abominables": the group qualifies what is judged
                 targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))]
+            if section == "praise" and cue.text in _FITTING_IN and not (_ABLE | _BARRIER).isdisjoint(texts):
+                continue  # "ne peuvent pas s'intégrer sans cours de français": a barrier, not contempt
+            if section == "praise" and cue.text in _TRUST_DE and "man" not in texts and texts[index - 1:index] != ["zu"]:
+                continue  # "viele … trauen den Behörden nicht": they are who trusts; "man kann … nicht trauen"
             if section in ("hate-emotion", "hostile"):
                 # "je déteste la violence contre les …", "ich hasse Gewalt gegen …": a thing is what is hated;
                 # "ich habe es satt, dass … dargestellt werden": a clause is

@@ -592,3 +592,17 @@ def test_hate_depicted_refuted_or_quoted_across_a_mark_is_counter_speech(text, l
 def test_hatred_as_a_german_noun_is_held_for_a_person_not_rejected():
     assert grounds("Die Parole „Migranten sind Verbrecher“ verbreitet nur Hass.", "de") == {("hate", WEAK)}
     assert grounds("Gleich morgen fackle ich das Asylheim ab.", "de") == {("threat", SURE)}
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("Les musulmans ne s'intégreront jamais.", "fr", {("hate", WEAK)}),
+    ("Muslime werden sich niemals integrieren.", "de", {("hate", WEAK)}),
+    ("Man kann Flüchtlingen nicht trauen.", "de", {("hate", WEAK)}),
+    ("Migranten haben hier keinen Wert.", "de", {("hate", WEAK)}),
+    ("Les migrants ne peuvent pas s'intégrer sans cours de français.", "fr", set()),
+    ("Ohne Sprachkurse können sich Flüchtlinge nicht integrieren.", "de", set()),
+    ("Viele Migranten trauen den Behörden nicht.", "de", set()),
+    ("Die Rechte der Migranten haben keinen Wert, wenn niemand sie durchsetzt.", "de", set()),
+])
+def test_fitting_in_and_trust_denied_are_contempt_unless_a_barrier_or_their_own(text, language, expected):
+    assert grounds(text, language) == expected
