@@ -109,7 +109,33 @@ def _protected_tokens(canonical: CanonicalText, lexicon: Lexicon) -> set[int]:
     return protected
 
 
-def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: Lexicon | None = None) -> list[Flag]:
+# Whom a sentence may address: "Connard, tu vas voir" is aimed at someone, "Fils de pute, comment c'est
+# possible ?" at no one.
+_YOU = frozenset(canonical_word(w) for w in (
+    "tu te t toi vous ton ta tes votre vos du dich dir ihr euch dein deine deinen deinem euer eure you your"
+).split())
+_INTERJECTION_MARK = re.compile(r"\s*[,!?…]")
+_SENTENCE_MARK = re.compile(r"[.!?…]+(?:\s|$)|\n")
+
+
+def _aimed_at_no_one(text: str, canonical: CanonicalText, first: int, last: int, lexicon: Lexicon) -> bool:
+    """An insult or an obscenity said as an exclamation at the head of a sentence, before a comma or a mark,
+    with the rest of that sentence (two words or more) addressing no one and naming no group: swearing, not
+    an attack."""
+    tokens = canonical.tokens
+    head = text[:tokens[first].start].rstrip()
+    if head and head[-1] not in ".!?…\n" or not _INTERJECTION_MARK.match(text, tokens[last].end):
+        return False
+    end = _SENTENCE_MARK.search(text, _INTERJECTION_MARK.match(text, tokens[last].end).end())
+    stop = end.start() if end else len(text)
+    rest = [canonical.words[k] for k in range(last + 1, len(tokens)) if tokens[k].start < stop]
+    return len(rest) >= 2 and _YOU.isdisjoint(rest) and lexicon.targets.isdisjoint(rest)
+
+
+def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: Lexicon | None = None,
+                       text: str = "") -> list[Flag]:
+    """The lexicon's terms in the text; `text`, the text as written, lets a banned insult or obscenity
+    sworn at no one (`_aimed_at_no_one`) count as a suspect word only."""
     lexicon = lexicon or load_lexicon()
     words = canonical.words
     if lexicon.by_first_word.keys().isdisjoint(words):
@@ -132,9 +158,12 @@ def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: 
             continue
         last = i + len(matched.words) - 1
         tokens = canonical.tokens
+        sworn = matched.banned and matched.ground in ("insult", "obscenity") and text \
+            and _aimed_at_no_one(text, canonical, i, last, lexicon)
         flags.append(Flag(
             check=CHECK, ground=matched.ground, start=tokens[i].start, end=tokens[last].end,
-            score=BANNED_SCORE if matched.banned else SUSPECT_SCORE, term=matched.term, detail=matched.level,
+            score=BANNED_SCORE if matched.banned and not sworn else SUSPECT_SCORE, term=matched.term,
+            detail="sworn at no one" if sworn else matched.level,
         ))
         i = last + 1
     return flags
@@ -258,7 +287,7 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) 
     framed = framed_sentences(text, canonical) if patterns else []
     if framed:
         patterns = [f for f in patterns if not any(a <= f.start < b for a, b in framed)]
-    found = find_lexicon_terms(canonical, language, lexicon) + patterns + find_statements(text, language, canonical)
+    found = find_lexicon_terms(canonical, language, lexicon, text) + patterns + find_statements(text, language, canonical)
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]

@@ -111,3 +111,22 @@ def test_lexicon_lines_are_checked():
     assert parse_entry("bite;suspect;obscenity;en").innocent_in == {"en"}
     lexicon = load_lexicon()
     assert "arabes" in lexicon.targets
+
+
+@pytest.mark.parametrize("text", [
+    "Fils de pute, comment c'est possible ?",
+    "Connard, la mairie ne répond jamais au téléphone.",
+])
+def test_swearing_at_no_one_is_only_flagged(text):
+    flags = find_abuse(text, "fr")
+    assert flags and all(f.score < 0.5 for f in flags)
+
+
+@pytest.mark.parametrize("text", [
+    "Connard, tu vas voir.",
+    "Connard !",
+    "Enculés, ces migrants sont partout.",
+    "Je trouve que c'est un fils de pute, ce maire.",
+])
+def test_the_same_words_aimed_at_someone_stay_banned(text):
+    assert any(f.score >= 0.9 for f in find_abuse(text, "fr"))
