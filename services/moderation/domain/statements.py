@@ -122,6 +122,14 @@ _SEPARABLE_HARM_DE: dict[str, frozenset[str]] = {
                              ("tu tue tun tut", "weh"))
     for form in stems.split()
 }
+_GERMAN_DETERMINERS = _word_set("der die das den dem des ein eine einen einem einer eure euren unsere unseren ihre ihren")
+# German verbs of sending a group away whose particle goes to the end ("schickt die … zurück").
+_SEPARABLE_BANISH_DE: dict[str, frozenset[str]] = {
+    canonical_word(form): _word_set(particles)
+    for stems, particles in (("schick schickt schicken", "zuruck heim weg"), ("schieb schiebt schieben", "ab"),
+                             ("werft werf", "raus hinaus"), ("jagt jag", "davon fort weg"))
+    for form in stems.split()
+}
 # Dying, a threat when wished ("je veux que les … meurent", "… sollten alle sterben", "tot sehen").
 _DEATH = _word_set(
     "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
@@ -573,6 +581,7 @@ def _may_state(canonical: CanonicalText, language: str) -> bool:
     if bits & _CUE and bits & _TARGET or bits & _MISREAD_PHRASE:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE) or not present.isdisjoint(_SEPARABLE_HARM_DE)
+                           or not present.isdisjoint(_SEPARABLE_BANISH_DE)
                            or not present.isdisjoint(_CONTROL | _BLAMED | _WANT_OR_LET)
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
@@ -657,6 +666,16 @@ def _separable_tags(text: str, words: list[_Word]) -> None:
         for separable, section in ((_SEPARABLE_DE, "violence"), (_SEPARABLE_HARM_DE, "harm")):
             if _particle_follows(words, i, separable.get(word.text), thats):
                 words[i] = _Word(word.text, word.start, word.end, word.tags | {section}, word.evasion)
+        # "Schiebt die … endlich ab!": a verb of deporting that opens its sentence is an order, when the
+        # group is what it sends away ("Schickt den … die Unterlagen zurück" sends a thing)
+        opens = i == 0 or _SENTENCE_END.search(text, words[i - 1].end, word.start) is not None
+        if opens and _particle_follows(words, i, _SEPARABLE_BANISH_DE.get(word.text), thats):
+            group = next((g for g in range(i + 1, len(words)) if "group" in words[g].tags), None)
+            particle = next((k for k in range(i + 1, len(words))
+                             if words[k].text in _SEPARABLE_BANISH_DE[word.text]), len(words))
+            if group is not None and group < particle and _GERMAN_DETERMINERS.isdisjoint(
+                    w.text for w in words[group + 1:particle]):
+                words[i] = _Word(word.text, word.start, word.end, words[i].tags | {"exclusion"}, word.evasion)
 
 
 def _particle_follows(words: list[_Word], i: int, particles: frozenset[str] | None, thats: frozenset[int]) -> bool:

@@ -606,3 +606,13 @@ def test_hatred_as_a_german_noun_is_held_for_a_person_not_rejected():
 ])
 def test_fitting_in_and_trust_denied_are_contempt_unless_a_barrier_or_their_own(text, language, expected):
     assert grounds(text, language) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Schickt die Flüchtlinge alle zurück!", {"hate"}),
+    ("Schiebt die Ausländer endlich ab!", {"hate"}),
+    ("Schickt den Flüchtlingen die Unterlagen zurück, bitte.", set()),
+    ("Die Stadt schickt den Flüchtlingen die Unterlagen zurück.", set()),
+])
+def test_an_order_to_send_a_group_away_is_an_exclusion(text, expected):
+    assert {ground for ground, _ in grounds(text, "de")} == expected
