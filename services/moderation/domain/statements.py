@@ -1412,7 +1412,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     _intended_tags(text, words)
     flags: list[Flag] = []
     earlier: list[_Word] = []
-    previous = (0, 0)
+    previous, previous_voiced = (0, 0), False
     remaining = iter(words)
     pending = next(remaining, None)
     for sentence in _sentences(text):
@@ -1422,13 +1422,17 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
             pending = next(remaining, None)
         if in_sentence:
             found = _dedupe(_statement_flags(text, sentence, in_sentence, language, earlier))
-            if flags and not found and _REFUTED.intersection(w.text for w in in_sentence) \
+            if flags and not found and previous_voiced and _REFUTED.intersection(w.text for w in in_sentence) \
                     and all(f.score < SURE for f in flags if f.start >= previous[0]):
-                # "On entend que les … sont paresseux. Les chiffres disent le contraire.": refuted right after
+                # "On entend que les … sont paresseux. Les chiffres disent le contraire.": others' words or a
+                # question, refuted right after (not the speaker's own claim: "… sont des voleurs. Dire le
+                # contraire est un mensonge.")
                 flags = [f for f in flags if f.start < previous[0]]
             flags.extend(found)
             earlier = [w for w in in_sentence if w.tags & {"group", "role"}]
             previous = sentence
+            previous_voiced = "?" in text[sentence[0]:sentence[1]] \
+                or any(w.tags & {"hedge", "frame"} for w in in_sentence)
     return flags
 
 

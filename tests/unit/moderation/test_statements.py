@@ -616,3 +616,11 @@ def test_fitting_in_and_trust_denied_are_contempt_unless_a_barrier_or_their_own(
 ])
 def test_an_order_to_send_a_group_away_is_an_exclusion(text, expected):
     assert {ground for ground, _ in grounds(text, "de")} == expected
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Les Roms sont des voleurs. Dire le contraire est un mensonge.", "fr"),
+    ("Die Roma sind Diebe. Alles andere ist eine Lüge.", "de"),
+])
+def test_the_speakers_own_claim_is_not_cleared_by_calling_its_opposite_a_lie(text, language):
+    assert ("hate", WEAK) in grounds(text, language)
