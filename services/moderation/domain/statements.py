@@ -194,7 +194,7 @@ _HESITATION = _word_set(
 )
 # Quotation marks that open and close a quoted stretch.
 _QUOTES = re.compile(r"[\"«“„»”]")
-_SENTENCE_END = re.compile(r"[.!?;:]+(?:\s|$)|\n")
+SENTENCE_END = re.compile(r"[.!?;:]+(?:\s|$)|\n")
 _POSITIVE_FRAME = _word_set(
     "admires admirer adore adorons aime aimons respecte respecter proteger protegeons defendre fier fiere "
     "fiers heureux heureuse merveilleux merveilleuses formidable formidables genial geniaux incroyable "
@@ -422,6 +422,11 @@ class _Word:
     end: int
     tags: frozenset[str]
     evasion: bool = False
+
+
+def _with_tag(word: _Word, section: str) -> _Word:
+    """The same word, read as belonging to `section` too."""
+    return _Word(word.text, word.start, word.end, word.tags | {section}, word.evasion)
 
 
 @lru_cache(maxsize=200_000)
@@ -658,24 +663,23 @@ def _phrase_tags(words: list[_Word], lexicon: StatementLexicon) -> None:
 _CLAUSE_ENDS_DE = _word_set("vor weil wenn ob damit obwohl")  # and "dass", read as written (`_that_positions`)
 
 
-def _separable_tags(text: str, words: list[_Word]) -> None:
+def _separable_tags(text: str, words: list[_Word], thats: frozenset[int]) -> None:
     """Tag a German verb of violence (or of lesser harm) as such when its particle follows within its
-    clause."""
-    thats = _that_positions(text, words)
+    clause (`thats`: where a "dass" clause begins)."""
     for i, word in enumerate(words):
         for separable, section in ((_SEPARABLE_DE, "violence"), (_SEPARABLE_HARM_DE, "harm")):
             if _particle_follows(words, i, separable.get(word.text), thats):
-                words[i] = _Word(word.text, word.start, word.end, word.tags | {section}, word.evasion)
+                words[i] = _with_tag(words[i], section)
         # "Schiebt die … endlich ab!": a verb of deporting that opens its sentence is an order, when the
         # group is what it sends away ("Schickt den … die Unterlagen zurück" sends a thing)
-        opens = i == 0 or _SENTENCE_END.search(text, words[i - 1].end, word.start) is not None
+        opens = i == 0 or SENTENCE_END.search(text, words[i - 1].end, word.start) is not None
         if opens and _particle_follows(words, i, _SEPARABLE_BANISH_DE.get(word.text), thats):
             group = next((g for g in range(i + 1, len(words)) if "group" in words[g].tags), None)
             particle = next((k for k in range(i + 1, len(words))
                              if words[k].text in _SEPARABLE_BANISH_DE[word.text]), len(words))
             if group is not None and group < particle and _GERMAN_DETERMINERS.isdisjoint(
                     w.text for w in words[group + 1:particle]):
-                words[i] = _Word(word.text, word.start, word.end, words[i].tags | {"exclusion"}, word.evasion)
+                words[i] = _with_tag(words[i], "exclusion")
 
 
 def _particle_follows(words: list[_Word], i: int, particles: frozenset[str] | None, thats: frozenset[int]) -> bool:
@@ -684,7 +688,7 @@ def _particle_follows(words: list[_Word], i: int, particles: frozenset[str] | No
     for k, later in enumerate(words[i + 1:i + 1 + _NEAR_WORDS], start=i + 1):
         if later.text in particles:
             return True
-        if _SENTENCE_END.search(later.text) or later.text in _CLAUSE_ENDS_DE or k in thats:
+        if SENTENCE_END.search(later.text) or later.text in _CLAUSE_ENDS_DE or k in thats:
             return False
     return False
 
@@ -697,7 +701,7 @@ def _wished_death_tags(words: list[_Word], language: str) -> None:
     for i, word in enumerate(words):
         if word.text in _SURVIVE and not (_NEGATION_FR | _NEGATION_DE).isdisjoint(texts[max(0, i - 5):i]) \
                 and not (_WISH | _SORGEN).isdisjoint(texts[max(0, i - 10):i]):
-            words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
+            words[i] = _with_tag(word, "violence")
             continue
         if word.text not in death:
             continue
@@ -705,7 +709,7 @@ def _wished_death_tags(words: list[_Word], language: str) -> None:
         around = texts[max(0, i - 8):i + 5]
         if not _WISH.isdisjoint(before) or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
                 or not _GOOD.isdisjoint(around) and not (_ONLY_GOOD | _IS).isdisjoint(around):
-            words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
+            words[i] = _with_tag(word, "violence")
 
 
 # What turns harm short of killing, or leaving, into a threat or an exclusion: the speaker's intent, a norm
@@ -726,6 +730,8 @@ def _that_positions(text: str, words: Sequence[_Word]) -> frozenset[int]:
     """Where a clause of its own begins ("que", "qu'", "dass"), read as written: once canonical, "dass"
     and the article "das" read alike."""
     return frozenset(i for i, w in enumerate(words) if text[w.start:w.end].lower().rstrip("'’") in _THAT_RAW)
+
+
 # "doivent pouvoir rentrer chez elles", "sollten zurückkehren können": a right, not an exclusion.
 _ABLE = _word_set("pouvoir puissent peuvent peut arrivent arrive konnen kann durfen can")
 _BARRIER = _word_set("sans faute ohne wegen mangels without")
@@ -761,22 +767,21 @@ def _intended(texts: Sequence[str], index: int, speaker_needed: bool, thats: fro
     return not speaker_needed or not (_SPEAKER | _SOMEONE).isdisjoint(texts[max(0, index - 8):index + 2])
 
 
-def _intended_tags(text: str, words: list[_Word]) -> None:
+def _intended_tags(text: str, words: list[_Word], thats: frozenset[int]) -> None:
     """Tag harm short of killing as violence, and leaving as a group's banishment, when it is intended,
     a norm or a wish (`_intended`)."""
     texts = [w.text for w in words]
     if not _LAWFUL.isdisjoint(texts):
         return  # "attaquer la décision du maire en justice"
-    thats = _that_positions(text, words)
     for i, word in enumerate(words):
         one_word = i + 1 == len(words) or words[i + 1].start >= word.end
         if "harm" in word.tags and _intended(texts, i, True, thats) \
                 and not (one_word and i + 1 < len(words) and texts[i + 1] in _PREPOSITIONS):
-            words[i] = _Word(word.text, word.start, word.end, word.tags | {"violence"}, word.evasion)
+            words[i] = _with_tag(word, "violence")
         elif "leaving" in word.tags and _intended(texts, i, False, thats) \
                 and (word.text in _STRONG_LEAVING or not _HOMEWARD.isdisjoint(texts[i + 1:i + 3])
-                     or i + 1 == len(words) or _SENTENCE_END.search(text, word.end, words[i + 1].start)):
-            words[i] = _Word(word.text, word.start, word.end, word.tags | {"banish"}, word.evasion)
+                     or i + 1 == len(words) or SENTENCE_END.search(text, word.end, words[i + 1].start)):
+            words[i] = _with_tag(word, "banish")
 
 
 # Tropes told by a verb or a noun and what it bears on, whatever the words between: a group said to control
@@ -809,7 +814,7 @@ def _trope_tags(words: list[_Word]) -> None:
     for i, word in enumerate(words):
         if word.text in _CONTROL and not _POWER.isdisjoint(texts[i + 1:i + 5]) \
                 or word.text in _BLAMED and not _WOES.isdisjoint(texts[i + 1:i + 6]):
-            words[i] = _Word(word.text, word.start, word.end, word.tags | {"trope"}, word.evasion)
+            words[i] = _with_tag(word, "trope")
 
 
 # Refusing a group near oneself: "je ne veux pas de … dans mon immeuble", "ich will keine … in meinem Haus",
@@ -834,7 +839,7 @@ def _unwelcome_tags(words: list[_Word], language: str) -> None:
             continue
         group = next((j for j in range(i + 1, min(i + 6, len(words))) if "group" in words[j].tags), None)
         if group is not None and not _NEAR_ME.isdisjoint(texts[group + 1:group + 7]):
-            words[i] = _Word(word.text, word.start, word.end, word.tags | {"unwelcome"}, word.evasion)
+            words[i] = _with_tag(word, "unwelcome")
 
 
 # Gone from here: "un bon … est un … qui repart", "ein guter … ist ein abgeschobener …".
@@ -856,7 +861,7 @@ def _good_gone_tags(words: list[_Word]) -> None:
                 rest = range(j + 2, len(words))
                 k = next((k for k in rest if texts[k] in _IS), None)
                 if k is not None and any("group" in words[m].tags for m in range(k + 1, len(words))):
-                    words[i] = _Word(word.text, word.start, word.end, word.tags | {"exclusion"}, word.evasion)
+                    words[i] = _with_tag(word, "exclusion")
                     break
 
 
@@ -905,7 +910,7 @@ _TARGETS_OF = {
 def _sentences(text: str) -> list[tuple[int, int]]:
     """Spans of sentences; a sentence does not end inside a quotation ("« dehors les … ! »")."""
     spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
+    for match in SENTENCE_END.finditer(text):
         if len(_QUOTES.findall(text, start, match.start())) % 2:
             continue
         spans.append((start, match.end()))
@@ -968,7 +973,7 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
     "point ainsi plutot genauso ebenso auch komplett vollig vollkommen absolut durchweg "
     "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
     "parfaits parfaites complets completes veritables komplette kompletten totale totalen vollige volligen "
-    "gleich alles race espece sorte ramassis rasse sorte art "
+    "gleich alles race espece sorte ramassis rasse art "
     "really so very truly always just the most people"
 )
 
@@ -1400,8 +1405,9 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     if not _may_state(canonical, language):
         return []
     words = _words(canonical, language)
+    thats = _that_positions(text, words)
     if language == "de":
-        _separable_tags(text, words)
+        _separable_tags(text, words, thats)
     _wished_death_tags(words, language)
     _good_gone_tags(words)
     _trope_tags(words)
@@ -1409,7 +1415,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)
-    _intended_tags(text, words)
+    _intended_tags(text, words, thats)
     flags: list[Flag] = []
     earlier: list[_Word] = []
     previous, previous_voiced = (0, 0), False
