@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
-from .statements import counter_speech_spans, find_statements, framed_sentences
+from .statements import SENTENCE_END, counter_speech_spans, find_statements, framed_sentences
 from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
 
 CHECK = "abuse"
@@ -115,7 +115,6 @@ _YOU = frozenset(canonical_word(w) for w in (
     "tu te t toi vous ton ta tes votre vos du dich dir ihr euch dein deine deinen deinem euer eure you your"
 ).split())
 _INTERJECTION_MARK = re.compile(r"\s*[,!?…]")
-_SENTENCE_MARK = re.compile(r"[.!?…]+(?:\s|$)|\n")
 
 
 def _aimed_at_no_one(text: str, canonical: CanonicalText, first: int, last: int, lexicon: Lexicon) -> bool:
@@ -124,9 +123,10 @@ def _aimed_at_no_one(text: str, canonical: CanonicalText, first: int, last: int,
     an attack."""
     tokens = canonical.tokens
     head = text[:tokens[first].start].rstrip()
-    if head and head[-1] not in ".!?…\n" or not _INTERJECTION_MARK.match(text, tokens[last].end):
+    mark = _INTERJECTION_MARK.match(text, tokens[last].end)
+    if head and head[-1] not in ".!?…\n" or not mark:
         return False
-    end = _SENTENCE_MARK.search(text, _INTERJECTION_MARK.match(text, tokens[last].end).end())
+    end = SENTENCE_END.search(text, mark.end())
     stop = end.start() if end else len(text)
     rest = [canonical.words[k] for k in range(last + 1, len(tokens)) if tokens[k].start < stop]
     return len(rest) >= 2 and _YOU.isdisjoint(rest) and lexicon.targets.isdisjoint(rest)
