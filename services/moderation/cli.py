@@ -160,6 +160,37 @@ def snapshot_command(
         console.print(f"written: {SNAPSHOT_PATH}")
 
 
+@app.command("train-model")
+def train_model_command(
+    threshold: float = typer.Option(0.86, "--threshold", min=0.0, max=1.0,
+                                    help="Probability from which a sentence is held."),
+    hatecheck_dir: Path = typer.Option(None, "--hatecheck-dir", help="Folder of Multilingual HateCheck's development half."),
+    write: bool = typer.Option(False, "--write", help="Write the model to data/sentence_model.json."),
+) -> None:
+    """Train the sentence model on HateCheck's tuning part and our labelled cases; print its figures across
+    templates (grouped cross-validation) for several thresholds."""
+    from services.moderation import training
+    from services.moderation.domain.sentence_model import MODEL_PATH
+
+    directory = hatecheck_dir or hatecheck.default_dir()
+    if not hatecheck.available(directory):
+        console.print(f"[red]HateCheck's development half is not in {directory}[/]")
+        raise typer.Exit(1)
+    model = training.train(training.training_cases(load_cases(), hatecheck.load(directory, "tuning")), threshold)
+    table = Table(title=f"Sentence model, cross-validated by template, trained on {model.trained_on}")
+    for column in ("threshold", "HateCheck hateful missed", "HateCheck non-hateful held", "our clean cases held"):
+        table.add_column(column, justify="right")
+    for row in model.cross_validation["by_threshold"]:  # type: ignore[union-attr]
+        table.add_row(f"{row['threshold']:.2f}",
+                      " ".join(f"{k} {_percent(v)}" for k, v in row["hatecheck_missed"].items()),
+                      " ".join(f"{k} {_percent(v)}" for k, v in row["hatecheck_held_wrongly"].items()),
+                      f"{row['own_clean_held']}/{row['own_clean']}")
+    console.print(table)
+    if write:
+        MODEL_PATH.write_text(model.model_dump_json(indent=1) + "\n", encoding="utf-8")
+        console.print(f"written: {MODEL_PATH}")
+
+
 @app.command("inflections")
 def inflections_command(
     write: bool = typer.Option(False, "--write", help="Write the lists (otherwise only say whether they are current)."),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
+from .sentence_model import find_model_statements
 from .statements import SENTENCE_END, counter_speech_spans, find_statements, framed_sentences
 from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
 
@@ -288,6 +289,7 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) 
     if framed:
         patterns = [f for f in patterns if not any(a <= f.start < b for a, b in framed)]
     found = find_lexicon_terms(canonical, language, lexicon, text) + patterns + find_statements(text, language, canonical)
+    found += find_model_statements(text, language, canonical, found)
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]

@@ -468,6 +468,7 @@ _CUES = frozenset(CUE_SECTIONS)
 _WEAK_SECTIONS = frozenset(("attribute", "trope", "vile-predicate", "praise", "virtue", "banish", "unwelcome", *POLARITY_SECTIONS))  # held for a person, never rejected
 _SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging", "quality"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
+_GROUP_SECTIONS = frozenset(("group",))  # protected groups; roles ("les élus") are the rules' alone
 _CUE_OR_TARGET = _CUES - set(POLARITY_SECTIONS) | {"group", "role"}  # what glued words are read as
 
 
@@ -483,7 +484,7 @@ def _phrase_regex() -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + ")(?![^ ])")
 
 
-_CUE, _TARGET, _MISREAD_PHRASE, _GLUED = 1, 2, 4, 8
+_CUE, _TARGET, _MISREAD_PHRASE, _GLUED, _GROUP = 1, 2, 4, 8, 16
 
 
 @cache
@@ -508,7 +509,8 @@ def _word_bits(word: str) -> int:
     parts, misread = _resolve(word)
     bits = _GLUED if len(parts) > 1 else 0
     for part, tags in parts:
-        bits |= (_CUE if tags & _CUES else 0) | (_TARGET if tags & _TARGET_SECTIONS else 0)
+        bits |= (_CUE if tags & _CUES else 0) | (_TARGET if tags & _TARGET_SECTIONS else 0) \
+            | (_GROUP if tags & _GROUP_SECTIONS else 0)
         if misread and part in _cue_phrase_words():
             bits |= _MISREAD_PHRASE
     return bits
@@ -1394,6 +1396,60 @@ def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, i
         if framed:
             spans.extend(quotes)
     return spans
+
+
+# What the sentence model reads of a sentence besides its embedding, in this order (`sentence_signals`).
+SIGNAL_NAMES = ("negation", "frame", "hedge", "quote", "question", "positive", "group", "person", "cue", "long")
+_CONTRASTS = frozenset(("negation", "frame", "quote", "positive"))
+
+
+@dataclass(frozen=True)
+class SentenceSignals:
+    """What the lexicon sees in one stretch of text: a negation, a frame of reporting, a hedge, a quotation,
+    a question, a positive frame, a group or role, a person, a cue of the statement rules, many words."""
+
+    start: int
+    end: int
+    present: frozenset[str]
+
+    @property
+    def features(self) -> list[float]:
+        return [float(name in self.present) for name in SIGNAL_NAMES]
+
+    @property
+    def for_the_model(self) -> bool:
+        """Names a protected group and holds nothing the rules read as a contrast (negated, reported, quoted,
+        praised): the rules judge those, and a sentence embedding cannot tell "je ne déteste pas" from "je
+        déteste". A person alone ("je vais le tuer") and a role ("les élus", in most civic texts) are the
+        rules' too."""
+        return "group" in self.present and self.present.isdisjoint(_CONTRASTS)
+
+
+def names_a_group(canonical: CanonicalText) -> bool:
+    """Whether a word of the text names a protected group (through misspellings and glue): the only texts
+    `sentence_signals` can find a sentence for the model in. Read word by word from a cache, so cheap."""
+    return any(_word_bits(word) & _GROUP for word in set(canonical.words))
+
+
+def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText | None = None,
+                     whole: bool = False) -> list[SentenceSignals]:
+    """The signals of each sentence of `text` (of the whole text as one stretch when `whole`)."""
+    canonical = canonical or CanonicalText(text)
+    words = _words(canonical, language)
+    spans = [(0, len(text))] if whole else _sentences(text)
+    signals = []
+    for start, end in spans:
+        inside = [w for w in words if start <= w.start < end]
+        texts = [w.text for w in inside]
+        tags = frozenset().union(*(w.tags for w in inside))
+        present = {name for name, here in (
+            ("negation", not _ANY_NEGATION.isdisjoint(texts)), ("frame", "frame" in tags), ("hedge", "hedge" in tags),
+            ("quote", _QUOTES.search(text, start, end) is not None), ("question", "?" in text[start:end]),
+            ("positive", not _POSITIVE_FRAME.isdisjoint(texts)), ("group", not tags.isdisjoint(_GROUP_SECTIONS)),
+            ("person", "person" in tags), ("cue", not tags.isdisjoint(_CUES)), ("long", len(texts) > 30),
+        ) if here}
+        signals.append(SentenceSignals(start, end, frozenset(present)))
+    return signals
 
 
 def find_statements(text: str, language: str = "fr", canonical: CanonicalText | None = None) -> list[Flag]:

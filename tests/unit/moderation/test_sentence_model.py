@@ -1,0 +1,113 @@
+"""The sentence model: a second reader for what the statement rules let through, which only ever holds."""
+
+import json
+
+import pytest
+
+from services.moderation.domain.pipeline import ModerationInput, check_batch
+from services.moderation.domain.policy import TerritoryPolicy
+from services.moderation.domain.sentence_model import CHECK, find_model_statements, load_model
+from services.moderation.domain.statements import SIGNAL_NAMES, WEAK, find_statements, sentence_signals
+from services.moderation.evaluation import Case
+from services.moderation.hatecheck import HateCheckCase
+from services.moderation.training import train, training_cases
+from shared.vocabulary import ModerationMode, Outcome
+
+# Written for these tests, in no training set: the rules see no statement in them.
+MISSED_BY_THE_RULES = "Je rêve d'un pays sans musulmans."
+
+
+def moderate(text, language="fr"):
+    results, _ = check_batch([ModerationInput(contribution_id="c1", territory="t", body=text, language=language)],
+                             {"t": TerritoryPolicy(mode=ModerationMode.AUTOMATIC)}, {}, detect_names=False)
+    return results[0]
+
+
+def model_flags(text, language="fr"):
+    return find_model_statements(text, language)
+
+
+def test_the_shipped_model_reads_the_signals_the_code_computes():
+    model = load_model()
+    assert model.signals == list(SIGNAL_NAMES)
+    assert len(model.violation.coefficients) == 512 + len(SIGNAL_NAMES)
+    assert model.trained_on.get("hatecheck-tuning", 0) > 0 and model.trained_on.get("cases", 0) > 0
+
+
+def test_a_hateful_sentence_the_rules_miss_is_held_for_a_person_never_rejected():
+    assert find_statements(MISSED_BY_THE_RULES) == []
+    result = moderate(MISSED_BY_THE_RULES)
+    assert result.outcome == Outcome.HELD
+    assert result.grounds == ["hate"]
+    [flag] = [f for f in result.flags if f.check == CHECK]
+    assert flag.score == WEAK and flag.detail.startswith("model 0.")
+    assert result.statement.automated_detection and "modèle de phrases" in result.statement.automated_means
+
+
+def test_the_span_is_the_sentence_itself():
+    text = f"Bonjour à tous. {MISSED_BY_THE_RULES} Merci pour cette consultation."
+    [flag] = model_flags(text)
+    assert text[flag.start:flag.end] == MISSED_BY_THE_RULES
+
+
+@pytest.mark.parametrize("text", [
+    "Je ne rêve pas d'un pays sans musulmans.",  # negated: the rules' to judge
+    "Dire « je rêve d'un pays sans musulmans », c'est du racisme.",  # quoted and denounced
+    "Les élus doivent rendre des comptes sur les algorithmes.",  # a role, not a protected group
+    "Les musulmans ? Je les respecte, comme tout le monde.",  # a fragment, read with what follows
+])
+def test_sentences_the_model_does_not_hold(text):
+    assert model_flags(text) == []
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Les associations de personnes handicapées demandent des formulaires accessibles.", "fr"),
+    ("Viele Flüchtlinge arbeiten heute in der Pflege.", "de"),
+    ("Les femmes doivent pouvoir signaler un biais de l'algorithme.", "fr"),
+])
+def test_neutral_and_positive_mentions_of_groups_stay_published(text, language):
+    assert moderate(text, language).outcome == Outcome.PUBLISHED
+
+
+def test_sentences_already_flagged_by_the_rules_are_not_read_again():
+    text = "Je déteste les musulmans."
+    assert find_statements(text)
+    assert find_model_statements(text, "fr", found=find_statements(text)) == []
+
+
+def test_only_languages_it_was_trained_on_are_read():
+    assert find_model_statements(MISSED_BY_THE_RULES, "es") == []
+
+
+def test_signals_of_a_sentence():
+    [negated, plain] = sentence_signals("Je ne hais pas les juifs. Les juifs sont partout !")
+    assert {"negation", "group"} <= negated.present and not negated.for_the_model
+    assert "group" in plain.present and plain.for_the_model
+
+
+def test_training_takes_hate_and_threat_labels_and_never_the_report_part():
+    cases = [Case(id="a", body="Je vais tuer les X.", violation=True, grounds=["threat"]),
+             Case(id="b", body="Sale con.", violation=True, grounds=["insult"]),
+             Case(id="c", body="Des bornes accessibles.")]
+    hatecheck = [HateCheckCase(id=f"h{part}", language="de", functionality="threat_dir_h", text="…", hateful=True,
+                               target="x", template_root="r", part=part) for part in ("tuning", "report")]
+    out = training_cases(cases, hatecheck)
+    assert [(c.violation, c.threat) for c in out] == [(True, True), (False, False), (False, False), (True, True)]
+    assert [c.source for c in out] == ["cases", "cases", "cases", "hatecheck-tuning"]
+
+
+def test_a_model_trained_here_round_trips_and_is_cross_validated_by_group():
+    hateful = ["Je déteste les {}.", "Les {} sont des parasites.", "Il faut chasser les {} du pays.",
+               "Les {} ne méritent pas de vivre.", "Je vais frapper les {}."]
+    neutral = ["Les {} demandent des démarches plus simples.", "J'ai rencontré des {} à la mairie.",
+               "Les {} participent au débat.", "Un guichet pour les {} serait utile.", "Les {} votent dimanche."]
+    groups = ["musulmans", "juifs", "femmes", "migrants", "handicapés", "homosexuels"]
+    cases = [Case(id=f"{kind}-{i}-{g}", body=t.format(g), violation=kind == "h",
+                  grounds=([] if kind == "n" else ["threat"] if "frapper" in t else ["hate"]))
+             for kind, texts in (("h", hateful), ("n", neutral)) for i, t in enumerate(texts) for g in groups]
+    model = train(training_cases(cases, []), threshold=0.86)
+    again = type(model).model_validate(json.loads(model.model_dump_json()))
+    assert again == model
+    figures = model.cross_validation["by_threshold"]
+    assert [f["threshold"] for f in figures] == [0.6, 0.7, 0.8, 0.9]
+    assert figures[0]["own_clean"] == len(neutral) * len(groups)
