@@ -55,6 +55,7 @@ class LinearScore(BaseModel):
 class SentenceModel(BaseModel):
     signals: list[str]  # the order of the signal features, SIGNAL_NAMES when it was trained
     threshold: float  # a sentence is held from this probability of being hateful or threatening
+    threat_threshold: float  # a held sentence's ground is `threat` from this probability, `hate` below
     violation: LinearScore  # hateful or threatening, against neither
     threat: LinearScore  # a threat, against hate, among the violations
     trained_on: dict[str, int]  # cases by source
@@ -128,7 +129,7 @@ def find_model_statements(text: str, language: str, canonical: CanonicalText | N
         if violation < model.threshold:
             continue
         start, end = _trimmed(text, sentence.start, sentence.end)
-        ground = GroundId.THREAT if threat >= 0.5 else GroundId.HATE
+        ground = GroundId.THREAT if threat >= model.threat_threshold else GroundId.HATE
         flags.append(Flag(check=CHECK, ground=ground, start=start, end=end, score=WEAK,
                           term="sentence", detail=f"model {violation:.2f}"))
     return flags

@@ -1398,6 +1398,17 @@ def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, i
     return spans
 
 
+# A negation for the sentence model: the words that negate, not those that only sometimes do ("personne",
+# "au lieu de"), and "ne … que" ("n'apportent que des problèmes") only restricts.
+_SENTENCE_NEGATION = _ANY_NEGATION - _word_set("personne lieu plutot anstatt")
+_RESTRICTIVE_NE = _word_set("ne n")
+
+
+def _negates(texts: Sequence[str]) -> bool:
+    present = _SENTENCE_NEGATION.intersection(texts)
+    return bool(present) and not (present <= _RESTRICTIVE_NE and not _THAT.isdisjoint(texts))
+
+
 # What the sentence model reads of a sentence besides its embedding, in this order (`sentence_signals`).
 SIGNAL_NAMES = ("negation", "frame", "hedge", "quote", "question", "positive", "group", "person", "cue", "long")
 _CONTRASTS = frozenset(("negation", "frame", "quote", "positive"))
@@ -1443,7 +1454,7 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
         texts = [w.text for w in inside]
         tags = frozenset().union(*(w.tags for w in inside))
         present = {name for name, here in (
-            ("negation", not _ANY_NEGATION.isdisjoint(texts)), ("frame", "frame" in tags), ("hedge", "hedge" in tags),
+            ("negation", _negates(texts)), ("frame", "frame" in tags), ("hedge", "hedge" in tags),
             ("quote", _QUOTES.search(text, start, end) is not None), ("question", "?" in text[start:end]),
             ("positive", not _POSITIVE_FRAME.isdisjoint(texts)), ("group", not tags.isdisjoint(_GROUP_SECTIONS)),
             ("person", "person" in tags), ("cue", not tags.isdisjoint(_CUES)), ("long", len(texts) > 30),
