@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from services.moderation.domain import personal_data
+from services.moderation.domain import personal_data, sentence_model
 from services.moderation.domain.pipeline import (
     ModerationInput,
     ModerationResult,
@@ -38,7 +38,9 @@ class CheckRunner:
                                              initializer=exit_with_parent, initargs=(os.getpid(),))
 
     async def warm_up(self) -> None:
-        """Load the name model where it will run, before the first batch needs it."""
+        """Load the name model where it will run, and the sentence model here, before the first batch needs
+        them."""
+        await asyncio.to_thread(sentence_model.warm_up)
         if self._pool is None:
             await asyncio.to_thread(_warm_up)
             return

@@ -81,6 +81,12 @@ def _encoder():  # type: ignore[no-untyped-def]
     return USE(threads=1)
 
 
+def warm_up() -> None:
+    """Load the model and the encoder's tables (about a second) before a contribution waits for them."""
+    _shipped_model()
+    embed(["Les habitants participent au débat."])
+
+
 def embed(sentences: Sequence[str]) -> NDArray:
     """The sentences' embeddings (one row of EMBEDDING_SIZE each, unit length)."""
     return _encoder().encode(list(sentences))
