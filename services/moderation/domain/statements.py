@@ -1432,8 +1432,9 @@ class SentenceSignals:
         """Names a protected group and holds nothing the rules read as a contrast (negated, reported, quoted,
         praised): the rules judge those, and a sentence embedding cannot tell "je ne déteste pas" from "je
         déteste". A person alone ("je vais le tuer") and a role ("les élus", in most civic texts) are the
-        rules' too."""
-        return "group" in self.present and self.present.isdisjoint(_CONTRASTS)
+        rules' too, and so is a sentence of more than 30 words: the model has seen none that long, and they
+        cost most of its time."""
+        return "group" in self.present and self.present.isdisjoint(_CONTRASTS) and "long" not in self.present
 
 
 def names_a_group(canonical: CanonicalText) -> bool:

@@ -55,6 +55,9 @@ def test_the_span_is_the_sentence_itself():
     "Dire « je rêve d'un pays sans musulmans », c'est du racisme.",  # quoted and denounced
     "Les élus doivent rendre des comptes sur les algorithmes.",  # a role, not a protected group
     "Les musulmans ? Je les respecte, comme tout le monde.",  # a fragment, read with what follows
+    # longer than any sentence it was trained on: the rules' alone
+    "Je rêve d'un pays sans musulmans, où l'on pourrait enfin vivre tranquillement dans nos quartiers, aller au "
+    "marché le dimanche matin, envoyer nos enfants à l'école et parler de l'avenir sans la moindre crainte.",
 ])
 def test_sentences_the_model_does_not_hold(text):
     assert model_flags(text) == []
