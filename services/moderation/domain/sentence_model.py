@@ -115,23 +115,16 @@ def find_model_statements(text: str, language: str, canonical: CanonicalText | N
     if not candidates:
         return []
     model = model or _shipped_model()
-    # A short sentence is read alone and with the sentences on either side, and held only if both read as
-    # hateful: "Les … ? Je les respecte." is no statement, "J'ai croisé des … hier." is one only with
-    # what follows. A longer one says enough alone (and reading context costs as much again).
-    spans = [(sentences[i].start, sentences[i].end) for i in candidates]
-    windows = [(sentences[max(0, i - 1)].start, sentences[min(len(sentences) - 1, i + 1)].end)
-               if len(text[sentences[i].start:sentences[i].end].split()) < SHORT_SENTENCE_WORDS
-               else (sentences[i].start, sentences[i].end) for i in candidates]
-    extra = [w for w, s in zip(windows, spans) if w != s]
-    embeddings = embed([text[a:b] for a, b in spans + extra])
     signals = [sentences[i] for i in candidates]
-    alone = score_sentences(model, embeddings[:len(spans)], signals)
-    in_context = iter(score_sentences(model, embeddings[len(spans):],
-                                      [s for s, w, span in zip(signals, windows, spans) if w != span]))
+    scores = score_sentences(model, embed([text[s.start:s.end] for s in signals]), signals)
     flags = []
-    for sentence, window, span, (violation, threat) in zip(signals, windows, spans, alone):
-        if window != span:
-            violation = min(violation, next(in_context)[0])
+    for index, sentence, (violation, threat) in zip(candidates, signals, scores):
+        if violation >= model.threshold and len(text[sentence.start:sentence.end].split()) < SHORT_SENTENCE_WORDS:
+            # A short sentence is held only if it reads as hateful with its neighbours too: "Les … ? Je les
+            # respecte." is no statement, "J'ai croisé des … hier." is one only with what follows.
+            start, end = sentences[max(0, index - 1)].start, sentences[min(len(sentences) - 1, index + 1)].end
+            if (start, end) != (sentence.start, sentence.end):
+                violation = min(violation, score_sentences(model, embed([text[start:end]]), [sentence])[0][0])
         if violation < model.threshold:
             continue
         start, end = _trimmed(text, sentence.start, sentence.end)
