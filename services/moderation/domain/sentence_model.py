@@ -120,11 +120,14 @@ def find_model_statements(text: str, language: str, canonical: CanonicalText | N
     flags = []
     for index, sentence, (violation, threat) in zip(candidates, signals, scores):
         if violation >= model.threshold and len(text[sentence.start:sentence.end].split()) < SHORT_SENTENCE_WORDS:
-            # A short sentence is held only if it reads as hateful with its neighbours too: "Les … ? Je les
-            # respecte." is no statement, "J'ai croisé des … hier." is one only with what follows.
+            # A short sentence is held only if it reads as hateful with its neighbours too, as a text of its
+            # own: "Les … ? Je les respecte." is no statement, "J'ai croisé des … hier." is one only with
+            # what follows.
             start, end = sentences[max(0, index - 1)].start, sentences[min(len(sentences) - 1, index + 1)].end
             if (start, end) != (sentence.start, sentence.end):
-                violation = min(violation, score_sentences(model, embed([text[start:end]]), [sentence])[0][0])
+                window = text[start:end]
+                in_context = sentence_signals(window, language, whole=True)
+                violation = min(violation, score_sentences(model, embed([window]), in_context)[0][0])
         if violation < model.threshold:
             continue
         start, end = _trimmed(text, sentence.start, sentence.end)

@@ -108,9 +108,9 @@ def test_a_model_trained_here_round_trips_and_is_cross_validated_by_group():
     cases = [Case(id=f"{kind}-{i}-{g}", body=t.format(g), violation=kind == "h",
                   grounds=([] if kind == "n" else ["threat"] if "frapper" in t else ["hate"]))
              for kind, texts in (("h", hateful), ("n", neutral)) for i, t in enumerate(texts) for g in groups]
-    model = train(training_cases(cases, []), threshold=0.86)
+    model = train(training_cases(cases, []), threshold=0.82)
     again = type(model).model_validate(json.loads(model.model_dump_json()))
     assert again == model
     figures = model.cross_validation["by_threshold"]
-    assert [f["threshold"] for f in figures] == [0.6, 0.7, 0.8, 0.86, 0.9]
+    assert [f["threshold"] for f in figures] == [0.6, 0.7, 0.8, 0.82, 0.9]
     assert figures[0]["own_clean"] == len(neutral) * len(groups)
