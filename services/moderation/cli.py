@@ -162,7 +162,7 @@ def snapshot_command(
 
 @app.command("train-model")
 def train_model_command(
-    threshold: float = typer.Option(0.82, "--threshold", min=0.0, max=1.0,
+    threshold: float = typer.Option(0.8, "--threshold", min=0.0, max=1.0,
                                     help="Probability from which a sentence is held."),
     hatecheck_dir: Path = typer.Option(None, "--hatecheck-dir", help="Folder of Multilingual HateCheck's development half."),
     write: bool = typer.Option(False, "--write", help="Write the model to data/sentence_model.json."),

@@ -1448,6 +1448,7 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
     """The signals of each sentence of `text` (of the whole text as one stretch when `whole`)."""
     canonical = canonical or CanonicalText(text)
     words = _words(canonical, language)
+    _phrase_tags(words, load_statement_lexicon())  # "si tu dis", "tirent les ficelles": phrases count too
     spans = [(0, len(text))] if whole else _sentences(text)
     signals = []
     for start, end in spans:

@@ -13,8 +13,8 @@ from services.moderation.hatecheck import HateCheckCase
 from services.moderation.training import train, training_cases
 from shared.vocabulary import ModerationMode, Outcome
 
-# Written for these tests, in no training set: the rules see no statement in them.
-MISSED_BY_THE_RULES = "Je rêve d'un pays sans musulmans."
+# Written for these tests, in no training set: the rules see no statement in it.
+MISSED_BY_THE_RULES = "Mit den Juden kommt immer Ärger."
 
 
 def moderate(text, language="fr"):
@@ -35,18 +35,18 @@ def test_the_shipped_model_reads_the_signals_the_code_computes():
 
 
 def test_a_hateful_sentence_the_rules_miss_is_held_for_a_person_never_rejected():
-    assert find_statements(MISSED_BY_THE_RULES) == []
-    result = moderate(MISSED_BY_THE_RULES)
+    assert find_statements(MISSED_BY_THE_RULES, "de") == []
+    result = moderate(MISSED_BY_THE_RULES, "de")
     assert result.outcome == Outcome.HELD
-    assert result.grounds == ["hate"]
     [flag] = [f for f in result.flags if f.check == CHECK]
+    assert result.grounds == [flag.ground] and flag.ground in ("hate", "threat")
     assert flag.score == WEAK and flag.detail.startswith("model 0.")
     assert result.statement.automated_detection and "modèle de phrases" in result.statement.automated_means
 
 
 def test_the_span_is_the_sentence_itself():
-    text = f"Bonjour à tous. {MISSED_BY_THE_RULES} Merci pour cette consultation."
-    [flag] = model_flags(text)
+    text = f"Guten Abend. {MISSED_BY_THE_RULES} Danke für die Einladung zur Debatte."
+    [flag] = model_flags(text, "de")
     assert text[flag.start:flag.end] == MISSED_BY_THE_RULES
 
 
@@ -108,9 +108,9 @@ def test_a_model_trained_here_round_trips_and_is_cross_validated_by_group():
     cases = [Case(id=f"{kind}-{i}-{g}", body=t.format(g), violation=kind == "h",
                   grounds=([] if kind == "n" else ["threat"] if "frapper" in t else ["hate"]))
              for kind, texts in (("h", hateful), ("n", neutral)) for i, t in enumerate(texts) for g in groups]
-    model = train(training_cases(cases, []), threshold=0.82)
+    model = train(training_cases(cases, []), threshold=0.8)
     again = type(model).model_validate(json.loads(model.model_dump_json()))
     assert again == model
     figures = model.cross_validation["by_threshold"]
-    assert [f["threshold"] for f in figures] == [0.6, 0.7, 0.8, 0.82, 0.9]
+    assert [f["threshold"] for f in figures] == [0.6, 0.7, 0.8, 0.9]
     assert figures[0]["own_clean"] == len(neutral) * len(groups)
