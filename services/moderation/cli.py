@@ -163,7 +163,8 @@ def snapshot_command(
 @app.command("train-model")
 def train_model_command(
     threshold: float = typer.Option(0.8, "--threshold", min=0.0, max=1.0,
-                                    help="Probability from which a sentence is held."),
+                                    help="Probability from which a sentence is held, in languages where our "
+                                         "clean cases set none."),
     hatecheck_dir: Path = typer.Option(None, "--hatecheck-dir", help="Folder of Multilingual HateCheck's development half."),
     write: bool = typer.Option(False, "--write", help="Write the model to data/sentence_model.json."),
 ) -> None:
@@ -176,7 +177,10 @@ def train_model_command(
     if not hatecheck.available(directory):
         console.print(f"[red]HateCheck's development half is not in {directory}[/]")
         raise typer.Exit(1)
-    model = training.train(training.training_cases(load_cases(), hatecheck.load(directory, "tuning")), threshold)
+    cases = load_cases()
+    model = training.train(training.training_cases(cases, hatecheck.load(directory, "tuning")), threshold)
+    clean = [case for case in cases if not case.violation and not case.personal_data]
+    model.thresholds = training.thresholds_keeping_clean_published(model, clean)
     table = Table(title=f"Sentence model, cross-validated by template, trained on {model.trained_on}")
     for column in ("threshold", "HateCheck hateful missed", "HateCheck non-hateful held", "our clean cases held"):
         table.add_column(column, justify="right")
@@ -186,6 +190,8 @@ def train_model_command(
                       " ".join(f"{k} {_percent(v)}" for k, v in row["hatecheck_held_wrongly"].items()),
                       f"{row['own_clean_held']}/{row['own_clean']}")
     console.print(table)
+    console.print(f"thresholds by language (our clean cases {_percent(training.CLEAN_PUBLISHED)} published as "
+                  f"written): {model.thresholds}; elsewhere {model.threshold}")
     if write:
         MODEL_PATH.write_text(model.model_dump_json(indent=1) + "\n", encoding="utf-8")
         console.print(f"written: {MODEL_PATH}")

@@ -16,10 +16,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from services.moderation.domain.charter import GroundId
-from services.moderation.domain.sentence_model import LinearScore, SentenceModel, embed
+from services.moderation.domain.pipeline import ModerationInput, check_batch
+from services.moderation.domain.policy import decide
+from services.moderation.domain.sentence_model import (
+    CHECK,
+    LANGUAGES,
+    LinearScore,
+    SentenceModel,
+    embed,
+    highest_reading,
+)
 from services.moderation.domain.statements import SIGNAL_NAMES, sentence_signals
 from services.moderation.evaluation import Case
 from services.moderation.hatecheck import HateCheckCase
+from shared.vocabulary import Outcome
 
 THREAT_FUNCTIONALITIES = frozenset(("threat_dir_h", "threat_norm_h"))
 # Only cases of these languages train it: the ones it is used on (`sentence_model.LANGUAGES`).
@@ -95,6 +105,33 @@ def cross_validate(cases: Sequence[TrainingCase], x: np.ndarray, gate: np.ndarra
         figures.append(ThresholdFigures(threshold=threshold, hatecheck_missed=missed, hatecheck_held_wrongly=wrongly,
                                         own_clean_held=int((clean & held).sum()), own_clean=int(clean.sum())))
     return figures
+
+
+CLEAN_PUBLISHED = 0.97  # our clean cases published as written, in each language, with the model
+THRESHOLD_GRID = tuple(round(0.5 + 0.02 * i, 2) for i in range(23))  # 0.50 … 0.94
+MIN_CLEAN_CASES = 100  # fewer clean cases in a language say too little: the default threshold holds there
+
+
+def thresholds_keeping_clean_published(model: SentenceModel, clean: Sequence[Case]) -> dict[str, float]:
+    """For each language with MIN_CLEAN_CASES or more in `clean` (our cases with no violation and no personal
+    data), the lowest threshold of THRESHOLD_GRID at which rules and model together still publish
+    CLEAN_PUBLISHED of them as written."""
+    results, _ = check_batch([ModerationInput(contribution_id=c.id, territory="t", body=c.body, language=c.language)
+                              for c in clean], {}, {}, detect_names=False)
+    chosen = {}
+    for language in sorted({c.language for c in clean} & LANGUAGES):
+        rows = [(c, r) for c, r in zip(clean, results) if c.language == language]
+        if len(rows) < MIN_CLEAN_CASES:
+            continue
+        # published by the rules alone, and the model's highest reading of the text
+        by_rules = [decide([f for f in r.flags if f.check != CHECK]).outcome == Outcome.PUBLISHED for _, r in rows]
+        highest = [highest_reading(c.body, language, model) for c, _ in rows]
+        for threshold in THRESHOLD_GRID:
+            published = sum(rules and score < threshold for rules, score in zip(by_rules, highest))
+            if published >= CLEAN_PUBLISHED * len(rows):
+                chosen[language] = threshold
+                break
+    return chosen
 
 
 def train(cases: Sequence[TrainingCase], threshold: float) -> SentenceModel:

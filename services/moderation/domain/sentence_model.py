@@ -54,12 +54,17 @@ class LinearScore(BaseModel):
 
 class SentenceModel(BaseModel):
     signals: list[str]  # the order of the signal features, SIGNAL_NAMES when it was trained
-    threshold: float  # a sentence is held from this probability of being hateful or threatening
+    threshold: float  # a sentence is held from this probability of being hateful or threatening…
+    thresholds: dict[str, float] = {}  # …or from this one in its language, where training set one
     threat_threshold: float  # a held sentence's ground is `threat` from this probability, `hate` below
     violation: LinearScore  # hateful or threatening, against neither
     threat: LinearScore  # a threat, against hate, among the violations
     trained_on: dict[str, int]  # cases by source
     cross_validation: dict[str, object]  # figures across templates, written by the training
+
+
+def threshold_for(model: SentenceModel, language: str) -> float:
+    return model.thresholds.get(language, model.threshold)
 
 
 def load_model(path: Path = MODEL_PATH) -> SentenceModel:
@@ -99,10 +104,10 @@ def score_sentences(model: SentenceModel, embeddings: NDArray,
             for row, s in zip(embeddings.tolist(), signals, strict=True)]
 
 
-def find_model_statements(text: str, language: str, canonical: CanonicalText | None = None,
-                          found: Sequence[Flag] = (), model: SentenceModel | None = None) -> list[Flag]:
-    """Weak `hate` or `threat` flags on the sentences the model reads and judges hateful or threatening.
-    Sentences that hold a flag of either ground in `found` already are not read again."""
+def _readings(text: str, language: str, canonical: CanonicalText | None, found: Sequence[Flag],
+              model: SentenceModel, threshold: float) -> list[tuple[SentenceSignals, float, float]]:
+    """Each sentence the model reads, with its probability of hate or threat and of a threat. A short one
+    that reaches `threshold` is read with its neighbours too, and keeps the lower of the two readings."""
     if language not in LANGUAGES or not text.strip():
         return []
     canonical = canonical or CanonicalText(text)
@@ -114,21 +119,37 @@ def find_model_statements(text: str, language: str, canonical: CanonicalText | N
                   if s.for_the_model and not any(s.start <= a < s.end for a, _ in flagged)]
     if not candidates:
         return []
-    model = model or _shipped_model()
     signals = [sentences[i] for i in candidates]
-    scores = score_sentences(model, embed([text[s.start:s.end] for s in signals]), signals)
-    flags = []
-    for index, sentence, (violation, threat) in zip(candidates, signals, scores):
-        if violation >= model.threshold and len(text[sentence.start:sentence.end].split()) < SHORT_SENTENCE_WORDS:
-            # A short sentence is held only if it reads as hateful with its neighbours too, as a text of its
-            # own: "Les … ? Je les respecte." is no statement, "J'ai croisé des … hier." is one only with
-            # what follows.
+    readings = []
+    for index, sentence, (violation, threat) in zip(
+            candidates, signals, score_sentences(model, embed([text[s.start:s.end] for s in signals]), signals)):
+        if violation >= threshold and len(text[sentence.start:sentence.end].split()) < SHORT_SENTENCE_WORDS:
+            # Held only if it reads as hateful with its neighbours too, as a text of its own: "Les … ? Je les
+            # respecte." is no statement, "J'ai croisé des … hier." is one only with what follows.
             start, end = sentences[max(0, index - 1)].start, sentences[min(len(sentences) - 1, index + 1)].end
             if (start, end) != (sentence.start, sentence.end):
                 window = text[start:end]
                 in_context = sentence_signals(window, language, whole=True)
                 violation = min(violation, score_sentences(model, embed([window]), in_context)[0][0])
-        if violation < model.threshold:
+        readings.append((sentence, violation, threat))
+    return readings
+
+
+def highest_reading(text: str, language: str, model: SentenceModel | None = None) -> float:
+    """The model's highest probability of hate or threat over the sentences of `text` it reads (0: none)."""
+    readings = _readings(text, language, None, (), model or _shipped_model(), 0.0)
+    return max((violation for _, violation, _ in readings), default=0.0)
+
+
+def find_model_statements(text: str, language: str, canonical: CanonicalText | None = None,
+                          found: Sequence[Flag] = (), model: SentenceModel | None = None) -> list[Flag]:
+    """Weak `hate` or `threat` flags on the sentences the model reads and judges hateful or threatening.
+    Sentences that hold a flag of either ground in `found` already are not read again."""
+    model = model or _shipped_model()
+    threshold = threshold_for(model, language)
+    flags = []
+    for sentence, violation, threat in _readings(text, language, canonical, found, model, threshold):
+        if violation < threshold:
             continue
         start, end = _trimmed(text, sentence.start, sentence.end)
         ground = GroundId.THREAT if threat >= model.threat_threshold else GroundId.HATE

@@ -6,11 +6,17 @@ import pytest
 
 from services.moderation.domain.pipeline import ModerationInput, check_batch
 from services.moderation.domain.policy import TerritoryPolicy
-from services.moderation.domain.sentence_model import CHECK, find_model_statements, load_model
+from services.moderation.domain.sentence_model import CHECK, find_model_statements, load_model, threshold_for
 from services.moderation.domain.statements import SIGNAL_NAMES, WEAK, find_statements, sentence_signals
 from services.moderation.evaluation import Case
 from services.moderation.hatecheck import HateCheckCase
-from services.moderation.training import train, training_cases
+from services.moderation.training import (
+    MIN_CLEAN_CASES,
+    THRESHOLD_GRID,
+    thresholds_keeping_clean_published,
+    train,
+    training_cases,
+)
 from shared.vocabulary import ModerationMode, Outcome
 
 # Written for these tests, in no training set: the rules see no statement in it.
@@ -114,3 +120,15 @@ def test_a_model_trained_here_round_trips_and_is_cross_validated_by_group():
     figures = model.cross_validation["by_threshold"]
     assert [f["threshold"] for f in figures] == [0.6, 0.7, 0.8, 0.9]
     assert figures[0]["own_clean"] == len(neutral) * len(groups)
+
+
+def test_each_language_has_the_threshold_its_clean_cases_allow():
+    model = load_model()
+    assert set(model.thresholds) == {"fr", "de"} and all(t in THRESHOLD_GRID for t in model.thresholds.values())
+    assert threshold_for(model, "de") == model.thresholds["de"]
+    assert threshold_for(model, "en") == model.threshold
+
+
+def test_a_language_with_too_few_clean_cases_keeps_the_default_threshold():
+    few = [Case(id=f"c{i}", body="Les habitants demandent des horaires plus larges.") for i in range(MIN_CLEAN_CASES - 1)]
+    assert thresholds_keeping_clean_published(load_model(), few) == {}
