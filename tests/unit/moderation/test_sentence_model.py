@@ -45,7 +45,7 @@ def test_a_hateful_sentence_the_rules_miss_is_held_for_a_person_never_rejected()
     result = moderate(MISSED_BY_THE_RULES, "de")
     assert result.outcome == Outcome.HELD
     [flag] = [f for f in result.flags if f.check == CHECK]
-    assert result.grounds == [flag.ground] and flag.ground in ("hate", "threat")
+    assert result.grounds == ["hate"] == [flag.ground]  # no word of violence: hate, not a threat
     assert flag.score == WEAK and flag.detail.startswith("model 0.")
     assert result.statement.automated_detection and "modèle de phrases" in result.statement.automated_means
 
@@ -56,14 +56,29 @@ def test_the_span_is_the_sentence_itself():
     assert text[flag.start:flag.end] == MISSED_BY_THE_RULES
 
 
+@pytest.mark.parametrize("held,contrast,language", [
+    # negated, framed and denounced, quoted and reported: the rules' to judge
+    ("Les Arabes ramènent toujours des problèmes.", "Les Arabes ne ramènent pas plus de problèmes que les autres.", "fr"),
+    ("Les Arabes ramènent toujours des problèmes.",
+     "Dire que les Arabes ramènent toujours des problèmes, c'est du racisme.", "fr"),
+    ("Les Arabes ramènent toujours des problèmes.",
+     "« Les Arabes ramènent toujours des problèmes » : voilà ce qu'on lit sur les réseaux.", "fr"),
+    (MISSED_BY_THE_RULES, "Mit den Juden kommt nie Ärger.", "de"),
+    (MISSED_BY_THE_RULES, "Wer sagt, dass mit den Juden immer Ärger kommt, lügt.", "de"),
+    # longer than any sentence it was trained on
+    (MISSED_BY_THE_RULES, "Mit den Juden kommt immer Ärger, sagen manche am Stammtisch, wenn sie über die neue Synagoge, "
+                          "die Schule, den Markt, das Rathaus und die Zukunft unserer kleinen Stadt am Fluss reden.", "de"),
+])
+def test_what_the_model_holds_and_the_contrasts_it_leaves_to_the_rules(held, contrast, language):
+    assert model_flags(held, language)
+    assert model_flags(contrast, language) == []
+
+
 @pytest.mark.parametrize("text", [
-    "Je ne rêve pas d'un pays sans musulmans.",  # negated: the rules' to judge
-    "Dire « je rêve d'un pays sans musulmans », c'est du racisme.",  # quoted and denounced
     "Les élus doivent rendre des comptes sur les algorithmes.",  # a role, not a protected group
     "Les musulmans ? Je les respecte, comme tout le monde.",  # a fragment, read with what follows
-    # longer than any sentence it was trained on: the rules' alone
-    "Je rêve d'un pays sans musulmans, où l'on pourrait enfin vivre tranquillement dans nos quartiers, aller au "
-    "marché le dimanche matin, envoyer nos enfants à l'école et parler de l'avenir sans la moindre crainte.",
+    "Les musulmans prient ici.",  # short and without a cue: read alone it scores like hate
+    "La mosquée a ouvert ses portes.\n\nLes musulmans prient ici.\n\nMerci.",  # blank lines are no sentences
 ])
 def test_sentences_the_model_does_not_hold(text):
     assert model_flags(text) == []
@@ -89,9 +104,11 @@ def test_only_languages_it_was_trained_on_are_read():
 
 
 def test_signals_of_a_sentence():
-    [negated, plain] = sentence_signals("Je ne hais pas les juifs. Les juifs sont partout !")
+    [negated, plain, short] = sentence_signals("Je ne hais pas les juifs. Les juifs contrôlent tous nos médias ! "
+                                               "Les juifs sont partout !")
     assert {"negation", "group"} <= negated.present and not negated.for_the_model
-    assert "group" in plain.present and plain.for_the_model
+    assert {"group", "cue"} <= plain.present and plain.for_the_model
+    assert {"group", "short"} <= short.present and "cue" not in short.present and not short.for_the_model
 
 
 def test_training_takes_hate_and_threat_labels_and_never_the_report_part():
