@@ -590,7 +590,7 @@ def _may_state(canonical: CanonicalText, language: str) -> bool:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE) or not present.isdisjoint(_SEPARABLE_HARM_DE)
                            or not present.isdisjoint(_SEPARABLE_BANISH_DE)
-                           or not present.isdisjoint(_CONTROL | _BLAMED | _WANT_OR_LET)
+                           or not present.isdisjoint(_CONTROL | _BLAMED | _WANT_OR_LET | _JUDGEMENTS)
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
@@ -818,6 +818,40 @@ def _trope_tags(words: list[_Word]) -> None:
         if word.text in _CONTROL and not _POWER.isdisjoint(texts[i + 1:i + 5]) \
                 or word.text in _BLAMED and not _WOES.isdisjoint(texts[i + 1:i + 6]):
             words[i] = _with_tag(word, "trope")
+
+
+# Judgements that usually denounce what is reported ("c'est une honte de dire que …") but, said of a group
+# with "to be", disparage it ("les … sont une honte pour le pays", "… sind eine Schande").
+_JUDGEMENTS = _word_set(
+    "honte honteux honteuse honteuses inacceptable inacceptables intolerable intolerables scandaleux scandaleuse "
+    "scandaleuses inadmissible inadmissibles odieux odieuse odieuses schande inakzeptabel"
+)
+_CLAUSE_OPENERS = _word_set("que qu qui dass die der welche welcher")
+# A group after these is no subject: "les agressions contre les …", "die Hetze gegen …".
+_GROUP_AS_COMPLEMENT = _word_set(
+    "contre envers pour avec sans de du aux sur dans chez par en a au vers entre "
+    "gegen fur mit ohne von gegenuber uber auf in bei an zu"
+)
+_DETERMINERS_DE = _word_set("ein eine einer einen einem eines die der das den dem")
+
+
+def _judgement_tags(words: list[_Word]) -> None:
+    """A judgement of the frame section with a group before it in its clause is said of the group: it
+    disparages (`_statement_flags` wants "to be" before it) instead of framing."""
+    texts = [w.text for w in words]
+    for i, word in enumerate(words):
+        if "frame" not in word.tags or word.text not in _JUDGEMENTS:
+            continue
+        # the group is the subject of "to be" right before the judgement ("les … sont vraiment une honte"),
+        # not an object ("discriminent les …, c'est inacceptable") nor in a clause of its own ("que des …
+        # soient moins payées est inacceptable")
+        groups = [g for g in range(max(0, i - 6), i) if "group" in words[g].tags
+                  and _GROUP_AS_COMPLEMENT.isdisjoint(texts[max(0, g - 2):g])
+                  and not _COPULA.isdisjoint(texts[g + 1:i]) and _IT.isdisjoint(texts[g + 1:i])
+                  and all(t in _COPULA or t in _BETWEEN_COPULA_AND_PREDICATE or t in _DETERMINERS_DE
+                          for t in texts[g + 1:i])]
+        if groups and _CLAUSE_OPENERS.isdisjoint(texts[max(0, i - 10):i]):
+            words[i] = _Word(word.text, word.start, word.end, word.tags - {"frame"} | {"disparaging"}, word.evasion)
 
 
 # Refusing a group near oneself: "je ne veux pas de … dans mon immeuble", "ich will keine … in meinem Haus",
@@ -1456,6 +1490,7 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
     canonical = canonical or CanonicalText(text)
     words = _words(canonical, language)
     _phrase_tags(words, load_statement_lexicon())  # "si tu dis", "tirent les ficelles": phrases count too
+    _judgement_tags(words)
     spans = [(0, len(text))] if whole else [(a, b) for a, b in _sentences(text) if text[a:b].strip()]
     signals = []
     for start, end in spans:
@@ -1489,6 +1524,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     _good_gone_tags(words)
     _trope_tags(words)
     _unwelcome_tags(words, language)
+    _judgement_tags(words)
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)

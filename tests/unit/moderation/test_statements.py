@@ -624,3 +624,24 @@ def test_an_order_to_send_a_group_away_is_an_exclusion(text, expected):
 ])
 def test_the_speakers_own_claim_is_not_cleared_by_calling_its_opposite_a_lie(text, language):
     assert ("hate", WEAK) in grounds(text, language)
+
+
+@pytest.mark.parametrize("text", [
+    "Les musulmans sont la honte de ce pays.",
+    "Les Roms sont une honte pour la ville.",
+    "Ces migrants sont vraiment honteux.",
+])
+def test_a_judgement_said_of_a_group_disparages_it(text):
+    assert ("hate", WEAK) in grounds(text)
+
+
+@pytest.mark.parametrize("text", [
+    "C'est une honte de dire que les musulmans sont des voleurs.",  # the judgement frames what is reported
+    "La situation des réfugiés est une honte.",  # said of their situation
+    "Les algorithmes discriminent les femmes et les personnes handicapées, c'est inacceptable.",  # of "it"
+    "Les tags antisémites sur la synagogue sont une honte pour toute notre ville.",  # of the tags
+    "Que des femmes soient encore moins payées est inacceptable.",  # of a clause
+    "Les migrants vivent dans des conditions qui sont une honte.",  # of the conditions
+])
+def test_a_judgement_of_what_is_done_to_a_group_is_no_hate(text):
+    assert find_abuse(text, "fr") == []
