@@ -17,9 +17,7 @@ from sklearn.model_selection import GroupKFold
 
 from services.moderation.domain.charter import GroundId
 from services.moderation.domain.pipeline import ModerationInput, check_batch
-from services.moderation.domain.policy import decide
 from services.moderation.domain.sentence_model import (
-    CHECK,
     LANGUAGES,
     LinearScore,
     SentenceModel,
@@ -119,14 +117,14 @@ def thresholds_keeping_clean_published(model: SentenceModel, clean: Sequence[Cas
     data), the lowest threshold of THRESHOLD_GRID at which rules and model together still publish
     CLEAN_PUBLISHED of them as written."""
     results, _ = check_batch([ModerationInput(contribution_id=c.id, territory="t", body=c.body, language=c.language)
-                              for c in clean], {}, {}, detect_names=False)
+                              for c in clean], {}, {}, detect_names=False, read_sentences=False)
     chosen = {}
     for language in sorted({c.language for c in clean} & LANGUAGES):
         rows = [(c, r) for c, r in zip(clean, results) if c.language == language]
         if len(rows) < MIN_CLEAN_CASES:
             continue
         # published by the rules alone, and the model's highest reading of the text
-        by_rules = [decide([f for f in r.flags if f.check != CHECK]).outcome == Outcome.PUBLISHED for _, r in rows]
+        by_rules = [r.outcome == Outcome.PUBLISHED for _, r in rows]
         highest = [highest_reading(c.body, language, model) for c, _ in rows]
         for threshold in THRESHOLD_GRID:
             published = sum(rules and score < threshold for rules, score in zip(by_rules, highest))

@@ -277,9 +277,11 @@ def find_attack_patterns(canonical: CanonicalText, lexicon: Lexicon | None = Non
     return flags
 
 
-def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) -> list[Flag]:
-    """Lexicon terms, attack patterns, statements and the sentence model's readings in `text`, each with its
-    ground and a score. `folded_text` is `fold(text)` when the caller has it already."""
+def find_abuse(text: str, language: str = "fr", folded_text: str | None = None,
+               read_sentences: bool = True) -> list[Flag]:
+    """Lexicon terms, attack patterns, statements and (unless `read_sentences` is False) the sentence model's
+    readings in `text`, each with its ground and a score. `folded_text` is `fold(text)` when the caller has
+    it already."""
     if not text:
         return []
     canonical = CanonicalText(text, folded_text)
@@ -289,7 +291,8 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None) 
     if framed:
         patterns = [f for f in patterns if not any(a <= f.start < b for a, b in framed)]
     found = find_lexicon_terms(canonical, language, lexicon, text) + patterns + find_statements(text, language, canonical)
-    found += find_model_statements(text, language, canonical, found)
+    if read_sentences:
+        found += find_model_statements(text, language, canonical, found)
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]

@@ -62,9 +62,10 @@ def _content_checks(
     language: str,
     framework: Framework | None,
     vocabulary_of: Callable[[Framework], frozenset[str]] = framework_vocabulary,
+    read_sentences: bool = True,
 ) -> list[Flag]:
     return (
-        find_abuse(text, language, folded_text)
+        find_abuse(text, language, folded_text, read_sentences)
         + find_spam(text)
         + find_electoral_propaganda(text)
         + find_unintelligible(text)
@@ -80,12 +81,14 @@ def check_batch(
     charter: Charter | None = None,
     detect_names: bool = True,
     person_entities: Sequence[Sequence[tuple[int, int]]] | None = None,
+    read_sentences: bool = True,
 ) -> tuple[list[ModerationResult], dict[str, list[int]]]:
     """Moderate a batch. `recent_signatures` holds each territory's recent flooding signatures (the
     caller's window); the second value returned holds the signatures of this batch, by territory, to add
     to it. `detect_names=False` skips the name model (for callers that cannot afford it);
     `person_entities` gives its PER spans computed elsewhere (titles then bodies, as
-    `personal_data.person_entity_spans(titles + bodies)` returns them), e.g. by worker processes."""
+    `personal_data.person_entity_spans(titles + bodies)` returns them), e.g. by worker processes.
+    `read_sentences=False` leaves the sentence model out (its training weighs the rules' outcomes alone)."""
     charter = charter or load_charter()
     titles = [item.title or "" for item in items]
     bodies = [item.body for item in items]
@@ -118,10 +121,11 @@ def check_batch(
         if known:
             title_data = personal_data.mask_repeats(title, title_data, known)
             body_data = personal_data.mask_repeats(body, body_data, known)
-        title_checks = _content_checks(title, fold(title), item.language, None)
+        title_checks = _content_checks(title, fold(title), item.language, None, read_sentences=read_sentences)
         title_flags = [f.in_field("title") for f in title_data + title_checks]
         body_flags = body_data \
-            + _content_checks(body, folded_bodies[index], item.language, item.framework, vocabulary_of) \
+            + _content_checks(body, folded_bodies[index], item.language, item.framework, vocabulary_of,
+                              read_sentences) \
             + floods.flags[index]
         flags = title_flags + body_flags
         policy = policy_by_territory.get(item.territory) or TerritoryPolicy()

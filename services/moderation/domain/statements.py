@@ -1446,7 +1446,7 @@ def _negates(texts: Sequence[str]) -> bool:
 
 
 # What the sentence model reads of a sentence besides its embedding, in this order (`sentence_signals`).
-SIGNAL_NAMES = ("negation", "frame", "hedge", "quote", "question", "positive", "group", "person", "cue", "long")
+SIGNAL_NAMES = ("negation", "frame", "hedge", "quote", "question", "positive", "group", "person", "cue")
 _CONTRASTS = frozenset(("negation", "frame", "quote", "positive"))
 _VIOLENT_SECTIONS = frozenset(("violence", "harm", "doxxing"))  # `violence`: no feature, the ground's condition
 
@@ -1454,8 +1454,9 @@ _VIOLENT_SECTIONS = frozenset(("violence", "harm", "doxxing"))  # `violence`: no
 @dataclass(frozen=True)
 class SentenceSignals:
     """What the lexicon sees in one stretch of text: a negation, a frame of reporting, a hedge, a quotation,
-    a question, a positive frame, a protected group, a person, a cue of the statement rules, many words (the
-    model's features, SIGNAL_NAMES), a word of violence (what lets it call a sentence a threat), few words."""
+    a question, a positive frame, a protected group, a person, a cue of the statement rules (the model's
+    features, SIGNAL_NAMES); and what decides whether and how it reads them: many words, few words, a word
+    of violence (what lets it call a sentence a threat)."""
 
     start: int
     end: int

@@ -50,6 +50,12 @@ def test_a_hateful_sentence_the_rules_miss_is_held_for_a_person_never_rejected()
     assert result.statement.automated_detection and "modèle de phrases" in result.statement.automated_means
 
 
+def test_the_rules_outcome_alone_leaves_the_model_out():
+    results, _ = check_batch([ModerationInput(contribution_id="c1", territory="t", body=MISSED_BY_THE_RULES,
+                                              language="de")], {}, {}, detect_names=False, read_sentences=False)
+    assert results[0].outcome == Outcome.PUBLISHED and results[0].flags == []
+
+
 def test_the_span_is_the_sentence_itself():
     text = f"Guten Abend. {MISSED_BY_THE_RULES} Danke für die Einladung zur Debatte."
     [flag] = model_flags(text, "de")
