@@ -178,10 +178,10 @@ def train_model_command(
         console.print(f"[red]HateCheck's development half is not in {directory}[/]")
         raise typer.Exit(1)
     cases = load_cases()
-    model = training.train(training.training_cases(cases, hatecheck.load(directory, "tuning")), threshold)
+    model, held_out = training.train(training.training_cases(cases, hatecheck.load(directory, "tuning")), threshold)
     # the clean cases of the charter's situations, as `evaluate` counts them
     clean = [case for case in cases if case.id.startswith("charter-") and not case.violation and not case.personal_data]
-    model.thresholds = training.thresholds_keeping_clean_published(model, clean)
+    model.thresholds = training.thresholds_keeping_clean_published(held_out, clean)
     table = Table(title=f"Sentence model, cross-validated by template, trained on {model.trained_on}")
     for column in ("threshold", "HateCheck hateful missed", "HateCheck non-hateful held", "our clean cases held"):
         table.add_column(column, justify="right")

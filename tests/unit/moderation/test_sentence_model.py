@@ -2,7 +2,9 @@
 
 import json
 
+import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from services.moderation.domain.pipeline import ModerationInput, check_batch
 from services.moderation.domain.policy import TerritoryPolicy
@@ -21,6 +23,7 @@ from shared.vocabulary import ModerationMode, Outcome
 
 # Written for these tests, in no training set: the rules see no statement in it.
 MISSED_BY_THE_RULES = "Mit den Juden kommt immer Ärger."
+MISSED_BY_THE_RULES_FR = "Les Arabes causent des problèmes partout où ils vont."
 
 
 def moderate(text, language="fr"):
@@ -36,8 +39,20 @@ def model_flags(text, language="fr"):
 def test_the_shipped_model_reads_the_signals_the_code_computes():
     model = load_model()
     assert model.signals == list(SIGNAL_NAMES)
-    assert len(model.violation.coefficients) == 512 + len(SIGNAL_NAMES)
+    assert len(model.violation.coefficients) == 512 + len(SIGNAL_NAMES) + len(model.grams.vocabulary)
+    assert len(model.grams.idf) == len(model.grams.vocabulary) > 1000
     assert model.trained_on.get("hatecheck-tuning", 0) > 0 and model.trained_on.get("cases", 0) > 0
+
+
+def test_character_grams_are_scikit_learns():
+    grams = load_model().grams
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=grams.ngram_range, sublinear_tf=True,
+                                vocabulary=grams.vocabulary)
+    reference.idf_ = np.asarray(grams.idf)
+    sentences = ["Les musulmns sont   partout !", "Die J00den kommen.", "Un guichet ouvert le samedi.", "zzz"]
+    expected = reference.transform(sentences).toarray()
+    assert np.allclose(grams.dense(sentences), expected)
+    assert expected[0].any() and not expected[3].any()
 
 
 def test_a_hateful_sentence_the_rules_miss_is_held_for_a_person_never_rejected():
@@ -63,12 +78,13 @@ def test_the_span_is_the_sentence_itself():
 
 
 @pytest.mark.parametrize("held,contrast,language", [
-    # negated, framed and denounced, quoted and reported: the rules' to judge
-    ("Les Arabes ramènent toujours des problèmes.", "Les Arabes ne ramènent pas plus de problèmes que les autres.", "fr"),
-    ("Les Arabes ramènent toujours des problèmes.",
-     "Dire que les Arabes ramènent toujours des problèmes, c'est du racisme.", "fr"),
-    ("Les Arabes ramènent toujours des problèmes.",
-     "« Les Arabes ramènent toujours des problèmes » : voilà ce qu'on lit sur les réseaux.", "fr"),
+    # negated, framed and denounced, quoted and reported, others' opinion, asked: the rules' to judge
+    (MISSED_BY_THE_RULES_FR, "Les Arabes ne causent pas plus de problèmes que les autres.", "fr"),
+    (MISSED_BY_THE_RULES_FR, "Dire que les Arabes causent des problèmes partout où ils vont, c'est du racisme.", "fr"),
+    (MISSED_BY_THE_RULES_FR,
+     "« Les Arabes causent des problèmes partout où ils vont » : voilà ce qu'on lit sur les réseaux.", "fr"),
+    (MISSED_BY_THE_RULES_FR, "Ceux qui pensent que les Arabes causent des problèmes partout se trompent.", "fr"),
+    (MISSED_BY_THE_RULES_FR, "Comment peut-on croire que les Arabes causent des problèmes partout ?", "fr"),
     (MISSED_BY_THE_RULES, "Mit den Juden kommt nie Ärger.", "de"),
     (MISSED_BY_THE_RULES, "Wer sagt, dass mit den Juden immer Ärger kommt, lügt.", "de"),
     # longer than any sentence it was trained on
@@ -117,6 +133,27 @@ def test_signals_of_a_sentence():
     assert {"group", "short"} <= short.present and "cue" not in short.present and not short.for_the_model
 
 
+@pytest.mark.parametrize("text,language,negated", [
+    ("Je ne hais pas les juifs.", "fr", True),
+    ("Ich habe nichts gegen Muslime.", "de", True),
+    ("Les migrants n'apportent que des problèmes.", "fr", False),  # "ne … que" restricts
+    ("Ces femmes ne sont rien d'autre que des cafards.", "fr", False),
+    ("Diese Flüchtlinge sind nichts als Parasiten.", "de", False),
+    ("Nous allons chasser ces migrants sans aucune pitié.", "fr", False),  # "sans aucune" intensifies
+    ("Fraun wie ihr seid widerwärtig.", "de", False),  # a French "n'" is no German negation
+])
+def test_what_negates_a_sentence_for_the_model(text, language, negated):
+    [signals] = sentence_signals(text, language)
+    assert ("negation" in signals.present) is negated
+
+
+def test_others_opinions_and_questions_are_left_to_the_rules():
+    [hedged] = sentence_signals("Ceux qui pensent que les Noirs sont inférieurs se trompent.")
+    [asked] = sentence_signals("Wie kann man noch glauben, dass Frauen weniger wert sind?", "de")
+    assert "hedge" in hedged.present and not hedged.for_the_model
+    assert "question" in asked.present and not asked.for_the_model
+
+
 def test_training_takes_hate_and_threat_labels_and_never_the_report_part():
     cases = [Case(id="a", body="Je vais tuer les X.", violation=True, grounds=["threat"]),
              Case(id="b", body="Sale con.", violation=True, grounds=["insult"]),
@@ -137,9 +174,14 @@ def test_a_model_trained_here_round_trips_and_is_cross_validated_by_group():
     cases = [Case(id=f"{kind}-{i}-{g}", body=t.format(g), violation=kind == "h",
                   grounds=([] if kind == "n" else ["threat"] if "frapper" in t else ["hate"]))
              for kind, texts in (("h", hateful), ("n", neutral)) for i, t in enumerate(texts) for g in groups]
-    model = train(training_cases(cases, []), threshold=0.8)
+    model, held_out = train(training_cases(cases, []), threshold=0.8)
     again = type(model).model_validate(json.loads(model.model_dump_json()))
-    assert again == model
+    assert again.model_dump() == model.model_dump()
+    assert model.grams.vocabulary and "mus" in model.grams.vocabulary
+    # each case has a model trained without it, which never saw its text
+    assert set(held_out) == {f"cases:{c.id}" for c in cases}
+    unseen = held_out[f"cases:{cases[0].id}"]
+    assert unseen is not model and unseen.trained_on["cases"] < model.trained_on["cases"]
     figures = model.cross_validation["by_threshold"]
     assert [f["threshold"] for f in figures] == [0.6, 0.7, 0.8, 0.9]
     assert figures[0]["own_clean"] == len(neutral) * len(groups)
@@ -154,4 +196,4 @@ def test_each_language_has_the_threshold_its_clean_cases_allow():
 
 def test_a_language_with_too_few_clean_cases_keeps_the_default_threshold():
     few = [Case(id=f"c{i}", body="Les habitants demandent des horaires plus larges.") for i in range(MIN_CLEAN_CASES - 1)]
-    assert thresholds_keeping_clean_published(load_model(), few) == {}
+    assert thresholds_keeping_clean_published({f"cases:{c.id}": load_model() for c in few}, few) == {}
