@@ -309,7 +309,9 @@ def load_statement_lexicon(path: Path = LEXICON_PATH) -> StatementLexicon:
         else:
             phrases.setdefault(words[0], []).append((words, section))
     for word, section in load_polarity().items():
-        if word not in sections:  # never read through misspellings: only the hand-written words are
+        # never read through misspellings (only the hand-written words are); and a negation ("nichts",
+        # negative in textblob-de) is no judgement: "Nichts ist schöner als …" praises
+        if word not in sections and word not in _ANY_NEGATION:
             sections[word] = {section}
     fuzzy: dict[str, set[str]] = {}
     # Phrases' words ("mort" of "mort à") may be misspelt too.
