@@ -592,7 +592,8 @@ def _may_state(canonical: CanonicalText, language: str) -> bool:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE) or not present.isdisjoint(_SEPARABLE_HARM_DE)
                            or not present.isdisjoint(_SEPARABLE_BANISH_DE)
-                           or not present.isdisjoint(_CONTROL | _BLAMED | _WANT_OR_LET | _JUDGEMENTS)
+                           or not present.isdisjoint(_CONTROL | _BLAMED | _BRINGING | _LIVING | _WANT_OR_LET
+                                                     | _JUDGEMENTS)
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
@@ -812,14 +813,45 @@ _WOES = _word_set(
 )
 
 
+# Bringing, causing or living off: with woes, crime or disease after it, a trope of a group ("n'apportent que
+# des problèmes", "bringen nur Krankheiten mit", "ne vivent que de vols", "leben vom Stehlen").
+_BRINGING = _word_set(
+    "apportent amenent ramenent importent causent creent provoquent sement repandent "
+    "bringen bringt verursachen verursacht schleppen schleppt verbreiten verbreitet "
+    "bring brings cause causes spread"
+)
+_LIVING = _word_set("vivent vit leben lebt live lives")  # off misdeeds: "de", "von", "vom", "off"
+_OFF = _word_set("de d du des von vom off")
+_THEIR_OWN = _word_set("leurs leur ses ihre ihren ihrer seine their")  # "bringen ihre Probleme mit": they have them
+_MISDEEDS = _WOES | _word_set(
+    "vol vols crime crimes delits violence violences drogue drogues maladie maladies couteau couteaux armes "
+    "bagarres trafic trafics mendicite salete saletes ennuis "
+    "krankheiten krankheit seuchen messer drogen gewalt diebstahl diebstahle stehlen betteln arger dreck "
+    "schmutz waffen verbrechen "
+    "crime crimes disease diseases drugs violence knives trouble theft"
+)
+
+
 def _trope_tags(words: list[_Word]) -> None:
-    """Tag a verb of control followed by a seat of power, or a word of blame followed by woes, as a trope
-    (said of the group that is its subject: see `_statement_flags`)."""
+    """Tag a verb of control followed by a seat of power, a word of blame followed by woes, or a verb of
+    bringing followed by misdeeds, as a trope (said of the group that is its subject: see
+    `_statement_flags`)."""
     texts = [w.text for w in words]
     for i, word in enumerate(words):
         if word.text in _CONTROL and not _POWER.isdisjoint(texts[i + 1:i + 5]) \
-                or word.text in _BLAMED and not _WOES.isdisjoint(texts[i + 1:i + 6]):
+                or word.text in _BLAMED and not _WOES.isdisjoint(texts[i + 1:i + 6]) \
+                or _brings_misdeeds(texts, i):
             words[i] = _with_tag(word, "trope")
+
+
+def _brings_misdeeds(texts: list[str], index: int) -> bool:
+    after = texts[index + 1:index + 5]
+    misdeed = next((j for j, t in enumerate(after) if t in _MISDEEDS), None)
+    if misdeed is None or not _THEIR_OWN.isdisjoint(after[:misdeed]):
+        return False
+    if texts[index] in _LIVING:  # living off them, not with them ("leben mit Krankheiten")
+        return not _OFF.isdisjoint(after[:misdeed + 1])
+    return texts[index] in _BRINGING
 
 
 # Judgements that usually denounce what is reported ("c'est une honte de dire que …") but, said of a group
@@ -975,9 +1007,9 @@ def _negated(words: list[_Word], cue_index: int, language: str, text: str = "") 
             return False
         if texts[i] in _NOBODY and _MODAL.isdisjoint(texts[i + 1:i + 3]):
             return False  # "niemand sollte … hassen" denies it; "niemand ist so … wie" compares
-        if texts[i] in _NE and i < cue_index and _THAT.intersection(texts[i + 1:cue_index]) \
+        if texts[i] in _NE and i < cue_index and _THAT.intersection(texts[i + 1:cue_index + 2]) \
                 and negations.isdisjoint(texts[i + 1:cue_index]):
-            return False  # "ne sont que des …": only that, not a negation
+            return False  # "ne sont que des …", "n'apportent que": only that, not a negation
         between = texts[i + 1:cue_index] if i < cue_index else texts[cue_index + 1:i]
         return _HESITATION.isdisjoint(between) and _HESITATION.isdisjoint(texts[max(0, i - 3):i])
 

@@ -529,6 +529,10 @@ def test_the_same_verbs_reported_idiomatic_or_aimed_at_things_are_no_threat(text
     ("Les juifs contrôlent toutes les banques.", "fr"),
     ("Juden steuern die Weltwirtschaft.", "de"),
     ("Les immigrés sont la racine de tous nos problèmes.", "fr"),
+    ("Les migrants n'apportent que des problèmes.", "fr"),
+    ("Les Roms ne vivent que de mendicité et de vols.", "fr"),
+    ("Flüchtlinge bringen nur Krankheiten und Messer mit.", "de"),
+    ("Roma leben nur vom Betteln und Stehlen.", "de"),
 ])
 def test_banishment_refusal_nearby_and_tropes_told_in_other_words_are_held_as_hate(text, language):
     assert ("hate", WEAK) in grounds(text, language)
@@ -542,6 +546,10 @@ def test_banishment_refusal_nearby_and_tropes_told_in_other_words_are_held_as_ha
     ("Les banques contrôlent trop nos données personnelles.", "fr"),
     ("Le chômage est un problème pour les migrants comme pour les autres.", "fr"),
     ("Les migrants ne sont pas responsables de la crise.", "fr"),
+    ("Les migrants n'apportent pas la délinquance, c'est un mythe.", "fr"),
+    ("Les réfugiés apportent leurs problèmes de santé au guichet.", "fr"),
+    ("Viele Flüchtlinge leben mit Krankheiten, die nicht behandelt werden.", "de"),
+    ("Die Migranten bringen ihre Probleme mit den Behörden zur Sprechstunde.", "de"),
 ])
 def test_rights_facts_and_things_in_those_shapes_are_not_hate(text, language):
     assert grounds(text, language) == set()
