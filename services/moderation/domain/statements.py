@@ -92,7 +92,7 @@ _NEVER_MISSPELT = _word_set(
 )
 _NEGATION_FR = _word_set("ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot")
 # ("statt" folds into "Staat")
-_NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem nichts anstatt niemand niemanden")
+_NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem keinerlei nichts anstatt niemand niemanden")
 # "je refuse que …": the clause that follows is refused (unlike `_REFUSAL`, verbs refused when negated)
 _REFUSE_THAT_WORDS = _word_set("refuse refusons refusent refuser")
 _THAT = _word_set("que qu")

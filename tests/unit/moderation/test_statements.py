@@ -562,6 +562,8 @@ def test_rights_facts_and_things_in_those_shapes_are_not_hate(text, language):
     ("Ausländer sind keine Bereicherung.", "de"),
     ("Je n'aime vraiment pas les Arabes.", "fr"),
     ("Muslime sind alles andere als friedlich.", "de"),
+    ("Ich habe keinerlei Respekt vor Muslimen.", "de"),
+    ("Frauen sind zu nichts zu gebrauchen.", "de"),
 ])
 def test_worth_and_virtues_denied_to_a_group_are_held_as_hate(text, language):
     assert ("hate", WEAK) in grounds(text, language)
@@ -592,6 +594,7 @@ def test_a_german_negation_counts_in_the_clause_of_the_cue_only(text, expected):
     ("On entend souvent que les réfugiés sont paresseux. Les chiffres disent le contraire.", "fr"),
     ("Viele glauben immer noch, dass Juden die Welt kontrollieren. Das ist ein antisemitischer Mythos.", "de"),
     ("Il a crié « Tuez les migrants ! » devant la mairie, la police l'a arrêté.", "fr"),
+    ("Ich habe gehört, wie jemand Frauen als minderwertig bezeichnete, und bin eingeschritten.", "de"),
 ])
 def test_hate_depicted_refuted_or_quoted_across_a_mark_is_counter_speech(text, language):
     assert grounds(text, language) == set()
@@ -653,3 +656,11 @@ def test_a_judgement_said_of_a_group_disparages_it(text):
 ])
 def test_a_judgement_of_what_is_done_to_a_group_is_no_hate(text):
     assert find_abuse(text, "fr") == []
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Nichts ist schöner als eine Stadt voller Muslime.", "de"),  # "nichts" negates, it does not disparage
+    ("Ich habe keinerlei Probleme mit Muslimen.", "de"),
+])
+def test_a_negation_is_no_judgement_of_a_group(text, language):
+    assert grounds(text, language) == set()
