@@ -12,8 +12,9 @@ figures across templates).
 
 It only reads sentences that name a protected group and hold nothing the rules read as a contrast (a
 negation, a frame of reporting, others' opinion, a question, a quotation, a positive frame): an embedding
-cannot tell "je ne déteste pas les …" from "je déteste les …", and the rules can. It only ever holds: the flag is weak, its
-span is the whole sentence, its ground is named, and the score is in its detail for the moderator.
+cannot tell "je ne déteste pas les …" from "je déteste les …", and the rules can. It only ever holds: the
+flag is weak, its span is the whole sentence, its ground is named, and the score is in its detail for the
+moderator.
 """
 
 from __future__ import annotations
