@@ -112,7 +112,10 @@ for _stems, _particle in (
         ("tret trete treten tretet", "zusammen"), ("fackel fackle fackeln fackelt", "ab"),
         ("zund zunde zunden zundet", "an"), ("brenn brenne brennen brennt", "nieder"),
         ("niet niete nieten nietet", "um"), ("mach mache machen macht", "fertig"),
-        ("stech steche stechen stecht", "zu"), ("mach mache machen macht", "platt")):
+        ("stech steche stechen stecht", "zu"), ("mach mache machen macht", "platt"),
+        ("losch losche loschen loscht", "aus"), ("radier radiere radieren radiert", "aus"),
+        ("merz merze merzen merzt", "aus"), ("leg lege legen legt", "um"),
+        ("schalt schalte schalten schaltet", "aus")):
     for _form in _stems.split():
         _SEPARABLE_DE[canonical_word(_form)] = _SEPARABLE_DE.get(canonical_word(_form), frozenset()) | {canonical_word(_particle)}
 # German verbs of lesser harm whose particle goes to the end ("morgen greife ich die … an").

@@ -664,3 +664,13 @@ def test_a_judgement_of_what_is_done_to_a_group_is_no_hate(text):
 ])
 def test_a_negation_is_no_judgement_of_a_group(text, language):
     assert grounds(text, language) == set()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Wir löschen alle Roma aus.", {"threat"}),
+    ("Morgen lege ich ein paar Flüchtlinge um.", {"threat"}),
+    ("Die Stadt löscht die Daten der Flüchtlinge aus dem System aus.", set()),
+    ("Wir schalten die Heizung im Rathaus aus.", set()),
+])
+def test_german_verbs_of_killing_with_their_particle_at_the_end(text, expected):
+    assert {ground for ground, _ in grounds(text, "de")} == expected
