@@ -151,7 +151,7 @@ _SURVIVE = _word_set("survive survivent survivra survivront survivre uberlebt ub
 _WISH = _word_set(
     "veux voulons voudrais souhaite souhaitons espere esperons devraient meritent merite "
     "will wollen mochte wunsche wunschen hoffe sollten sollen verdienen verdient want wish hope should deserve "
-    "ferai ferons dafur "  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
+    "ferai ferons dafur sicherstellen "  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
     "mieux besser better "  # "le monde irait mieux si tous les … étaient morts"
     "reve revons traume traumen dream "  # "je rêve de les voir mourir"
     "ruhen aufhoren"  # "ich werde nicht ruhen, bis alle … tot sind"

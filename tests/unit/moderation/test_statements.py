@@ -671,6 +671,8 @@ def test_a_negation_is_no_judgement_of_a_group(text, language):
     ("Morgen lege ich ein paar Flüchtlinge um.", {"threat"}),
     ("Die Stadt löscht die Daten der Flüchtlinge aus dem System aus.", set()),
     ("Wir schalten die Heizung im Rathaus aus.", set()),
+    ("Ich werde sicherstellen, dass alle Juden sterben.", {"threat"}),
+    ("Die Stadt muss sicherstellen, dass keine Flüchtlinge im Winter auf der Straße sterben.", set()),
 ])
 def test_german_verbs_of_killing_with_their_particle_at_the_end(text, expected):
     assert {ground for ground, _ in grounds(text, "de")} == expected
