@@ -208,6 +208,14 @@ _POSITIVE_FRAME = _word_set(
 )
 
 
+_LESS = _word_set("moins weniger")  # (English "less" folds into "les")
+
+
+def _praises(texts: Sequence[str]) -> bool:
+    """A word of the positive frame, not lessened ("moins intelligents", "weniger klug")."""
+    return any(t in _POSITIVE_FRAME and _LESS.isdisjoint(texts[max(0, i - 2):i]) for i, t in enumerate(texts))
+
+
 @dataclass(frozen=True, eq=False)
 class StatementLexicon:
     sections_of: dict[str, frozenset[str]]  # canonical word -> its sections
@@ -872,6 +880,16 @@ _GROUP_AS_COMPLEMENT = _word_set(
 _DETERMINERS_DE = _word_set("ein eine einer einen einem eines die der das den dem")
 
 
+_REFLEXIVE = _word_set("se s")
+
+
+def _reflexive_tags(words: list[_Word]) -> None:
+    """A verb of opinion made reflexive is no one else's opinion: "les … se croient tout permis"."""
+    for i, word in enumerate(words):
+        if i and "hedge" in word.tags and words[i - 1].text in _REFLEXIVE:
+            words[i] = _Word(word.text, word.start, word.end, word.tags - {"hedge"}, word.evasion)
+
+
 def _judgement_tags(words: list[_Word]) -> None:
     """A judgement of the frame section with a group before it in its clause is said of the group: it
     disparages (`_statement_flags` wants "to be" before it) instead of framing."""
@@ -1149,6 +1167,9 @@ def _praise_negated(texts: list[str], index: int, language: str) -> bool:
     negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
     if any(tuple(texts[max(0, index - len(words)):index]) == words for words in _ALL_BUT):
         return True  # "alles andere als friedlich", "tout sauf pacifiques"
+    if not _LESS.isdisjoint(texts[max(0, index - 2):index]):
+        # "sont moins intelligents", "sind weniger klug"; not "ne sont pas moins intelligents"
+        return negations.isdisjoint(texts[max(0, index - 6):index])
     for i in range(max(0, index - 9), index):
         if texts[i] in negations and (_ONLY | _MORE_OR_LESS).isdisjoint(texts[i + 1:index]) \
                 and (i >= index - 4 or _MET.intersection(texts[i + 1:index])):  # "jamais rencontré un … qui soit"
@@ -1247,7 +1268,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     position = {id(w): i for i, w in enumerate(words)}
     reported = any("frame" in w.tags and not _own_voice(texts, i) for i, w in enumerate(words))
     hedged = any("hedge" in w.tags for w in words)
-    positive = bool(_POSITIVE_FRAME.intersection(texts))
+    positive = _praises(texts)
     addressed = not _ONE_ADDRESSED.isdisjoint(texts)
     referring = not _REFERRING.isdisjoint(texts) or any("person" in w.tags for w in words)
     asked = "?" in text[sentence[0]:sentence[1]]
@@ -1299,6 +1320,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section in ("disparaging", "virtue"):
                 # "les conditions des réfugiés sont abominables": the group qualifies what is judged
                 targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))]
+            if section in ("praise", "quality", "virtue") and hedged \
+                    and not _LESS.isdisjoint(texts[max(0, index - 2):index]):
+                continue  # "wie kann man glauben, dass … weniger wert sind": others' opinion, lessened
             if section == "praise" and cue.text in _FITTING_IN and not (_ABLE | _BARRIER).isdisjoint(texts):
                 continue  # "ne peuvent pas s'intégrer sans cours de français": a barrier, not contempt
             if section == "praise" and cue.text in _TRUST_DE and "man" not in texts and texts[index - 1:index] != ["zu"]:
@@ -1547,6 +1571,7 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
     words = _words(canonical, language)
     _phrase_tags(words, load_statement_lexicon())  # "si tu dis", "tirent les ficelles": phrases count too
     _judgement_tags(words)
+    _reflexive_tags(words)
     spans = [(0, len(text))] if whole else [(a, b) for a, b in _sentences(text) if text[a:b].strip()]
     signals = []
     for start, end in spans:
@@ -1556,7 +1581,7 @@ def sentence_signals(text: str, language: str = "fr", canonical: CanonicalText |
         present = {name for name, here in (
             ("negation", _negates(texts, language)), ("frame", "frame" in tags), ("hedge", "hedge" in tags),
             ("quote", len(_QUOTES.findall(text, start, end)) >= 2), ("question", "?" in text[start:end]),
-            ("positive", not _POSITIVE_FRAME.isdisjoint(texts)), ("group", not tags.isdisjoint(_GROUP_SECTIONS)),
+            ("positive", _praises(texts)), ("group", not tags.isdisjoint(_GROUP_SECTIONS)),
             ("person", "person" in tags), ("cue", not tags.isdisjoint(_CUES)), ("long", len(texts) > 30),
             ("violence", not tags.isdisjoint(_VIOLENT_SECTIONS)), ("short", len(texts) < 6),
         ) if here}
@@ -1581,6 +1606,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     _trope_tags(words)
     _unwelcome_tags(words, language)
     _judgement_tags(words)
+    _reflexive_tags(words)
     if not any(w.tags & _CUES or w.text in lexicon.phrases for w in words):
         return []
     _phrase_tags(words, lexicon)

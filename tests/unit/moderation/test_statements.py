@@ -3,7 +3,7 @@ import pytest
 from services.moderation.domain.abuse import find_abuse
 from services.moderation.domain.pipeline import ModerationInput, check_batch
 from services.moderation.domain.policy import TerritoryPolicy
-from services.moderation.domain.statements import SURE, WEAK, find_statements
+from services.moderation.domain.statements import SURE, WEAK, find_statements, sentence_signals
 from shared.vocabulary import ModerationMode, Outcome
 
 
@@ -676,3 +676,22 @@ def test_a_negation_is_no_judgement_of_a_group(text, language):
 ])
 def test_german_verbs_of_killing_with_their_particle_at_the_end(text, expected):
     assert {ground for ground, _ in grounds(text, "de")} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("Pour moi, les Noirs sont moins intelligents, c'est comme ça.", "fr", {"hate"}),
+    ("Schwarze sind weniger klug als Weiße.", "de", {"hate"}),
+    ("Les Noirs ne sont pas moins intelligents que les autres.", "fr", set()),
+    ("Wie kann man noch glauben, dass Frauen weniger wert sind als Männer?", "de", set()),
+    ("Les femmes sont moins payées que les hommes.", "fr", set()),
+    ("Les trans devraient être enfermés.", "fr", {"threat"}),
+    ("Les migrants sont enfermés dans des centres de rétention.", "fr", set()),
+])
+def test_a_quality_lessened_is_denied_and_a_norm_of_confinement_threatens(text, language, expected):
+    assert {ground for ground, _ in grounds(text, language)} == expected
+
+
+def test_a_reflexive_verb_of_opinion_is_nobody_elses_opinion():
+    [reflexive] = sentence_signals("Les musulmans se croient toujours tout permis dans ce pays.")
+    [others] = sentence_signals("Beaucoup croient que les musulmans sont dangereux.")
+    assert "hedge" not in reflexive.present and "hedge" in others.present
