@@ -603,8 +603,8 @@ def _may_state(canonical: CanonicalText, language: str) -> bool:
         return True
     if bits & _TARGET and (not present.isdisjoint(_SEPARABLE_DE) or not present.isdisjoint(_SEPARABLE_HARM_DE)
                            or not present.isdisjoint(_SEPARABLE_BANISH_DE)
-                           or not present.isdisjoint(_CONTROL | _BLAMED | _BRINGING | _LIVING | _WANT_OR_LET
-                                                     | _JUDGEMENTS)
+                           or not present.isdisjoint(_CONTROL | _BLAMED | _BRINGING | _LIVING | _COMPLAINING
+                                                     | _WANT_OR_LET | _JUDGEMENTS)
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
@@ -843,6 +843,20 @@ _MISDEEDS = _WOES | _word_set(
 )
 
 
+# Complaining all the time, with nothing complained of: a trope of a group ("… se plaignent tout le temps",
+# "Warum jammern … ständig?"); "se plaignent toujours du manque de crèches" is a complaint reported.
+_COMPLAINING = _word_set(
+    "plaignent pleurnichent geignent chialent jammern jammert meckern meckert heulen beschweren whine complain"
+)
+_ALWAYS = _word_set("toujours temps arret cese immer standig dauernd andauernd always")
+_COMPLAINED_OF = _word_set("de d du des sur uber about of")
+
+
+def _complains_always(texts: list[str], index: int) -> bool:
+    always = next((j for j in range(index + 1, min(index + 5, len(texts))) if texts[j] in _ALWAYS), None)
+    return always is not None and _COMPLAINED_OF.isdisjoint(texts[always + 1:always + 4])
+
+
 def _trope_tags(words: list[_Word]) -> None:
     """Tag a verb of control followed by a seat of power, a word of blame followed by woes, or a verb of
     bringing followed by misdeeds, as a trope (said of the group that is its subject: see
@@ -851,7 +865,8 @@ def _trope_tags(words: list[_Word]) -> None:
     for i, word in enumerate(words):
         if word.text in _CONTROL and not _POWER.isdisjoint(texts[i + 1:i + 5]) \
                 or word.text in _BLAMED and not _WOES.isdisjoint(texts[i + 1:i + 6]) \
-                or _brings_misdeeds(texts, i):
+                or _brings_misdeeds(texts, i) \
+                or word.text in _COMPLAINING and _complains_always(texts, i):
             words[i] = _with_tag(word, "trope")
 
 
@@ -1161,7 +1176,7 @@ def _done_by_someone_else(texts: list[str], index: int, language: str) -> bool:
 _ONLY = _word_set("que qu seulement uniquement nur bloss")
 
 
-def _praise_negated(texts: list[str], index: int, language: str) -> bool:
+def _praise_negated(texts: list[str], index: int, language: str, reach: int = 4) -> bool:
     """A negation shortly before a quality ("ne sont jamais intelligents", "kein … ist klug"), or after it
     in German ("ich vertraue ihnen nicht"); not "pas seulement", "pas moins", "nicht nur"."""
     negations = _NEGATION_DE if language == "de" else _NEGATION_FR | _NEGATION_EN
@@ -1172,7 +1187,7 @@ def _praise_negated(texts: list[str], index: int, language: str) -> bool:
         return negations.isdisjoint(texts[max(0, index - 6):index])
     for i in range(max(0, index - 9), index):
         if texts[i] in negations and (_ONLY | _MORE_OR_LESS).isdisjoint(texts[i + 1:index]) \
-                and (i >= index - 4 or _MET.intersection(texts[i + 1:index])):  # "jamais rencontré un … qui soit"
+                and (i >= index - reach or _MET.intersection(texts[i + 1:index])):  # "jamais rencontré un … qui soit"
             return True
     return language == "de" and not negations.isdisjoint(texts[index + 1:index + 4])
 
@@ -1182,6 +1197,12 @@ _MET = _word_set("rencontre croise vu connu trouve getroffen gesehen kennengeler
 
 _ALL_BUT = tuple(tuple(canonical_word(w) for w in words.split()) for words in ("alles andere als", "tout sauf",
                                                                                "anything but"))
+
+
+@cache
+def _praise_verbs_de() -> frozenset[str]:
+    lemmas = _word_set("respektieren lieben mogen schatzen vertrauen einstellen akzeptieren")
+    return lemmas | frozenset(form for lemma in lemmas for form in _inflected_forms(lemma))
 
 
 @cache
@@ -1373,7 +1394,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                                  for w in texts[index + 1:position[id(t)]])]
                 targets = after if language != "de" and cue.text in _praise_verbs() else after + [
                     t for t in targets if position.get(id(t), index) < index]
-                if not targets or agreeing or not _praise_negated(texts, index, language) \
+                # a German verb comes last, far from its negation: "ich werde nie eine … als Chefin respektieren"
+                reach = 6 if language == "de" and cue.text in _praise_verbs_de() else 4
+                if not targets or agreeing or not _praise_negated(texts, index, language, reach) \
                         or language == "de" and _qualifies_the_next_word(text, words, index):
                     continue
             elif section not in ("negated-worth", "unwelcome") and cue.text not in _SURVIVE and not rhetorical \

@@ -695,3 +695,17 @@ def test_a_reflexive_verb_of_opinion_is_nobody_elses_opinion():
     [reflexive] = sentence_signals("Les musulmans se croient toujours tout permis dans ce pays.")
     [others] = sentence_signals("Beaucoup croient que les musulmans sont dangereux.")
     assert "hedge" not in reflexive.present and "hedge" in others.present
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("Les femmes se plaignent tout le temps.", "fr", {"hate"}),
+    ("Warum jammern Frauen eigentlich ständig?", "de", {"hate"}),
+    ("Les femmes se plaignent toujours du manque de crèches.", "fr", set()),
+    ("Die Migranten beschweren sich ständig über die Formulare.", "de", set()),
+    ("Ich werde nie eine Frau als Chefin respektieren.", "de", {"hate"}),
+    ("Flüchtlinge verdienen kein Mitgefühl.", "de", {"hate"}),
+    ("Die Migranten sind nicht gut informiert über ihre Rechte.", "de", set()),
+    ("Die Behörden haben kein Mitgefühl mit Flüchtlingen.", "de", set()),
+])
+def test_complaining_always_and_respect_or_compassion_denied(text, language, expected):
+    assert {ground for ground, _ in grounds(text, language)} == expected
