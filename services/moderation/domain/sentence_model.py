@@ -12,7 +12,7 @@ on the tuning part of HateCheck and on our own cases (`data/sentence_model.json`
 figures across templates). The encoder costs 20–40 ms of CPU a sentence: the screen spares it most.
 
 It only reads sentences that name a protected group and hold nothing the rules read as a contrast (a
-negation, a frame of reporting, others' opinion, a question, a quotation, a positive frame): an embedding
+negation, a frame of reporting, others' opinion, a quotation, a positive frame): an embedding
 cannot tell "je ne déteste pas les …" from "je déteste les …", and the rules can. It only ever holds: the
 flag is weak, its span is the whole sentence, its ground is named, and the score is in its detail for the
 moderator.

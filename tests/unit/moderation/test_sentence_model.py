@@ -94,7 +94,8 @@ def test_the_span_is_the_sentence_itself():
 
 
 @pytest.mark.parametrize("held,contrast,language", [
-    # negated, framed and denounced, quoted and reported, others' opinion, asked: the rules' to judge
+    # negated, framed and denounced, quoted and reported, others' opinion: the rules' to judge; asked in
+    # disbelief: read, and not held
     (MISSED_BY_THE_RULES_FR, "Les Roms ne volent pas plus que les autres.", "fr"),
     (MISSED_BY_THE_RULES_FR, "Dire que les Roms volent tout ce qui traîne, c'est du racisme.", "fr"),
     (MISSED_BY_THE_RULES_FR, "« Les Roms volent tout ce qui traîne » : voilà ce qu'on lit sur les réseaux.", "fr"),
@@ -162,11 +163,11 @@ def test_what_negates_a_sentence_for_the_model(text, language, negated):
     assert ("negation" in signals.present) is negated
 
 
-def test_others_opinions_and_questions_are_left_to_the_rules():
+def test_others_opinions_are_left_to_the_rules_and_questions_are_read():
     [hedged] = sentence_signals("Ceux qui pensent que les Noirs sont inférieurs se trompent.")
-    [asked] = sentence_signals("Wie kann man noch glauben, dass Frauen weniger wert sind?", "de")
+    [asked] = sentence_signals("Pourquoi les femmes se plaignent-elles toujours ?")
     assert "hedge" in hedged.present and not hedged.for_the_model
-    assert "question" in asked.present and not asked.for_the_model
+    assert "question" in asked.present and asked.for_the_model
 
 
 def test_training_takes_hate_and_threat_labels_and_never_the_report_part():
