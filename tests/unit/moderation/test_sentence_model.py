@@ -213,3 +213,11 @@ def test_each_language_has_the_threshold_its_clean_cases_allow():
 def test_a_language_with_too_few_clean_cases_keeps_the_default_threshold():
     few = [Case(id=f"c{i}", body="Les habitants demandent des horaires plus larges.") for i in range(MIN_CLEAN_CASES - 1)]
     assert thresholds_keeping_clean_published({f"cases:{c.id}": load_model() for c in few}, few) == {}
+
+
+def test_warming_up_loads_the_encoder_before_a_contribution_needs_it():
+    import services.moderation.domain.sentence_model as sentence_model
+
+    sentence_model._loaded_encoder.cache_clear()
+    sentence_model.warm_up()
+    assert sentence_model._loaded_encoder.cache_info().currsize == 1
