@@ -8,6 +8,7 @@ cases each a group of its own), so they say how the model reads phrasings it has
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,8 +28,9 @@ from services.moderation.domain.sentence_model import (
     SentenceModel,
     embed,
     highest_reading,
+    score_sentences,
 )
-from services.moderation.domain.statements import SIGNAL_NAMES, sentence_signals
+from services.moderation.domain.statements import SIGNAL_NAMES, SentenceSignals, sentence_signals
 from services.moderation.evaluation import Case
 from services.moderation.hatecheck import HateCheckCase
 from shared.vocabulary import Outcome
@@ -78,13 +80,28 @@ MAX_NGRAMS = 5000
 SCREEN_THRESHOLD = 0.7
 
 
-def _features(cases: Sequence[TrainingCase]) -> tuple[np.ndarray, np.ndarray]:
-    """The embedding, then the signals, of each case (the character n-grams depend on the cases trained on);
-    and whether the model reads it."""
-    embeddings = embed([c.text for c in cases])
-    signals = [sentence_signals(c.text, c.language, whole=True)[0] for c in cases]
-    gate = np.array([s.for_the_model for s in signals])
-    return np.hstack([embeddings, np.array([s.features for s in signals])]), gate
+@dataclass(frozen=True)
+class Features:
+    """What the training reads of each case: its embedding and its signals (the character n-grams depend on
+    the cases trained on)."""
+
+    embeddings: np.ndarray
+    signals: list[SentenceSignals]
+
+    @property
+    def dense(self) -> np.ndarray:
+        """The embedding, then the signals, of each case: the input of the deciding regressions."""
+        return np.hstack([self.embeddings, np.array([s.features for s in self.signals])])
+
+    @property
+    def read(self) -> np.ndarray:
+        """Whether the model reads each case at all."""
+        return np.array([s.for_the_model for s in self.signals])
+
+
+def _features(cases: Sequence[TrainingCase]) -> Features:
+    return Features(embeddings=embed([c.text for c in cases]),
+                    signals=[sentence_signals(c.text, c.language, whole=True)[0] for c in cases])
 
 
 def _fit_grams(texts: Sequence[str]) -> CharacterGrams:
@@ -102,17 +119,17 @@ def _score(model: LogisticRegression) -> LinearScore:
     return LinearScore(coefficients=[round(float(c), 6) for c in model.coef_[0]], intercept=float(model.intercept_[0]))
 
 
-def _trained(cases: Sequence[TrainingCase], base: np.ndarray, threshold: float) -> SentenceModel:
-    """A model trained on `cases`, whose embeddings and signals are the rows of `base` (no figures)."""
+def _trained(cases: Sequence[TrainingCase], dense: np.ndarray, threshold: float) -> SentenceModel:
+    """A model trained on `cases`, whose embeddings and signals are the rows of `dense` (no figures)."""
     texts = [c.text for c in cases]
     grams = _fit_grams(texts)
-    signals = base[:, EMBEDDING_SIZE:]
+    signals = dense[:, EMBEDDING_SIZE:]
     y = np.array([c.violation for c in cases])
     threat = np.array([c.threat for c in cases])
     return SentenceModel(signals=list(SIGNAL_NAMES), threshold=threshold, threat_threshold=THREAT_THRESHOLD,
                          grams=grams, screen=_score(_fit(np.hstack([signals, grams.dense(texts)]), y)),
-                         screen_threshold=SCREEN_THRESHOLD, violation=_score(_fit(base, y)),
-                         threat=_score(_fit(base[y], threat[y])),
+                         screen_threshold=SCREEN_THRESHOLD, violation=_score(_fit(dense, y)),
+                         threat=_score(_fit(dense[y], threat[y])),
                          trained_on=dict(Counter(c.source for c in cases)), cross_validation={})
 
 
@@ -127,25 +144,26 @@ class ThresholdFigures(BaseModel):
 HeldOut = dict[str, SentenceModel]  # for each group of cases, the model trained without it
 
 
-def cross_validate(cases: Sequence[TrainingCase], base: np.ndarray, gate: np.ndarray,
+def cross_validate(cases: Sequence[TrainingCase], features: Features,
                    thresholds: Sequence[float] = (0.6, 0.7, 0.8, 0.9),
                    folds: int = 5) -> tuple[list[ThresholdFigures], HeldOut]:
     """The figures of models trained without a group of cases on that group, for each threshold; and those
-    models, for each group."""
+    models, for each group. A case is read as `score_sentences` reads a sentence, with its embedding known."""
     y = np.array([c.violation for c in cases])
     groups = np.array([c.group for c in cases])
+    dense = features.dense
+    row_of = {c.text: i for i, c in enumerate(cases)}  # the same text has the same embedding
     probability = np.zeros(len(cases))
     held_out: HeldOut = {}
-    for train, test in GroupKFold(folds).split(base, groups=groups):
-        fold = _trained([cases[i] for i in train], base[train], thresholds[0])
-        screened = fold.screen.probabilities(base[test][:, EMBEDDING_SIZE:],
-                                             [fold.grams.values(cases[i].text) for i in test])
-        decided = fold.violation.probabilities(base[test])
-        probability[test] = [d if p >= fold.screen_threshold else 0.0 for p, d in zip(screened, decided, strict=True)]
+    for train, test in GroupKFold(folds).split(dense, groups=groups):
+        fold = _trained([cases[i] for i in train], dense[train], thresholds[0])
+        readings = score_sentences(fold, [cases[i].text for i in test], [features.signals[i] for i in test],
+                                   lambda texts: features.embeddings[[row_of[t] for t in texts]])
+        probability[test] = [violation for violation, _ in readings]
         held_out.update({cases[i].group: fold for i in test})
     figures = []
     for threshold in thresholds:
-        held = gate & (probability >= threshold)
+        held = features.read & (probability >= threshold)
         missed, wrongly = {}, {}
         for language in ("fr", "de"):
             mine = np.array([c.source == "hatecheck-tuning" and c.language == language for c in cases])
@@ -191,9 +209,9 @@ def thresholds_keeping_clean_published(held_out: HeldOut, clean: Sequence[Case])
 def train(cases: Sequence[TrainingCase], threshold: float) -> tuple[SentenceModel, HeldOut]:
     """The model trained on all `cases`, with its cross-validated figures; and the models trained without each
     group of cases."""
-    base, gate = _features(cases)
-    model = _trained(cases, base, threshold)
-    figures, held_out = cross_validate(cases, base, gate, sorted({0.6, 0.7, 0.8, threshold, 0.9}))
+    features = _features(cases)
+    model = _trained(cases, features.dense, threshold)
+    figures, held_out = cross_validate(cases, features, sorted({0.6, 0.7, 0.8, threshold, 0.9}))
     model.cross_validation = {"grouped_by": "template", "folds": 5, "regularisation": REGULARISATION,
                               "character_ngrams": {"range": list(NGRAM_RANGE), "at_most": MAX_NGRAMS},
                               "screen_threshold": SCREEN_THRESHOLD,

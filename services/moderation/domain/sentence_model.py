@@ -24,7 +24,7 @@ import json
 import math
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,10 +176,11 @@ def embed(sentences: Sequence[str]) -> NDArray:
         return np.asarray(encoder.query(list(sentences)), dtype=float)
 
 
-def score_sentences(model: SentenceModel, sentences: Sequence[str],
-                    signals: Sequence[SentenceSignals]) -> list[tuple[float, float]]:
+def score_sentences(model: SentenceModel, sentences: Sequence[str], signals: Sequence[SentenceSignals],
+                    embedder: Callable[[Sequence[str]], NDArray] | None = None) -> list[tuple[float, float]]:
     """For each sentence: the probability it is hateful or threatening, and that it is a threat if so (both
-    0 for a sentence under the screen's threshold: it is not read further)."""
+    0 for a sentence under the screen's threshold: it is not read further). `embedder` stands for `embed`
+    where the embeddings are known already (in training)."""
     import numpy as np
 
     features = np.array([s.features for s in signals], dtype=float).reshape(len(sentences), -1)
@@ -187,7 +188,7 @@ def score_sentences(model: SentenceModel, sentences: Sequence[str],
     further = [i for i, p in enumerate(screened) if p >= model.screen_threshold]
     readings = [(0.0, 0.0) for _ in screened]
     if further:
-        dense = np.hstack([embed([sentences[i] for i in further]), features[further]])
+        dense = np.hstack([(embedder or embed)([sentences[i] for i in further]), features[further]])
         for i, violation, threat in zip(further, model.violation.probabilities(dense),
                                         model.threat.probabilities(dense), strict=True):
             readings[i] = (violation, threat)
