@@ -1200,17 +1200,21 @@ _ALL_BUT = tuple(tuple(canonical_word(w) for w in words.split()) for words in ("
 
 
 @cache
-def _praise_verbs_de() -> frozenset[str]:
-    lemmas = _word_set("respektieren lieben mogen schatzen vertrauen einstellen akzeptieren")
-    return lemmas | frozenset(form for lemma in lemmas for form in _inflected_forms(lemma))
+def _verb_forms(lemmas: str) -> frozenset[str]:
+    """The lemmas and their inflected forms."""
+    words = _word_set(lemmas)
+    return words | frozenset(form for lemma in words for form in _inflected_forms(lemma))
 
 
-@cache
 def _praise_verbs() -> frozenset[str]:
     """Forms of the verbs of praise, whose French object, not subject, is who they are denied to ("ne
     respecteront jamais les …", not "des concurrents qui ne respectent pas les normes")."""
-    lemmas = _word_set("respecter aimer embaucher apprecier")
-    return lemmas | frozenset(form for lemma in lemmas for form in _inflected_forms(lemma))
+    return _verb_forms("respecter aimer embaucher apprecier")
+
+
+def _praise_verbs_de() -> frozenset[str]:
+    """German verbs of praise, which come last in their clause, far from their negation."""
+    return _verb_forms("respektieren lieben mogen schatzen vertrauen einstellen akzeptieren")
 
 
 def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
@@ -1574,9 +1578,9 @@ class SentenceSignals:
         """Names a protected group and holds nothing the rules read as a contrast (negated, reported, others'
         opinion, quoted, praised): the rules judge those, and a sentence embedding cannot tell "je ne
         déteste pas" from "je déteste". A person alone ("je vais le tuer") and a role ("les élus", in most
-        civic texts) are the rules' too, and so is a sentence of more than 30 words: the model has seen none that long, and they
-        cost most of its time. A sentence of under six words needs a cue of the lexicon: read alone, "Les …
-        prient ici." scores as high as hate."""
+        civic texts) are the rules' too, and so is a sentence of more than 30 words: the model has seen none
+        that long. A sentence of under six words needs a cue of the lexicon: read alone, "Les … prient ici."
+        scores as high as hate."""
         return "group" in self.present and self.present.isdisjoint(_CONTRASTS) and "long" not in self.present \
             and ("cue" in self.present or "short" not in self.present)
 
