@@ -19,12 +19,16 @@ from .domain import overturns
 from .evaluation import (
     CASES_PATH,
     SNAPSHOT_PATH,
+    UNSEEN_PATH,
+    HateCheckReport,
+    as_functional_tests,
     benchmark,
     benchmark_runner,
     compare_outcomes,
     current_outcomes,
     default_lille_dir,
     evaluate,
+    evaluate_hatecheck,
     evaluate_hatecheck_dir,
     evaluate_lille,
     load_cases,
@@ -89,6 +93,9 @@ def evaluate_command(
                                           f"({figures.still_caught}/{figures.tried})")
     console.print(evasions)
     _print_hatecheck(hatecheck_dir or hatecheck.default_dir(), part)
+    unseen = load_cases(UNSEEN_PATH)
+    _print_functional(evaluate_hatecheck(as_functional_tests(unseen)),
+                      f"Our unseen cases ({len(unseen)}, {UNSEEN_PATH.name}: never trained on nor written from)")
 
     directory = lille_dir or default_lille_dir()
     if not (directory / "commentaires_debats.csv").exists():
@@ -114,8 +121,13 @@ def _print_hatecheck(directory: Path, part: str) -> None:
     if not hatecheck.available(directory):
         console.print(f"[dim]Multilingual HateCheck not found in {directory}: skipped.[/]")
         return
-    report = evaluate_hatecheck_dir(directory, part)  # type: ignore[arg-type]
-    table = Table(title=f"Multilingual HateCheck, {part} part of the development half (split by template)")
+    _print_functional(evaluate_hatecheck_dir(directory, part),  # type: ignore[arg-type]
+                      f"Multilingual HateCheck, {part} part of the development half (split by template)")
+
+
+def _print_functional(report: HateCheckReport, title: str) -> None:
+    """Functional tests' figures: by language, then by functionality."""
+    table = Table(title=title)
     for column in ("language", "hateful published", "direct threats published", "non-hateful published as written",
                    "of them, allowed by the charter*", "allowed, rejected"):
         table.add_column(column, justify="right")
@@ -128,7 +140,7 @@ def _print_hatecheck(directory: Path, part: str) -> None:
     console.print(table)
     console.print("[dim]* all non-hateful cases but target_indiv_nh and target_group_nh: threats and abuse aimed at "
                   "one person or at a group the charter does not protect, which its threat and insult grounds hold.[/]")
-    table = Table(title="HateCheck per functionality (_h hateful: published is a miss; _nh: published as written is right)")
+    table = Table(title="per functionality (_h hateful: published is a miss; _nh: published as written is right)")
     for column in ("language", "functionality", "cases", "published", "held", "rejected"):
         table.add_column(column, justify="right" if column not in ("language", "functionality") else "left")
     for row in report.by_functionality:
@@ -146,8 +158,8 @@ def snapshot_command(
     with --write, after reviewing the differences, make today's outcomes the snapshot."""
     directory = hatecheck_dir or hatecheck.default_dir()
     hatecheck_cases = hatecheck.load(directory) if hatecheck.available(directory) else []
-    current = current_outcomes(load_cases(), hatecheck_cases)
-    sources = {"cases", "hatecheck"} if hatecheck_cases else {"cases"}
+    current = current_outcomes(load_cases(), hatecheck_cases, load_cases(UNSEEN_PATH))
+    sources = {"cases", "unseen", "hatecheck"} if hatecheck_cases else {"cases", "unseen"}
     drift = compare_outcomes(load_snapshot(), current, sources)
     for label, values in (("changed", drift.changed), ("relabelled", drift.relabelled), ("added", drift.added),
                           ("removed", drift.removed)):

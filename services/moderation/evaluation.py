@@ -29,6 +29,9 @@ from .hatecheck import HateCheckCase
 
 CASES_PATH = Path(__file__).resolve().parent / "data" / "eval" / "cases.jsonl"
 SNAPSHOT_PATH = Path(__file__).resolve().parent / "data" / "eval" / "expected_outcomes.jsonl"
+# Cases written after the sentence model and the rules they measure, by other hands, never trained on nor
+# written from: what the checks do with phrasings no one here tuned to (see docs/moderation.md).
+UNSEEN_PATH = Path(__file__).resolve().parent / "data" / "eval" / "unseen_cases.jsonl"
 LILLE_COMMENTS = "commentaires_debats.csv"
 BLOCKING = {Outcome.HELD, Outcome.REJECTED}
 
@@ -407,6 +410,19 @@ def evaluate_hatecheck(cases: Sequence[HateCheckCase], part: str = "report") -> 
     )
 
 
+def as_functional_tests(cases: Sequence[Case]) -> list[HateCheckCase]:
+    """Our unseen cases read as HateCheck's functional tests: the functionality is the tag that ends each
+    note ("written for …: threat_direct"), hateful (_h) or not (_nh) by the label; a direct threat counts
+    as HateCheck's threat_dir_h."""
+    tests = []
+    for case in cases:
+        tag = (case.note or "unlabelled").rsplit(": ", 1)[-1]
+        functionality = "threat_dir_h" if tag == "threat_direct" else f"{tag}_{'h' if case.violation else 'nh'}"
+        tests.append(HateCheckCase(id=case.id, language=case.language, functionality=functionality, text=case.body,
+                                   hateful=case.violation, target="", template_root=case.id, part="report"))
+    return tests
+
+
 def evaluate_hatecheck_dir(directory: Path | None = None, part: hatecheck.Part = "report") -> HateCheckReport:
     return evaluate_hatecheck(hatecheck.load(directory, part), part)
 
@@ -427,12 +443,13 @@ def _case_label(case: Case) -> str:
     return "personal-data" if case.personal_data else "clean"
 
 
-def current_outcomes(cases: Sequence[Case], hatecheck_cases: Sequence[HateCheckCase] = ()) -> list[ExpectedOutcome]:
+def current_outcomes(cases: Sequence[Case], hatecheck_cases: Sequence[HateCheckCase] = (),
+                     unseen: Sequence[Case] = ()) -> list[ExpectedOutcome]:
     """Every labelled case's outcome as the checks decide it today, sorted by source and id."""
-    results, _ = check_batch(_inputs(cases), {}, {})
-    outcomes = [ExpectedOutcome(id=case.id, source="cases", label=_case_label(case),
+    results, _ = check_batch(_inputs([*cases, *unseen]), {}, {})
+    outcomes = [ExpectedOutcome(id=case.id, source="cases" if i < len(cases) else "unseen", label=_case_label(case),
                                 outcome=result.suggested_outcome.value, grounds=result.grounds)
-                for case, result in zip(cases, results)]
+                for i, (case, result) in enumerate(zip([*cases, *unseen], results))]
     outcomes += [ExpectedOutcome(id=case.id, source="hatecheck", label=f"{case.functionality} ({case.part})",
                                  outcome=result.suggested_outcome.value, grounds=result.grounds)
                  for case, result in zip(hatecheck_cases, hatecheck_results(hatecheck_cases))]

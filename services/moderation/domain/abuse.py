@@ -14,7 +14,14 @@ from pathlib import Path
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
 from .sentence_model import find_model_statements
-from .statements import SENTENCE_END, counter_speech_spans, find_statements, framed_sentences
+from .statements import (
+    SENTENCE_END,
+    WEAK,
+    counter_speech_spans,
+    find_statements,
+    framed_sentences,
+    quoted_statements,
+)
 from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
 
 CHECK = "abuse"
@@ -296,4 +303,8 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None,
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]
+    quoted = quoted_statements(text, canonical) if found else []
+    if quoted:
+        found = [f.model_copy(update={"score": min(f.score, WEAK)})
+                 if any(a <= f.start and f.end <= b for a, b in quoted) else f for f in found]
     return found

@@ -92,7 +92,7 @@ _NEVER_MISSPELT = _word_set(
 )
 _NEGATION_FR = _word_set("ne n pas jamais aucun aucune rien nul nulle personne guere lieu plutot")
 # ("statt" folds into "Staat")
-_NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem keinerlei nichts anstatt niemand niemanden")
+_NEGATION_DE = _word_set("nicht nie niemals kein keine keinen keiner keinem keinerlei nichts anstatt niemand niemanden weder")
 # "je refuse que …": the clause that follows is refused (unlike `_REFUSAL`, verbs refused when negated)
 _REFUSE_THAT_WORDS = _word_set("refuse refusons refusent refuser")
 _THAT = _word_set("que qu")
@@ -137,7 +137,9 @@ _SEPARABLE_BANISH_DE: dict[str, frozenset[str]] = {
 _DEATH = _word_set(
     "meurent meure mourir morts crevent sterben sterbt verrecken verreckt krepieren krepiert tot tote "
     "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten bruler brulerez "
-    "brennen brennt ertrunken ertrunkene ertrunkener ertrunkenen"
+    "brennen brennt ertrunken ertrunkene ertrunkener ertrunkenen "
+    "mourront mourra mourrait mourraient meurt creveront crevera tod todes verhungern verhungert verdursten "
+    "verdurstet abkratzen draufgehen ersaufen ersauft accident unfall"  # "… wünsche allen … den Tod"
 )
 # English ones, read in English only: "die" is German's article ("Die Stadt will die … informieren").
 _DEATH_EN = _word_set("dead die suffer burn")
@@ -154,7 +156,8 @@ _WISH = _word_set(
     "ferai ferons dafur sicherstellen "  # "je ferai en sorte que … souffriez", "dafür sorgen, dass … leidet"
     "mieux besser better "  # "le monde irait mieux si tous les … étaient morts"
     "reve revons traume traumen dream "  # "je rêve de les voir mourir"
-    "ruhen aufhoren"  # "ich werde nicht ruhen, bis alle … tot sind"
+    "ruhen aufhoren "  # "ich werde nicht ruhen, bis alle … tot sind"
+    "puisse puissent pourvu hoffentlich souhaiterais wunscht"
 )
 _SORGEN = _word_set("sorgen sorge sorte veillerai")  # "dafür sorgen, dass", "en sorte que", "je veillerai à ce que"
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
@@ -224,7 +227,18 @@ class StatementLexicon:
     phrase_words: frozenset[str]  # every word of every phrase
 
     def tags(self, word: str) -> frozenset[str]:
-        return self.sections_of.get(word, frozenset())
+        found = self.sections_of.get(word)
+        if found is not None:
+            return found
+        # a German compound naming an office ("Schulleiterin", "Klinikdirektor", "Jobcentermitarbeiter")
+        return _ROLE if len(word) > 7 and word.endswith(_ROLE_ENDINGS) else frozenset()
+
+
+_ROLE = frozenset(("role",))
+_ROLE_ENDINGS = tuple(
+    "leiter leiterin direktor direktorin vorsteher vorsteherin mitarbeiter mitarbeiterin beamter beamtin "
+    "sachbearbeiter sachbearbeiterin beauftragte beauftragter prasident prasidentin arzt arztin".split()
+)
 
 
 def _expand(term: str) -> list[str]:
@@ -262,7 +276,7 @@ def load_inflections(path: Path = INFLECTIONS_PATH) -> dict[str, frozenset[str]]
 
 def _inflected_forms(word: str) -> frozenset[str]:
     return frozenset(form for form in load_inflections().get(word, ()) if form not in _NOT_A_THREAT_FORM)
-CUE_SECTIONS = ("doxxing", "violence", "harm", "leaving", "virtue", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
+CUE_SECTIONS = ("doxxing", "menace", "violence", "harm", "leaving", "virtue", "hate-emotion", "dehumanising", "exclusion", "negated-worth", "attribute",
                 "trope", "vile-predicate", "praise", "slur-modifier", *POLARITY_SECTIONS)
 
 
@@ -478,7 +492,7 @@ def load_real_words(path: Path = REAL_WORDS_PATH) -> frozenset[str]:
 
 
 _CUES = frozenset(CUE_SECTIONS)
-_WEAK_SECTIONS = frozenset(("attribute", "trope", "vile-predicate", "praise", "virtue", "banish", "unwelcome", *POLARITY_SECTIONS))  # held for a person, never rejected
+_WEAK_SECTIONS = frozenset(("menace", "attribute", "trope", "vile-predicate", "praise", "virtue", "banish", "unwelcome", *POLARITY_SECTIONS))  # held for a person, never rejected
 _SAID_WITH_A_COPULA = frozenset(("dehumanising", "vile-predicate", "disparaging", "quality"))
 _TARGET_SECTIONS = frozenset(("group", "role", "person"))
 _GROUP_SECTIONS = frozenset(("group",))  # protected groups; roles ("les élus") are the rules' alone
@@ -606,7 +620,7 @@ def _may_state(canonical: CanonicalText, language: str) -> bool:
                            or not present.isdisjoint(_CONTROL | _BLAMED | _BRINGING | _LIVING | _COMPLAINING
                                                      | _WANT_OR_LET | _JUDGEMENTS)
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
-                           and not present.isdisjoint(_WISH | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
+                           and not present.isdisjoint(_WISH | _NORM | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
     text = canonical.text
     if bits & _GLUED:  # "tod denSchwulen": the phrase is read in the words the glued ones stand for
@@ -724,9 +738,19 @@ def _wished_death_tags(words: list[_Word], language: str) -> None:
             continue
         before = texts[max(0, i - 8):i]
         around = texts[max(0, i - 8):i + 5]
-        if not _WISH.isdisjoint(before) or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
+        if not _PREVENT.isdisjoint(before):
+            continue  # "il faut éviter que des … meurent en mer", "wir müssen verhindern, dass … sterben"
+        normative = not _NORM.isdisjoint(before) and not _negates(before, language)  # not "kein Mensch muss …"
+        if not _WISH.isdisjoint(before) or normative or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
                 or not _GOOD.isdisjoint(around) and not (_ONLY_GOOD | _IS).isdisjoint(around):
             words[i] = _with_tag(word, "violence")
+
+
+_PREVENT = _word_set(
+    "eviter evite evitons empecher empeche empechons prevenir arreter stopper sauver sauvons proteger aider "
+    "verhindern verhindert vermeiden vermeidet verhuten stoppen retten rettet schutzen helfen "
+    "prevent stop save protect help"
+)
 
 
 # What turns harm short of killing, or leaving, into a threat or an exclusion: the speaker's intent, a norm
@@ -753,6 +777,7 @@ def _that_positions(text: str, words: Sequence[_Word]) -> frozenset[int]:
 _ABLE = _word_set("pouvoir puissent peuvent peut arrivent arrive konnen kann durfen can")
 _BARRIER = _word_set("sans faute ohne wegen mangels without")
 _FITTING_IN = _word_set("integrer integrent integreront integrieren integriert anpassen")
+_TRUST_FR = _word_set("confiance")
 _TRUST_DE = _word_set("trauen")
 _LAWFUL = _word_set("justice tribunal tribunaux juridiquement plainte gericht gerichtlich rechtlich klage court")
 # Leaving that excludes only toward "home": "rentrer chez eux", "zurück nach …", not "partir en retraite".
@@ -974,6 +999,7 @@ def _good_gone_tags(words: list[_Word]) -> None:
 
 CUE_GROUNDS = {
     "doxxing": GroundId.THREAT,
+    "menace": GroundId.THREAT,
     "violence": GroundId.THREAT,
     "hate-emotion": GroundId.HATE,
     "dehumanising": GroundId.HATE,
@@ -996,6 +1022,7 @@ _TARGETS_OF = {
     # worthless lives said of protected groups; dehumanisation of any group, professions included.
     "violence": {"group", "role", "person"},
     "doxxing": set(),
+    "menace": set(),
     "hate-emotion": {"group"},
     "exclusion": {"group"},
     "negated-worth": {"group"},
@@ -1218,7 +1245,10 @@ def _praise_verbs_de() -> frozenset[str]:
 
 
 def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
-    """After the verb, an article and a word that names no one ("tuer le projet")."""
+    """After the verb, an article and a word that names no one ("tuer le projet"); not after a passive,
+    whose subject is the victim ("être euthanasiés à la naissance")."""
+    if verb and words[verb - 1].text in _BEING:
+        return False
     j = verb + 1
     while j < len(words) and words[j].start < words[verb].end:  # past the rest of a phrase
         j += 1
@@ -1233,6 +1263,9 @@ def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
         return False
     # "faire exploser le foyer de réfugiés": where a group lives is the group
     return not (words[j].text in _DWELLING and any("group" in w.tags for w in words[j + 1:j + 4]))
+
+
+_BEING = _word_set("etre ete sont soient seront serait seraient soit")
 
 
 # Parts of a body: "crever les yeux de ce …", "exploser la tête de …" harm the person they belong to.
@@ -1288,6 +1321,13 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     def in_quote(word: _Word) -> bool:
         return any(a < word.start < b for a, b in quotes)
 
+    statements_quoted = [q for q in quoted_statements(text) if sentence[0] <= q[0] < sentence[1]]
+
+    def apart(target: _Word, cue: _Word) -> bool:
+        """One in a quoted statement, the other outside it: "„Schwule gehören therapiert“ hat hier nichts
+        zu suchen" says the quotation has no place, not the group."""
+        return any((a < target.start < b) != (a < cue.start < b) for a, b in statements_quoted)
+
     texts = [w.text for w in words]
     thats = _that_positions(text, words)
     position = {id(w): i for i, w in enumerate(words)}
@@ -1310,7 +1350,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             # A pronoun is a target only beside the verb: before it in French ("le tuer", where "tuer les"
             # holds an article), on either side in German ("dich erschießen", "töte dich").
             targets = [w for i, w in enumerate(words) if w is not cue and w.tags & wanted
-                       and (w.tags & wanted - {"person"} or _beside(i, index, language))]
+                       and (w.tags & wanted - {"person"} or _beside(i, index, language)) and not apart(w, cue)]
             if targets and all(t.tags & wanted == {"person"} for t in targets):
                 targets += [t for t in earlier_targets if t.tags & wanted]
             elif not targets and referring:
@@ -1333,7 +1373,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 # "les éliminer à la naissance": a pronoun before the verb is its object, whatever follows
                 clitic = index >= 1 and "person" in words[index - 1].tags \
                     and any(t.tags & {"group", "role"} for t in targets)
-                if language != "de" and not clitic and _object_is_a_thing(words, index, wanted):
+                # (dying has no object: "mourir de faim")
+                if language != "de" and not clitic and cue.text not in _DEATH \
+                        and _object_is_a_thing(words, index, wanted):
                     continue
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language):
@@ -1396,7 +1438,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                          or 0 < position.get(id(t), index) - index <= 5
                          and all(w in _FILLERS or w in _ARTICLES or w in _ANY_NEGATION
                                  for w in texts[index + 1:position[id(t)]])]
-                targets = after if language != "de" and cue.text in _praise_verbs() else after + [
+                # ("les … n'ont pas confiance dans …": they are who trusts; "pas confiance dans les …")
+                targets = after if language != "de" and (cue.text in _praise_verbs() or cue.text in _TRUST_FR) \
+                    else after + [
                     t for t in targets if position.get(id(t), index) < index]
                 # a German verb comes last, far from its negation: "ich werde nie eine … als Chefin respektieren"
                 reach = 6 if language == "de" and cue.text in _praise_verbs_de() else 4
@@ -1499,6 +1543,20 @@ def framed_sentences(text: str, canonical: CanonicalText | None = None) -> list[
             if any(sentence[0] <= token.start < sentence[1] and "frame" in lexicon.tags(word)
                    and not _own_voice(words, i)
                    for i, (token, word) in enumerate(zip(canonical.tokens, words)))]
+
+
+QUOTED_STATEMENT_WORDS = 3
+
+
+def quoted_statements(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
+    """Quotations of a whole statement (QUOTED_STATEMENT_WORDS words or more: "« mort aux … » tagué sur sa
+    boîte", not the scare quotes of "ces « réfugiés »"), whatever frames them. What is said there is most
+    often someone else's words, reported or denounced, but may be the author's own: a person decides."""
+    if not _QUOTES.search(text):
+        return []
+    canonical = canonical or CanonicalText(text)
+    return [(a, b) for sentence in _sentences(text) for a, b in _quoted(text, *sentence)
+            if sum(a < token.start < b for token in canonical.tokens) >= QUOTED_STATEMENT_WORDS]
 
 
 def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:

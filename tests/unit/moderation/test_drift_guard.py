@@ -8,6 +8,7 @@ import pytest
 
 from services.moderation import hatecheck
 from services.moderation.evaluation import (
+    UNSEEN_PATH,
     Drift,
     ExpectedOutcome,
     compare_outcomes,
@@ -32,6 +33,11 @@ def _message(drift: Drift) -> str:
 
 def test_charter_cases_keep_their_reviewed_outcomes():
     drift = compare_outcomes(load_snapshot(), current_outcomes(load_cases()), {"cases"})
+    assert drift.clean, _message(drift)
+
+
+def test_unseen_cases_keep_their_reviewed_outcomes():
+    drift = compare_outcomes(load_snapshot(), current_outcomes([], unseen=load_cases(UNSEEN_PATH)), {"unseen"})
     assert drift.clean, _message(drift)
 
 

@@ -90,3 +90,18 @@ def test_spelling_evasions_count_only_caught_hate_and_threats():
     assert set(figures) == set(EVASIONS)
     assert all(f.tried == 1 and 0 <= f.still_caught <= 1 for f in figures.values())
     assert figures["leetspeak"].still_caught == 1
+
+
+def test_unseen_cases_are_read_as_functional_tests_and_never_trained_on():
+    from services.moderation.evaluation import UNSEEN_PATH, as_functional_tests
+
+    unseen = load_cases(UNSEEN_PATH)
+    tests = {t.id: t for t in as_functional_tests(unseen)}
+    for case in unseen:
+        tag = case.note.rsplit(": ", 1)[-1]
+        assert tests[case.id].hateful == case.violation
+        assert tests[case.id].functionality == ("threat_dir_h" if tag == "threat_direct"
+                                                else f"{tag}_{'h' if case.violation else 'nh'}")
+    # the training reads data/eval/cases.jsonl: none of these is there
+    trained_on = {case.body.casefold() for case in load_cases()}
+    assert not [case.id for case in unseen if case.body.casefold() in trained_on]

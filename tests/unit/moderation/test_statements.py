@@ -601,7 +601,9 @@ def test_hate_depicted_refuted_or_quoted_across_a_mark_is_counter_speech(text, l
 
 
 def test_hatred_as_a_german_noun_is_held_for_a_person_not_rejected():
-    assert grounds("Die Parole „Migranten sind Verbrecher“ verbreitet nur Hass.", "de") == {("hate", WEAK)}
+    assert grounds("Ich habe nur Hass für Migranten.", "de") == {("hate", WEAK)}
+    # the quoted slogan is what spreads hatred, not the group it names
+    assert grounds("Die Parole „Migranten sind Verbrecher“ verbreitet nur Hass.", "de") == set()
     assert grounds("Gleich morgen fackle ich das Asylheim ab.", "de") == {("threat", SURE)}
 
 
@@ -709,3 +711,72 @@ def test_a_reflexive_verb_of_opinion_is_nobody_elses_opinion():
 ])
 def test_complaining_always_and_respect_or_compassion_denied(text, language, expected):
     assert {ground for ground, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # a wish or a norm of dying, in any words of death, against a group or a role
+    ("Les Noirs doivent mourir.", "fr", {"threat"}),
+    ("Puissent tous les Noirs mourir de faim.", "fr", {"threat"}),
+    ("Ich wünsche allen Juden einen langsamen Tod.", "de", {"threat"}),
+    ("Les handicapés devraient être euthanasiés à la naissance.", "fr", {"threat"}),
+    # preventing deaths, and a norm denied, wish no one dead
+    ("Il faut éviter que des migrants meurent en mer.", "fr", set()),
+    ("Wir müssen verhindern, dass noch mehr Flüchtlinge im Mittelmeer sterben.", "de", set()),
+    ("Kein Mensch muss in der Notaufnahme sterben, nur weil die KI Senioren falsch einstuft.", "de", set()),
+])
+def test_wishes_and_norms_of_death(text, language, expected):
+    assert {f.ground for f in find_statements(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # offices named by a German compound, and origins in every form
+    ("Ich werde die Schulleiterin erwürgen.", "de", {"threat"}),
+    ("Dem Klinikdirektor schlag ich den Schädel ein.", "de", {"threat"}),
+    ("Je vais pendre le proviseur.", "fr", {"threat"}),
+    ("Chinesen sollte man verbrennen.", "de", {"threat"}),
+    ("Les Roumaines sont des voleuses.", "fr", {"hate"}),
+])
+def test_roles_and_origins_beyond_the_common_words(text, language, expected):
+    assert {f.ground for f in find_statements(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    # the quotation has no place here, not the group quoted
+    ("In der Kommentarspalte stand „Schwule gehören therapiert“ – so etwas hat hier nichts zu suchen.", "de"),
+    # "weder … noch" denies both
+    ("Muss man noch erklären, dass Juden weder Brunnen vergiften noch Pandemien erfinden?", "de"),
+])
+def test_a_quoted_statement_and_weder_noch_are_not_the_speakers_hate(text, language):
+    assert find_statements(text, language) == []
+
+
+@pytest.mark.parametrize(("text", "outcome"), [
+    # someone else's words reported with a verb of shouting or tagging: published
+    ("Hier au guichet, un homme a crié à une femme voilée « rentre chez toi, sale Arabe », personne n'a bougé.",
+     Outcome.PUBLISHED),
+    # a quoted statement with nothing saying whose it is: a person reads it, nothing is rejected
+    ("Ma voisine a retrouvé « mort aux Juifs » sur sa boîte aux lettres. Que compte faire la mairie ?", Outcome.HELD),
+    # scare quotes around one word leave the author's own hate
+    ("Les « réfugiés » sont des parasites.", Outcome.REJECTED),
+])
+def test_quoted_hate_is_reported_speech(text, outcome):
+    [result], _ = check_batch([ModerationInput(contribution_id="c", territory="t", body=text, language="fr")], {}, {},
+                              detect_names=False)
+    assert result.outcome == outcome
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # knowing where someone lives, whoever says it: a threat
+    ("On sait où elle habite, la maire.", "fr", {("threat", SURE)}),
+    ("Wir wissen, wo du wohnst.", "de", {("threat", SURE)}),
+    ("On a trouvé son adresse, qui vient avec nous ?", "fr", {("threat", SURE)}),
+    # the idioms of a veiled threat: held for a person
+    ("Les vieux qui bloquent la réforme, la chasse est ouverte.", "fr", {("threat", WEAK)}),
+    ("Ce serait dommage qu'il arrive quelque chose aux enfants du directeur.", "fr", {("threat", WEAK)}),
+    ("Ein Unfall ist schnell passiert, das sollte sich die Stadträtin merken.", "de", {("threat", WEAK)}),
+    # knowing where the needs are, and an accident as a risk of the technology, threaten no one
+    ("On sait où sont les failles du système.", "fr", set()),
+    ("Un accident de la route est vite arrivé avec ces navettes autonomes.", "fr", set()),
+])
+def test_doxxing_and_veiled_threats(text, language, expected):
+    assert grounds(text, language) == expected
