@@ -3,7 +3,8 @@ import pytest
 from services.moderation.domain.abuse import find_abuse
 from services.moderation.domain.pipeline import ModerationInput, check_batch
 from services.moderation.domain.policy import TerritoryPolicy
-from services.moderation.domain.statements import SURE, WEAK, find_statements, sentence_signals
+from services.moderation.domain.statements import SURE, WEAK, find_statements, names_a_group, sentence_signals
+from services.moderation.domain.text import CanonicalText
 from shared.vocabulary import ModerationMode, Outcome
 
 
@@ -780,3 +781,17 @@ def test_quoted_hate_is_reported_speech(text, outcome):
 ])
 def test_doxxing_and_veiled_threats(text, language, expected):
     assert grounds(text, language) == expected
+
+
+@pytest.mark.parametrize(("text", "names_one"), [
+    ("Les Roumaines du quartier", True),
+    ("Viele Rumänen arbeiten hier.", True),
+    ("Les seniors du quartier", True),
+    # common words that fold or misspell into an origin or a handicap name no group
+    ("Pôle emploi a changé de nom.", False),  # not "Pole"
+    ("C'est une ruse du prestataire.", False),  # not "russe"
+    ("Gagner un peu plus que le smic.", False),  # not "peul"
+    ("Ces algorithmes aveugles et sourds aux demandes.", False),
+])
+def test_which_words_name_a_protected_group(text, names_one):
+    assert names_a_group(CanonicalText(text)) == names_one
