@@ -115,7 +115,8 @@ for _stems, _particle in (
         ("stech steche stechen stecht", "zu"), ("mach mache machen macht", "platt"),
         ("losch losche loschen loscht", "aus"), ("radier radiere radieren radiert", "aus"),
         ("merz merze merzen merzt", "aus"), ("leg lege legen legt", "um"),
-        ("schalt schalte schalten schaltet", "aus")):
+        ("schalt schalte schalten schaltet", "aus"), ("knupf knupfe knupfen knupft", "auf"),
+        ("hau haue hauen haut", "um"), ("prugel prugle prugeln prugelt", "tot")):
     for _form in _stems.split():
         _SEPARABLE_DE[canonical_word(_form)] = _SEPARABLE_DE.get(canonical_word(_form), frozenset()) | {canonical_word(_particle)}
 # German verbs of lesser harm whose particle goes to the end ("morgen greife ich die … an").
@@ -1247,10 +1248,14 @@ def _praise_verbs_de() -> frozenset[str]:
 def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
     """After the verb, an article and a word that names no one ("tuer le projet"); not after a passive,
     whose subject is the victim ("être euthanasiés à la naissance")."""
+    if [w.text for w in words[verb + 1:verb + 4]] in (["dans", "l", "oeuf"], ["dans", "l", "ouf"]):
+        return True  # "l'étouffer dans l'œuf": an idea, a project
     if verb and words[verb - 1].text in _BEING:
         return False
     j = verb + 1
     while j < len(words) and words[j].start < words[verb].end:  # past the rest of a phrase
+        if words[j].text in _BODY:
+            return False  # the phrase holds its object: "casser les jambes"
         j += 1
     while j < len(words) and words[j].text in _FILLERS:
         j += 1
@@ -1259,8 +1264,8 @@ def _object_is_a_thing(words: list[_Word], verb: int, wanted: set[str]) -> bool:
     while j < len(words) and (words[j].text in _ARTICLES or words[j].text in _BEFORE_A_NOUN
                               or words[j].text in _FILLERS):
         j += 1
-    if j >= len(words) or words[j].tags & wanted or words[j].text in _BODY:
-        return False
+    if j >= len(words) or words[j].tags & wanted or words[j].text in _BODY or words[j].text in _WEAPON:
+        return False  # ("je lui planterai un couteau": the weapon is no thing harmed)
     # "faire exploser le foyer de réfugiés": where a group lives is the group
     return not (words[j].text in _DWELLING and any("group" in w.tags for w in words[j + 1:j + 4]))
 
@@ -1270,6 +1275,8 @@ _BEING = _word_set("etre ete sont soient seront serait seraient soit")
 
 # Parts of a body: "crever les yeux de ce …", "exploser la tête de …" harm the person they belong to.
 _BODY = _word_set("tete crane gorge yeux oeil visage gueule figure cou jambe jambes bras dents ventre coeur")
+_CLITICS = _word_set("ne n y en le la les l lui leur me m te t se s nous vous")
+_WEAPON = _word_set("couteau couteaux lame balle balles poignard hache machette messer kugel kugeln klinge axt")
 _DWELLING = _word_set("foyer foyers centre centres camp camps maison maisons logement logements immeuble heim lager")
 _PAST = _PAST_PASSIVE | _word_set("wurden wurde")
 _AGAINST = _word_set("contre envers gegen gegenuber against towards toward")
@@ -1306,10 +1313,13 @@ def _governed(target: int, verb: int, language: str) -> bool:
     return 0 < target - verb <= 3 or language == "de" and 0 < verb - target <= 3
 
 
-def _beside(pronoun: int, verb: int, language: str) -> bool:
+def _beside(pronoun: int, verb: int, language: str, texts: Sequence[str]) -> bool:
+    """A pronoun that can be the verb's object: within three words of it in German, right before it in
+    French or with a clitic or "ne" between ("je le lui ferai payer", "ne les tuez pas"); not an article
+    before a noun ("l'isolement tue", "la route tue")."""
     if language == "de":
         return abs(pronoun - verb) <= 3
-    return 0 < verb - pronoun <= 2
+    return verb - pronoun == 1 or verb - pronoun == 2 and texts[pronoun + 1] in _CLITICS
 
 
 def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], language: str,
@@ -1350,7 +1360,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             # A pronoun is a target only beside the verb: before it in French ("le tuer", where "tuer les"
             # holds an article), on either side in German ("dich erschießen", "töte dich").
             targets = [w for i, w in enumerate(words) if w is not cue and w.tags & wanted
-                       and (w.tags & wanted - {"person"} or _beside(i, index, language)) and not apart(w, cue)]
+                       and (w.tags & wanted - {"person"} or _beside(i, index, language, texts)) and not apart(w, cue)]
             if targets and all(t.tags & wanted == {"person"} for t in targets):
                 targets += [t for t in earlier_targets if t.tags & wanted]
             elif not targets and referring:

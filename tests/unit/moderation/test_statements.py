@@ -795,3 +795,37 @@ def test_doxxing_and_veiled_threats(text, language, expected):
 ])
 def test_which_words_name_a_protected_group(text, names_one):
     assert names_a_group(CanonicalText(text)) == names_one
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # a weapon or a part of the body is no thing harmed
+    ("J'attendrai l'agente de la CAF à la sortie et je lui planterai un couteau.", "fr", {"threat"}),
+    ("Les Roumains de la gare, je vais leur casser les jambes un par un.", "fr", {"threat"}),
+    ("Les Turcs du quartier, faudrait leur tirer dessus.", "fr", {"threat"}),
+    ("Ich fahr den Krüppel im Rollstuhl einfach über den Haufen.", "de", {"threat"}),
+    ("Ich zerre die Muslime aus der Moschee und knüpfe sie auf.", "de", {"threat"}),
+    # a thing planted, broken or thrown over
+    ("Je vais lui planter un arbre dans le jardin.", "fr", set()),
+    ("Il faut casser les jambes à ce projet.", "fr", set()),
+    ("Der Plan wirft alles über den Haufen.", "de", set()),
+])
+def test_violence_in_idioms_and_with_a_weapon(text, language, expected):
+    assert {f.ground for f in find_statements(text, language)} == expected
+
+
+@pytest.mark.parametrize("text", [
+    # an article before a noun is no object pronoun
+    "Au Maroc, les accidents de la route tuent surtout des piétons.",
+    "L'isolement tue, au sens propre, chez les agriculteurs.",
+    # an idea killed in the egg
+    "Ce projet, il faut l'étouffer dans l'œuf.",
+    "Le projet des élus devrait être tué dans l'oeuf.",
+    # a name others called a group, in the past
+    "En 1994, la radio des Mille Collines traitait les Tutsi de « cafards » avant les massacres.",
+])
+def test_killing_said_of_causes_and_projects_threatens_no_one(text):
+    assert find_statements(text, "fr") == []
+
+
+def test_a_pronoun_with_a_clitic_before_the_verb_is_still_its_object():
+    assert {f.ground for f in find_statements("Ces migrants, le canal est là : je les y noierai.")} == {"threat"}
