@@ -431,7 +431,7 @@ class ExpectedOutcome(BaseModel):
     """What the checks decide on one labelled case, as a person reviewed it (the drift guard's snapshot)."""
 
     id: str
-    source: str  # "cases" (data/eval/cases.jsonl) or "hatecheck"
+    source: str  # "cases" (data/eval/cases.jsonl), "unseen" (data/eval/unseen_cases.jsonl) or "hatecheck"
     label: str  # the case's label: violation/clean/personal-data, or the HateCheck functionality
     outcome: str  # the automatic-mode outcome
     grounds: list[str]

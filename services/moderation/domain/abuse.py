@@ -303,7 +303,7 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None,
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]
-    quoted = quoted_statements(text, canonical) if found else []
+    quoted = quoted_statements(text) if found else []
     if quoted:
         found = [f.model_copy(update={"score": min(f.score, WEAK)})
                  if any(a <= f.start and f.end <= b for a, b in quoted) else f for f in found]

@@ -1558,15 +1558,18 @@ def framed_sentences(text: str, canonical: CanonicalText | None = None) -> list[
 QUOTED_STATEMENT_WORDS = 3
 
 
-def quoted_statements(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
+def quoted_statements(text: str) -> list[tuple[int, int]]:
     """Quotations of a whole statement (QUOTED_STATEMENT_WORDS words or more: "« mort aux … » tagué sur sa
     boîte", not the scare quotes of "ces « réfugiés »"), whatever frames them. What is said there is most
     often someone else's words, reported or denounced, but may be the author's own: a person decides."""
-    if not _QUOTES.search(text):
-        return []
-    canonical = canonical or CanonicalText(text)
-    return [(a, b) for sentence in _sentences(text) for a, b in _quoted(text, *sentence)
-            if sum(a < token.start < b for token in canonical.tokens) >= QUOTED_STATEMENT_WORDS]
+    return list(_quoted_statements(text)) if _QUOTES.search(text) else []
+
+
+@lru_cache(maxsize=256)  # read once for the rules of each sentence, then for the abuse check's flags
+def _quoted_statements(text: str) -> tuple[tuple[int, int], ...]:
+    tokens = CanonicalText(text).tokens
+    return tuple((a, b) for sentence in _sentences(text) for a, b in _quoted(text, *sentence)
+                 if sum(a < token.start < b for token in tokens) >= QUOTED_STATEMENT_WORDS)
 
 
 def _quoted_and_framed(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
