@@ -1201,6 +1201,85 @@ def _done_by_someone_else(texts: list[str], index: int, language: str) -> bool:
     return any(i + 1 < len(texts) and texts[i + 1] not in _OURSELVES for i in markers)
 
 
+def _done_by_others_named(texts: list[str], index: int) -> bool:
+    """A French participle whose agent is people named with a determiner ("les Roms exterminés par les
+    nazis"), even in a sentence where the speaker is ("Nous commémorons …"); "les tuer par balles" is a
+    means, and "je souhaite qu'ils se fassent lyncher par …" a wish."""
+    if not (_WISH | _NORM | _INTENT).isdisjoint(texts):
+        return False
+    return any(texts[i] in _AGENT and texts[i + 1] in _AGENT_DETERMINERS and texts[i + 2] not in _MEANS
+               for i in range(index + 1, min(index + 3, len(texts) - 2)))
+
+
+_AGENT_DETERMINERS = _word_set("les des le la l un une leur leurs ses son sa ces cette ce")
+_MEANS = _word_set("feu force balle balles couteau couteaux lame poignard hache machette corde pendaison noyade gaz")
+
+
+_HAVE_FR = _word_set("a ai as avons avez ont avait avaient avais avions aviez eut eurent avoir fut furent etait etaient")
+_BETWEEN_HAVE_AND_PARTICIPLE = _word_set(
+    "ne n pas jamais y en le la les l lui leur tous toutes deja froidement sauvagement ensemble meme")
+# German auxiliaries as written: "hätte" and "würde" fold into "hatte" and "wurde" but wish or suppose
+_HAVE_DE_AS_WRITTEN = frozenset("hat habe hab haben hatte hatten habt hast hattest hattet wurde wurden".split())
+_NOT_A_REPORT_DE = _word_set(
+    "will wollen wollte mochte mochten hoffe hoffen wunsche wunschen zu sollte sollten soll sollen muss mussen "
+    "gehoren gehort verdienen verdient darf durfen")
+_MORE_TO_COME = _word_set(
+    "encore continuer continuerai continuerons recommencer recommencerai bientot prochain prochaine vais va vont "
+    "compte comptons wieder weiter weitermachen bald nachste nachsten "
+    "promets jure garantis garantie garantier garantiere verspreche schwore schwor")
+_FUTURE_DE = _word_set("werde werden wird werdet wirst")  # in the clause: also the passive's auxiliary
+_APPROVAL = _word_set("heureusement bravo mieux enfin merci assez gut recht endlich genug schade dommage")
+_PARTICIPLE_PREFIXES_DE = ("ge", "er", "ver", "zer", "be", "ent")
+_PAST_FORM_ENDINGS_DE = ("ten", "nen", "te", "ene", "tes", "ter", "tem")
+
+
+def _reported_past(text: str, words: list[_Word], index: int, language: str) -> bool:
+    """A completed act told in the past ("la police a noyé des Algériens", "in der man … ermordet hat", "die
+    von den Nazis ermordeten Sinti"): history or a report, not a threat, unless the sentence approves of it
+    ("heureusement qu'on les a tués", "endlich hat man … erschossen"), promises more ("… et je compte bien
+    continuer", "wir werden es wieder tun") or its clause wishes or prescribes it."""
+    texts = [w.text for w in words]
+    cue = words[index]
+    if index + 1 < len(words) and words[index + 1].start < cue.end:
+        return False  # a phrase ("kurzen Prozess gemacht", "ein Messer zwischen den Rippen"), not a participle
+    if not (_APPROVAL | _MORE_TO_COME).isdisjoint(texts):
+        return False
+    clause_start, clause_end = index, index
+    while clause_start > 0 \
+            and not _CLAUSE_BREAK.search(text[words[clause_start - 1].end:words[clause_start].start]):
+        clause_start -= 1
+    while clause_end + 1 < len(words) \
+            and not _CLAUSE_BREAK.search(text[words[clause_end].end:words[clause_end + 1].start]):
+        clause_end += 1
+    clause = texts[clause_start:clause_end + 1]
+    if not _WISH.isdisjoint(clause) or not _NORM.isdisjoint(clause):
+        return False
+    if language != "de":
+        j = index - 1
+        while j >= clause_start and index - j <= 4 and texts[j] in _BETWEEN_HAVE_AND_PARTICIPLE:
+            j -= 1
+        # ("à tuer" folds into "a tuer": the auxiliary is the word as written, without an accent)
+        return j >= clause_start and texts[j] in _HAVE_FR and text[words[j].start:words[j].end].lower() != "à"
+    if not (_NOT_A_REPORT_DE | _FUTURE_DE).isdisjoint(clause) or not cue.text.startswith(_PARTICIPLE_PREFIXES_DE) \
+            and "ge" not in cue.text[2:5] or cue.text in _violence_lemmas():
+        return False  # a participle: "getötet", "ermordet", "umgebracht", "totgeschlagen"; not "töten"
+    if any(text[w.start:w.end].lower() in _HAVE_DE_AS_WRITTEN for w in words[clause_start:clause_end + 1]):
+        return True  # "hat man … verbrannt", "in der man … ermordet hat", "wurden … erschossen"
+    # a participle right before the group: "die von den Nazis ermordeten Sinti", "der verfolgten Juden"
+    return cue.text.endswith(_PAST_FORM_ENDINGS_DE) \
+        and any("group" in w.tags or "role" in w.tags for w in words[index + 1:index + 3])
+
+
+@cache
+def _violence_lemmas() -> frozenset[str]:
+    """The infinitives among the inflected words: a lemma of the dictionaries that is no form of another
+    ("vernichten"; not "erschossen", a form of "erschießen" listed for its own endings)."""
+    inflections = load_inflections()
+    forms_of_others = frozenset().union(*inflections.values())
+    return frozenset(lemma for lemma in inflections
+                     if lemma.endswith(("en", "ern", "eln")) and lemma not in forms_of_others)
+
+
 _ONLY = _word_set("que qu seulement uniquement nur bloss")
 
 
@@ -1388,7 +1467,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                         and _object_is_a_thing(words, index, wanted):
                     continue
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
-                        or _done_by_someone_else(texts, index, language):
+                        or _done_by_someone_else(texts, index, language) \
+                        or language != "de" and _done_by_others_named(texts, index) \
+                        or _reported_past(text, words, index, language):
                     continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
             if section in ("trope", "banish") and not rhetorical:
                 # the group does what the trope says: "les … tirent les ficelles", not "… au détriment des …"
@@ -1414,6 +1495,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 continue
             if section == "exclusion" and _ABLE.intersection(texts[max(0, index - 3):index]):
                 continue  # "doivent pouvoir rentrer chez eux": a right, not an exclusion
+            if section == "exclusion" and _reported_past(text, words, index, language):
+                continue  # "on avait déporté les Juifs du village": history told
             if section == "attribute" and index >= 2 and texts[index - 1] in _OF and not words[index - 2].tags:
                 continue  # "ces formulaires de merde": the filth qualifies the forms
             if section in _SAID_WITH_A_COPULA and not _said_with_a_copula(

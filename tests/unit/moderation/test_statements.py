@@ -829,3 +829,26 @@ def test_killing_said_of_causes_and_projects_threatens_no_one(text):
 
 def test_a_pronoun_with_a_clitic_before_the_verb_is_still_its_object():
     assert {f.ground for f in find_statements("Ces migrants, le canal est là : je les y noierai.")} == {"threat"}
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # a completed act told in the past: history or a report
+    ("Wir gedenken der von den Nazis ermordeten Sinti und Roma.", "de", set()),
+    ("Hier steht das Denkmal für die Klinik, in der man behinderte Menschen ermordet hat.", "de", set()),
+    ("Im Mittelalter hat man Juden verbrannt, das darf nie vergessen werden.", "de", set()),
+    ("In Hanau wurden neun Menschen mit Migrationsgeschichte erschossen.", "de", set()),
+    ("Nous commémorons les Roms exterminés par les nazis.", "fr", set()),
+    ("En 1961, la police a noyé des Algériens dans la Seine, il faut le rappeler.", "fr", set()),
+    ("Mon grand-père racontait comment on avait déporté les Juifs de notre village.", "fr", set()),
+    # the same verbs, promised, prescribed, supposed, wished or approved of
+    ("Ich werde die Flüchtlinge erschießen.", "de", {"threat"}),
+    ("Ich würde am liebsten alle Flüchtlinge erschießen.", "de", {"threat"}),
+    ("Man hätte die Juden alle vergasen sollen.", "de", {"threat"}),
+    ("Wir haben letzten Sommer schon Türken verprügelt, und wir werden es wieder tun.", "de", {"threat"}),
+    ("J'ai déjà tabassé deux migrants le mois dernier, et je compte bien continuer.", "fr", {"threat"}),
+    ("Je suis prêt à tuer les migrants.", "fr", {"threat"}),
+    ("Heureusement qu'on a gazé les Juifs.", "fr", {"threat"}),
+    ("Je souhaite aux profs de se faire lyncher par leurs élèves.", "fr", {"threat"}),
+])
+def test_violence_told_in_the_past_is_no_threat_unless_promised_again(text, language, expected):
+    assert {f.ground for f in find_statements(text, language)} & {"threat", "hate"} == expected
