@@ -177,6 +177,37 @@ def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: 
     return flags
 
 
+# A German word that joins a group to a word of rabble or vermin ("Zigeunerpack", "Judenschwein",
+# "Asylantenbrut", "Türkengesindel") is a slur of its own, whoever the group: no list could hold them all.
+_CONTEMPT_HEADS = tuple(sorted({canonical_word(w) for w in (
+    "pack gesindel brut pest schwein schweine sau säue geschmeiß abschaum ratte ratten ungeziefer plage "
+    "viecher vieh mischpoke").split()}, key=len, reverse=True))
+_LINKS = ("", "n", "en", "s")  # "Judenpack", "Türkenpack", "Moslemsau", "Rumänenbrut"
+
+
+def _contempt_stem(word: str) -> str | None:
+    """The group a contempt compound names, or None."""
+    from .statements import load_statement_lexicon
+
+    sections = load_statement_lexicon().sections_of
+    for head in _CONTEMPT_HEADS:
+        if word.endswith(head) and len(word) - len(head) >= 4:
+            stem = word[:-len(head)]
+            for link in _LINKS:
+                if stem.endswith(link) and "group" in sections.get(stem[:len(stem) - len(link)], ()):
+                    return stem
+    return None
+
+
+def find_contempt_compounds(canonical: CanonicalText, language: str) -> list[Flag]:
+    if language != "de":
+        return []
+    tokens = canonical.tokens
+    return [Flag(check=CHECK, ground=GroundId.HATE, start=tokens[i].start, end=tokens[i].end, score=BANNED_SCORE,
+                 term="contempt-compound", detail="banned")
+            for i, word in enumerate(canonical.words) if len(word) >= 8 and _contempt_stem(word)]
+
+
 # --- patterns of attacks ----------------------------------------------------------------------------
 
 def _alternation(words: frozenset[str]) -> str:
@@ -297,7 +328,8 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None,
     framed = framed_sentences(text, canonical) if patterns else []
     if framed:
         patterns = [f for f in patterns if not any(a <= f.start < b for a, b in framed)]
-    found = find_lexicon_terms(canonical, language, lexicon, text) + patterns + find_statements(text, language, canonical)
+    found = find_lexicon_terms(canonical, language, lexicon, text) + patterns \
+        + find_contempt_compounds(canonical, language) + find_statements(text, language, canonical)
     if read_sentences:
         found += find_model_statements(text, language, canonical, found)
     reported = counter_speech_spans(text, canonical) if found else []

@@ -204,7 +204,8 @@ def _readings(text: str, language: str, canonical: CanonicalText | None, found: 
     canonical = canonical or CanonicalText(text)
     if not names_a_group(canonical):
         return []
-    flagged = [(f.start, f.end) for f in found if f.ground in (GroundId.HATE, GroundId.THREAT)]
+    # (a suspect word alone publishes: the sentence is still read)
+    flagged = [(f.start, f.end) for f in found if f.ground in (GroundId.HATE, GroundId.THREAT) and f.score >= WEAK]
     sentences = sentence_signals(text, language, canonical)
     candidates = [i for i, s in enumerate(sentences)
                   if s.for_the_model and not any(s.start <= a < s.end for a, _ in flagged)]
@@ -235,7 +236,7 @@ def highest_reading(text: str, language: str, model: SentenceModel | None = None
 def find_model_statements(text: str, language: str, canonical: CanonicalText | None = None,
                           found: Sequence[Flag] = (), model: SentenceModel | None = None) -> list[Flag]:
     """Weak `hate` or `threat` flags on the sentences the model reads and judges hateful or threatening.
-    Sentences that hold a flag of either ground in `found` already are not read again."""
+    Sentences that hold a flag of either ground in `found` already, at least weak, are not read again."""
     model = model or _shipped_model()
     threshold = threshold_for(model, language)
     flags = []

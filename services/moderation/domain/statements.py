@@ -200,7 +200,7 @@ _HESITATION = _word_set(
     "zogern zogere zogert abhalten aufhalten problem bedenken bereuen bereue skrupel"
 )
 # Quotation marks that open and close a quoted stretch.
-_QUOTES = re.compile(r"[\"«“„»”]")
+_QUOTES = re.compile(r"[\"«“„»”‚‘‹›]")  # (not ’, the apostrophe)
 SENTENCE_END = re.compile(r"[.!?;:]+(?:\s|$)|\n")
 _POSITIVE_FRAME = _word_set(
     "admires admirer adore adorons aime aimons respecte respecter proteger protegeons defendre fier fiere "
@@ -1608,12 +1608,25 @@ def _named_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, in
     return spans
 
 
+# A word quoted after a noun that names it as a word ("le mot « … »", "das Wort „…“", "the slur '…'"): it
+# is mentioned, not said of anyone.
+_MENTIONED = re.compile(
+    r"\b(?:mots?|termes?|expressions?|insultes?|injures?|qualificatifs?|sobriquets?|surnoms?|wort|worte|wörter"
+    r"|begriffe?|ausdrucks?|ausdrücke|ausdruck|beleidigung(?:en)?|schimpfw(?:o|ö)rte?r?|bezeichnung(?:en)?"
+    r"|words?|terms?|slurs?|expressions?)\s+(?:de\s+|d'|d’)?[«\"“„‚‘']\s*([^«»\"“”„‚‘’'\n]{1,40}?)\s*[»\"”“‘’']",
+    re.IGNORECASE)
+
+
+def _mentioned_words(text: str) -> list[tuple[int, int]]:
+    return [match.span(1) for match in _MENTIONED.finditer(text) if len(match.group(1).split()) <= 3]
+
+
 def counter_speech_spans(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
     """Stretches that report what others say: quotations in sentences that report or denounce them ("il a
-    écrit « … », c'est inacceptable"), and the names others are said to call someone ("me traiter de …").
-    Insults and patterns found there are not the author's own."""
+    écrit « … », c'est inacceptable"), the names others are said to call someone ("me traiter de …"), and
+    words quoted as words ("das Wort „…“"). Insults and patterns found there are not the author's own."""
     canonical = canonical or CanonicalText(text)
-    return _quoted_and_framed(text, canonical) + _named_by_someone(text, canonical)
+    return _quoted_and_framed(text, canonical) + _named_by_someone(text, canonical) + _mentioned_words(text)
 
 
 # "Ehrlich gesagt", "offen gesagt", "à vrai dire", "soit dit en passant": the speaker's own voice, not a

@@ -130,3 +130,44 @@ def test_swearing_at_no_one_is_only_flagged(text):
 ])
 def test_the_same_words_aimed_at_someone_stay_banned(text):
     assert any(f.score >= 0.9 for f in find_abuse(text, "fr"))
+
+
+@pytest.mark.parametrize("text", [
+    "Die Kanacken vom Bahnhof.",
+    "Kümmeltürken haben hier nichts verloren.",
+    "Schlitzaugen überall im Bus.",
+    "Kampflesben an der Macht.",
+    # a group joined to a word of rabble or vermin, in one word
+    "Das Zigeunerpack muss weg.",
+    "Dieses Türkengesindel.",
+    "Judenschwein.",
+])
+def test_german_slurs_and_contempt_compounds_are_hate(text):
+    assert any(f.ground == "hate" and f.score >= 0.9 for f in find_abuse(text, "de"))
+
+
+@pytest.mark.parametrize("text", [
+    "Die Schweinepest hat den Hof erreicht.",
+    "Gegen die Wespenplage hilft nichts.",
+    "Der Judenstern war ein Zwangszeichen der Nazis.",
+    "Die Mosel ist im Herbst am schönsten.",
+])
+def test_compounds_and_words_near_the_slurs_are_innocent(text):
+    assert [f for f in find_abuse(text, "de") if f.ground == "hate"] == []
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Das Wort „Kopftuchmädchen“ in einer offiziellen Stellungnahme? Unbegreiflich.", "de"),
+    ("Le mot « bougnoule » n'a rien à faire dans un compte rendu.", "fr"),
+])
+def test_a_slur_quoted_as_a_word_is_mentioned_not_said(text, language):
+    assert [f for f in find_abuse(text, language) if f.ground == "hate"] == []
+
+
+@pytest.mark.parametrize("text", [
+    "Dass jemand ‚Spastis brauchen keine Formulare‘ schreibt, zeigt, warum wir Moderation brauchen.",
+    "‚Spastis brauchen keine Formulare‘ stand gestern an der Tür der Beratungsstelle.",
+])
+def test_german_single_quotes_quote_a_statement(text):
+    assert find_abuse("Spastis brauchen keine Formulare.", "de")[0].score >= 0.9
+    assert all(f.score < 0.9 for f in find_abuse(text, "de"))

@@ -137,6 +137,14 @@ def test_sentences_already_flagged_by_the_rules_are_not_read_again():
     assert find_model_statements(text, "fr", found=find_statements(text)) == []
 
 
+def test_a_suspect_word_alone_does_not_spare_a_sentence_the_model():
+    from services.moderation.domain.flags import Flag
+
+    suspect = Flag(check="abuse", ground="hate", start=0, end=9, score=0.35, term="x", detail="suspect")
+    assert find_model_statements(MISSED_BY_THE_RULES, "de", found=[suspect])
+    assert find_model_statements(MISSED_BY_THE_RULES, "de", found=[suspect.model_copy(update={"score": WEAK})]) == []
+
+
 def test_only_languages_it_was_trained_on_are_read():
     assert find_model_statements(MISSED_BY_THE_RULES, "es") == []
 
