@@ -852,3 +852,19 @@ def test_a_pronoun_with_a_clitic_before_the_verb_is_still_its_object():
 ])
 def test_violence_told_in_the_past_is_no_threat_unless_promised_again(text, language, expected):
     assert {f.ground for f in find_statements(text, language)} & {"threat", "hate"} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # veiled threats held for a person: days counted, a beating in slang, blood foretold
+    ("Madame la maire, vos jours sont comptés.", "fr", {("threat", WEAK)}),
+    ("Toi l'agent de la CAF, tu vas comprendre ta douleur.", "fr", {("threat", WEAK)}),
+    ("On va lui faire sa fête, au directeur.", "fr", {("threat", WEAK)}),
+    ("Pass bloß auf, du Sachbearbeiter.", "de", {("threat", WEAK)}),
+    ("Blut wird fließen, wenn das durchkommt.", "de", {("threat", WEAK)}),
+    # the same words of things, or of a party
+    ("Les jours de ce logiciel sont comptés.", "fr", set()),
+    ("On fera la fête samedi après le conseil.", "fr", set()),
+    ("Die Tage des Faxgeräts im Bürgeramt sind gezählt.", "de", set()),
+])
+def test_veiled_threat_idioms_are_held_not_rejected(text, language, expected):
+    assert grounds(text, language) == expected
