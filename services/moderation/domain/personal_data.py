@@ -17,7 +17,7 @@ from stdnum.fr import nir as stdnum_nir
 
 from .charter import DATA_DIR, GroundId
 from .flags import Flag
-from .text import by_first_letter, fold
+from .text import by_first_letter, canonical_word, fold
 
 CHECK = "personal-data"
 NETWORK_REGIONS = ("FR", "BE", "CA", "CI", "MA", "CM", "DE")
@@ -336,6 +336,24 @@ _INTRO_STOP = {"et", "je", "j", "suis", "habite", "de", "du", "la", "le", "à", 
 _ROLE_AFTER_TITLE = {"le", "la", "les", "l"}
 
 
+# "eine Frau Kopftuch trägt", "jeder Herr im Saal": after an indefinite determiner, "Frau" and "Herr" are
+# nouns (not after "der" or "die": "die Frau Huber vom Bauamt" is said of a person in the south)
+_DETERMINERS_DE = frozenset(
+    "ein eine einer einem einen jede jeder jedem jeden diese dieser diesem diesen "
+    "keine kein keiner keinem keinen welche welcher solche".split())
+
+
+def _a_noun_after_a_determiner(text: str, title_start: int) -> bool:
+    before = text[:title_start].split()
+    return bool(before) and fold(before[-1]) in _DETERMINERS_DE
+
+
+def _names_an_office(word: str) -> bool:
+    from .statements import load_statement_lexicon  # (statements reads this module's word lists)
+
+    return "role" in load_statement_lexicon().tags(canonical_word(word))
+
+
 def _is_not_person(span_text: str) -> bool:
     folded = fold(span_text).strip(" .,'’")
     if folded in not_person_names():
@@ -349,9 +367,16 @@ def find_name_cues(text: str) -> list[Flag]:
     flags = []
     for match in _TITLE_CUE.finditer(text):
         first = match.group(1).split()[0]
-        if fold(first) in _ROLE_AFTER_TITLE or _is_not_person(match.group(1)):
+        if fold(first) in _ROLE_AFTER_TITLE or _is_not_person(match.group(1)) \
+                or _a_noun_after_a_determiner(text, match.start()):
             continue
-        flags.append(_flag("name", match.start(), match.end(1), score=0.9, detail="title"))
+        start = match.start()
+        if _names_an_office(first):  # "Herr Bürgermeister", "Frau Direktorin Weber": the office is no name
+            rest = match.group(1)[len(first):].lstrip()
+            if not rest:
+                continue
+            start = match.end(1) - len(rest)
+        flags.append(_flag("name", start, match.end(1), score=0.9, detail="title"))
     for match in _INTRO_CUE.finditer(text):
         group = 1 if match.group(1) else 2
         if match.group(2) and _is_not_person(match.group(2)):

@@ -96,6 +96,16 @@ def test_names_announced_by_their_context(text, name):
 
 def test_public_roles_after_a_title_are_not_names():
     assert find_name_cues("M. le Maire et Mme la Préfète étaient présents.") == []
+    assert find_name_cues("Herr Bürgermeister, wann antworten Sie endlich?") == []
+    text = "Frau Direktorin Weber hat unterschrieben."
+    assert [text[f.start:f.end] for f in find_name_cues(text)] == ["Weber"]
+
+
+def test_a_title_word_after_a_determiner_is_a_noun():
+    assert find_name_cues("Nur weil eine Frau Kopftuch trägt, ist sie nicht unterdrückt.") == []
+    for text, name in (("Gestern hat Frau Schmidt angerufen.", "Frau Schmidt"),
+                       ("Die Frau Huber vom Bauamt war freundlich.", "Frau Huber")):
+        assert [text[f.start:f.end] for f in find_name_cues(text)] == [name]
 
 
 def test_entity_names_keep_real_names_and_drop_capitalised_words():
