@@ -238,7 +238,8 @@ class StatementLexicon:
 _ROLE = frozenset(("role",))
 _ROLE_ENDINGS = tuple(
     "leiter leiterin direktor direktorin vorsteher vorsteherin mitarbeiter mitarbeiterin beamter beamtin "
-    "sachbearbeiter sachbearbeiterin beauftragte beauftragter prasident prasidentin arzt arztin".split()
+    "sachbearbeiter sachbearbeiterin beauftragte beauftragter prasident prasidentin arzt arztin "
+    "burgermeister burgermeisterin".split()
 )
 
 

@@ -868,3 +868,15 @@ def test_violence_told_in_the_past_is_no_threat_unless_promised_again(text, lang
 ])
 def test_veiled_threat_idioms_are_held_not_rejected(text, language, expected):
     assert grounds(text, language) == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # a threat reported is counter-speech
+    ("Il a menacé de tuer les migrants du foyer, j'ai porté plainte.", "fr", set()),
+    ("Des jeunes ont menacé de brûler les boutiques des commerçants burkinabè.", "fr", set()),
+    ("Er drohte, die Moschee mit allen Muslimen darin anzuzünden.", "de", set()),
+    # a menace named as a noun is still said of the group
+    ("Les Roms sont une menace de tous les instants pour le quartier.", "fr", {"hate"}),
+])
+def test_threats_reported_are_not_the_speakers(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
