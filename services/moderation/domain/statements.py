@@ -1229,7 +1229,8 @@ _MORE_TO_COME = _word_set(
     "compte comptons wieder weiter weitermachen bald nachste nachsten "
     "promets jure garantis garantie garantier garantiere verspreche schwore schwor")
 _FUTURE_DE = _word_set("werde werden wird werdet wirst")  # in the clause: also the passive's auxiliary
-_APPROVAL = _word_set("heureusement bravo mieux enfin merci assez gut recht endlich genug schade dommage")
+_APPROVAL = _word_set("heureusement bravo mieux enfin merci assez gut recht endlich genug schade dommage "
+                      "fier fiere fiers fieres stolz plaisir jouissif spaß geil")
 _PARTICIPLE_PREFIXES_DE = ("ge", "er", "ver", "zer", "be", "ent")
 _PAST_FORM_ENDINGS_DE = ("ten", "nen", "te", "ene", "tes", "ter", "tem")
 
@@ -1237,7 +1238,7 @@ _PAST_FORM_ENDINGS_DE = ("ten", "nen", "te", "ene", "tes", "ter", "tem")
 def _reported_past(text: str, words: list[_Word], index: int, language: str) -> bool:
     """A completed act told in the past ("la police a noyé des Algériens", "in der man … ermordet hat", "die
     von den Nazis ermordeten Sinti"): history or a report, not a threat, unless the sentence approves of it
-    ("heureusement qu'on les a tués", "endlich hat man … erschossen"), promises more ("… et je compte bien
+    ("heureusement qu'on les a tués", "j'en suis fier", "endlich hat man … erschossen"), promises more ("… et je compte bien
     continuer", "wir werden es wieder tun") or its clause wishes or prescribes it."""
     texts = [w.text for w in words]
     cue = words[index]

@@ -848,6 +848,8 @@ def test_a_pronoun_with_a_clitic_before_the_verb_is_still_its_object():
     ("J'ai déjà tabassé deux migrants le mois dernier, et je compte bien continuer.", "fr", {"threat"}),
     ("Je suis prêt à tuer les migrants.", "fr", {"threat"}),
     ("Heureusement qu'on a gazé les Juifs.", "fr", {"threat"}),
+    ("J'ai tué des Arabes et j'en suis fier.", "fr", {"threat"}),
+    ("Man hat damals Zigeuner vergast, und ich bin stolz darauf.", "de", {"threat"}),
     ("Je souhaite aux profs de se faire lyncher par leurs élèves.", "fr", {"threat"}),
 ])
 def test_violence_told_in_the_past_is_no_threat_unless_promised_again(text, language, expected):
