@@ -20,6 +20,7 @@ from .statements import (
     counter_speech_spans,
     find_statements,
     framed_sentences,
+    load_statement_lexicon,
     quoted_statements,
 )
 from .text import CanonicalText, canonical_pattern, canonical_word, tokenize
@@ -187,8 +188,6 @@ _LINKS = ("", "n", "en", "s")  # "Judenpack", "Türkenpack", "Moslemsau", "Rumä
 
 def _contempt_stem(word: str) -> str | None:
     """The group a contempt compound names, or None."""
-    from .statements import load_statement_lexicon
-
     sections = load_statement_lexicon().sections_of
     for head in _CONTEMPT_HEADS:
         if word.endswith(head) and len(word) - len(head) >= 4:
