@@ -1389,6 +1389,23 @@ def _aimed_through_a_thing(texts: list[str], verb: int, target: int) -> bool:
                                  and texts[i - 1] not in _ARTICLES for i in range(verb + 2, target))
 
 
+_RELATIVE_OPENERS = _RELATIVE_DE | _word_set(
+    "qui que qu dont lequel laquelle lesquels lesquelles celui celle ceux celles who whom which that")
+
+
+def _distance_past_relatives(text: str, words: list[_Word], a: int, b: int) -> int:
+    """Words from one to the other, not counting a relative clause between commas: "Die Schulleiterin, die
+    meinen Sohn … aussortiert hat, werde ich erwürgen" holds its victim as near as "Die Schulleiterin werde
+    ich erwürgen"."""
+    low, high = min(a, b), max(a, b)
+    counted, inside = 0, False
+    for k in range(low + 1, high + 1):
+        if "," in text[words[k - 1].end:words[k].start]:
+            inside = words[k].text in _RELATIVE_OPENERS
+        counted += not inside
+    return counted
+
+
 def _governed(target: int, verb: int, language: str) -> bool:
     """A group right after the verb, or in German on either side of it, within three words."""
     return 0 < target - verb <= 3 or language == "de" and 0 < verb - target <= 3
@@ -1460,7 +1477,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
-                targets = [t for t in targets if abs(position.get(id(t), index) - index) <= _NEAR_WORDS]
+                targets = [t for t in targets
+                           if _distance_past_relatives(text, words, position.get(id(t), index), index) <= _NEAR_WORDS]
                 # "les éliminer à la naissance": a pronoun before the verb is its object, whatever follows
                 clitic = index >= 1 and "person" in words[index - 1].tags \
                     and any(t.tags & {"group", "role"} for t in targets)

@@ -882,3 +882,17 @@ def test_veiled_threat_idioms_are_held_not_rejected(text, language, expected):
 ])
 def test_threats_reported_are_not_the_speakers(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # a relative clause between the victim and the verb does not put the victim out of reach
+    ("Die Schulleiterin, die meinen Sohn mit ihrer Software aussortiert hat, werde ich eigenhändig erwürgen.",
+     "de", {"threat"}),
+    ("Den Sachbearbeiter, der meinen Antrag seit Monaten liegen lässt, werde ich morgen abstechen.", "de",
+     {"threat"}),
+    # the same length of words that are no relative clause still does
+    ("Die Flüchtlinge leiden im alten Hotel am Bahnhof seit Monaten sehr, und die Stadt will das Projekt "
+     "jetzt töten.", "de", set()),
+])
+def test_a_relative_clause_does_not_part_the_victim_from_the_verb(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
