@@ -896,3 +896,17 @@ def test_threats_reported_are_not_the_speakers(text, language, expected):
 ])
 def test_a_relative_clause_does_not_part_the_victim_from_the_verb(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # the law and its sanctions do not turn the speaker's own threat into a report
+    ("Je vais tuer tous les Arabes du quartier, la prison ne me fait pas peur.", "fr", {"threat"}),
+    ("Ich bring die Juden alle um, das Gefängnis ist mir egal.", "de", {"threat"}),
+    ("Ich fahr den Krüppel im Rollstuhl über den Haufen, wenn er noch einmal den Gehweg blockiert.", "de",
+     {"threat"}),
+    # someone else's threat, reported to the police, is still a report
+    ("Er hat gedroht, die Juden umzubringen, ich habe Anzeige erstattet.", "de", set()),
+    ("Ich habe Anzeige erstattet, weil mein Nachbar die Flüchtlinge abstechen will.", "de", set()),
+])
+def test_the_law_named_beside_a_threat_does_not_report_it(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
