@@ -1406,6 +1406,17 @@ def _distance_past_relatives(text: str, words: list[_Word], a: int, b: int) -> i
     return counted
 
 
+def _the_speaker_acts(texts: Sequence[str], verb: int) -> bool:
+    """The speaker shortly before the verb, as its subject: "je vais tuer", "ich werde die … vergasen"; not
+    "pour nous tuer" ("nous" the object) nor "dass Frauen wie ich hingerichtet gehören" (a comparison)."""
+    return any(texts[k] in _SPEAKER and not (k == verb - 1 and texts[k] in _OBJECT_OR_SUBJECT)
+               and not (k and texts[k - 1] in _AS_LIKE) for k in range(max(0, verb - 4), verb))
+
+
+_OBJECT_OR_SUBJECT = _word_set("nous")
+_AS_LIKE = _word_set("wie comme als like as")
+
+
 def _governed(target: int, verb: int, language: str) -> bool:
     """A group right after the verb, or in German on either side of it, within three words."""
     return 0 < target - verb <= 3 or language == "de" and 0 < verb - target <= 3
@@ -1440,8 +1451,6 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
     thats = _that_positions(text, words)
     position = {id(w): i for i, w in enumerate(words)}
     reported = any("frame" in w.tags and not _own_voice(texts, i) for i, w in enumerate(words))
-    reported_by_saying = any("frame" in w.tags and w.text not in _LAW and not _own_voice(texts, i)
-                             for i, w in enumerate(words))
     hedged = any("hedge" in w.tags for w in words)
     positive = _praises(texts)
     addressed = not _ONE_ADDRESSED.isdisjoint(texts)
@@ -1527,11 +1536,11 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 continue  # "sont des rats", "comme des chiens", "sind faul"; not "bien-être animal", "conjoints violents"
             if quotes and in_quote(cue):
                 continue  # quoted to be discussed or denounced
-            if reported and (reported_by_saying or section not in _THREAT_SECTIONS
-                             or _SPEAKER.isdisjoint(texts[max(0, index - 4):index])):
+            if reported and not (section in _THREAT_SECTIONS and _the_speaker_acts(texts, index)):
                 continue  # "menacer de tuer…", "dénoncer la haine des…", "zu sagen, dass du … hasst"
-            # (prison or the police do not report the speaker's own threat: "je vais tuer …, la prison ne me
-            # fait pas peur", "ich bring … um, das Gefängnis ist mir egal")
+            # (but what frames a report does not make the speaker's own threat someone else's: "je vais tuer
+            # …, la prison ne me fait pas peur", "…, et tant pis si c'est raciste", "Nennt mich rassistisch,
+            # aber ich knall … ab")
             if section == "negated-worth" and _MORE_OR_LESS.intersection(texts[index:index + 6]):
                 continue  # "ne valent pas moins que celles des autres"
             if section == "slur-modifier":
@@ -1747,9 +1756,6 @@ SIGNAL_NAMES = ("negation", "frame", "hedge", "quote", "question", "positive", "
 # que … se trompent" as it reads the hate they turn around. (A question it reads: in the grouped
 # cross-validation, leaving questions out lost more hateful ones than it spared clean ones.)
 _CONTRASTS = frozenset(("negation", "frame", "hedge", "quote", "positive"))
-# Words of the law and its sanctions in the [frame] list: they frame a report ("plainte", "Anzeige") but not
-# a threat the speaker makes in spite of them.
-_LAW = _word_set("prison plainte gefangnis gericht strafbar punissable puni delit polizei anzeige anzeigen")
 _THREAT_SECTIONS = frozenset(("violence", "harm", "doxxing", "menace"))
 _VIOLENT_SECTIONS = frozenset(("violence", "harm", "doxxing"))  # `violence`: no feature, the ground's condition
 

@@ -904,9 +904,15 @@ def test_a_relative_clause_does_not_part_the_victim_from_the_verb(text, language
     ("Ich bring die Juden alle um, das Gefängnis ist mir egal.", "de", {"threat"}),
     ("Ich fahr den Krüppel im Rollstuhl über den Haufen, wenn er noch einmal den Gehweg blockiert.", "de",
      {"threat"}),
-    # someone else's threat, reported to the police, is still a report
+    # nor does a word of reporting or denouncing, when the speaker makes the threat
+    ("Je vais tuer ces Arabes, et tant pis si c'est raciste.", "fr", {"threat"}),
+    ("Traitez-moi de raciste si vous voulez, je vais cramer le foyer des migrants.", "fr", {"threat"}),
+    # someone else's threat, reported to the police or denounced, is still a report
     ("Er hat gedroht, die Juden umzubringen, ich habe Anzeige erstattet.", "de", set()),
     ("Ich habe Anzeige erstattet, weil mein Nachbar die Flüchtlinge abstechen will.", "de", set()),
+    ("Il a dit qu'il allait tuer les Arabes, c'est inacceptable.", "fr", set()),
+    ("Schrecklich, wenn Leute sagen, dass Frauen wie ich hingerichtet gehören.", "de", set()),
+    ("Tu penses vraiment que les Chinois ont « fabriqué » le virus pour nous tuer, t'as lu ça où ?", "fr", set()),
 ])
-def test_the_law_named_beside_a_threat_does_not_report_it(text, language, expected):
+def test_what_frames_a_report_does_not_report_the_speakers_own_threat(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
