@@ -1089,14 +1089,27 @@ def _negated(words: list[_Word], cue_index: int, language: str, text: str = "") 
         after = cue_index + 1  # past the cue's own phrase ("gehören nicht hierher")
         while after < len(words) and words[after].start < words[cue_index].end:
             after += 1
-        # up to a subordinate clause: "… jagen, bis keiner mehr übrig ist", "… stehlen alles, was nicht …"
-        end = next((k for k in range(after, len(words)) if texts[k] in _SUBORDINATE_DE
-                    or texts[k] in _RELATIVE_DE and "," in text[words[k - 1].end:words[k].start]), len(words))
+        # up to a subordinate clause or the next clause ("… jagen, bis keiner mehr übrig ist", "… stehlen
+        # alles, was nicht …", "Ich werde die … vergasen, sagt mir nicht, das sei Hetze"), unless that clause
+        # is the negation of a group named nowhere before ("… kontrollieren die Medien, nicht die …")
+        end = len(words)
+        for k in range(after, len(words)):
+            if texts[k] in _SUBORDINATE_DE:
+                end = k
+                break
+            if "," in text[words[k - 1].end:words[k].start]:
+                opener = k + 1 if texts[k] in _ELLIPSIS_OPENERS else k
+                if opener < len(words) and texts[opener] in negations \
+                        and not any("group" in w.tags for w in words[:k]):
+                    continue
+                end = k
+                break
         return any(negating(i) for i in range(after, end))
     return False
 
 
 _SUBORDINATE_DE = _word_set("bis dass weil wenn ob damit obwohl bevor nachdem wahrend sodass")
+_ELLIPSIS_OPENERS = _word_set("auch aber und sondern doch")
 _RELATIVE_DE = _word_set("was der die das den dem deren dessen denen welche welcher welches wo")
 
 
