@@ -584,6 +584,10 @@ def test_what_a_group_lacks_through_others_or_a_thing_it_qualifies_is_not_hate(t
     ("Ich werde Migranten jagen, bis keiner mehr übrig ist.", {"threat"}),
     ("Roma stehlen alles, was nicht niet- und nagelfest ist.", {"hate"}),
     ("Die Algorithmen der Plattformen kontrollieren die Medien, nicht die Juden.", set()),
+    # a negation in the next clause is that clause's, unless it negates a group named nowhere before
+    ("Ich werde die Juden vergasen, sagt mir nicht, das sei Hetze.", {"threat"}),
+    ("Ich werde die Juden vergasen, nicht die Muslime.", {"threat"}),
+    ("Ich hasse niemanden wegen seiner Religion, auch nicht die Muslime.", set()),
 ])
 def test_a_german_negation_counts_in_the_clause_of_the_cue_only(text, expected):
     assert {ground for ground, _ in grounds(text, "de")} == expected
