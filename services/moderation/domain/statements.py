@@ -1659,8 +1659,8 @@ def _named_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, in
 # is mentioned, not said of anyone.
 _MENTIONED = re.compile(
     r"\b(?:mots?|termes?|expressions?|insultes?|injures?|qualificatifs?|sobriquets?|surnoms?|wort|worte|wörter"
-    r"|begriffe?|ausdrucks?|ausdrücke|ausdruck|beleidigung(?:en)?|schimpfw(?:o|ö)rte?r?|bezeichnung(?:en)?"
-    r"|words?|terms?|slurs?|expressions?)\s+(?:de\s+|d'|d’)?[«\"“„‚‘']\s*([^«»\"“”„‚‘’'\n]{1,40}?)\s*[»\"”“‘’']",
+    r"|begriffe?|ausdrucks?|ausdrücke|beleidigung(?:en)?|schimpfw(?:o|ö)rte?r?|bezeichnung(?:en)?"
+    r"|words?|terms?|slurs?)\s+(?:de\s+|d'|d’)?[«\"“„‚‘']\s*([^«»\"“”„‚‘’'\n]{1,40}?)\s*[»\"”“‘’']",
     re.IGNORECASE)
 
 
