@@ -1395,6 +1395,28 @@ def _complement_of_a_thing(texts: list[str], target: int) -> bool:
         and texts[target - 2] not in _ARTICLES | _COPULA
 
 
+def _claim_refuted(texts: list[str], thats: frozenset[int], cue: int, targets: Sequence[int]) -> bool:
+    """The clause that holds the cue and its group follows a negation or a word that calls it false ("Es
+    stimmt nicht, dass …", "ce n'est pas vrai que …", "il est faux de dire que …")."""
+    that = max((i for i in thats if i < cue), default=None)
+    if that is None or not any(that < t for t in targets):
+        return False  # ("Les … ne méritent pas le même salaire que nous": a comparison)
+    before = texts[max(0, that - 6):that]
+    return any(t in _ANY_NEGATION or t in _REFUTED for t in before) and _DENIAL_AFFIRMS.isdisjoint(before)
+
+
+# Denied, these affirm: "il ne faut pas oublier que", "il ne fait aucun doute que", "nicht zu leugnen, dass"
+_DENIAL_AFFIRMS = _word_set(
+    "oublier oublie oublions doute doutes nier secret hasard "
+    "vergessen vergesst zweifel zweifeln leugnen bestreiten geheimnis zufall wunder")
+
+
+def _dative_woman(text: str, words: list[_Word], target: int) -> bool:
+    """ "der Bürgermeisterin", "der Frau" after a verb (a word not capitalised, as German nouns are)."""
+    return words[target - 1].text == "der" and (words[target].text.endswith("in") or words[target].text == "frau") \
+        and not text[words[target - 2].start].isupper()
+
+
 def _aimed_through_a_thing(texts: list[str], verb: int, target: int) -> bool:
     """Between the verb and the group, a word that names no one and then "against" ("la violence contre")."""
     tags = load_statement_lexicon().tags
@@ -1495,9 +1517,12 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                     continue
                 targets = [t for t in targets if _governed(position.get(id(t), -99), index, language)]
             if section == "violence" and language == "de":
-                # "doppelte Einträge von Migranten vernichten": the group qualifies the object
+                # "doppelte Einträge von Migranten vernichten": the group qualifies the object (a noun, so
+                # capitalised); after a verb, "der" before a woman is a dative: "Ich werde der Bürgermeisterin
+                # eine Kugel verpassen" (before a man, the subject: "schießt sich der Gemeinderat ins Knie")
                 targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))
-                           or texts[position[id(t)] - 2] in _PEOPLE_BEFORE_OF]
+                           or texts[position[id(t)] - 2] in _PEOPLE_BEFORE_OF
+                           or _dative_woman(text, words, position[id(t)])]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
@@ -1561,6 +1586,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                            and all(w in _ARTICLES for w in texts[index + 1:position[id(t)]])]
                 if not targets:
                     continue  # "une sale journée", "putain de bouchons", "die Leute sind dreckig"
+            if section in ("negated-worth", "unwelcome", "quality", "virtue", "praise") and not asked \
+                    and _claim_refuted(texts, thats, index, [position.get(id(t), -1) for t in targets]):
+                continue  # a denial denied: "Es stimmt nicht, dass … nichts wert sind", "il est faux que … "
             if section in ("quality", "virtue"):
                 # the group is the subject: "les … ne sont pas fiables", "kein … ist ehrlich", "… n'ont aucune
                 # dignité", "… sind keine Bereicherung"

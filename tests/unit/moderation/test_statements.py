@@ -791,6 +791,10 @@ def test_doxxing_and_veiled_threats(text, language, expected):
     ("Les Roumaines du quartier", True),
     ("Viele Rumänen arbeiten hier.", True),
     ("Les seniors du quartier", True),
+    # German adjectives of a group, in their forms
+    ("Muslimische Sachbearbeiter bevorzugen ihre eigenen Leute.", True),
+    ("Seit ein schwules Paar das Gasthaus übernommen hat", True),
+    ("Die Preise im Kreis steigen.", False),  # not "Greis"
     # common words that fold or misspell into an origin or a handicap name no group
     ("Pôle emploi a changé de nom.", False),  # not "Pole"
     ("C'est une ruse du prestataire.", False),  # not "russe"
@@ -919,4 +923,34 @@ def test_a_relative_clause_does_not_part_the_victim_from_the_verb(text, language
     ("Tu penses vraiment que les Chinois ont « fabriqué » le virus pour nous tuer, t'as lu ça où ?", "fr", set()),
 ])
 def test_what_frames_a_report_does_not_report_the_speakers_own_threat(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # after a verb, "der" before a woman is a dative: she is the victim
+    ("Ich werde der Bürgermeisterin eine Kugel in den Kopf jagen.", "de", {"threat"}),
+    ("Ich werd der Frau vom Bauamt die Kehle durchschneiden.", "de", {"threat"}),
+    # after a noun, the group qualifies a thing; before a man, "der" names the subject
+    ("Wir sollten die doppelten Akten der Flüchtlinge vernichten.", "de", set()),
+    ("Mit dieser Beschlussvorlage schießt sich der Gemeinderat selbst ins Knie.", "de", set()),
+])
+def test_a_german_dative_victim_is_read_as_the_victim(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # a group denied its worth, its birth, its belonging or its vote
+    ("Behinderte sollten nicht geboren werden.", "de", {"hate"}),
+    ("Juden sind keine echten Deutschen.", "de", {"hate"}),
+    ("Les femmes ne méritent pas le droit de vote.", "fr", {"hate"}),
+    # the same denial, denied
+    ("Es stimmt nicht, dass Migranten nichts wert sind.", "de", set()),
+    ("Ce n'est pas vrai que les migrants ne valent rien.", "fr", set()),
+    ("Il est faux de dire que les migrants n'apportent rien de positif.", "fr", set()),
+    # a denial that affirms, a question that asks to agree, and a comparison are no refutation
+    ("Il ne faut pas oublier que les femmes ne sont pas fiables.", "fr", {"hate"}),
+    ("Es ist kein Geheimnis, dass Migranten nichts wert sind.", "de", {"hate"}),
+    ("Les femmes ne méritent pas le même salaire que nous, elles ne valent pas autant.", "fr", {"hate"}),
+])
+def test_a_denial_of_worth_is_hate_unless_it_is_itself_denied(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
