@@ -1239,7 +1239,7 @@ _NOT_A_REPORT_DE = _word_set(
     "gehoren gehort verdienen verdient darf durfen")
 _MORE_TO_COME = _word_set(
     "encore continuer continuerai continuerons recommencer recommencerai bientot prochain prochaine vais va vont "
-    "compte comptons wieder weiter weitermachen bald nachste nachsten "
+    "compte comptons wieder weiter weitermachen bald nachste nachsten bevor morgen demain "
     "promets jure garantis garantie garantier garantiere verspreche schwore schwor")
 _FUTURE_DE = _word_set("werde werden wird werdet wirst")  # in the clause: also the passive's auxiliary
 _APPROVAL = _word_set("heureusement bravo mieux enfin merci assez gut recht endlich genug schade dommage "
@@ -1437,8 +1437,24 @@ def _distance_past_relatives(text: str, words: list[_Word], a: int, b: int) -> i
     for k in range(low + 1, high + 1):
         if "," in text[words[k - 1].end:words[k].start]:
             inside = words[k].text in _RELATIVE_OPENERS
-        counted += not inside
+        counted += not inside and words[k].text not in _SMALL_WORDS
+    # French, without commas: "La conseillère qui a voté pour … devrait être lynchée" (up to the main verb)
+    if a < b and a + 1 < b and words[a + 1].text in _RELATIVE_FR:
+        main = next((k for k in range(a + 3, b + 1) if words[k].text in _MAIN_VERBS_FR), None)
+        if main is not None:
+            counted = min(counted, b - main + 1)
     return counted
+
+
+_RELATIVE_FR = _word_set("qui dont")
+# Articles and prepositions, not counted: "die Moldauer aus der Fleischfabrik kaltmachen" holds its victim as
+# near as "die Moldauer kaltmachen"
+_SMALL_WORDS = _ARTICLES | _word_set("au aux en dans der die das den dem des ein eine einer einem einen aus im am vom "
+                                     "von zum zur bei")
+# What opens the main clause after a relative one, before the violence: "… devrait être", "… va", "… mérite"
+_MAIN_VERBS_FR = _word_set(
+    "devrait devraient doit doivent faudrait faut va vont merite meritent meriterait meriteraient sera seront "
+    "finira finiront")
 
 
 def _the_speaker_acts(texts: Sequence[str], verb: int) -> bool:

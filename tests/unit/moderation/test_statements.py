@@ -954,3 +954,17 @@ def test_a_german_dative_victim_is_read_as_the_victim(text, language, expected):
 ])
 def test_a_denial_of_worth_is_hate_unless_it_is_itself_denied(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # a French relative clause without commas, up to the main verb, does not part the victim from the verb
+    ("La conseillère qui a voté pour le centre d'accueil devrait être lynchée.", "fr", {"threat"}),
+    ("Tout gendarme qui met les pieds dans le village devrait être abattu sur place.", "fr", {"threat"}),
+    # a thing killed in the inner clause is still a thing
+    ("Le maire qui a signé avec une entreprise qui va tuer le commerce local devrait démissionner.", "fr", set()),
+    # offices and persons named by a common noun are victims too
+    ("Je tuerai l'institutrice de mon fils, je le jure.", "fr", {"threat"}),
+    ("Dieser Richterin gehört mit dem Knüppel die Fresse poliert, ich mach sie kalt.", "de", {"threat"}),
+])
+def test_victims_behind_a_relative_clause_or_named_by_office(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
