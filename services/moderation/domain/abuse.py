@@ -264,7 +264,8 @@ def attack_patterns() -> tuple[AttackPattern, ...]:
         attack("threat-where-you-live", GroundId.THREAT,
             r"(je|j|on|nous) (sais|sait|savons|connais|connait) (ou|l adresse|ton adresse|votre adresse) (tu|t|vous)? ?(habites|habitez|vis|vivez|dors|dormez|travailles|travaillez)?", 0.9),
         attack("threat-call-to-kill", GroundId.THREAT,
-            r"(il faut|faut|faudrait|il faudrait|on devrait|on va) (tous )?(les|le|la|leur|tous les|toutes les) ?(\w+ )?(tuer|pendre|fusiller|bruler|gazer|exterminer|guillotiner|lyncher|decapiter|egorger|massacrer)", 0.9),
+            r"(il faut|faut|faudrait|il faudrait|on devrait|on va) (tous )?(les|le|la|leur|tous les|toutes les) ?(\w+ )?(tuer|pendre|fusiller|bruler|gazer|exterminer|guillotiner|lyncher|decapiter|egorger|massacrer)"
+            r"(?! dans l (oeuf|ouf))", 0.9),  # "il faut la tuer dans l'œuf": a project stopped early
         attack("threat-death-to", GroundId.THREAT, r"mort (aux|au|a la|a l) \w+", 0.9),
         attack("threat-bullet", GroundId.THREAT, r"(une )?balle dans (la|ta|sa|leur|votre) (tete|tronche|gueule)", 0.9),
         attack("threat-burn", GroundId.THREAT,

@@ -140,7 +140,7 @@ _DEATH = _word_set(
     "souffrent souffriez souffrir leiden leidet mort morte mortes toter toten bruler brulerez "
     "brennen brennt ertrunken ertrunkene ertrunkener ertrunkenen "
     "mourront mourra mourrait mourraient meurt creveront crevera tod todes verhungern verhungert verdursten "
-    "verdurstet abkratzen draufgehen ersaufen ersauft accident unfall"  # "… wünsche allen … den Tod"
+    "verdurstet abkratzen draufgehen ersaufen ersauft stirbt sterbe accident unfall"  # "… wünsche allen … den Tod"
 )
 # English ones, read in English only: "die" is German's article ("Die Stadt will die … informieren").
 _DEATH_EN = _word_set("dead die suffer burn")
@@ -158,7 +158,7 @@ _WISH = _word_set(
     "mieux besser better "  # "le monde irait mieux si tous les … étaient morts"
     "reve revons traume traumen dream "  # "je rêve de les voir mourir"
     "ruhen aufhoren "  # "ich werde nicht ruhen, bis alle … tot sind"
-    "puisse puissent pourvu hoffentlich souhaiterais wunscht"
+    "puisse puissent pourvu vivement hoffentlich souhaiterais wunscht"
 )
 _SORGEN = _word_set("sorgen sorge sorte veillerai")  # "dafür sorgen, dass", "en sorte que", "je veillerai à ce que"
 # Dying foretold to the reader ("vous allez tous mourir", "ihr werdet alle sterben").
@@ -621,6 +621,7 @@ def _may_state(canonical: CanonicalText, language: str) -> bool:
                            or not present.isdisjoint(_SEPARABLE_BANISH_DE)
                            or not present.isdisjoint(_CONTROL | _BLAMED | _BRINGING | _LIVING | _COMPLAINING
                                                      | _WANT_OR_LET | _JUDGEMENTS)
+                           or not present.isdisjoint(_WHERE) and not present.isdisjoint(_DWELL)
                            or not present.isdisjoint(_DEATH | _DEATH_EN | _SURVIVE)
                            and not present.isdisjoint(_WISH | _NORM | _YOU_WILL | _ONLY_GOOD | _GOOD | _SORGEN)):
         return True
@@ -746,6 +747,30 @@ def _wished_death_tags(words: list[_Word], language: str) -> None:
         if not _WISH.isdisjoint(before) or normative or not _YOU_WILL.isdisjoint(texts[max(0, i - 3):i]) \
                 or not _GOOD.isdisjoint(around) and not (_ONLY_GOOD | _IS).isdisjoint(around):
             words[i] = _with_tag(word, "violence")
+
+
+def _whereabouts_tags(words: list[_Word]) -> None:
+    """Tag as doxxing where someone lives, parks or works, told as known ("Ich weiß, wo die Sachbearbeiterin
+    vom Sozialamt wohnt", "on sait où le directeur gare sa voiture"), whoever is named between; not when
+    the knowing is denied ("je ne sais pas où …")."""
+    texts = [w.text for w in words]
+    for i, word in enumerate(words):
+        if word.text not in _WHERE:
+            continue
+        known = [k for k in range(max(0, i - 3), i) if texts[k] in _KNOW]
+        if not known or not _ANY_NEGATION.isdisjoint(texts[max(0, known[0] - 2):i]):
+            continue
+        dwell = next((j for j in range(i + 1, min(i + 8, len(words))) if texts[j] in _DWELL), None)
+        if dwell is not None and any(w.tags & _TARGET_SECTIONS for w in words[i + 1:dwell + 4]):
+            first = words[known[0]]  # the span read: from the knowing to the dwelling
+            words[dwell] = _Word(words[dwell].text, first.start, words[dwell].end, words[dwell].tags | {"doxxing"})
+
+
+_WHERE = _word_set("ou wo where")
+_KNOW = _word_set("sais sait savons savez savent weiss weis wissen wisst know knows")
+_DWELL = _word_set(
+    "habite habites habitent habitez vit vivent dort dorment gare garent "
+    "wohnt wohnen wohnst parkt parken schlaft schlafen lives live parks sleeps")
 
 
 _PREVENT = _word_set(
@@ -1215,6 +1240,17 @@ def _done_by_someone_else(texts: list[str], index: int, language: str) -> bool:
     return any(i + 1 < len(texts) and texts[i + 1] not in _OURSELVES for i in markers)
 
 
+def _said_in_indirect_speech(texts: list[str], index: int) -> bool:
+    """German indirect speech: a third person's "werde", "wolle", "solle" before the verb ("er werde die …
+    abstechen", "man werde sie aufhängen") reports what someone said; the speaker's own is "ich werde"."""
+    return any(texts[k] in _SUBJUNCTIVE_DE and texts[k - 1] in _THIRD_PERSON_DE
+               for k in range(max(1, index - 8), index))
+
+
+_SUBJUNCTIVE_DE = _word_set("werde wolle solle musse konne")
+_THIRD_PERSON_DE = _word_set("er sie man es jemand")
+
+
 def _done_by_others_named(texts: list[str], index: int) -> bool:
     """A French participle whose agent is people named with a determiner ("les Roms exterminés par les
     nazis"), even in a sentence where the speaker is ("Nous commémorons …"); "les tuer par balles" is a
@@ -1376,7 +1412,7 @@ _PAST = _PAST_PASSIVE | _word_set("wurden wurde")
 _AGAINST = _word_set("contre envers gegen gegenuber against towards toward")
 
 
-_OF_A_THING = _word_set("de des du d der von vom of")
+_OF_A_THING = _word_set("de des du d der von vom uber of")
 # "Hunderte von Migranten", "die Kinder von Migranten": people counted or named, not a thing they qualify
 _PEOPLE_BEFORE_OF = _word_set(
     "kinder kindern familien frauen manner sohne tochter eltern leute menschen babys enfants familles fils filles "
@@ -1538,7 +1574,12 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 # eine Kugel verpassen" (before a man, the subject: "schießt sich der Gemeinderat ins Knie")
                 targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))
                            or texts[position[id(t)] - 2] in _PEOPLE_BEFORE_OF
-                           or _dative_woman(text, words, position[id(t)])]
+                           or _dative_woman(text, words, position[id(t)])
+                           or cue.text in _DEATH and not text[words[position[id(t)] - 2].start].isupper()]
+                # (one dies as the subject, after a verb: "Hoffentlich verreckt der Bürgermeister"); "jemand" in
+                # the next clause acts: "… vernichtet, bevor jemand sie missbraucht"
+                targets = [t for t in targets if t.text not in _SOMEONE or t.start < cue.start
+                           or "," not in text[cue.end:t.start]]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
@@ -1554,6 +1595,7 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language) \
                         or language != "de" and _done_by_others_named(texts, index) \
+                        or language == "de" and _said_in_indirect_speech(texts, index) \
                         or _reported_past(text, words, index, language):
                     continue  # "ont été anéantis", "sont tuées par leur conjoint": what happens, not a threat
             if section in ("trope", "banish") and not rhetorical:
@@ -1889,6 +1931,7 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     if language == "de":
         _separable_tags(text, words, thats)
     _wished_death_tags(words, language)
+    _whereabouts_tags(words)
     _good_gone_tags(words)
     _trope_tags(words)
     _unwelcome_tags(words, language)

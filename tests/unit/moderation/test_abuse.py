@@ -58,6 +58,8 @@ INNOCENT = [
     "la consultation des habitants",
     "Mort de rire",
     "il faut les éliminer du budget",
+    "la vidéosurveillance, il faut la tuer dans l'œuf",
+    "ce projet, faut le tuer dans l'oeuf",
     "Les jeunes sont l'avenir",
     "tous les élus sont des représentants",
     "Les femmes sont des citoyennes à part entière",

@@ -968,3 +968,26 @@ def test_a_denial_of_worth_is_hate_unless_it_is_itself_denied(text, language, ex
 ])
 def test_victims_behind_a_relative_clause_or_named_by_office(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # where someone lives or parks, told as known, whoever is named between
+    ("Ich weiß, wo die Sachbearbeiterin vom Sozialamt wohnt.", "de", {"threat"}),
+    ("On sait où le directeur gare sa voiture.", "fr", {"threat"}),
+    # not known, or of no one
+    ("Je ne sais pas où habite le nouveau médecin.", "fr", set()),
+    ("Ich weiß, wo das Auto parkt.", "de", set()),
+    # death wished on the subject of dying, after the verb
+    ("Hoffentlich verreckt der Bürgermeister.", "de", {"threat"}),
+    ("Hoffentlich stirbt der Ortsvorsteher bald.", "de", {"threat"}),
+    ("Der Tag, an dem die Software stirbt, wird ein Feiertag.", "de", set()),
+    # German indirect speech reports a third person's threat
+    ("Mein Nachbar hat gebrüllt, er werde die Flüchtlinge abstechen.", "de", set()),
+    ("In dem Brief stand, man werde die Bürgermeisterin aufhängen.", "de", set()),
+    ("Ich werde die Flüchtlinge abstechen.", "de", {"threat"}),
+    # a call to kill those who do not believe, to throw stones at a group
+    ("Frères, tuez les mécréants partout où vous les trouverez.", "fr", {"threat"}),
+    ("Werft Steine auf die Flüchtlinge!", "de", {"threat"}),
+])
+def test_whereabouts_death_wishes_and_reported_speech(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
