@@ -1241,14 +1241,19 @@ def _done_by_someone_else(texts: list[str], index: int, language: str) -> bool:
 
 
 def _said_in_indirect_speech(texts: list[str], index: int) -> bool:
-    """German indirect speech: a third person's "werde", "wolle", "solle" before the verb ("er werde die …
-    abstechen", "man werde sie aufhängen") reports what someone said; the speaker's own is "ich werde"."""
+    """German indirect speech or narration: a third person's "werde", "wolle", "solle" before the verb ("er
+    werde die … abstechen", "man werde sie aufhängen") reports what someone said, and "wollte der Täter …"
+    tells a story; the speaker's own is "ich werde", "ich wollte"."""
     return any(texts[k] in _SUBJUNCTIVE_DE and texts[k - 1] in _THIRD_PERSON_DE
+               or texts[k] in _WANTED_DE and (texts[k - 1] in _THIRD_PERSON_DE or texts[k + 1] in _HE_OR_THE)
                for k in range(max(1, index - 8), index))
 
 
+_ME = _word_set("mich uns me m moi")
 _SUBJUNCTIVE_DE = _word_set("werde wolle solle musse konne")
 _THIRD_PERSON_DE = _word_set("er sie man es jemand")
+_WANTED_DE = _word_set("wollte")
+_HE_OR_THE = _word_set("er der")
 
 
 def _done_by_others_named(texts: list[str], index: int) -> bool:
@@ -1576,10 +1581,11 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                            or texts[position[id(t)] - 2] in _PEOPLE_BEFORE_OF
                            or _dative_woman(text, words, position[id(t)])
                            or cue.text in _DEATH and not text[words[position[id(t)] - 2].start].isupper()]
-                # (one dies as the subject, after a verb: "Hoffentlich verreckt der Bürgermeister"); "jemand" in
-                # the next clause acts: "… vernichtet, bevor jemand sie missbraucht"
-                targets = [t for t in targets if t.text not in _SOMEONE or t.start < cue.start
-                           or "," not in text[cue.end:t.start]]
+                # (one dies as the subject, after a verb: "Hoffentlich verreckt der Bürgermeister"); a pronoun
+                # or "jemand" after the verb and a comma is the next clause's subject: "… zu schießen, bevor sie
+                # noch mehr Gräber aufwühlen", "… vernichtet, bevor jemand sie missbraucht"
+                targets = [t for t in targets if t.start < cue.start or "," not in text[cue.end:t.start]
+                           or t.tags & wanted - {"person"} and t.text not in _SOMEONE]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
@@ -1592,6 +1598,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if language != "de" and not clitic and cue.text not in _DEATH \
                         and _object_is_a_thing(words, index, wanted):
                     continue
+                if index > 1 and texts[index - 1] in _ME and texts[index - 2] not in _SPEAKER:
+                    continue  # the speaker is the victim: "… dass man mich umnieten will", "ils veulent me tuer"
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language) \
                         or language != "de" and _done_by_others_named(texts, index) \

@@ -991,3 +991,16 @@ def test_victims_behind_a_relative_clause_or_named_by_office(text, language, exp
 ])
 def test_whereabouts_death_wishes_and_reported_speech(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # the speaker as the victim, a story told, the next clause's subject: no threat of the speaker's
+    ("Als Polizist lese ich fast jede Woche, dass man mich umnieten will.", "de", set()),
+    ("In dem Tatort wollte der Täter die Bürgermeisterin mit einer Autobombe töten.", "de", set()),
+    ("Der Jäger will die Wildschweine schießen, bevor sie die Gräber aufwühlen.", "de", set()),
+    # the speaker's own wish and a pronoun before its verb stay threats
+    ("Ich wollte die Juden schon immer vergasen.", "de", {"threat"}),
+    ("Ich bring sie um, die Juden.", "de", {"threat"}),
+])
+def test_whose_threat_it_is_in_german(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
