@@ -1249,7 +1249,7 @@ def _said_in_indirect_speech(texts: list[str], index: int) -> bool:
                for k in range(max(1, index - 8), index))
 
 
-_ME = _word_set("mich uns me m moi")
+_ME = _word_set("mich uns")
 _SUBJUNCTIVE_DE = _word_set("werde wolle solle musse konne")
 _THIRD_PERSON_DE = _word_set("er sie man es jemand")
 _WANTED_DE = _word_set("wollte")
@@ -1598,8 +1598,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 if language != "de" and not clitic and cue.text not in _DEATH \
                         and _object_is_a_thing(words, index, wanted):
                     continue
-                if index > 1 and texts[index - 1] in _ME and texts[index - 2] not in _SPEAKER:
-                    continue  # the speaker is the victim: "… dass man mich umnieten will", "ils veulent me tuer"
+                if language == "de" and index > 1 and texts[index - 1] in _ME \
+                        and texts[index - 2] not in _SPEAKER | _AGENT:
+                    continue  # the speaker is the victim: "… dass man mich umnieten will" (not "von uns getötet")
                 if _PAST_PASSIVE.intersection(texts[max(0, index - 3):index]) \
                         or _done_by_someone_else(texts, index, language) \
                         or language != "de" and _done_by_others_named(texts, index) \
