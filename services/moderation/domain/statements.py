@@ -1695,6 +1695,8 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             start, end = min(target.start, cue.start), max(target.end, cue.end)
             evasion = cue.evasion or target.evasion
             score = WEAK if evasion or section in _WEAK_SECTIONS or cue.text in _DISCUSSED_NOUNS else SURE
+            if ground == GroundId.HATE and hedged and not _WRONG.isdisjoint(texts) and _SPEAKER.isdisjoint(texts):
+                continue  # others' opinion called wrong: "Ceux qui pensent que … se trompent", "Wer glaubt, … irrt sich"
             if ground == GroundId.HATE and (addressed or asked or hedged):
                 score = WEAK  # hate put to someone, or asked about, may be theirs reported back: a person reads it
             named = "/".join(sorted(set().union(*(t.tags & wanted for t in targets)))) if targets else "anyone"
@@ -1976,6 +1978,9 @@ def find_statements(text: str, language: str = "fr", canonical: CanonicalText | 
     return flags
 
 
+# Words that call an opinion wrong, in the sentence that holds it.
+_WRONG = _word_set("trompent trompe trompez tort irrt irren irrst falsch faux fausse absurde unsinn quatsch "
+                   "wrong mistaken")
 # Hatred as a noun is as often discussed ("verbreitet nur Hass") as felt: a person reads it.
 _DISCUSSED_NOUNS = _word_set("hass")
 # Words that call what the sentence before said false or hateful.

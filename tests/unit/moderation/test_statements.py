@@ -1004,3 +1004,15 @@ def test_whereabouts_death_wishes_and_reported_speech(text, language, expected):
 ])
 def test_whose_threat_it_is_in_german(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # others' opinion called wrong in the same sentence is counter-speech
+    ("Ceux qui pensent que les Noirs sont inférieurs se trompent lourdement.", "fr", set()),
+    ("Wer glaubt, dass Schwarze minderwertig sind, irrt sich gewaltig.", "de", set()),
+    # not when it is agreed with, nor when the speaker holds it
+    ("Ceux qui pensent que les Noirs sont inférieurs ont raison.", "fr", {"hate"}),
+    ("Ich glaube, dass Schwarze minderwertig sind, und wer das falsch findet, soll gehen.", "de", {"hate"}),
+])
+def test_an_opinion_called_wrong_is_counter_speech(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
