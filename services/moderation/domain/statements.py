@@ -784,7 +784,8 @@ _PREVENT = _word_set(
 # or a wish shortly before the verb ("je vais blesser …", "… devraient être battus", "… sollten zurück …").
 _INTENT = _word_set(
     "vais va allons vont veux voulons voudrais compte comptons aimerais espere esperons souhaite demain soir si "
-    "werde werden will wollen mochte hoffe morgen heute nacht wenn falls gonna going want hope tomorrow tonight if"
+    "werde werden will wollen mochte hoffe morgen heute nacht wenn falls gonna going want hope tomorrow tonight if "
+    "beschlossen entschieden decide decided"
 )
 _NORM = _word_set(
     "faut faudrait devrait devraient doit doivent meritent meriteraient merite "

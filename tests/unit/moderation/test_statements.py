@@ -1016,3 +1016,19 @@ def test_whose_threat_it_is_in_german(text, language, expected):
 ])
 def test_an_opinion_called_wrong_is_counter_speech(text, language, expected):
     assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    # idioms of beating and killing in their inverted, inflected or noun forms
+    ("Dem Albaner aus der Werkstatt brech ich das Genick.", "de", {"threat"}),
+    ("Dieser Richterin gehört der Hals umgedreht.", "de", {"threat"}),
+    ("Für die Sinti und Roma gibt es nur den Strick.", "de", {"threat"}),
+    ("Le policier qui m'a verbalisé, je lui réglerai son compte avant la fin du mois.", "fr", {"threat"}),
+    ("Que quelqu'un abatte enfin ces flics de la BAC.", "fr", {"threat"}),
+    ("Ich habe beschlossen, die Polen auf der Baustelle umzulegen.", "de", {"threat"}),
+    # the same words of no one
+    ("Die Stadt will die Stromleitungen unter die Erde bringen.", "de", set()),
+    ("Der Strick der Schaukel im Park ist gerissen.", "de", set()),
+])
+def test_idioms_of_violence_in_their_forms(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
