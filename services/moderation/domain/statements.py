@@ -750,7 +750,7 @@ def _wished_death_tags(words: list[_Word], language: str) -> None:
 
 
 def _whereabouts_tags(words: list[_Word]) -> None:
-    """Tag as doxxing where someone lives, parks or works, told as known ("Ich weiß, wo die Sachbearbeiterin
+    """Tag as doxxing where someone lives, sleeps or parks, told as known ("Ich weiß, wo die Sachbearbeiterin
     vom Sozialamt wohnt", "on sait où le directeur gare sa voiture"), whoever is named between; not when
     the knowing is denied ("je ne sais pas où …")."""
     texts = [w.text for w in words]
