@@ -1453,10 +1453,24 @@ _DENIAL_AFFIRMS = _word_set(
     "vergessen vergesst zweifel zweifeln leugnen bestreiten geheimnis zufall wunder")
 
 
-def _dative_woman(text: str, words: list[_Word], target: int) -> bool:
-    """ "der Bürgermeisterin", "der Frau" after a verb (a word not capitalised, as German nouns are)."""
-    return words[target - 1].text == "der" and (words[target].text.endswith("in") or words[target].text == "frau") \
-        and not text[words[target - 2].start].isupper()
+def _may_be_the_victim_de(text: str, words: list[_Word], target: int, verb: int, wanted: set[str]) -> bool:
+    """Whether a German target can be what a verb of violence is done to.
+
+    Not a group that qualifies a thing ("doppelte Einträge von Migranten vernichten": after a noun, which
+    German capitalises), unless people are counted ("die Kinder von Migranten") or, after a verb, "der" is a
+    woman's dative ("Ich werde der Bürgermeisterin eine Kugel verpassen"; before a man it is the subject:
+    "schießt sich der Gemeinderat ins Knie") or the verb is dying, whose subject is its victim ("Hoffentlich
+    verreckt der Bürgermeister"). Not a pronoun or "jemand" after the verb and a comma either: that is the
+    next clause's subject ("… zu schießen, bevor sie …", "… vernichtet, bevor jemand sie missbraucht")."""
+    texts = [w.text for w in words]
+    word, cue = words[target], words[verb]
+    if "," in text[cue.end:word.start] and (not word.tags & wanted - {"person"} or word.text in _SOMEONE):
+        return False
+    if not _complement_of_a_thing(texts, target) or texts[target - 2] in _PEOPLE_BEFORE_OF:
+        return True
+    after_a_verb = not text[words[target - 2].start].isupper()
+    woman = word.text.endswith("in") or word.text == "frau"
+    return after_a_verb and (texts[target - 1] == "der" and woman or cue.text in _DEATH)
 
 
 def _aimed_through_a_thing(texts: list[str], verb: int, target: int) -> bool:
@@ -1471,9 +1485,9 @@ _RELATIVE_OPENERS = _RELATIVE_DE | _word_set(
 
 
 def _distance_past_relatives(text: str, words: list[_Word], a: int, b: int) -> int:
-    """Words from one to the other, not counting a relative clause between commas: "Die Schulleiterin, die
-    meinen Sohn … aussortiert hat, werde ich erwürgen" holds its victim as near as "Die Schulleiterin werde
-    ich erwürgen"."""
+    """Words from one to the other, not counting articles and prepositions nor a relative clause between
+    commas (or, in French, one without them up to the main verb): "Die Schulleiterin, die meinen Sohn …
+    aussortiert hat, werde ich erwürgen" holds its victim as near as "Die Schulleiterin werde ich erwürgen"."""
     low, high = min(a, b), max(a, b)
     counted, inside = 0, False
     for k in range(low + 1, high + 1):
@@ -1575,18 +1589,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                     continue
                 targets = [t for t in targets if _governed(position.get(id(t), -99), index, language)]
             if section == "violence" and language == "de":
-                # "doppelte Einträge von Migranten vernichten": the group qualifies the object (a noun, so
-                # capitalised); after a verb, "der" before a woman is a dative: "Ich werde der Bürgermeisterin
-                # eine Kugel verpassen" (before a man, the subject: "schießt sich der Gemeinderat ins Knie")
-                targets = [t for t in targets if not _complement_of_a_thing(texts, position.get(id(t), 0))
-                           or texts[position[id(t)] - 2] in _PEOPLE_BEFORE_OF
-                           or _dative_woman(text, words, position[id(t)])
-                           or cue.text in _DEATH and not text[words[position[id(t)] - 2].start].isupper()]
-                # (one dies as the subject, after a verb: "Hoffentlich verreckt der Bürgermeister"); a pronoun
-                # or "jemand" after the verb and a comma is the next clause's subject: "… zu schießen, bevor sie
-                # noch mehr Gräber aufwühlen", "… vernichtet, bevor jemand sie missbraucht"
-                targets = [t for t in targets if t.start < cue.start or "," not in text[cue.end:t.start]
-                           or t.tags & wanted - {"person"} and t.text not in _SOMEONE]
+                # (a group named in the sentence before, which a pronoun stands for, stays a target)
+                targets = [t for t in targets if id(t) not in position
+                           or _may_be_the_victim_de(text, words, position[id(t)], index, wanted)]
             if section == "violence":
                 # The victim stands near the violence ("tuer tous les X", "les X devraient être tués"),
                 # and a verb with a thing for object harms no one ("tuer le projet", "massacré le budget").
