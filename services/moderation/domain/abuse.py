@@ -17,6 +17,7 @@ from .sentence_model import find_model_statements
 from .statements import (
     SENTENCE_END,
     WEAK,
+    clauses_said_by_others,
     counter_speech_spans,
     find_statements,
     framed_sentences,
@@ -141,6 +142,45 @@ def _aimed_at_no_one(text: str, canonical: CanonicalText, first: int, last: int,
     return len(rest) >= 2 and _YOU.isdisjoint(rest) and lexicon.targets.isdisjoint(rest)
 
 
+# An insult the speaker says of themselves ("j'ai été une vraie raclure", "ma mère pense que je suis un
+# con", "j'ai agi comme un con", "ich war so ein Idiot", "I was such an asshole"): a first-person subject,
+# "to be" (or a verb of behaving and "like") right after it, then the insult within a few words, none of
+# them a negation ("ich bin doch kein …" sets the speaker apart from those it names).
+_SPEAKER_SUBJECT = frozenset(canonical_word(w) for w in "je j ich i".split())
+_SPEAKER_COPULA = frozenset(canonical_word(w) for w in (
+    "suis etais ete etre serai serais fus bin war ware gewesen am was been be"
+).split())
+_SPEAKER_BEHAVING = frozenset(canonical_word(w) for w in "agi comporte benommen verhalten acted behaved".split())
+_SPEAKER_LIKE = frozenset(canonical_word(w) for w in "comme wie like".split())
+_NOT = frozenset(canonical_word(w) for w in "pas plus jamais nicht kein keine keinen nie not never no".split())
+# what opens the insult after "to be": an article or an intensifier, never a preposition ("ich bin umgeben
+# von …" says who surrounds the speaker)
+_SPEAKER_OPENING = frozenset(canonical_word(w) for w in (
+    "un une le la l vrai vraie vraiment tel telle tellement gros grosse sacre sacree ein eine einer einen so "
+    "echt echter echtes wirklich richtig total voll der die das a an such real total complete"
+).split())
+_SPEAKER_SCOPE = 4  # words from the subject to "to be" ("j'ai pas toujours été")
+_SPEAKER_GAP = 3  # words from "to be" or "like" to the insult ("une vraie", "so ein")
+
+
+def _said_of_the_speaker(canonical: CanonicalText, first: int, lexicon: Lexicon) -> bool:
+    """Whether the insult at word `first` is predicated of the speaker, with no one addressed, no group named
+    and no negation between."""
+    words = canonical.words
+    for link in range(first - 1, max(-1, first - _SPEAKER_GAP - 2), -1):
+        word = words[link]
+        is_link = word in _SPEAKER_COPULA \
+            or word in _SPEAKER_LIKE and link > 0 and words[link - 1] in _SPEAKER_BEHAVING
+        if not is_link:
+            continue
+        before = words[max(0, link - _SPEAKER_SCOPE):link]
+        after = words[link + 1:first]
+        return not _SPEAKER_SUBJECT.isdisjoint(before) and _YOU.isdisjoint(before + after) \
+            and (not after or after[0] in _SPEAKER_OPENING) \
+            and _NOT.isdisjoint(after) and lexicon.targets.isdisjoint(after)
+    return False
+
+
 def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: Lexicon | None = None,
                        text: str = "") -> list[Flag]:
     """The lexicon's terms in the text; `text`, the text as written, lets a banned insult or obscenity
@@ -169,10 +209,12 @@ def find_lexicon_terms(canonical: CanonicalText, language: str = "fr", lexicon: 
         tokens = canonical.tokens
         sworn = matched.banned and matched.ground in ("insult", "obscenity") and text \
             and _aimed_at_no_one(text, canonical, i, last, lexicon)
+        own = matched.banned and matched.ground == "insult" and not sworn \
+            and _said_of_the_speaker(canonical, i, lexicon)
         flags.append(Flag(
             check=CHECK, ground=matched.ground, start=tokens[i].start, end=tokens[last].end,
-            score=BANNED_SCORE if matched.banned and not sworn else SUSPECT_SCORE, term=matched.term,
-            detail="sworn at no one" if sworn else matched.level,
+            score=BANNED_SCORE if matched.banned and not (sworn or own) else SUSPECT_SCORE, term=matched.term,
+            detail="sworn at no one" if sworn else "said of the speaker" if own else matched.level,
         ))
         i = last + 1
     return flags
@@ -335,7 +377,7 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None,
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]
-    quoted = quoted_statements(text) if found else []
+    quoted = quoted_statements(text) + clauses_said_by_others(text, canonical) if found else []
     if quoted:
         found = [f.model_copy(update={"score": min(f.score, WEAK)})
                  if any(a <= f.start and f.end <= b for a, b in quoted) else f for f in found]

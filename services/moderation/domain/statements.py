@@ -1149,6 +1149,8 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
     "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
     "parfaits parfaites complets completes veritables komplette kompletten totale totalen vollige volligen "
     "gleich alles race espece sorte ramassis rasse art "
+    "gros grosse grosses vrai vrais vraie vraies sacres sacrees belle belles beaux echte echten richtige "
+    "richtigen riesige riesigen elende elenden miese miesen "
     "really so very truly always just the most people"
 )
 
@@ -1728,6 +1730,66 @@ _CLAUSE_BREAK = re.compile(r"[,.;:!?]")
 _FIRST_PERSON = _word_set("je j ich i")
 
 
+# Verbs of telling someone what to do: "on m'a dit d'aller me faire …", "er sagte, ich solle mich …" report
+# the words of whoever told, unless the speaker tells it to the one addressed ("je te dis d'aller …").
+_TELLING = _word_set(
+    "dit dire dis disait disaient disent dites crie crier hurle lance repondu ecrit "
+    "gesagt sagte sagten sagt meinte meinten schrieb geschrieben rief gerufen told tell tells telling"
+)
+_TOLD_TO_FR = _word_set("d de")
+_TOLD_WHAT_FR = _word_set("aller me se te nous vous")
+_GO = _word_set("aller")
+_TOLD_TO_DE = _word_set("soll solle sollte sollten sollen sollst")
+_ADDRESSED = _word_set("te t vous dir dich euch you")
+
+
+def _told_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
+    """Spans of what others are reported to have told someone to do ("on m'a dit d'aller me faire …", "si
+    vous dites à des … d'aller se faire …", "sie sagte, ich solle mich …")."""
+    words, tokens, spans = canonical.words, canonical.tokens, []
+    for i, word in enumerate(words):
+        if word not in _TELLING or not _FIRST_PERSON.isdisjoint(words[max(0, i - 4):i]) \
+                and not _ADDRESSED.isdisjoint(words[max(0, i - 3):i + 3]):
+            continue  # the speaker telling the one addressed: "je te dis d'aller …", "ich sag dir, du sollst …"
+        for j in range(i + 1, min(i + 6, len(words))):
+            if words[j] in _TOLD_TO_FR and j + 1 < len(words) and words[j + 1] in _TOLD_WHAT_FR \
+                    or words[j] in _TOLD_TO_DE or words[j] in _GO:  # "… a dit qu'elle pouvait aller …"
+                last = j
+                while last + 1 < len(words) and not _CLAUSE_BREAK.search(text, tokens[last].end, tokens[last + 1].start):
+                    last += 1
+                spans.append((tokens[j].start, tokens[last].end))
+                break
+    return spans
+
+
+# What someone named by a pronoun said, reported in a "que"/"dass" clause: "quand tu as dit que les … sont
+# des …", "als du gesagt hast, dass …", "er behauptet, dass …". Hearsay with no one behind it ("on dit que",
+# "man sagt, dass") and the speaker's own words ("je dis que") are not reported from someone else.
+_SAYING = _word_set(
+    "dit dis dites disent disait disaient affirme affirmes affirment pretend pretends pretendent ecrit ecris "
+    "ecrivent ecrivait gesagt sagst sagt sagte sagten behauptet behauptest behaupten behauptete meinst meint "
+    "meinte schreibt schreibst schrieb geschrieben"
+)
+_OTHER_SUBJECT = _word_set("tu t vous il elle ils elles du ihr er sie")
+_THAT = _word_set("que qu dass")
+
+
+def clauses_said_by_others(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
+    """The "que"/"dass" clauses reporting what the one addressed, or someone named by a pronoun, said: hate
+    found there may be theirs, denounced, so a person reads it rather than the machine rejecting it."""
+    canonical = canonical or CanonicalText(text)
+    words, tokens, spans = canonical.words, canonical.tokens, []
+    for i, word in enumerate(words):
+        if word not in _SAYING or _OTHER_SUBJECT.isdisjoint(words[max(0, i - 3):i]) \
+                or not _SPEAKER.isdisjoint(words[max(0, i - 3):i]):
+            continue
+        that = next((j for j in range(i + 1, min(i + 4, len(words))) if words[j] in _THAT), None)
+        if that is not None:
+            end = SENTENCE_END.search(text, tokens[that].end)
+            spans.append((tokens[that].start, end.start() if end else len(text)))
+    return spans
+
+
 def _named_by_someone(text: str, canonical: CanonicalText) -> list[tuple[int, int]]:
     """Spans of the names others are reported to call someone ("il m'a traité de …", "arrête de m'appeler
     …", "Leute … zu nennen", "sie nennt mich …", "nenn mich nicht …")."""
@@ -1776,7 +1838,8 @@ def counter_speech_spans(text: str, canonical: CanonicalText | None = None) -> l
     écrit « … », c'est inacceptable"), the names others are said to call someone ("me traiter de …"), and
     words quoted as words ("das Wort „…“"). Insults and patterns found there are not the author's own."""
     canonical = canonical or CanonicalText(text)
-    return _quoted_and_framed(text, canonical) + _named_by_someone(text, canonical) + _mentioned_words(text)
+    return _quoted_and_framed(text, canonical) + _named_by_someone(text, canonical) \
+        + _told_by_someone(text, canonical) + _mentioned_words(text)
 
 
 # "Ehrlich gesagt", "offen gesagt", "à vrai dire", "soit dit en passant": the speaker's own voice, not a

@@ -134,6 +134,56 @@ def test_the_same_words_aimed_at_someone_stay_banned(text):
     assert any(f.score >= 0.9 for f in find_abuse(text, "fr"))
 
 
+@pytest.mark.parametrize("language,text", [
+    ("fr", "Ma mère pense que je suis une raclure."),
+    ("fr", "Oh mec, j'ai été une vraie raclure de dire ça."),
+    ("fr", "J'ai agi comme un connard avec l'agent d'accueil."),
+    ("de", "Ich bin echt ein Arschloch gewesen."),
+])
+def test_an_insult_the_speaker_says_of_themselves_is_only_flagged(language, text):
+    flags = find_abuse(text, language)
+    assert flags and all(f.score < 0.5 for f in flags)
+
+
+@pytest.mark.parametrize("language,text", [
+    ("fr", "Je suis sûr que tu es une raclure."),
+    ("fr", "Je pense que le maire est un connard."),
+    ("de", "Ich bin sicher, der Bürgermeister ist ein Arschloch."),
+    ("de", "Ich hasse niemanden so sehr wie diese Arschlöcher."),
+])
+def test_an_insult_of_someone_else_after_i_stays_banned(language, text):
+    assert any(f.score >= 0.9 for f in find_abuse(text, language))
+
+
+@pytest.mark.parametrize("language,text", [
+    ("fr", "On m'a dit d'aller me faire enculer trop de fois."),
+    ("fr", "Je lui ai dit d'aller se faire enculer, et je ne le regrette pas."),
+    ("fr", "Son amie a dit qu'elle pouvait aller se faire enculer."),
+    ("de", "Sie sagte, ich solle mich ficken."),
+])
+def test_what_someone_was_told_to_go_and_do_is_reported(language, text):
+    assert all(f.score < 0.9 for f in find_abuse(text, language))
+
+
+@pytest.mark.parametrize("language,text", [
+    ("fr", "Je te dis d'aller te faire enculer."),
+    ("de", "Ich sag dir, du sollst dich ficken."),
+])
+def test_telling_the_one_addressed_is_the_speakers_own(language, text):
+    assert any(f.score >= 0.9 for f in find_abuse(text, language))
+
+
+@pytest.mark.parametrize("language,text,rejected", [
+    ("de", "Ich habe jeden Respekt vor dir verloren, als du gesagt hast, dass Schwule Untermenschen sind.", False),
+    ("fr", "J'ai perdu tout respect pour toi quand tu as dit que les homos étaient des sous-hommes.", False),
+    ("fr", "Je dis que les Arabes sont des sous-hommes.", True),
+    ("de", "Man sagt, dass Juden Untermenschen sind.", True),
+])
+def test_hate_in_what_someone_else_said_is_for_a_person_to_read(language, text, rejected):
+    flags = find_abuse(text, language)
+    assert flags and any(f.score >= 0.9 for f in flags) == rejected
+
+
 @pytest.mark.parametrize("text", [
     "Die Kanacken vom Bahnhof.",
     "Kümmeltürken haben hier nichts verloren.",
