@@ -806,7 +806,7 @@ _ABLE = _word_set("pouvoir puissent peuvent peut arrivent arrive konnen kann dur
 _BARRIER = _word_set("sans faute ohne wegen mangels without")
 _FITTING_IN = _word_set("integrer integrent integreront integrieren integriert anpassen")
 _TRUST_FR = _word_set("confiance")
-_TRUST_DE = _word_set("trauen")
+_TRUST_DE = _word_set("trauen traut traue traust")
 _LAWFUL = _word_set("justice tribunal tribunaux juridiquement plainte gericht gerichtlich rechtlich klage court")
 # Leaving that excludes only toward "home": "rentrer chez eux", "zurück nach …", not "partir en retraite".
 _STRONG_LEAVING = _word_set("disparaitre disparaissent disparaisse degager degagent verschwinden verschwindet "
@@ -1342,6 +1342,11 @@ def _violence_lemmas() -> frozenset[str]:
 _ONLY = _word_set("que qu seulement uniquement nur bloss")
 
 
+_NOBODY_DE = _word_set("keiner niemand")
+_TRUST_INFINITIVE = _word_set("trauen vertrauen")
+_I_TRUST = _word_set("traue vertraue")
+
+
 def _praise_negated(texts: list[str], index: int, language: str, reach: int = 4) -> bool:
     """A negation shortly before a quality ("ne sont jamais intelligents", "kein … ist klug"), or after it
     in German ("ich vertraue ihnen nicht"); not "pas seulement", "pas moins", "nicht nur"."""
@@ -1627,8 +1632,11 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
                 continue  # "wie kann man glauben, dass … weniger wert sind": others' opinion, lessened
             if section == "praise" and cue.text in _FITTING_IN and not (_ABLE | _BARRIER).isdisjoint(texts):
                 continue  # "ne peuvent pas s'intégrer sans cours de français": a barrier, not contempt
-            if section == "praise" and cue.text in _TRUST_DE and "man" not in texts and texts[index - 1:index] != ["zu"]:
-                continue  # "viele … trauen den Behörden nicht": they are who trusts; "man kann … nicht trauen"
+            if section == "praise" and cue.text in _TRUST_DE and "man" not in texts and texts[index - 1:index] != ["zu"] \
+                    and (_NOBODY_DE.isdisjoint(texts) or texts[index] not in _TRUST_INFINITIVE) \
+                    and texts[index] not in _I_TRUST:
+                continue  # "viele … trauen den Behörden nicht": they are who trusts; "man kann … nicht trauen",
+                # "keiner kann … trauen" (not "keiner der … traut den Behörden"), "ich traue keinem …"
             if section in ("hate-emotion", "hostile"):
                 # "je déteste la violence contre les …", "ich hasse Gewalt gegen …": a thing is what is hated;
                 # "ich habe es satt, dass … dargestellt werden": a clause is

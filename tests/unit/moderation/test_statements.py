@@ -619,7 +619,10 @@ def test_hatred_as_a_german_noun_is_held_for_a_person_not_rejected():
     ("Migranten haben hier keinen Wert.", "de", {("hate", WEAK)}),
     ("Les migrants ne peuvent pas s'intégrer sans cours de français.", "fr", set()),
     ("Ohne Sprachkurse können sich Flüchtlinge nicht integrieren.", "de", set()),
+    ("Keiner kann Juden trauen.", "de", {("hate", WEAK)}),
+    ("Ich traue keinem Muslim.", "de", {("hate", WEAK)}),
     ("Viele Migranten trauen den Behörden nicht.", "de", set()),
+    ("Keiner der Flüchtlinge traut den Behörden.", "de", set()),
     ("Die Rechte der Migranten haben keinen Wert, wenn niemand sie durchsetzt.", "de", set()),
 ])
 def test_fitting_in_and_trust_denied_are_contempt_unless_a_barrier_or_their_own(text, language, expected):
