@@ -18,6 +18,7 @@ from .statements import (
     SENTENCE_END,
     WEAK,
     clauses_said_by_others,
+    quotations,
     counter_speech_spans,
     find_statements,
     framed_sentences,
@@ -308,7 +309,9 @@ def attack_patterns() -> tuple[AttackPattern, ...]:
         attack("threat-call-to-kill", GroundId.THREAT,
             r"(il faut|faut|faudrait|il faudrait|on devrait|on va) (tous )?(les|le|la|leur|tous les|toutes les) ?(\w+ )?(tuer|pendre|fusiller|bruler|gazer|exterminer|guillotiner|lyncher|decapiter|egorger|massacrer)"
             r"(?! dans l (oeuf|ouf))", 0.9),  # "il faut la tuer dans l'œuf": a project stopped early
-        attack("threat-death-to", GroundId.THREAT, r"mort (aux|au|a la|a l) \w+", 0.9),
+        # not "des menaces de mort au guichet" (reported) nor "femme au volant, mort au tournant" (a saying)
+        attack("threat-death-to", GroundId.THREAT,
+               r"(?<!menace de )(?<!menaces de )mort (aux|au|a la|a l) (?!tournant\b)\w+", 0.9),
         attack("threat-bullet", GroundId.THREAT, r"(une )?balle dans (la|ta|sa|leur|votre) (tete|tronche|gueule)", 0.9),
         attack("threat-burn", GroundId.THREAT,
             r"(bruler|incendier|faire sauter|plastiquer|cramer) (la|les|leur|leurs|cette) (mairie|mairies|prefecture|prefectures|maison|maisons|permanence|voiture|voitures)", 0.8),
@@ -381,4 +384,9 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None,
     if quoted:
         found = [f.model_copy(update={"score": min(f.score, WEAK)})
                  if any(a <= f.start and f.end <= b for a, b in quoted) else f for f in found]
+    words_quoted = quotations(text) if any(f.detail == "banned" for f in found) else []
+    if words_quoted:
+        found = [f.model_copy(update={"score": min(f.score, WEAK)})
+                 if f.detail == "banned" and any(a <= f.start and f.end <= b for a, b in words_quoted) else f
+                 for f in found]
     return found

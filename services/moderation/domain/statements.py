@@ -1454,6 +1454,28 @@ def _claim_refuted(texts: list[str], thats: frozenset[int], cue: int, targets: S
     return any(t in _ANY_NEGATION or t in _REFUTED for t in before) and _DENIAL_AFFIRMS.isdisjoint(before)
 
 
+# Saying, thinking and showing: denied before a "que"/"dass" clause, they deny what it says.
+_SAYING_OR_THINKING = _word_set(
+    "dire dis dit dise disent pense pensons crois croyons affirme pretend prouve prouvent montre montrent vrai "
+    "sagen sage sagt gesagt meinung meine glaube glauben denke behaupten belegt belegen zeigt zeigen beweist wahr "
+    "say said think believe true shows proves"
+)
+_YET = _word_set("mais aber but")
+
+
+def _claim_denied(texts: list[str], thats: frozenset[int], cue: int, targets: Sequence[int]) -> bool:
+    """The clause that holds the cue and its group follows a word that calls it false, or a denied verb of
+    saying, thinking or showing ("Ich würde nie sagen, dass …", "Nicht eine Studie belegt, dass …", "il est
+    faux de dire que …"); not when a "but" follows the cue ("je ne dis pas que …, mais …" insinuates it)."""
+    that = max((i for i in thats if i < cue), default=None)
+    if that is None or not any(that < t for t in targets) or not _YET.isdisjoint(texts[cue:]):
+        return False
+    before = texts[max(0, that - 6):that]
+    denied = not _REFUTED.isdisjoint(before) \
+        or not _ANY_NEGATION.isdisjoint(before) and not _SAYING_OR_THINKING.isdisjoint(before)
+    return denied and _DENIAL_AFFIRMS.isdisjoint(before)
+
+
 # Denied, these affirm: "il ne faut pas oublier que", "il ne fait aucun doute que", "nicht zu leugnen, dass"
 _DENIAL_AFFIRMS = _word_set(
     "oublier oublie oublions doute doutes nier secret hasard "
@@ -1672,6 +1694,9 @@ def _statement_flags(text: str, sentence: tuple[int, int], words: list[_Word], l
             if section in ("negated-worth", "unwelcome", "quality", "virtue", "praise") and not asked \
                     and _claim_refuted(texts, thats, index, [position.get(id(t), -1) for t in targets]):
                 continue  # a denial denied: "Es stimmt nicht, dass … nichts wert sind", "il est faux que … "
+            if section not in _THREAT_SECTIONS and section not in ("negated-worth", "unwelcome", "quality", "virtue", "praise") \
+                    and _claim_denied(texts, thats, index, [position.get(id(t), -1) for t in targets]):
+                continue  # "Ich würde nie sagen, dass … zu dumm sind", "il est faux de dire que … sont des …"
             if section in ("quality", "virtue"):
                 # the group is the subject: "les … ne sont pas fiables", "kein … ist ehrlich", "… n'ont aucune
                 # dignité", "… sind keine Bereicherung"
@@ -1779,7 +1804,7 @@ _SAYING = _word_set(
     "meinte schreibt schreibst schrieb geschrieben"
 )
 _OTHER_SUBJECT = _word_set("tu t vous il elle ils elles du ihr er sie")
-_THAT = _word_set("que qu dass")
+_THAT_CLAUSE = _word_set("que qu dass")
 
 
 def clauses_said_by_others(text: str, canonical: CanonicalText | None = None) -> list[tuple[int, int]]:
@@ -1791,7 +1816,7 @@ def clauses_said_by_others(text: str, canonical: CanonicalText | None = None) ->
         if word not in _SAYING or _OTHER_SUBJECT.isdisjoint(words[max(0, i - 3):i]) \
                 or not _SPEAKER.isdisjoint(words[max(0, i - 3):i]):
             continue
-        that = next((j for j in range(i + 1, min(i + 4, len(words))) if words[j] in _THAT), None)
+        that = next((j for j in range(i + 1, min(i + 4, len(words))) if words[j] in _THAT_CLAUSE), None)
         if that is not None:
             end = SENTENCE_END.search(text, tokens[that].end)
             spans.append((tokens[that].start, end.start() if end else len(text)))
@@ -1880,6 +1905,12 @@ def quoted_statements(text: str) -> list[tuple[int, int]]:
     boîte", not the scare quotes of "ces « réfugiés »"), whatever frames them. What is said there is most
     often someone else's words, reported or denounced, but may be the author's own: a person decides."""
     return list(_quoted_statements(text)) if _QUOTES.search(text) else []
+
+
+def quotations(text: str) -> list[tuple[int, int]]:
+    """Every quotation, however short: a slur quoted ("parce qu'elle était « une bougnoule »", "„Kanaken
+    raus“ mitgegrölt") is most often someone else's word reported, so a person reads it."""
+    return _quoted(text, 0, len(text)) if _QUOTES.search(text) else []
 
 
 @lru_cache(maxsize=256)  # read once for the rules of each sentence, then for the abuse check's flags

@@ -184,6 +184,24 @@ def test_hate_in_what_someone_else_said_is_for_a_person_to_read(language, text, 
     assert flags and any(f.score >= 0.9 for f in flags) == rejected
 
 
+@pytest.mark.parametrize("language,text", [
+    ("fr", "Les agents de la CAF reçoivent des menaces de mort au guichet chaque semaine."),
+    ("fr", "« Femme au volant, mort au tournant » n'a rien d'un proverbe rigolo."),
+])
+def test_death_threats_reported_and_sayings_are_not_death_wished(language, text):
+    assert [f for f in find_abuse(text, language) if f.ground == "threat"] == []
+
+
+@pytest.mark.parametrize("language,text,rejected", [
+    ("fr", "Un monsieur a refusé son aide parce qu'elle était « une bougnoule ».", False),
+    ("de", "„Scheiß Schwuchteln“ – das durfte ich mir auf dem Heimweg anhören.", False),
+    ("de", "Scheiß Schwuchteln, verpisst euch.", True),
+])
+def test_a_quoted_slur_is_for_a_person_to_read(language, text, rejected):
+    flags = find_abuse(text, language)
+    assert flags and any(f.score >= 0.9 for f in flags) == rejected
+
+
 @pytest.mark.parametrize("text", [
     "Die Kanacken vom Bahnhof.",
     "Kümmeltürken haben hier nichts verloren.",

@@ -960,6 +960,19 @@ def test_a_denial_of_worth_is_hate_unless_it_is_itself_denied(text, language, ex
 
 
 @pytest.mark.parametrize(("text", "language", "expected"), [
+    ("Ich würde nie sagen, dass Frauen für IT-Projekte zu dumm sind.", "de", set()),
+    ("Ich bin nicht der Meinung, dass Afghanen von Natur aus gewalttätig sind.", "de", set()),
+    ("Nicht eine einzige Studie belegt, dass Schwarze Jugendliche aggressiver wären.", "de", set()),
+    ("Il est faux de dire que les migrants sont des criminels.", "fr", set()),
+    # said, not denied; and denied only to insinuate it after a "but"
+    ("Ich sage, dass Ausländer kriminell sind.", "de", {"hate"}),
+    ("Je ne dis pas que les Roms sont des voleurs, mais on ne les voit jamais travailler.", "fr", {"hate"}),
+])
+def test_a_claim_denied_by_a_verb_of_saying_or_showing_is_no_statement(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
     # a French relative clause without commas, up to the main verb, does not part the victim from the verb
     ("La conseillère qui a voté pour le centre d'accueil devrait être lynchée.", "fr", {"threat"}),
     ("Tout gendarme qui met les pieds dans le village devrait être abattu sur place.", "fr", {"threat"}),
