@@ -873,15 +873,15 @@ _BLAMED = _word_set(
 )
 _WOES = _word_set(
     "problemes probleme maux mal malheurs crise chomage criminalite insecurite delinquance "
-    "probleme problemen ubel ubels elend krise arbeitslosigkeit kriminalitat allem alles problems"
+    "probleme problemen ubel ubels elend krise arbeitslosigkeit kriminalitat allem alles problems chaos"
 )
 
 
 # Bringing, causing or living off: with woes, crime or disease after it, a trope of a group ("n'apportent que
 # des problèmes", "bringen nur Krankheiten mit", "ne vivent que de vols", "leben vom Stehlen").
 _BRINGING = _word_set(
-    "apportent amenent ramenent importent causent creent provoquent sement repandent "
-    "bringen bringt verursachen verursacht schleppen schleppt verbreiten verbreitet "
+    "apportent amenent ramenent importent causent creent provoquent sement repandent refilent "
+    "bringen bringt verursachen verursacht schleppen schleppt verbreiten verbreitet anrichten stiften "
     "bring brings cause causes spread"
 )
 _LIVING = _word_set("vivent vit leben lebt live lives")  # off misdeeds: "de", "von", "vom", "off"
@@ -1149,7 +1149,7 @@ _BETWEEN_COPULA_AND_PREDICATE = _FILLERS | _ARTICLES | _word_set(
     "sehr zu ganz total echt immer nur ausnahmslos grundsatzlich von natur aus die menschen leute "
     "parfaits parfaites complets completes veritables komplette kompletten totale totalen vollige volligen "
     "gleich alles race espece sorte ramassis rasse art "
-    "gros grosse grosses vrai vrais vraie vraies sacres sacrees belle belles beaux echte echten richtige "
+    "gros grosse grosses vrai vrais vraie vraies sacres sacrees belle belles beaux echte echten richtige peu "
     "richtigen riesige riesigen elende elenden miese miesen "
     "really so very truly always just the most people"
 )

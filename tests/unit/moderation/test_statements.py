@@ -960,6 +960,22 @@ def test_a_denial_of_worth_is_hate_unless_it_is_itself_denied(text, language, ex
 
 
 @pytest.mark.parametrize(("text", "language", "expected"), [
+    ("Die Rumänen betrügen alle beim Jobcenter.", "de", {"hate"}),
+    ("Les immigrés font baisser le niveau des écoles.", "fr", {"hate"}),
+    ("Behinderte fallen der Gesellschaft nur zur Last.", "de", {"hate"}),
+    ("Les Roms ont le vol dans le sang.", "fr", {"hate"}),
+    ("La mairie laisse les Roms infester le parc.", "fr", {"hate"}),
+    # flying, a level kept, a burden denied, and a talent in the blood
+    ("Les migrants volent vers l'Europe au péril de leur vie.", "fr", set()),
+    ("Les élèves réfugiés ne font pas baisser le niveau.", "fr", set()),
+    ("Behinderte fallen niemandem zur Last.", "de", set()),
+    ("Les Italiens ont la musique dans le sang.", "fr", set()),
+])
+def test_tropes_said_of_a_group(text, language, expected):
+    assert {g for g, _ in grounds(text, language)} == expected
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
     ("Ich würde nie sagen, dass Frauen für IT-Projekte zu dumm sind.", "de", set()),
     ("Ich bin nicht der Meinung, dass Afghanen von Natur aus gewalttätig sind.", "de", set()),
     ("Nicht eine einzige Studie belegt, dass Schwarze Jugendliche aggressiver wären.", "de", set()),
