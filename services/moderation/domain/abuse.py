@@ -380,13 +380,15 @@ def find_abuse(text: str, language: str = "fr", folded_text: str | None = None,
     reported = counter_speech_spans(text, canonical) if found else []
     if reported:
         found = [f for f in found if not any(a <= f.start and f.end <= b for a, b in reported)]
-    quoted = quoted_statements(text) + clauses_said_by_others(text, canonical) if found else []
-    if quoted:
-        found = [f.model_copy(update={"score": min(f.score, WEAK)})
-                 if any(a <= f.start and f.end <= b for a, b in quoted) else f for f in found]
+    if not found:
+        return found
+    # for a person to read: whatever stands in a quoted statement or in what someone else is reported to
+    # have said, and a word of the lexicon in any quotation
+    quoted = quoted_statements(text) + clauses_said_by_others(text, canonical)
     words_quoted = quotations(text) if any(f.detail == "banned" for f in found) else []
-    if words_quoted:
-        found = [f.model_copy(update={"score": min(f.score, WEAK)})
-                 if f.detail == "banned" and any(a <= f.start and f.end <= b for a, b in words_quoted) else f
-                 for f in found]
-    return found
+
+    def within(flag: Flag, spans: list[tuple[int, int]]) -> bool:
+        return any(a <= flag.start and flag.end <= b for a, b in spans)
+
+    return [f.model_copy(update={"score": min(f.score, WEAK)})
+            if within(f, quoted) or f.detail == "banned" and within(f, words_quoted) else f for f in found]
